@@ -1,0 +1,166 @@
+/**
+ * The records @portcullis/token-store keeps, the narrow adapter contract every backend
+ * implements, and the facade (`TokenStore`) the authorization server and resource servers use.
+ *
+ * Secrets that are only ever compared (codes, opaque access tokens, refresh tokens, client
+ * secrets) never reach an adapter: the facade hands adapters the SHA-256 of the secret as the
+ * record id (base64url, 43 characters). Signing keys, which must be used, reach adapters
+ * encrypted (AES-GCM) by the facade.
+ */
+
+/** Epoch milliseconds. */
+export type Timestamp = number;
+
+/** The kinds of record a store holds; each has its own namespace of ids. */
+export type RecordKind =
+  | 'authorization_code'
+  | 'access_token'
+  | 'refresh_token'
+  | 'client'
+  | 'consent'
+  | 'signing_key';
+
+interface Expiring {
+  createdAt: Timestamp;
+  /** When the record stops being visible; `null` for records that never expire (clients, keys). */
+  expiresAt: Timestamp | null;
+}
+
+/** Records of one grant (a code, the tokens from it, their refreshes) share a `familyId`. */
+interface InFamily {
+  familyId: string;
+}
+
+export interface AuthorizationCodeRecord extends Expiring, InFamily {
+  clientId: string;
+  userId: string;
+  redirectUri: string;
+  codeChallenge: string;
+  codeChallengeMethod: 'S256';
+  scopes: string[];
+  /** RFC 8707 resource indicator the code was issued for. */
+  resource?: string | undefined;
+  /** Set once consumed; a consumed code stays stored (until expiry) so a replay can be detected. */
+  consumedAt?: Timestamp | undefined;
+  /** Anything else the authorization server wants back at the token endpoint (nonce, auth_time…). */
+  extra?: Record<string, unknown> | undefined;
+}
+
+export interface AccessTokenRecord extends Expiring, InFamily {
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  resource?: string | undefined;
+  extra?: Record<string, unknown> | undefined;
+}
+
+export interface RefreshTokenRecord extends Expiring, InFamily {
+  clientId: string;
+  userId: string;
+  scopes: string[];
+  resource?: string | undefined;
+  /** Set when this token was exchanged for a newer one (rotation). */
+  consumedAt?: Timestamp | undefined;
+  extra?: Record<string, unknown> | undefined;
+}
+
+/** A registered OAuth client (RFC 7591 metadata, normalised). */
+export interface ClientRecord extends Expiring {
+  clientId: string;
+  /** SHA-256 (base64url) of the client secret; absent for public clients. */
+  clientSecretHash?: string | undefined;
+  /** RFC 7591 §3.2.1: 0 means the secret does not expire. Seconds since epoch. */
+  clientSecretExpiresAt?: number | undefined;
+  /** RFC 7591 §3.2.1, seconds since epoch. */
+  clientIdIssuedAt: number;
+  redirectUris: string[];
+  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post';
+  grantTypes: string[];
+  responseTypes: string[];
+  applicationType?: 'web' | 'native' | undefined;
+  clientName?: string | undefined;
+  clientUri?: string | undefined;
+  logoUri?: string | undefined;
+  scope?: string | undefined;
+  /** Every other registered metadata field, as sent. */
+  metadata?: Record<string, unknown> | undefined;
+}
+
+/** A user's standing consent for one client: user × client → scopes. */
+export interface ConsentRecord extends Expiring {
+  userId: string;
+  clientId: string;
+  scopes: string[];
+  updatedAt: Timestamp;
+}
+
+/** A signing key of the authorization server. */
+export interface SigningKeyRecord extends Expiring {
+  kid: string;
+  alg: string;
+  /** Public JWK (with `kid`, `alg`, `use: 'sig'`), published in the JWKS. */
+  publicJwk: Record<string, unknown>;
+  /** Private JWK. In the facade's API this is clear; at rest it is AES-GCM sealed. */
+  privateJwk: Record<string, unknown>;
+  /** `active` signs; `retiring` is only published until its tokens have expired. */
+  status: 'active' | 'retiring';
+  /** Not used for signing before this time (published first, so verifiers can fetch it). */
+  activatesAt: Timestamp;
+}
+
+export interface RecordOf {
+  authorization_code: AuthorizationCodeRecord;
+  access_token: AccessTokenRecord;
+  refresh_token: RefreshTokenRecord;
+  client: ClientRecord;
+  consent: ConsentRecord;
+  signing_key: SigningKeyRecord;
+}
+
+/**
+ * The outcome of an atomic single-use consume. Exactly one concurrent caller gets `consumed`;
+ * the others get `already_consumed` (with the record, so the caller can revoke the family).
+ */
+export type ConsumeResult<T> =
+  | { status: 'consumed'; record: T }
+  | { status: 'already_consumed'; record: T }
+  | { status: 'not_found' };
+
+/** Kinds that can be consumed once. */
+export type ConsumableKind = 'authorization_code' | 'refresh_token';
+
+/**
+ * The narrow contract a backend implements (memory, Postgres/PGlite, Redis). Ids are opaque
+ * strings chosen by the facade (hashes for secrets). Expired records must be invisible at once
+ * to every method, and purged later. Every failure of the backend itself (connection lost,
+ * timeout) must reject with `StoreUnavailableError`.
+ */
+export interface StoreAdapter {
+  /** Stores a record; replaces one with the same kind and id. */
+  set<K extends RecordKind>(kind: K, id: string, record: RecordOf[K]): Promise<void>;
+  find<K extends RecordKind>(kind: K, id: string): Promise<RecordOf[K] | undefined>;
+  /** Atomically marks the record consumed (`consumedAt = now`) if it was not yet. */
+  consume<K extends ConsumableKind>(
+    kind: K,
+    id: string,
+    now: Timestamp,
+  ): Promise<ConsumeResult<RecordOf[K]>>;
+  /** Deletes one record; resolves `false` when there was none. */
+  delete(kind: RecordKind, id: string): Promise<boolean>;
+  /** Deletes every code, access token and refresh token of a family; resolves how many. */
+  revokeFamily(familyId: string): Promise<number>;
+  /** Records of one kind that belong to a user (`userId` field), for an account page. */
+  listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
+    kind: K,
+    userId: string,
+  ): Promise<RecordOf[K][]>;
+  /** Records of one kind, unexpired (clients, signing keys); bounded by `limit`. */
+  list<K extends 'client' | 'signing_key'>(
+    kind: K,
+    options?: { limit?: number },
+  ): Promise<RecordOf[K][]>;
+  /** Removes expired records now; resolves how many. Stores also purge on their own. */
+  purgeExpired(now?: Timestamp): Promise<number>;
+  /** Releases connections the adapter opened itself (not ones it was given). */
+  close(): Promise<void>;
+}
