@@ -1,0 +1,18 @@
+export { createRateLimiter } from './create-rate-limiter.js';
+export { RateLimitError, type RateLimitErrorCode, StoreUnavailableError } from './errors.js';
+export { fixedWindow } from './fixed-window.js';
+export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
+export { type MemoryStore, type MemoryStoreOptions, memoryStore } from './memory-store.js';
+export { rateLimitHeaders } from './rate-limit-headers.js';
+export { slidingWindow } from './sliding-window.js';
+export { tokenBucket } from './token-bucket.js';
+export type {
+  LimitOptions,
+  RateLimitAlgorithm,
+  RateLimitAlgorithmName,
+  RateLimiter,
+  RateLimiterOptions,
+  RateLimitResult,
+  RateLimitStore,
+  StoreDecision,
+} from './types.js';

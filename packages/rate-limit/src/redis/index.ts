@@ -1,0 +1,2 @@
+export { type RedisClientLike, type RedisStoreOptions, redisStore } from './redis-store.js';
+export { type LuaScript, loadScripts, SCRIPT_SHA1 } from './scripts.js';
