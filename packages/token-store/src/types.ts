@@ -129,16 +129,35 @@ export type ConsumeResult<T> =
 /** Kinds that can be consumed once. */
 export type ConsumableKind = 'authorization_code' | 'refresh_token';
 
+/** Options of the adapter's read operations. */
+export interface ReadOptions {
+  /** The facade's clock (epoch ms), so an injected clock decides expiry; default `Date.now()`. */
+  now?: Timestamp;
+}
+
+/** Options of `StoreAdapter.find`. */
+export interface FindOptions extends ReadOptions {
+  /**
+   * Also return a record whose `expiresAt` has passed while the backend still holds it (until it
+   * is purged), so the facade can answer `TokenExpiredError` rather than `InvalidTokenError`.
+   */
+  includeExpired?: boolean;
+}
+
 /**
  * The narrow contract a backend implements (memory, Postgres/PGlite, Redis). Ids are opaque
  * strings chosen by the facade (hashes for secrets). Expired records must be invisible at once
- * to every method, and purged later. Every failure of the backend itself (connection lost,
- * timeout) must reject with `StoreUnavailableError`.
+ * to every method (judged against `now` when given), and purged later. Every failure of the
+ * backend itself (connection lost, timeout) must reject with `StoreUnavailableError`.
  */
 export interface StoreAdapter {
   /** Stores a record; replaces one with the same kind and id. */
   set<K extends RecordKind>(kind: K, id: string, record: RecordOf[K]): Promise<void>;
-  find<K extends RecordKind>(kind: K, id: string): Promise<RecordOf[K] | undefined>;
+  find<K extends RecordKind>(
+    kind: K,
+    id: string,
+    options?: FindOptions,
+  ): Promise<RecordOf[K] | undefined>;
   /** Atomically marks the record consumed (`consumedAt = now`) if it was not yet. */
   consume<K extends ConsumableKind>(
     kind: K,
@@ -153,11 +172,12 @@ export interface StoreAdapter {
   listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
     kind: K,
     userId: string,
+    options?: ReadOptions,
   ): Promise<RecordOf[K][]>;
   /** Records of one kind, unexpired (clients, signing keys); bounded by `limit`. */
   list<K extends 'client' | 'signing_key'>(
     kind: K,
-    options?: { limit?: number },
+    options?: ReadOptions & { limit?: number },
   ): Promise<RecordOf[K][]>;
   /** Removes expired records now; resolves how many. Stores also purge on their own. */
   purgeExpired(now?: Timestamp): Promise<number>;

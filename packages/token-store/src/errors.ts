@@ -1,0 +1,107 @@
+/** Every `code` a `TokenStoreError` can carry. */
+export type TokenStoreErrorCode =
+  | 'token_store_error'
+  | 'invalid_token'
+  | 'expired'
+  | 'token_reused'
+  | 'invalid_scope'
+  | 'store_unavailable'
+  | 'key_decryption_failed';
+
+/** Base class of the runtime failures this package throws; callers' mistakes are `TypeError`s. */
+export class TokenStoreError extends Error {
+  static code: TokenStoreErrorCode = 'token_store_error';
+  code: TokenStoreErrorCode = 'token_store_error';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = this.constructor.name;
+  }
+}
+
+/**
+ * The token is unknown, revoked, or not a token at all. Resource servers answer it with
+ * `401` and `error="invalid_token"` ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)).
+ */
+export class InvalidTokenError extends TokenStoreError {
+  static override code = 'invalid_token' as const;
+  override code = 'invalid_token' as const;
+
+  constructor(message = 'The token is not valid', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * The token was issued by this store but its lifetime has passed. On the wire it is still an
+ * `invalid_token` ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1)); the
+ * separate class lets a server say "expired" in `error_description`.
+ */
+export class TokenExpiredError extends TokenStoreError {
+  static override code = 'expired' as const;
+  override code = 'expired' as const;
+  /** When the token stopped being valid (epoch ms). */
+  readonly expiredAt: number;
+
+  constructor(expiredAt: number, options?: { cause?: unknown }) {
+    super('The token has expired', options);
+    this.expiredAt = expiredAt;
+  }
+}
+
+/**
+ * A refresh token that had already been exchanged was presented again. Its whole family
+ * (the grant's codes, access and refresh tokens) has been revoked before this was thrown
+ * ([OAuth 2.1 §4.3.1](https://datatracker.ietf.org/doc/html/draft-ietf-oauth-v2-1#section-4.3.1),
+ * [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)). Answer `invalid_grant`.
+ */
+export class RefreshTokenReuseError extends TokenStoreError {
+  static override code = 'token_reused' as const;
+  override code = 'token_reused' as const;
+  /** The family that was revoked. */
+  readonly familyId: string;
+
+  constructor(familyId: string, options?: { cause?: unknown }) {
+    super('The refresh token was already used; its whole grant has been revoked', options);
+    this.familyId = familyId;
+  }
+}
+
+/**
+ * A refresh asked for a scope the grant does not hold
+ * ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). Answer `invalid_scope`.
+ * The refresh token is left unused.
+ */
+export class InvalidScopeError extends TokenStoreError {
+  static override code = 'invalid_scope' as const;
+  override code = 'invalid_scope' as const;
+  /** The requested scopes that were not granted. */
+  readonly scopes: string[];
+
+  constructor(scopes: string[]) {
+    super(`Scope not granted: ${scopes.join(' ')}`);
+    this.scopes = scopes;
+  }
+}
+
+/**
+ * The backend (Postgres, PGlite, Redis) failed or could not be reached. Callers answer `503`
+ * (with `Retry-After`) rather than `500`; the backend's own error is the `cause`.
+ */
+export class StoreUnavailableError extends TokenStoreError {
+  static override code = 'store_unavailable' as const;
+  override code = 'store_unavailable' as const;
+
+  constructor(message = 'The token store is unavailable', options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/**
+ * A sealed signing key could not be opened: the `keyEncryptionSecret` is missing or is not the
+ * one it was sealed with, or the stored ciphertext was altered (AES-GCM authenticates it).
+ */
+export class KeyDecryptionError extends TokenStoreError {
+  static override code = 'key_decryption_failed' as const;
+  override code = 'key_decryption_failed' as const;
+}

@@ -1,0 +1,32 @@
+export {
+  createTokenStore,
+  type TokenStore,
+  type TokenStoreOptions,
+} from './create-token-store.js';
+export {
+  InvalidScopeError,
+  InvalidTokenError,
+  KeyDecryptionError,
+  RefreshTokenReuseError,
+  StoreUnavailableError,
+  TokenExpiredError,
+  TokenStoreError,
+  type TokenStoreErrorCode,
+} from './errors.js';
+export { generateSecret } from './generate-secret.js';
+export { hashSecret } from './hash-secret.js';
+export type { AccessTokenInput, AccessTokenStore } from './lib/access-tokens.js';
+export type { ClientStore } from './lib/clients.js';
+export type { AuthorizationCodeInput, CodeStore, IssueOptions } from './lib/codes.js';
+export type { ConsentStore } from './lib/consents.js';
+export type { TtlOptions } from './lib/context.js';
+export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
+export type { RefreshTokenInput, RefreshTokenStore, RotateOptions } from './lib/refresh-tokens.js';
+export type { SigningKeyStore } from './lib/signing-keys.js';
+export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
+export {
+  type IssuedTokens,
+  TokenManager,
+  type TokenManagerOptions,
+} from './token-manager.js';
+export type * from './types.js';

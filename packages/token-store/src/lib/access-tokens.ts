@@ -1,0 +1,81 @@
+import { InvalidTokenError, TokenExpiredError } from '../errors.js';
+import { generateSecret } from '../generate-secret.js';
+import { hashSecret } from '../hash-secret.js';
+import type { AccessTokenRecord } from '../types.js';
+import type { IssueOptions } from './codes.js';
+import { compact, SECRET_PATTERN, type StoreContext } from './context.js';
+import {
+  assertNonEmptyString,
+  assertObject,
+  assertOptionalSeconds,
+  assertString,
+  assertStringArray,
+} from './errors.js';
+import { isExpired } from './expiry.js';
+
+/** What a caller gives to issue an opaque access token; `familyId` is generated when absent. */
+export type AccessTokenInput = Omit<AccessTokenRecord, 'createdAt' | 'expiresAt' | 'familyId'> & {
+  familyId?: string;
+};
+
+export interface AccessTokenStore {
+  /** Issues an opaque access token (RFC 6749 §1.4); the clear token is returned once. */
+  issue(
+    data: AccessTokenInput,
+    options?: IssueOptions,
+  ): Promise<{ token: string; record: AccessTokenRecord }>;
+  /** The record of a live token, or `undefined` (unknown, revoked or expired). */
+  find(token: string): Promise<AccessTokenRecord | undefined>;
+  /** Like `find`, but throws `InvalidTokenError` or `TokenExpiredError` (RFC 6750 §3.1). */
+  validate(token: string): Promise<AccessTokenRecord>;
+  /** Revokes one access token (RFC 7009 §2.1); `false` when it was not stored. */
+  revoke(token: string): Promise<boolean>;
+}
+
+export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
+  return {
+    async issue(data, options = {}) {
+      assertObject(data, 'data');
+      assertString(data.clientId, 'data.clientId');
+      assertNonEmptyString(data.userId, 'data.userId');
+      assertStringArray(data.scopes, 'data.scopes');
+      if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
+      assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      const now = ctx.now();
+      const token = generateSecret();
+      const record: AccessTokenRecord = compact({
+        ...data,
+        familyId: data.familyId ?? generateSecret(),
+        createdAt: now,
+        expiresAt: now + (options.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
+      });
+      await ctx.adapter.set('access_token', await hashSecret(token), record);
+      return { token, record };
+    },
+
+    async find(token) {
+      assertString(token, 'token');
+      if (!SECRET_PATTERN.test(token)) return undefined;
+      return ctx.adapter.find('access_token', await hashSecret(token), { now: ctx.now() });
+    },
+
+    async validate(token) {
+      assertString(token, 'token');
+      if (!SECRET_PATTERN.test(token)) throw new InvalidTokenError();
+      const now = ctx.now();
+      const record = await ctx.adapter.find('access_token', await hashSecret(token), {
+        now,
+        includeExpired: true,
+      });
+      if (!record) throw new InvalidTokenError();
+      if (isExpired(record.expiresAt, now)) throw new TokenExpiredError(record.expiresAt!);
+      return record;
+    },
+
+    async revoke(token) {
+      assertString(token, 'token');
+      if (!SECRET_PATTERN.test(token)) return false;
+      return ctx.adapter.delete('access_token', await hashSecret(token));
+    },
+  };
+}

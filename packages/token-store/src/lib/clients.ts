@@ -1,0 +1,71 @@
+import { hashSecret } from '../hash-secret.js';
+import type { ClientRecord } from '../types.js';
+import { constantTimeEqual } from './constant-time.js';
+import { compact, type StoreContext } from './context.js';
+import {
+  assertNonEmptyString,
+  assertObject,
+  assertString,
+  assertStringArray,
+  CodedTypeError,
+} from './errors.js';
+
+export interface ClientStore {
+  /** Stores (or replaces) a registered client (RFC 7591 §3.2.1). Holds the secret's hash only. */
+  save(record: ClientRecord): Promise<ClientRecord>;
+  find(clientId: string): Promise<ClientRecord | undefined>;
+  delete(clientId: string): Promise<boolean>;
+  list(options?: { limit?: number }): Promise<ClientRecord[]>;
+  /**
+   * Checks a presented client secret against the stored hash in constant time; `false` for a
+   * public client or a secret past `clientSecretExpiresAt` (RFC 7591 §3.2.1).
+   */
+  verifySecret(client: ClientRecord, secret: string): Promise<boolean>;
+}
+
+export function clientStore(ctx: StoreContext): ClientStore {
+  return {
+    async save(record) {
+      assertObject(record, 'record');
+      assertNonEmptyString(record.clientId, 'record.clientId');
+      assertStringArray(record.redirectUris, 'record.redirectUris');
+      const metadata = record.metadata ?? {};
+      if ('client_secret' in metadata || 'clientSecret' in record) {
+        throw new CodedTypeError(
+          'a client record must not hold the clear client secret: store `clientSecretHash = await hashSecret(secret)`',
+          'ERR_INVALID_ARG_VALUE',
+        );
+      }
+      const stored = compact({
+        ...record,
+        createdAt: record.createdAt ?? ctx.now(),
+        expiresAt: record.expiresAt ?? null,
+      });
+      await ctx.adapter.set('client', record.clientId, stored);
+      return stored;
+    },
+
+    async find(clientId) {
+      assertString(clientId, 'clientId');
+      return ctx.adapter.find('client', clientId, { now: ctx.now() });
+    },
+
+    async delete(clientId) {
+      assertString(clientId, 'clientId');
+      return ctx.adapter.delete('client', clientId);
+    },
+
+    async list(options = {}) {
+      return ctx.adapter.list('client', { limit: options.limit ?? 100, now: ctx.now() });
+    },
+
+    async verifySecret(client, secret) {
+      assertObject(client, 'client');
+      assertString(secret, 'secret');
+      if (!client.clientSecretHash) return false;
+      const expiresAt = client.clientSecretExpiresAt ?? 0;
+      if (expiresAt !== 0 && expiresAt * 1000 <= ctx.now()) return false;
+      return constantTimeEqual(await hashSecret(secret), client.clientSecretHash);
+    },
+  };
+}

@@ -1,0 +1,164 @@
+import { isExpired } from './lib/expiry.js';
+import { warnOnce } from './lib/warn-once.js';
+import type {
+  ConsumableKind,
+  ConsumeResult,
+  FindOptions,
+  ReadOptions,
+  RecordKind,
+  RecordOf,
+  StoreAdapter,
+  Timestamp,
+} from './types.js';
+
+/** A `StoreAdapter` kept in this process's memory, with a debug view of what it holds. */
+export interface MemoryAdapter extends StoreAdapter {
+  /**
+   * A deep copy of everything stored, keyed `kind:id`: what a heap dump of the process would
+   * reveal. For tests (the no-secret-at-rest check) and debugging; not part of `StoreAdapter`.
+   */
+  dump(): Record<string, unknown>;
+}
+
+export interface MemoryAdapterOptions {
+  /** How long an expired record is kept (and reported as expired) before it is dropped. Default 300. */
+  expiredRetentionSeconds?: number;
+}
+
+type AnyRecord = RecordOf[RecordKind];
+const FAMILY_KINDS = new Set<RecordKind>(['authorization_code', 'access_token', 'refresh_token']);
+const SWEEP_EVERY_MS = 60_000;
+
+/**
+ * A `StoreAdapter` in a `Map`: for unit tests and throwaway demos. Nothing survives a restart
+ * and nothing is shared between instances, so it warns once per process. Records are copied in
+ * and out (`structuredClone`), as a real backend would, so callers cannot change stored state
+ * by mutating a returned object. Consume is atomic because it runs synchronously.
+ *
+ * @example
+ * const store = createTokenStore({ adapter: memoryAdapter() });
+ */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter {
+  warnOnce(
+    'memory',
+    'memoryAdapter keeps tokens in this process only: they are lost on restart and not shared between instances. Use the Postgres/PGlite or Redis adapter for anything that matters.',
+  );
+  const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
+  const records = new Map<string, AnyRecord>();
+  let lastSweep = Date.now();
+
+  const keyOf = (kind: RecordKind, id: string) => `${kind}:${id}`;
+
+  function sweep(now: Timestamp, retention: number): number {
+    let removed = 0;
+    for (const [key, record] of records) {
+      if (record.expiresAt !== null && record.expiresAt + retention <= now) {
+        records.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  function visible(record: AnyRecord | undefined, now: Timestamp): AnyRecord | undefined {
+    return record && !isExpired(record.expiresAt, now) ? record : undefined;
+  }
+
+  return {
+    async set(kind, id, record) {
+      records.set(keyOf(kind, id), structuredClone(record));
+      // Purge as a side effect of writes, at most once a minute, so an idle store costs nothing.
+      const wallClock = Date.now();
+      if (wallClock - lastSweep > SWEEP_EVERY_MS) {
+        lastSweep = wallClock;
+        sweep(wallClock, retentionMs);
+      }
+    },
+
+    async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
+      const record = records.get(keyOf(kind, id));
+      const now = findOptions.now ?? Date.now();
+      const found = findOptions.includeExpired ? record : visible(record, now);
+      return found ? (structuredClone(found) as RecordOf[K]) : undefined;
+    },
+
+    async consume<K extends ConsumableKind>(
+      kind: K,
+      id: string,
+      now: Timestamp,
+    ): Promise<ConsumeResult<RecordOf[K]>> {
+      const record = visible(records.get(keyOf(kind, id)), now) as RecordOf[K] | undefined;
+      if (!record) return { status: 'not_found' };
+      if (record.consumedAt !== undefined && record.consumedAt !== null) {
+        return { status: 'already_consumed', record: structuredClone(record) };
+      }
+      record.consumedAt = now;
+      return { status: 'consumed', record: structuredClone(record) };
+    },
+
+    async delete(kind, id) {
+      return records.delete(keyOf(kind, id));
+    },
+
+    async revokeFamily(familyId) {
+      let removed = 0;
+      for (const [key, record] of records) {
+        const kind = key.slice(0, key.indexOf(':')) as RecordKind;
+        if (FAMILY_KINDS.has(kind) && (record as { familyId?: string }).familyId === familyId) {
+          records.delete(key);
+          removed++;
+        }
+      }
+      return removed;
+    },
+
+    async listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
+      kind: K,
+      userId: string,
+      readOptions: ReadOptions = {},
+    ) {
+      const now = readOptions.now ?? Date.now();
+      const out: RecordOf[K][] = [];
+      const prefix = `${kind}:`;
+      for (const [key, record] of records) {
+        if (
+          key.startsWith(prefix) &&
+          (record as { userId?: string }).userId === userId &&
+          visible(record, now)
+        ) {
+          out.push(structuredClone(record) as RecordOf[K]);
+        }
+      }
+      return out;
+    },
+
+    async list<K extends 'client' | 'signing_key'>(
+      kind: K,
+      listOptions: ReadOptions & { limit?: number } = {},
+    ) {
+      const now = listOptions.now ?? Date.now();
+      const limit = listOptions.limit ?? 1000;
+      const out: RecordOf[K][] = [];
+      const prefix = `${kind}:`;
+      for (const [key, record] of records) {
+        if (out.length >= limit) break;
+        if (key.startsWith(prefix) && visible(record, now)) {
+          out.push(structuredClone(record) as RecordOf[K]);
+        }
+      }
+      return out;
+    },
+
+    async purgeExpired(now = Date.now()) {
+      return sweep(now, 0);
+    },
+
+    async close() {
+      records.clear();
+    },
+
+    dump() {
+      return structuredClone(Object.fromEntries(records));
+    },
+  };
+}

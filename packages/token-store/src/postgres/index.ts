@@ -1,0 +1,6 @@
+export {
+  type PostgresAdapter,
+  type PostgresAdapterOptions,
+  postgresAdapter,
+} from './postgres-adapter.js';
+export type { Queryable } from './queryable.js';

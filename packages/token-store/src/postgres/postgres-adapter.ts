@@ -1,0 +1,239 @@
+import { StoreUnavailableError } from '../errors.js';
+import { CodedTypeError, describe } from '../lib/errors.js';
+import { isExpired } from '../lib/expiry.js';
+import type {
+  ConsumableKind,
+  ConsumeResult,
+  FindOptions,
+  ReadOptions,
+  RecordKind,
+  RecordOf,
+  StoreAdapter,
+  Timestamp,
+} from '../types.js';
+import { IDENTIFIER, migrate, type Tables, tablesFor } from './migrations.js';
+import { changedRows, isQueryable, type Queryable } from './queryable.js';
+
+export interface PostgresAdapterOptions {
+  /** Schema that holds the tables; created when missing. Default `public`. */
+  schema?: string;
+  /** Prefix of the table names (`<prefix>records`, `<prefix>migrations`). Default `portcullis_`. */
+  tablePrefix?: string;
+  /** How long an expired record is kept (and reported as expired) before the automatic purge. Default 300. */
+  expiredRetentionSeconds?: number;
+  /** Seconds between automatic purges, run as a side effect of writes. Default 60. */
+  purgeIntervalSeconds?: number;
+}
+
+/** A `StoreAdapter` on Postgres or PGlite, with the name of the table it writes, for tests and tools. */
+export interface PostgresAdapter extends StoreAdapter {
+  /** The quoted, schema-qualified records table, e.g. `"public"."portcullis_records"`. */
+  readonly table: string;
+  /** Applies the migrations now (otherwise done on first use); safe to call again. */
+  migrate(): Promise<void>;
+}
+
+interface Row {
+  data: Record<string, unknown>;
+  expires_at: string | number | bigint | null;
+  consumed_at: string | number | bigint | null;
+}
+
+const FAMILY_KINDS = ['authorization_code', 'access_token', 'refresh_token'];
+
+/**
+ * A `StoreAdapter` on Postgres, through either a `pg` Pool/Client or a PGlite instance: the
+ * same SQL on both. The schema is migrated idempotently on first use. Lookup is by primary key
+ * `(kind, id)` where `id` is the SHA-256 of the secret; consuming is a single
+ * `UPDATE … WHERE consumed_at IS NULL RETURNING`, so exactly one concurrent caller wins.
+ * Every driver error rejects as `StoreUnavailableError`. The adapter never closes the `db`
+ * it was given.
+ *
+ * @example
+ * import { PGlite } from '@electric-sql/pglite';
+ * const store = createTokenStore({ adapter: postgresAdapter(new PGlite('.data/tokens')) });
+ * // or: postgresAdapter(new pg.Pool({ connectionString: process.env.DATABASE_URL }))
+ */
+export function postgresAdapter(
+  db: Queryable,
+  options: PostgresAdapterOptions = {},
+): PostgresAdapter {
+  if (!isQueryable(db)) {
+    throw new CodedTypeError(
+      `"db" must be a pg Pool/Client or a PGlite instance, received ${describe(db)}`,
+      'ERR_INVALID_ARG_TYPE',
+    );
+  }
+  const schema = options.schema ?? 'public';
+  const prefix = options.tablePrefix ?? 'portcullis_';
+  if (!IDENTIFIER.test(schema) || !(prefix === '' || IDENTIFIER.test(prefix))) {
+    throw new CodedTypeError(
+      '"schema" and "tablePrefix" must be SQL identifiers: letters, digits and _, not starting with a digit',
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+  // A pg Pool emits 'error' when an idle connection dies (server restart); with no listener
+  // Node would crash the process. The next query then fails as StoreUnavailableError instead.
+  const emitter = db as {
+    on?: (event: string, fn: () => void) => void;
+    listenerCount?: (event: string) => number;
+  };
+  if (typeof emitter.on === 'function' && emitter.listenerCount?.('error') === 0) {
+    emitter.on('error', () => undefined);
+  }
+  const t: Tables = tablesFor(schema, prefix);
+  const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
+  const purgeEveryMs = (options.purgeIntervalSeconds ?? 60) * 1000;
+  let ready: Promise<void> | undefined;
+  let lastPurge = Date.now();
+  let purging: Promise<unknown> | undefined;
+
+  async function query(text: string, params: unknown[] = []) {
+    try {
+      ready ??= migrate(db, t).catch((error: unknown) => {
+        ready = undefined; // try again on the next call, e.g. once the server is back
+        throw error;
+      });
+      await ready;
+      return await db.query(text, params);
+    } catch (cause) {
+      throw new StoreUnavailableError(
+        `Postgres token store failed: ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    }
+  }
+
+  function toRecord<T>(row: Row): T {
+    const record = { ...row.data };
+    if (row.consumed_at !== null) record.consumedAt = Number(row.consumed_at);
+    return record as T;
+  }
+
+  function maybePurge(): void {
+    const wallClock = Date.now();
+    if (purging || wallClock - lastPurge < purgeEveryMs) return;
+    lastPurge = wallClock;
+    // Background and best effort: a failed purge is retried next interval, never surfaced.
+    purging = query(`DELETE FROM ${t.records} WHERE expires_at <= $1`, [wallClock - retentionMs])
+      .catch(() => undefined)
+      .finally(() => {
+        purging = undefined;
+      });
+  }
+
+  const adapter: PostgresAdapter = {
+    table: t.records,
+
+    async migrate() {
+      await query('SELECT 1');
+    },
+
+    async set(kind, id, record) {
+      const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+      await query(
+        `INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
+         ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
+           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+           consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data`,
+        [
+          kind,
+          id,
+          (record as { familyId?: string }).familyId ?? null,
+          (record as { userId?: string }).userId ?? null,
+          record.createdAt,
+          record.expiresAt,
+          consumedAt ?? null,
+          JSON.stringify(data),
+        ],
+      );
+      maybePurge();
+    },
+
+    async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
+      const { rows } = await query(
+        `SELECT data, expires_at, consumed_at FROM ${t.records} WHERE kind = $1 AND id = $2`,
+        [kind, id],
+      );
+      const row = rows[0] as Row | undefined;
+      if (!row) return undefined;
+      const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+      if (!findOptions.includeExpired && isExpired(expiresAt, findOptions.now ?? Date.now())) {
+        return undefined;
+      }
+      return toRecord<RecordOf[K]>(row);
+    },
+
+    async consume<K extends ConsumableKind>(
+      kind: K,
+      id: string,
+      now: Timestamp,
+    ): Promise<ConsumeResult<RecordOf[K]>> {
+      // Under READ COMMITTED a concurrent UPDATE waits for the winner, then re-checks the WHERE
+      // on the new row version and matches nothing: exactly one caller gets the row back.
+      const { rows } = await query(
+        `UPDATE ${t.records} SET consumed_at = $3
+         WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
+         RETURNING data, expires_at, consumed_at`,
+        [kind, id, now],
+      );
+      if (rows[0]) return { status: 'consumed', record: toRecord<RecordOf[K]>(rows[0] as Row) };
+      const record = await adapter.find(kind, id, { now });
+      if (record?.consumedAt !== undefined) return { status: 'already_consumed', record };
+      return { status: 'not_found' };
+    },
+
+    async delete(kind, id) {
+      const result = await query(`DELETE FROM ${t.records} WHERE kind = $1 AND id = $2`, [
+        kind,
+        id,
+      ]);
+      return changedRows(result) > 0;
+    },
+
+    async revokeFamily(familyId) {
+      const result = await query(
+        `DELETE FROM ${t.records} WHERE family_id = $1 AND kind = ANY($2::text[])`,
+        [familyId, FAMILY_KINDS],
+      );
+      return changedRows(result);
+    },
+
+    async listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
+      kind: K,
+      userId: string,
+      readOptions: ReadOptions = {},
+    ) {
+      const { rows } = await query(
+        `SELECT data, expires_at, consumed_at FROM ${t.records}
+         WHERE kind = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > $3)
+         ORDER BY created_at`,
+        [kind, userId, readOptions.now ?? Date.now()],
+      );
+      return (rows as Row[]).map((row) => toRecord<RecordOf[K]>(row));
+    },
+
+    async list<K extends 'client' | 'signing_key'>(
+      kind: K,
+      listOptions: ReadOptions & { limit?: number } = {},
+    ) {
+      const { rows } = await query(
+        `SELECT data, expires_at, consumed_at FROM ${t.records}
+         WHERE kind = $1 AND (expires_at IS NULL OR expires_at > $2)
+         ORDER BY created_at LIMIT $3`,
+        [kind, listOptions.now ?? Date.now(), listOptions.limit ?? 1000],
+      );
+      return (rows as Row[]).map((row) => toRecord<RecordOf[K]>(row));
+    },
+
+    async purgeExpired(now = Date.now()) {
+      return changedRows(await query(`DELETE FROM ${t.records} WHERE expires_at <= $1`, [now]));
+    },
+
+    async close() {
+      await purging;
+    },
+  };
+  return adapter;
+}

@@ -1,0 +1,33 @@
+import type { LuaScript } from './script.js';
+
+/** Stores one record as a hash and adds it to its indexes, in one step. */
+export const setRecord: LuaScript = {
+  name: 'set',
+  sha1: 'b98e8ce334027c145db72599d03eb3f59209eac6',
+  source: `-- Stores one record as a hash and adds it to its indexes, in one step.
+-- KEYS: 1 record, 2 family set, 3 user set, 4 kind set
+-- ARGV: 1 data (JSON), 2 expiresAt ms or '', 3 consumedAt ms or '', 4 familyId or '',
+--       5 userId or '', 6 physical TTL ms or '' (none), 7 id, 8 '1' to add to the kind set
+local key = KEYS[1]
+redis.call('DEL', key)
+redis.call('HSET', key, 'd', ARGV[1], 'e', ARGV[2], 'f', ARGV[4], 'u', ARGV[5])
+if ARGV[3] ~= '' then redis.call('HSET', key, 'c', ARGV[3]) end
+local ttl = tonumber(ARGV[6])
+if ttl then redis.call('PEXPIRE', key, ttl) end
+-- An index set lives as long as its longest-lived member; a member without expiry pins it.
+local function index(set, member)
+  local existed = redis.call('EXISTS', set) == 1
+  local current = redis.call('PTTL', set)
+  redis.call('SADD', set, member)
+  if not ttl then
+    redis.call('PERSIST', set)
+  elseif not existed or (current >= 0 and current < ttl) then
+    redis.call('PEXPIRE', set, ttl)
+  end
+end
+if ARGV[4] ~= '' then index(KEYS[2], key) end
+if ARGV[5] ~= '' then index(KEYS[3], ARGV[7]) end
+if ARGV[8] == '1' then index(KEYS[4], ARGV[7]) end
+return 1
+`,
+};

@@ -1,0 +1,277 @@
+import type { Redis } from 'ioredis';
+import { StoreUnavailableError } from '../errors.js';
+import { CodedTypeError, describe } from '../lib/errors.js';
+import { isExpired } from '../lib/expiry.js';
+import type {
+  ConsumableKind,
+  ConsumeResult,
+  FindOptions,
+  ReadOptions,
+  RecordKind,
+  RecordOf,
+  StoreAdapter,
+  Timestamp,
+} from '../types.js';
+import { consume as consumeScript } from './lua/consume.js';
+import { deleteRecord } from './lua/delete.js';
+import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
+import type { LuaScript } from './lua/script.js';
+import { setRecord } from './lua/set.js';
+
+export interface RedisAdapterOptions {
+  /** Namespace of every key, so several apps can share one Redis. Default `portcullis:ts:`. */
+  prefix?: string;
+  /**
+   * Longest wait for a reply, in ms, before the call rejects with `StoreUnavailableError`; a
+   * backstop for clients configured to queue commands while disconnected. Default 2000.
+   */
+  commandTimeoutMs?: number;
+  /** How long an expired record is kept (and reported as expired) before Redis drops it. Default 300. */
+  expiredRetentionSeconds?: number;
+}
+
+/** A `StoreAdapter` on Redis, with the key prefix it writes under. */
+export interface RedisAdapter extends StoreAdapter {
+  readonly prefix: string;
+}
+
+type Reply = [string | null, string | null, string | null];
+const INDEXED_KINDS = new Set<RecordKind>(['client', 'signing_key']);
+// While ioredis reconnects, a queued command could wait for minutes; answer at once instead.
+const DOWN = new Set(['reconnecting', 'close', 'end']);
+
+/**
+ * A `StoreAdapter` on Redis through an ioredis client. Each record is a hash under
+ * `<prefix>r:<kind>:<id>` (`id` is the SHA-256 of the secret) with a native expiry; families,
+ * users and kinds have index sets. Writes, consume, delete and family revocation are Lua
+ * scripts (EVALSHA, EVAL on NOSCRIPT), so consume is atomic: exactly one concurrent caller
+ * wins. A down or slow Redis rejects with `StoreUnavailableError` quickly instead of queueing.
+ * The adapter never closes the client it was given. Standalone Redis (or one Cluster slot):
+ * the scripts touch keys they derive.
+ *
+ * @example
+ * import { Redis } from 'ioredis';
+ * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
+ * const store = createTokenStore({ adapter: redisAdapter(redis, { prefix: 'myapp:tokens:' }) });
+ */
+export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): RedisAdapter {
+  if (typeof redis !== 'object' || redis === null || typeof redis.evalsha !== 'function') {
+    throw new CodedTypeError(
+      `"redis" must be an ioredis client, received ${describe(redis)}`,
+      'ERR_INVALID_ARG_TYPE',
+    );
+  }
+  if (redis.options?.keyPrefix) {
+    throw new CodedTypeError(
+      'the ioredis client has a keyPrefix: pass the prefix to redisAdapter(redis, { prefix }) instead, so the Lua scripts see the same keys',
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
+  const prefix = options.prefix ?? 'portcullis:ts:';
+  const timeoutMs = options.commandTimeoutMs ?? 2000;
+  const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
+
+  const recordKey = (kind: RecordKind, id: string) => `${prefix}r:${kind}:${id}`;
+  const familyKey = (familyId: string) => `${prefix}f:${familyId}`;
+  const userKey = (kind: RecordKind, userId: string) => `${prefix}u:${kind}:${userId}`;
+  const kindKey = (kind: RecordKind) => `${prefix}k:${kind}`;
+
+  async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
+    if (DOWN.has(redis.status)) {
+      throw new StoreUnavailableError(
+        `Redis token store is unavailable (connection ${redis.status})`,
+      );
+    }
+    const pending = run();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`no reply from Redis within ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+    });
+    try {
+      return await Promise.race([pending, timeout]);
+    } catch (cause) {
+      pending.catch(() => undefined); // a late failure of the abandoned command is expected
+      throw new StoreUnavailableError(
+        `Redis token store failed (${what}): ${cause instanceof Error ? cause.message : String(cause)}`,
+        { cause },
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function runScript(script: LuaScript, keys: string[], args: (string | number)[]) {
+    try {
+      return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
+    } catch (error) {
+      if (error instanceof Error && error.message.startsWith('NOSCRIPT')) {
+        return redis.eval(script.source, keys.length, ...keys, ...args);
+      }
+      throw error;
+    }
+  }
+
+  function toRecord<T>(data: string, consumedAt: string | null): T {
+    const record = JSON.parse(data) as Record<string, unknown>;
+    if (consumedAt !== null) record.consumedAt = Number(consumedAt);
+    return record as T;
+  }
+
+  function visible<T>(reply: Reply, now: Timestamp, includeExpired = false): T | undefined {
+    const [data, expires, consumedAt] = reply;
+    if (data === null) return undefined;
+    const expiresAt = expires ? Number(expires) : null;
+    if (!includeExpired && isExpired(expiresAt, now)) return undefined;
+    return toRecord<T>(data, consumedAt);
+  }
+
+  /** Reads the records an index set names, dropping (and unindexing) the ones that are gone. */
+  async function readIndexed<T>(
+    setKey: string,
+    kind: RecordKind,
+    now: Timestamp,
+    limit = Number.POSITIVE_INFINITY,
+  ): Promise<T[]> {
+    const ids = await redis.smembers(setKey);
+    if (ids.length === 0) return [];
+    const pipeline = redis.pipeline();
+    for (const id of ids) pipeline.hmget(recordKey(kind, id), 'd', 'e', 'c');
+    const replies = (await pipeline.exec()) ?? [];
+    const out: T[] = [];
+    const gone: string[] = [];
+    replies.forEach(([error, reply], i) => {
+      if (error) throw error;
+      const record = visible<T>(reply as Reply, now);
+      if (record) out.push(record);
+      else if ((reply as Reply)[0] === null) gone.push(ids[i]!);
+    });
+    if (gone.length > 0) await redis.srem(setKey, ...gone);
+    out.sort(
+      (a, b) => (a as { createdAt: number }).createdAt - (b as { createdAt: number }).createdAt,
+    );
+    return out.slice(0, limit);
+  }
+
+  const adapter: RedisAdapter = {
+    prefix,
+
+    set(kind, id, record) {
+      return call('set', async () => {
+        const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+        const familyId = (record as { familyId?: string }).familyId ?? '';
+        const userId = (record as { userId?: string }).userId ?? '';
+        // Keep the key a little past expiry, so a late caller hears "expired", not "unknown".
+        const ttl =
+          record.expiresAt === null
+            ? ''
+            : Math.max(1, Math.ceil(record.expiresAt + retentionMs - Date.now()));
+        await runScript(
+          setRecord,
+          [recordKey(kind, id), familyKey(familyId), userKey(kind, userId), kindKey(kind)],
+          [
+            JSON.stringify(data),
+            record.expiresAt === null ? '' : String(record.expiresAt),
+            consumedAt === undefined || consumedAt === null ? '' : String(consumedAt),
+            familyId,
+            userId,
+            ttl,
+            id,
+            INDEXED_KINDS.has(kind) ? '1' : '0',
+          ],
+        );
+      });
+    },
+
+    find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
+      return call('find', async () => {
+        const reply = (await redis.hmget(recordKey(kind, id), 'd', 'e', 'c')) as Reply;
+        return visible<RecordOf[K]>(
+          reply,
+          findOptions.now ?? Date.now(),
+          findOptions.includeExpired,
+        );
+      });
+    },
+
+    consume<K extends ConsumableKind>(
+      kind: K,
+      id: string,
+      now: Timestamp,
+    ): Promise<ConsumeResult<RecordOf[K]>> {
+      return call('consume', async () => {
+        const reply = (await runScript(consumeScript, [recordKey(kind, id)], [now])) as
+          | [number, string, string]
+          | null;
+        if (!reply) return { status: 'not_found' };
+        const [won, data, consumedAt] = reply;
+        const record = toRecord<RecordOf[K]>(data, consumedAt);
+        return won === 1 ? { status: 'consumed', record } : { status: 'already_consumed', record };
+      });
+    },
+
+    delete(kind, id) {
+      return call('delete', async () => {
+        const removed = await runScript(deleteRecord, [recordKey(kind, id)], [prefix, kind, id]);
+        return removed === 1;
+      });
+    },
+
+    revokeFamily(familyId) {
+      return call('revokeFamily', async () =>
+        Number(await runScript(revokeFamilyScript, [familyKey(familyId)], [])),
+      );
+    },
+
+    listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
+      kind: K,
+      userId: string,
+      readOptions: ReadOptions = {},
+    ) {
+      return call('listByUser', () =>
+        readIndexed<RecordOf[K]>(userKey(kind, userId), kind, readOptions.now ?? Date.now()),
+      );
+    },
+
+    list<K extends 'client' | 'signing_key'>(
+      kind: K,
+      listOptions: ReadOptions & { limit?: number } = {},
+    ) {
+      return call('list', () =>
+        readIndexed<RecordOf[K]>(
+          kindKey(kind),
+          kind,
+          listOptions.now ?? Date.now(),
+          listOptions.limit ?? 1000,
+        ),
+      );
+    },
+
+    purgeExpired(now = Date.now()) {
+      // Redis drops keys on its own; this only removes the ones still in their retention time.
+      return call('purgeExpired', async () => {
+        let removed = 0;
+        let cursor = '0';
+        do {
+          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}r:*`, 'COUNT', 500);
+          cursor = next;
+          for (const key of keys) {
+            const expires = await redis.hget(key, 'e');
+            if (expires && Number(expires) <= now) {
+              const [, kind, ...rest] = key.slice(prefix.length).split(':');
+              removed += Number(
+                await runScript(deleteRecord, [key], [prefix, kind!, rest.join(':')]),
+              );
+            }
+          }
+        } while (cursor !== '0');
+        return removed;
+      });
+    },
+
+    async close() {},
+  };
+  return adapter;
+}

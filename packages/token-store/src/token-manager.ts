@@ -1,0 +1,140 @@
+import type { TokenStore } from './create-token-store.js';
+import {
+  assertNonEmptyString,
+  assertObject,
+  assertOptionalSeconds,
+  assertString,
+  assertStringArray,
+} from './lib/errors.js';
+import type { AccessTokenRecord } from './types.js';
+
+export interface TokenManagerOptions {
+  /** Default: the store's access-token TTL (3600). */
+  accessTokenTtlSeconds?: number;
+  /** Default: the store's refresh-token TTL (1_209_600). */
+  refreshTokenTtlSeconds?: number;
+}
+
+export interface IssuedTokens {
+  accessToken: string;
+  /** Present when issued with `refresh: true`, and always after `rotate`. */
+  refreshToken?: string;
+  /** When the access token expires (epoch ms). */
+  expiresAt: number;
+  scopes: string[];
+  /** The grant the tokens belong to; `store.revokeFamily(familyId)` ends it. */
+  familyId: string;
+}
+
+/**
+ * The guide's `TokenManager`, durable and hashed: `issue` → `validate` → `revoke`, plus refresh
+ * rotation with reuse detection. Tokens are 256-bit values from `crypto.getRandomValues`
+ * (`secrets.token_urlsafe(32)` in the guide); the store keeps only their SHA-256
+ * ([RFC 6750 §3.1](https://www.rfc-editor.org/rfc/rfc6750#section-3.1),
+ * [RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+ *
+ * @example
+ * const tokens = new TokenManager(createTokenStore({ adapter: memoryAdapter() }));
+ * const { accessToken } = await tokens.issue('user-1', ['read']);
+ * const record = await tokens.validate(accessToken); // throws InvalidTokenError | TokenExpiredError
+ */
+export class TokenManager {
+  readonly store: TokenStore;
+  readonly #accessTtl: number;
+  readonly #refreshTtl: number;
+
+  constructor(store: TokenStore, options: TokenManagerOptions = {}) {
+    assertObject(store, 'store');
+    assertOptionalSeconds(options.accessTokenTtlSeconds, 'accessTokenTtlSeconds');
+    assertOptionalSeconds(options.refreshTokenTtlSeconds, 'refreshTokenTtlSeconds');
+    this.store = store;
+    this.#accessTtl = options.accessTokenTtlSeconds ?? store.ttl.accessToken;
+    this.#refreshTtl = options.refreshTokenTtlSeconds ?? store.ttl.refreshToken;
+  }
+
+  /** Issues an opaque access token (and, with `refresh: true`, a refresh token in the same family). */
+  async issue(
+    userId: string,
+    scopes: string[],
+    options: {
+      clientId?: string;
+      resource?: string;
+      ttlSeconds?: number;
+      refresh?: boolean;
+    } = {},
+  ): Promise<IssuedTokens> {
+    assertNonEmptyString(userId, 'userId');
+    assertStringArray(scopes, 'scopes');
+    if (options.clientId !== undefined) assertString(options.clientId, 'options.clientId');
+    if (options.resource !== undefined) assertString(options.resource, 'options.resource');
+    assertOptionalSeconds(options.ttlSeconds, 'options.ttlSeconds');
+    const { token, record } = await this.store.accessTokens.issue(
+      { userId, scopes, clientId: options.clientId ?? '', resource: options.resource },
+      { ttlSeconds: options.ttlSeconds ?? this.#accessTtl },
+    );
+    const issued: IssuedTokens = {
+      accessToken: token,
+      expiresAt: record.expiresAt!,
+      scopes: record.scopes,
+      familyId: record.familyId,
+    };
+    if (options.refresh) {
+      const refresh = await this.store.refreshTokens.issue(
+        {
+          familyId: record.familyId,
+          userId,
+          scopes,
+          clientId: record.clientId,
+          resource: options.resource,
+        },
+        { ttlSeconds: this.#refreshTtl },
+      );
+      issued.refreshToken = refresh.token;
+    }
+    return issued;
+  }
+
+  /** The token's record; throws `InvalidTokenError` (`invalid_token`) or `TokenExpiredError` (`expired`). */
+  validate(token: string): Promise<AccessTokenRecord> {
+    return this.store.accessTokens.validate(token);
+  }
+
+  /** Revokes an access token, or a refresh token with its whole family; `false` when unknown. */
+  async revoke(token: string): Promise<boolean> {
+    if (await this.store.accessTokens.revoke(token)) return true;
+    return this.store.refreshTokens.revoke(token);
+  }
+
+  /**
+   * Exchanges a refresh token for a new access token and a new refresh token in the same
+   * family. A second use of the old one revokes the family and throws `RefreshTokenReuseError`,
+   * unless it comes within `graceSeconds` of the first (a client retrying the same refresh).
+   */
+  async rotate(
+    refreshToken: string,
+    options: { graceSeconds?: number } = {},
+  ): Promise<IssuedTokens & { refreshToken: string }> {
+    const rotated = await this.store.refreshTokens.rotate(refreshToken, {
+      graceSeconds: options.graceSeconds,
+      ttlSeconds: this.#refreshTtl,
+    });
+    const { record } = rotated;
+    const access = await this.store.accessTokens.issue(
+      {
+        familyId: record.familyId,
+        userId: record.userId,
+        clientId: record.clientId,
+        scopes: record.scopes,
+        resource: record.resource,
+      },
+      { ttlSeconds: this.#accessTtl },
+    );
+    return {
+      accessToken: access.token,
+      refreshToken: rotated.token,
+      expiresAt: access.record.expiresAt!,
+      scopes: record.scopes,
+      familyId: record.familyId,
+    };
+  }
+}

@@ -1,0 +1,566 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type ClientRecord,
+  createTokenStore,
+  generateSecret,
+  hashSecret,
+  InvalidScopeError,
+  InvalidTokenError,
+  KeyDecryptionError,
+  RefreshTokenReuseError,
+  type SigningKeyRecord,
+  type StoreAdapter,
+  TokenExpiredError,
+  TokenManager,
+  type TokenStore,
+} from '../../src/index.js';
+
+/** One backend under test: a fresh, empty adapter, a textual dump of all it stores, cleanup. */
+export interface Backend {
+  adapter: StoreAdapter;
+  /** Everything the backend holds, as text: what an attacker with a dump would read. */
+  dump(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export const KEY_SECRET = 'conformance-key-encryption-secret-0123456789';
+const BASE64URL_256 = /^[A-Za-z0-9_-]{43}$/;
+
+const codeData = (overrides: Record<string, unknown> = {}) => ({
+  clientId: 'client-a',
+  userId: 'user-1',
+  redirectUri: 'http://127.0.0.1:9999/callback',
+  codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+  codeChallengeMethod: 'S256' as const,
+  scopes: ['read', 'write'],
+  resource: 'http://localhost:8000/mcp',
+  ...overrides,
+});
+
+export async function signingKey(kid: string): Promise<SigningKeyRecord> {
+  const pair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const privateJwk = (await crypto.subtle.exportKey('jwk', pair.privateKey)) as Record<
+    string,
+    unknown
+  >;
+  const publicJwk = (await crypto.subtle.exportKey('jwk', pair.publicKey)) as Record<
+    string,
+    unknown
+  >;
+  return {
+    kid,
+    alg: 'ES256',
+    publicJwk: { ...publicJwk, kid, alg: 'ES256', use: 'sig' },
+    privateJwk: { ...privateJwk, kid, alg: 'ES256' },
+    status: 'active',
+    activatesAt: Date.now(),
+    createdAt: Date.now(),
+    expiresAt: null,
+  };
+}
+
+export function clientRecord(clientId: string, secretHash?: string): ClientRecord {
+  return {
+    clientId,
+    clientSecretHash: secretHash,
+    clientSecretExpiresAt: 0,
+    clientIdIssuedAt: Math.floor(Date.now() / 1000),
+    redirectUris: ['http://127.0.0.1:9999/callback'],
+    tokenEndpointAuthMethod: secretHash ? 'client_secret_basic' : 'none',
+    grantTypes: ['authorization_code', 'refresh_token'],
+    responseTypes: ['code'],
+    clientName: `Client ${clientId}`,
+    createdAt: Date.now(),
+    expiresAt: null,
+  };
+}
+
+/**
+ * The conformance suite every adapter must pass unchanged. `open` gives a fresh, isolated
+ * backend per test. The store runs on an injected clock so TTLs are tested without waiting.
+ */
+export function conformance(name: string, open: () => Promise<Backend>): void {
+  describe(`conformance: ${name}`, () => {
+    let backend: Backend;
+    let clock: { now: number };
+    let store: TokenStore;
+
+    beforeEach(async () => {
+      backend = await open();
+      clock = { now: Date.now() };
+      store = createTokenStore({
+        adapter: backend.adapter,
+        now: () => clock.now,
+        keyEncryptionSecret: KEY_SECRET,
+        production: false,
+      });
+    });
+
+    afterEach(async () => {
+      await backend.close();
+    });
+
+    const advance = (seconds: number) => {
+      clock.now += seconds * 1000;
+    };
+
+    describe('authorization codes', () => {
+      it('RFC 6749 §4.1.2: a code is a 256-bit random value that lives 60 s by default', async () => {
+        const { code, record } = await store.codes.issue(codeData());
+        expect(code).toMatch(BASE64URL_256);
+        expect(record.expiresAt! - record.createdAt).toBe(60_000);
+        expect(record.familyId).toMatch(BASE64URL_256);
+        const { code: other } = await store.codes.issue(codeData());
+        expect(other).not.toBe(code);
+      });
+
+      it('RFC 6749 §4.1.2: a code is single use (consumed, then already_consumed with its record)', async () => {
+        const { code } = await store.codes.issue(codeData({ extra: { nonce: 'n-1' } }));
+        const first = await store.codes.consume(code);
+        expect(first.status).toBe('consumed');
+        if (first.status !== 'consumed') throw new Error('unreachable');
+        expect(first.record).toMatchObject({
+          clientId: 'client-a',
+          userId: 'user-1',
+          scopes: ['read', 'write'],
+          resource: 'http://localhost:8000/mcp',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          extra: { nonce: 'n-1' },
+          consumedAt: clock.now,
+        });
+        const second = await store.codes.consume(code);
+        expect(second.status).toBe('already_consumed');
+        if (second.status !== 'already_consumed') throw new Error('unreachable');
+        expect(second.record.familyId).toBe(first.record.familyId);
+      });
+
+      it('RFC 6749 §4.1.2: unknown, malformed and expired codes are not_found', async () => {
+        expect((await store.codes.consume(generateSecret())).status).toBe('not_found');
+        expect((await store.codes.consume('not a code')).status).toBe('not_found');
+        const { code } = await store.codes.issue(codeData());
+        advance(61);
+        expect((await store.codes.consume(code)).status).toBe('not_found');
+      });
+
+      it('RFC 6749 §10.5: 50 concurrent consumes of one code, exactly one is consumed', async () => {
+        const { code } = await store.codes.issue(codeData());
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => store.codes.consume(code)),
+        );
+        const statuses = results.map((result) => result.status);
+        expect(statuses.filter((status) => status === 'consumed')).toHaveLength(1);
+        expect(statuses.filter((status) => status === 'already_consumed')).toHaveLength(49);
+      });
+
+      it('RFC 6749 §10.5: 50 concurrent consumes of one refresh token at the adapter, exactly one wins', async () => {
+        const { token } = await store.refreshTokens.issue({
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read'],
+        });
+        const id = await hashSecret(token);
+        const results = await Promise.all(
+          Array.from({ length: 50 }, () => backend.adapter.consume('refresh_token', id, clock.now)),
+        );
+        expect(results.filter((result) => result.status === 'consumed')).toHaveLength(1);
+      });
+    });
+
+    describe('access tokens', () => {
+      it('RFC 6750 §3.1: a valid token validates to its record; default lifetime 1 h', async () => {
+        const { token, record } = await store.accessTokens.issue({
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read'],
+          resource: 'http://localhost:8000/mcp',
+        });
+        expect(token).toMatch(BASE64URL_256);
+        expect(record.expiresAt! - record.createdAt).toBe(3_600_000);
+        expect(await store.accessTokens.validate(token)).toEqual(record);
+        expect(await store.accessTokens.find(token)).toEqual(record);
+      });
+
+      it('RFC 6750 §3.1: an unknown or malformed token is invalid_token', async () => {
+        await expect(store.accessTokens.validate(generateSecret())).rejects.toBeInstanceOf(
+          InvalidTokenError,
+        );
+        await expect(store.accessTokens.validate('')).rejects.toMatchObject({
+          code: 'invalid_token',
+        });
+        await expect(store.accessTokens.validate('x'.repeat(5000))).rejects.toBeInstanceOf(
+          InvalidTokenError,
+        );
+        expect(await store.accessTokens.find(generateSecret())).toBeUndefined();
+      });
+
+      it('RFC 6750 §3.1: a token past its TTL is expired at once and invisible to find', async () => {
+        const { token, record } = await store.accessTokens.issue(
+          { userId: 'user-1', clientId: 'client-a', scopes: ['read'] },
+          { ttlSeconds: 10 },
+        );
+        advance(9);
+        expect((await store.accessTokens.validate(token)).familyId).toBe(record.familyId);
+        advance(1);
+        const error = await store.accessTokens.validate(token).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(TokenExpiredError);
+        expect(error).toMatchObject({ code: 'expired', expiredAt: record.expiresAt });
+        expect(await store.accessTokens.find(token)).toBeUndefined();
+        expect((await store.tokensByUser('user-1')).accessTokens).toHaveLength(0);
+      });
+
+      it('RFC 7009 §2.1: a revoked token is invalid at once', async () => {
+        const { token } = await store.accessTokens.issue({
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: [],
+        });
+        expect(await store.accessTokens.revoke(token)).toBe(true);
+        await expect(store.accessTokens.validate(token)).rejects.toBeInstanceOf(InvalidTokenError);
+        expect(await store.accessTokens.revoke(token)).toBe(false);
+      });
+
+      it('per-artifact TTLs are configurable on the store and per token', async () => {
+        const custom = createTokenStore({
+          adapter: backend.adapter,
+          now: () => clock.now,
+          ttl: { authorizationCode: 30, accessToken: 600, refreshToken: 7200 },
+          production: false,
+        });
+        const code = await custom.codes.issue(codeData());
+        const access = await custom.accessTokens.issue({ userId: 'u', clientId: 'c', scopes: [] });
+        const refresh = await custom.refreshTokens.issue({
+          userId: 'u',
+          clientId: 'c',
+          scopes: [],
+        });
+        const short = await custom.accessTokens.issue(
+          { userId: 'u', clientId: 'c', scopes: [] },
+          { ttlSeconds: 5 },
+        );
+        expect(code.record.expiresAt! - code.record.createdAt).toBe(30_000);
+        expect(access.record.expiresAt! - access.record.createdAt).toBe(600_000);
+        expect(refresh.record.expiresAt! - refresh.record.createdAt).toBe(7_200_000);
+        expect(short.record.expiresAt! - short.record.createdAt).toBe(5_000);
+        expect(store.ttl).toEqual({
+          authorizationCode: 60,
+          accessToken: 3600,
+          refreshToken: 1_209_600,
+        });
+      });
+    });
+
+    describe('refresh tokens', () => {
+      async function grant() {
+        const code = await store.codes.issue(codeData());
+        const { familyId } = code.record;
+        const access = await store.accessTokens.issue({
+          familyId,
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read', 'write'],
+        });
+        const refresh = await store.refreshTokens.issue({
+          familyId,
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read', 'write'],
+          resource: 'http://localhost:8000/mcp',
+        });
+        return { familyId, code: code.code, access: access.token, refresh: refresh.token };
+      }
+
+      it('RFC 9700 §4.14.2: rotation returns a new token in the same family and spends the old one', async () => {
+        const { familyId, refresh } = await grant();
+        expect((await store.refreshTokens.find(refresh))?.expiresAt).toBe(
+          clock.now + 1_209_600_000,
+        );
+        advance(5);
+        const rotated = await store.refreshTokens.rotate(refresh);
+        expect(rotated.token).toMatch(BASE64URL_256);
+        expect(rotated.token).not.toBe(refresh);
+        expect(rotated.record).toMatchObject({
+          familyId,
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read', 'write'],
+          resource: 'http://localhost:8000/mcp',
+        });
+        expect(rotated.record.consumedAt).toBeUndefined();
+        expect(rotated.previous.consumedAt).toBe(clock.now);
+        expect((await store.refreshTokens.find(refresh))?.consumedAt).toBe(clock.now);
+      });
+
+      it('RFC 9700 §4.14.2: rotating the same token twice revokes the whole family', async () => {
+        const { familyId, code, access, refresh } = await grant();
+        const rotated = await store.refreshTokens.rotate(refresh);
+        const error = await store.refreshTokens.rotate(refresh).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(RefreshTokenReuseError);
+        expect(error).toMatchObject({ code: 'token_reused', familyId });
+        // Every other token of the grant is gone, the newest one included.
+        await expect(store.refreshTokens.rotate(rotated.token)).rejects.toBeInstanceOf(
+          InvalidTokenError,
+        );
+        expect(await store.refreshTokens.find(rotated.token)).toBeUndefined();
+        await expect(store.accessTokens.validate(access)).rejects.toBeInstanceOf(InvalidTokenError);
+        expect((await store.codes.consume(code)).status).toBe('not_found');
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('RFC 9700 §4.14.2: within the grace window a retried rotation gets a sibling token; after it, reuse revokes', async () => {
+        const { familyId, refresh } = await grant();
+        const first = await store.refreshTokens.rotate(refresh, { graceSeconds: 10 });
+        advance(5);
+        const retry = await store.refreshTokens.rotate(refresh, { graceSeconds: 10 });
+        expect(retry.record.familyId).toBe(familyId);
+        expect(retry.token).not.toBe(first.token);
+        expect(await store.refreshTokens.find(first.token)).toBeDefined();
+        advance(6);
+        await expect(
+          store.refreshTokens.rotate(refresh, { graceSeconds: 10 }),
+        ).rejects.toBeInstanceOf(RefreshTokenReuseError);
+        expect(await store.refreshTokens.find(first.token)).toBeUndefined();
+        expect(await store.refreshTokens.find(retry.token)).toBeUndefined();
+      });
+
+      it('RFC 9700 §4.14.2: the grace window is off by default', async () => {
+        const { refresh } = await grant();
+        await store.refreshTokens.rotate(refresh);
+        await expect(store.refreshTokens.rotate(refresh)).rejects.toBeInstanceOf(
+          RefreshTokenReuseError,
+        );
+      });
+
+      it('RFC 6749 §6: unknown refresh tokens are invalid, expired ones expired', async () => {
+        await expect(store.refreshTokens.rotate(generateSecret())).rejects.toBeInstanceOf(
+          InvalidTokenError,
+        );
+        await expect(store.refreshTokens.rotate('short')).rejects.toBeInstanceOf(InvalidTokenError);
+        const { token } = await store.refreshTokens.issue(
+          { userId: 'user-1', clientId: 'client-a', scopes: [] },
+          { ttlSeconds: 60 },
+        );
+        advance(61);
+        await expect(store.refreshTokens.rotate(token)).rejects.toBeInstanceOf(TokenExpiredError);
+      });
+
+      it('RFC 6749 §6: a refresh may narrow the scope, never widen it (the token stays usable)', async () => {
+        const { refresh } = await grant();
+        const error = await store.refreshTokens
+          .rotate(refresh, { scopes: ['read', 'admin'] })
+          .catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InvalidScopeError);
+        expect(error).toMatchObject({ code: 'invalid_scope', scopes: ['admin'] });
+        const narrowed = await store.refreshTokens.rotate(refresh, { scopes: ['read'] });
+        expect(narrowed.record.scopes).toEqual(['read']);
+      });
+
+      it('RFC 7009 §2.1: revoking a refresh token revokes its family', async () => {
+        const { access, refresh, familyId } = await grant();
+        const other = await grant();
+        expect(await store.refreshTokens.revoke(refresh)).toBe(true);
+        await expect(store.accessTokens.validate(access)).rejects.toBeInstanceOf(InvalidTokenError);
+        expect(await store.refreshTokens.revoke(refresh)).toBe(false);
+        expect(await store.revokeFamily(familyId)).toBe(0);
+        expect((await store.accessTokens.validate(other.access)).familyId).toBe(other.familyId);
+        // code, access token, refresh token of the other grant
+        expect(await store.revokeFamily(other.familyId)).toBe(3);
+      });
+    });
+
+    describe('clients, consents, signing keys', () => {
+      it('RFC 7591 §3.2.1: a client is stored with its secret hash and verified in constant time', async () => {
+        const secret = generateSecret();
+        const saved = await store.clients.save(clientRecord('client-s', await hashSecret(secret)));
+        await store.clients.save(clientRecord('client-p'));
+        expect(await store.clients.find('client-s')).toEqual(saved);
+        expect(await store.clients.verifySecret(saved, secret)).toBe(true);
+        expect(await store.clients.verifySecret(saved, generateSecret())).toBe(false);
+        const publicClient = (await store.clients.find('client-p'))!;
+        expect(await store.clients.verifySecret(publicClient, secret)).toBe(false);
+        const expired = { ...saved, clientSecretExpiresAt: Math.floor(clock.now / 1000) - 1 };
+        expect(await store.clients.verifySecret(expired, secret)).toBe(false);
+        expect(
+          (await store.clients.list({ limit: 10 })).map((client) => client.clientId).sort(),
+        ).toEqual(['client-p', 'client-s']);
+        expect(await store.clients.list({ limit: 1 })).toHaveLength(1);
+        expect(await store.clients.delete('client-s')).toBe(true);
+        expect(await store.clients.find('client-s')).toBeUndefined();
+        expect(await store.clients.delete('client-s')).toBe(false);
+      });
+
+      it('a client record holding a clear secret is refused', async () => {
+        const record = { ...clientRecord('client-x'), metadata: { client_secret: 'oops' } };
+        await expect(store.clients.save(record)).rejects.toMatchObject({
+          name: 'TypeError',
+          code: 'ERR_INVALID_ARG_VALUE',
+        });
+      });
+
+      it('consent: grants accumulate per user × client; revoking ends that client’s grants only', async () => {
+        await store.consents.grant('user-1', 'client-a', ['read']);
+        const both = await store.consents.grant('user-1', 'client-a', ['write', 'read']);
+        expect(both.scopes).toEqual(['read', 'write']);
+        await store.consents.grant('user-1', 'client-b', ['read']);
+        await store.consents.grant('user-2', 'client-a', ['read']);
+        expect(await store.consents.find('user-1', 'client-a')).toEqual(both);
+        expect(
+          (await store.consents.listByUser('user-1')).map((consent) => consent.clientId).sort(),
+        ).toEqual(['client-a', 'client-b']);
+
+        const a = await store.refreshTokens.issue({
+          userId: 'user-1',
+          clientId: 'client-a',
+          scopes: ['read'],
+        });
+        const b = await store.refreshTokens.issue({
+          userId: 'user-1',
+          clientId: 'client-b',
+          scopes: ['read'],
+        });
+        expect(await store.consents.revoke('user-1', 'client-a')).toBe(true);
+        expect(await store.consents.find('user-1', 'client-a')).toBeUndefined();
+        expect(await store.refreshTokens.find(a.token)).toBeUndefined();
+        expect(await store.refreshTokens.find(b.token)).toBeDefined();
+        expect(await store.consents.find('user-2', 'client-a')).toBeDefined();
+        expect(await store.consents.revoke('user-1', 'client-a')).toBe(false);
+      });
+
+      it('signing keys are sealed with AES-GCM at rest and opened on read', async () => {
+        const key = await signingKey('kid-1');
+        await store.signingKeys.save(key);
+        expect(await store.signingKeys.list()).toEqual([key]);
+        expect(await store.signingKeys.find('kid-1')).toEqual(key);
+        const raw = await backend.adapter.find('signing_key', 'kid-1');
+        expect(raw?.publicJwk).toEqual(key.publicJwk);
+        expect(raw?.privateJwk.d).toBeUndefined();
+        expect(raw?.privateJwk['portcullis:sealed']).toBe('A256GCM.v1');
+        expect(await backend.dump()).not.toContain(key.privateJwk.d as string);
+
+        const wrongSecret = createTokenStore({
+          adapter: backend.adapter,
+          keyEncryptionSecret: 'another-secret-entirely-0123456789',
+          production: true,
+        });
+        await expect(wrongSecret.signingKeys.list()).rejects.toBeInstanceOf(KeyDecryptionError);
+        const noSecret = createTokenStore({ adapter: backend.adapter, production: false });
+        await expect(noSecret.signingKeys.find('kid-1')).rejects.toBeInstanceOf(KeyDecryptionError);
+        expect(await store.signingKeys.delete('kid-1')).toBe(true);
+        expect(await store.signingKeys.list()).toEqual([]);
+      });
+
+      it('without keyEncryptionSecret, signing keys are kept in clear outside production only', async () => {
+        expect(() => createTokenStore({ adapter: backend.adapter, production: true })).toThrow(
+          /keyEncryptionSecret" is required in production/,
+        );
+        const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+        const dev = createTokenStore({ adapter: backend.adapter, production: false });
+        const key = await signingKey('kid-dev');
+        await dev.signingKeys.save(key);
+        expect(await dev.signingKeys.find('kid-dev')).toEqual(key);
+        expect((await backend.adapter.find('signing_key', 'kid-dev'))?.privateJwk.d).toBe(
+          key.privateJwk.d,
+        );
+        warn.mockRestore();
+      });
+    });
+
+    describe('users, families, expiry', () => {
+      it('tokensByUser lists a user’s live tokens only', async () => {
+        const a = await store.accessTokens.issue({ userId: 'user-1', clientId: 'c', scopes: [] });
+        await store.accessTokens.issue(
+          { userId: 'user-1', clientId: 'c', scopes: [] },
+          { ttlSeconds: 5 },
+        );
+        const r = await store.refreshTokens.issue({ userId: 'user-1', clientId: 'c', scopes: [] });
+        await store.accessTokens.issue({ userId: 'user-2', clientId: 'c', scopes: [] });
+        advance(6);
+        const listed = await store.tokensByUser('user-1');
+        expect(listed.accessTokens).toEqual([a.record]);
+        expect(listed.refreshTokens).toEqual([r.record]);
+      });
+
+      it('purgeExpired removes expired records, and only those', async () => {
+        const gone = await store.accessTokens.issue(
+          { userId: 'user-1', clientId: 'c', scopes: [] },
+          { ttlSeconds: 5 },
+        );
+        const kept = await store.accessTokens.issue({
+          userId: 'user-1',
+          clientId: 'c',
+          scopes: [],
+        });
+        advance(6);
+        expect(await backend.adapter.purgeExpired(clock.now)).toBeGreaterThanOrEqual(1);
+        await expect(store.accessTokens.validate(gone.token)).rejects.toBeInstanceOf(
+          InvalidTokenError,
+        );
+        expect((await store.accessTokens.validate(kept.token)).userId).toBe('user-1');
+      });
+    });
+
+    describe('TokenManager (the guide’s API)', () => {
+      it('issue → validate → revoke, with typed errors', async () => {
+        const tokens = new TokenManager(store);
+        const issued = await tokens.issue('user-1', ['read', 'admin'], { clientId: 'client-a' });
+        expect(issued.accessToken).toMatch(BASE64URL_256);
+        expect(issued.refreshToken).toBeUndefined();
+        expect(issued.expiresAt).toBe(clock.now + 3_600_000);
+        const record = await tokens.validate(issued.accessToken);
+        expect(record).toMatchObject({ userId: 'user-1', scopes: ['read', 'admin'] });
+        expect(await tokens.revoke(issued.accessToken)).toBe(true);
+        await expect(tokens.validate(issued.accessToken)).rejects.toMatchObject({
+          code: 'invalid_token',
+        });
+        const short = new TokenManager(store, { accessTokenTtlSeconds: 60 });
+        const soon = await short.issue('user-1', []);
+        advance(60);
+        await expect(short.validate(soon.accessToken)).rejects.toMatchObject({ code: 'expired' });
+      });
+
+      it('rotate gives a new access and refresh token; reuse revokes the family', async () => {
+        const tokens = new TokenManager(store);
+        const issued = await tokens.issue('user-1', ['read'], { refresh: true });
+        const next = await tokens.rotate(issued.refreshToken!);
+        expect(next.familyId).toBe(issued.familyId);
+        expect((await tokens.validate(next.accessToken)).familyId).toBe(issued.familyId);
+        await expect(tokens.rotate(issued.refreshToken!)).rejects.toBeInstanceOf(
+          RefreshTokenReuseError,
+        );
+        await expect(tokens.validate(next.accessToken)).rejects.toBeInstanceOf(InvalidTokenError);
+        await expect(tokens.validate(issued.accessToken)).rejects.toBeInstanceOf(InvalidTokenError);
+        expect(await tokens.revoke(next.refreshToken)).toBe(false);
+      });
+    });
+
+    it('no secret at rest: a dump of the backend contains none of the issued secrets', async () => {
+      const secrets: string[] = [];
+      const tokens = new TokenManager(store);
+      for (let i = 0; i < 3; i++) {
+        const issued = await tokens.issue(`user-${i}`, ['read'], {
+          clientId: 'client-a',
+          refresh: true,
+        });
+        secrets.push(issued.accessToken, issued.refreshToken!);
+        const rotated = await tokens.rotate(issued.refreshToken!);
+        secrets.push(rotated.accessToken, rotated.refreshToken);
+        const { code } = await store.codes.issue(codeData({ userId: `user-${i}` }));
+        secrets.push(code);
+        const clientSecret = generateSecret();
+        await store.clients.save(clientRecord(`client-${i}`, await hashSecret(clientSecret)));
+        secrets.push(clientSecret);
+      }
+      const key = await signingKey('kid-dump');
+      await store.signingKeys.save(key);
+      secrets.push(key.privateJwk.d as string);
+
+      const dump = await backend.dump();
+      // The dump must be the real contents: hashes of the secrets are there.
+      expect(dump).toContain(await hashSecret(secrets[0]!));
+      expect(dump).toContain('client-a');
+      for (const secret of secrets) expect(dump).not.toContain(secret);
+    });
+  });
+}
