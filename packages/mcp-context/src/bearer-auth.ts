@@ -1,0 +1,106 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type BearerAuthOptions, createGuard } from './lib/guard.js';
+import type { AuthInfo } from './types.js';
+
+export type { BearerAuthOptions } from './lib/guard.js';
+
+/** A Node request as Express, Connect and plain `node:http` hand it over. */
+export type NodeRequest = IncomingMessage & {
+  body?: unknown;
+  auth?: AuthInfo;
+  originalUrl?: string;
+};
+
+/** Express/Connect middleware shape, without depending on Express's types. */
+export type NodeMiddleware = (
+  req: NodeRequest,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+) => Promise<void>;
+
+/** The MCP SDK's limit on one message (4 MB); a larger body is refused, not buffered. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+type BodyRead = { ok: true; value: unknown } | { ok: false };
+
+async function readJsonBody(req: NodeRequest): Promise<BodyRead> {
+  if (req.body !== undefined) return { ok: true, value: req.body };
+  if (req.readableEnded) return { ok: true, value: undefined };
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    const buffer = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+    size += buffer.length;
+    if (size > MAX_BODY_BYTES) return { ok: false };
+    chunks.push(buffer);
+  }
+  try {
+    const value: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    req.body = value;
+    return { ok: true, value };
+  } catch {
+    return { ok: false };
+  }
+}
+
+function header(req: NodeRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * Express (or Connect, or `node:http`) middleware that lets through only requests with a
+ * valid bearer token for this resource and puts the `AuthInfo` on `req.auth`, where the MCP
+ * SDK's `StreamableHTTPServerTransport` picks it up and hands it to tools as
+ * `extra.authInfo`. Everyone else gets the RFC 6750 §3 answer: 401 without `error` when no
+ * token was sent, 400 `invalid_request` for a malformed header, 401 `invalid_token`, 403
+ * `insufficient_scope` listing every scope the request needs (including per-tool scopes of a
+ * `tools/call`, checked before the tool runs), each challenge with `resource_metadata`
+ * ([RFC 9728 §5.1](https://www.rfc-editor.org/rfc/rfc9728#section-5.1)). Answers CORS
+ * preflights. Reads the JSON body itself when no body parser ran and tool scopes need it.
+ *
+ * @example
+ * app.post('/mcp', express.json(), bearerAuth({ verifier, resource: 'http://localhost:8000/mcp',
+ *   toolScopes: { secure_operation: ['admin'] } }), (req, res) => transport.handleRequest(req, res, req.body));
+ */
+export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
+  const guard = createGuard(options);
+  return async (req, res, next) => {
+    let bodyRead: BodyRead = { ok: true, value: req.body };
+    try {
+      const result = await guard({
+        method: req.method ?? 'GET',
+        url: new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost'),
+        authorization: header(req, 'authorization'),
+        origin: header(req, 'origin'),
+        body: async () => {
+          bodyRead = await readJsonBody(req);
+          return bodyRead.ok ? bodyRead.value : undefined;
+        },
+      });
+      for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+      if (!result.ok) {
+        res.statusCode = result.status;
+        res.end(result.body ?? undefined);
+        return;
+      }
+      if (!bodyRead.ok) {
+        // The stream is consumed; answer as the MCP transport would have (JSON-RPC §5.1).
+        res.statusCode = 400;
+        res.setHeader('Content-Type', 'application/json');
+        res.end(
+          JSON.stringify({
+            jsonrpc: '2.0',
+            error: { code: -32700, message: 'Parse error' },
+            id: null,
+          }),
+        );
+        return;
+      }
+      req.auth = result.authInfo;
+      next();
+    } catch (error) {
+      next(error);
+    }
+  };
+}

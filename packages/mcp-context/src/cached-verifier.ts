@@ -1,0 +1,68 @@
+import { base64url } from './lib/base64url.js';
+import { assertObject, assertPositiveInteger, invalidType } from './lib/errors.js';
+import { Lru } from './lib/lru.js';
+import { sha256 } from './lib/sha256.js';
+import type { AuthInfo, TokenVerifier } from './types.js';
+
+export interface CacheOptions {
+  /** Most tokens remembered; the least recently used go first. Default 10 000. */
+  maxEntries?: number;
+  /** Longest a verification is reused, in seconds, never past the token's `exp`. Default 300. */
+  ttlSeconds?: number;
+  /** Epoch milliseconds, for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  /** The verified AuthInfo without its token: the cache never holds a usable credential. */
+  info: Omit<AuthInfo, 'token'>;
+  validUntil: number;
+}
+
+/**
+ * Remembers successful verifications so a busy MCP server checks a JWT signature (or asks an
+ * introspection endpoint) once per token, not once per request. Bounded (LRU), keyed by the
+ * SHA-256 of the token, so neither keys nor values are usable tokens; an entry is valid until
+ * the token's `exp` or `ttlSeconds`, whichever comes first. Failures are not cached. Concurrent
+ * verifications of one token share one call.
+ * ([RFC 7662 §4](https://www.rfc-editor.org/rfc/rfc7662#section-4) on caching trade-offs.)
+ *
+ * @example
+ * const verifier = cachedVerifier(introspectionVerifier({ endpoint, clientId, clientSecret }), { ttlSeconds: 30 });
+ */
+export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = {}): TokenVerifier {
+  if (typeof verifier !== 'function')
+    throw invalidType('verifier', 'a TokenVerifier function', verifier);
+  assertObject(options, 'options');
+  const maxEntries = options.maxEntries ?? 10_000;
+  const ttlSeconds = options.ttlSeconds ?? 300;
+  assertPositiveInteger(maxEntries, 'maxEntries');
+  assertPositiveInteger(ttlSeconds, 'ttlSeconds');
+  const now = options.now ?? (() => Date.now());
+  const entries = new Lru<Entry>(maxEntries);
+  const inFlight = new Map<string, Promise<AuthInfo>>();
+
+  return async (token) => {
+    const key = base64url(await sha256(token));
+    const hit = entries.get(key);
+    if (hit) {
+      if (now() < hit.validUntil) return { ...hit.info, scopes: [...hit.info.scopes], token };
+      entries.delete(key);
+    }
+    const pending = inFlight.get(key);
+    if (pending) return { ...(await pending), token };
+    const verification = verifier(token);
+    inFlight.set(key, verification);
+    try {
+      const info = await verification;
+      const limit = now() + ttlSeconds * 1000;
+      const validUntil =
+        typeof info.expiresAt === 'number' ? Math.min(info.expiresAt * 1000, limit) : limit;
+      const { token: _token, ...rest } = info;
+      if (validUntil > now()) entries.set(key, { info: rest, validUntil });
+      return info;
+    } finally {
+      inFlight.delete(key);
+    }
+  };
+}

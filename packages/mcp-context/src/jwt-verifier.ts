@@ -1,0 +1,256 @@
+import {
+  createRemoteJWKSet,
+  customFetch,
+  type FetchImplementation,
+  type JWK,
+  type JWTHeaderParameters,
+  type JWTPayload,
+  errors as joseErrors,
+  jwtVerify,
+} from 'jose';
+import { type CacheOptions, cachedVerifier } from './cached-verifier.js';
+import { InvalidTokenError, VerifierUnavailableError } from './errors.js';
+import {
+  assertNonEmptyString,
+  assertObject,
+  assertResourceUrl,
+  assertStringArray,
+  invalidType,
+  invalidValue,
+} from './lib/errors.js';
+import { scopesFromClaims } from './lib/scopes.js';
+import type { AuthInfo, TokenVerifier } from './types.js';
+
+/** Asymmetric algorithms accepted by default: what authorization servers sign access tokens with. */
+export const DEFAULT_JWT_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
+const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
+/** RFC 9068 §4 `typ` values, plus the plain `JWT` many identity providers still send. */
+const ACCEPTED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt']);
+
+export interface JwtVerifierOptions {
+  /** The authorization server's issuer identifier; `iss` must equal it exactly. */
+  issuer: string;
+  /** This server's resource URL (RFC 8707); `aud` must contain it. */
+  audience: string | string[];
+  /** The issuer's JWKS, fetched once and cached; an unknown `kid` triggers one refetch. */
+  jwksUri?: string;
+  /** A single public key (JWK or CryptoKey) instead of a JWKS. */
+  key?: JWK | CryptoKey;
+  /**
+   * A shared secret: only this turns on HS256/384/512, so a token signed with HMAC over a
+   * public key (algorithm confusion) is refused otherwise.
+   */
+  secret?: string | Uint8Array;
+  /** Accepted `alg` values; default the asymmetric ES256, ES384, RS256, PS256, EdDSA. `none` is never accepted. */
+  algorithms?: string[];
+  /** Seconds of clock skew allowed on `exp`/`nbf`/`iat`; default 5. */
+  clockTolerance?: number;
+  /** Refuse tokens whose `typ` is not `at+jwt` (RFC 9068 §4 strictly); default false. */
+  requireAccessTokenType?: boolean;
+  /** JWKS fetching: cooldown between refetches on unknown `kid` (default 30 000 ms), cache max age (600 000 ms), timeout (5 000 ms). */
+  jwks?: {
+    cooldownMs?: number;
+    cacheMaxAgeMs?: number;
+    timeoutMs?: number;
+    fetch?: FetchImplementation;
+  };
+  /** Verified-token cache; on by default (`{ maxEntries: 10000, ttlSeconds: 300 }`), `false` to verify every time. */
+  cache?: false | CacheOptions;
+}
+
+type KeyInput = CryptoKey | Uint8Array | JWK;
+type KeyResolver = (header: JWTHeaderParameters) => Promise<KeyInput>;
+
+/** jose errors that say the key source, not the token, is at fault. */
+function isKeySourceFailure(error: unknown): boolean {
+  if (
+    error instanceof joseErrors.JWKSNoMatchingKey ||
+    error instanceof joseErrors.JWKSMultipleMatchingKeys
+  ) {
+    return false;
+  }
+  return (
+    error instanceof joseErrors.JWKSTimeout ||
+    error instanceof joseErrors.JWKSInvalid ||
+    // fetch() rejects with a TypeError carrying the network failure as its cause.
+    (error instanceof TypeError && error.cause !== undefined) ||
+    (error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError')) ||
+    (error instanceof joseErrors.JOSEError && error.code === 'ERR_JOSE_GENERIC')
+  );
+}
+
+function toAuthInfo(token: string, payload: JWTPayload, resource: string): AuthInfo {
+  const claims = payload as Record<string, unknown>;
+  const clientId =
+    typeof claims.client_id === 'string'
+      ? claims.client_id
+      : typeof claims.azp === 'string'
+        ? claims.azp
+        : '';
+  const info: AuthInfo = {
+    token,
+    clientId,
+    scopes: scopesFromClaims(claims),
+    expiresAt: payload.exp,
+    resource: new URL(resource),
+    extra: { claims },
+  };
+  if (typeof payload.sub === 'string') info.userId = payload.sub;
+  return info;
+}
+
+/**
+ * Verifies JWT access tokens ([RFC 9068](https://www.rfc-editor.org/rfc/rfc9068#section-4))
+ * with jose: signature by a key from the issuer's JWKS (cached; a new `kid` triggers one
+ * refetch, then a cooldown), `iss` exactly the issuer, `aud` containing this server's resource
+ * URL ([RFC 8707](https://www.rfc-editor.org/rfc/rfc8707)), `exp` required, the algorithm on an
+ * allowlist (asymmetric only unless a `secret` is configured; `none` never), `typ` `at+jwt` or
+ * plain `JWT`. Claims map to `AuthInfo`: `client_id` (or `azp`) → `clientId`, `sub` →
+ * `userId`, `scope` (space-separated) or `scp` → `scopes`, `exp` → `expiresAt`; all claims
+ * under `extra.claims`.
+ *
+ * @example
+ * const verifier = jwtVerifier({
+ *   issuer: 'http://localhost:3000',
+ *   audience: 'http://localhost:8000/mcp',
+ *   jwksUri: 'http://localhost:3000/jwks.json',
+ * });
+ */
+export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
+  assertObject(options, 'options');
+  assertNonEmptyString(options.issuer, 'issuer');
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  assertStringArray(audiences, 'audience');
+  if (audiences.length === 0) throw invalidValue('audience', 'must name this resource server');
+  for (const [i, aud] of audiences.entries()) assertResourceUrl(aud, `audience[${i}]`);
+
+  const hasPublicKeys = options.jwksUri !== undefined || options.key !== undefined;
+  const algorithms = options.algorithms ?? [
+    ...(hasPublicKeys ? DEFAULT_JWT_ALGORITHMS : []),
+    ...(options.secret !== undefined ? ['HS256'] : []),
+  ];
+  assertStringArray(algorithms, 'algorithms');
+  if (algorithms.length === 0) throw invalidValue('algorithms', 'must not be empty');
+  if (algorithms.some((alg) => alg.toLowerCase() === 'none')) {
+    throw invalidValue('algorithms', 'must not contain "none": unsigned tokens are never accepted');
+  }
+  const hmac = algorithms.filter((alg) => alg.startsWith('HS'));
+  if (hmac.length > 0 && options.secret === undefined) {
+    throw invalidValue('algorithms', `lists ${hmac.join(', ')} but no "secret" is configured`);
+  }
+  if (hmac.some((alg) => !HMAC_ALGORITHMS.includes(alg)))
+    throw invalidValue('algorithms', 'has an unknown HS algorithm');
+
+  let secret: Uint8Array | undefined;
+  if (options.secret !== undefined) {
+    if (typeof options.secret === 'string') secret = new TextEncoder().encode(options.secret);
+    else if (options.secret instanceof Uint8Array) secret = options.secret;
+    else throw invalidType('secret', 'a string or Uint8Array', options.secret);
+    // RFC 7518 §3.2: a key of the same size as the hash output or larger.
+    if (secret.length < 32)
+      throw invalidValue('secret', 'must be at least 32 bytes (RFC 7518 §3.2)');
+  }
+
+  let asymmetric: KeyResolver | undefined;
+  if (options.jwksUri !== undefined && options.key !== undefined) {
+    throw invalidValue('options', 'takes "jwksUri" or "key", not both');
+  }
+  if (options.jwksUri !== undefined) {
+    const url = assertResourceUrl(options.jwksUri, 'jwksUri');
+    const jwks = createRemoteJWKSet(url, {
+      cooldownDuration: options.jwks?.cooldownMs ?? 30_000,
+      cacheMaxAge: options.jwks?.cacheMaxAgeMs ?? 600_000,
+      timeoutDuration: options.jwks?.timeoutMs ?? 5_000,
+      ...(options.jwks?.fetch ? { [customFetch]: options.jwks.fetch } : {}),
+    });
+    asymmetric = (header) => jwks(header);
+  } else if (options.key !== undefined) {
+    const key = options.key;
+    if (typeof key !== 'object' || key === null)
+      throw invalidType('key', 'a JWK or CryptoKey', key);
+    if ('kty' in key && key.kty === 'oct')
+      throw invalidValue('key', 'must be a public key; use "secret" for HMAC');
+    if ('d' in key && key.d !== undefined)
+      throw invalidValue('key', 'must be a public key, not a private one');
+    asymmetric = async () => key;
+  }
+  if (asymmetric === undefined && secret === undefined) {
+    throw invalidValue('options', 'need "jwksUri", "key" or "secret" to verify signatures');
+  }
+
+  const clockTolerance = options.clockTolerance ?? 5;
+  if (typeof clockTolerance !== 'number' || clockTolerance < 0 || clockTolerance > 300) {
+    throw invalidValue('clockTolerance', 'must be a number of seconds between 0 and 300');
+  }
+  const requireAtJwt = options.requireAccessTokenType === true;
+  const issuer = options.issuer;
+
+  const resolveKey = async (header: JWTHeaderParameters): Promise<KeyInput> => {
+    // The allowlist is checked again by jose; choosing the key by family here means an HS*
+    // header can never be verified against a public key.
+    if (header.alg.startsWith('HS')) {
+      if (!secret) throw new InvalidTokenError('The token algorithm is not accepted');
+      return secret;
+    }
+    if (!asymmetric) throw new InvalidTokenError('The token algorithm is not accepted');
+    try {
+      return await asymmetric(header);
+    } catch (error) {
+      if (isKeySourceFailure(error)) {
+        throw new VerifierUnavailableError('The issuer JWKS could not be fetched', {
+          cause: error,
+        });
+      }
+      throw new InvalidTokenError('The token is signed with an unknown key', { cause: error });
+    }
+  };
+
+  const verify: TokenVerifier = async (token) => {
+    if (typeof token !== 'string') throw invalidType('token', 'a string', token);
+    let result: Awaited<ReturnType<typeof jwtVerify>>;
+    try {
+      result = await jwtVerify(token, resolveKey, {
+        issuer,
+        audience: audiences,
+        algorithms,
+        clockTolerance,
+        requiredClaims: ['exp'],
+      });
+    } catch (error) {
+      if (error instanceof InvalidTokenError || error instanceof VerifierUnavailableError)
+        throw error;
+      if (error instanceof joseErrors.JWTExpired) {
+        throw new InvalidTokenError('The access token has expired', { cause: error });
+      }
+      if (error instanceof joseErrors.JWTClaimValidationFailed) {
+        throw new InvalidTokenError(`The access token's "${error.claim}" claim is not accepted`, {
+          cause: error,
+        });
+      }
+      if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+        throw new InvalidTokenError('The token algorithm is not accepted', { cause: error });
+      }
+      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+        throw new InvalidTokenError('The token signature is invalid', { cause: error });
+      }
+      throw new InvalidTokenError('The access token is not a valid JWT', { cause: error });
+    }
+    const typ = result.protectedHeader.typ;
+    if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) {
+      throw new InvalidTokenError('The token is not an access token (typ)');
+    }
+    if (
+      requireAtJwt &&
+      typ?.toLowerCase() !== 'at+jwt' &&
+      typ?.toLowerCase() !== 'application/at+jwt'
+    ) {
+      throw new InvalidTokenError('The token is not an RFC 9068 access token (typ at+jwt)');
+    }
+    const aud = result.payload.aud;
+    const matched =
+      audiences.find((a) => (Array.isArray(aud) ? aud.includes(a) : aud === a)) ?? audiences[0]!;
+    return toAuthInfo(token, result.payload, matched);
+  };
+
+  return options.cache === false ? verify : cachedVerifier(verify, options.cache ?? {});
+}

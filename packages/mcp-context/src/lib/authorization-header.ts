@@ -1,0 +1,42 @@
+/** RFC 6750 §2.1: `b64token = 1*( ALPHA / DIGIT / "-" / "." / "_" / "~" / "+" / "/" ) *"="`. */
+const B64TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
+/** RFC 9110 §11.2 auth-scheme (a token). */
+const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+/** Far above any real access token; stops a client making us hash megabytes. */
+export const MAX_TOKEN_LENGTH = 8192;
+
+export type ParsedAuthorization =
+  | { kind: 'none' }
+  | { kind: 'bearer'; token: string }
+  | { kind: 'malformed'; reason: string };
+
+/**
+ * Reads the `Authorization` request header (RFC 6750 §2.1). No header, or a scheme other
+ * than Bearer, is "no bearer credentials" (answered without an `error`, §3.1); a Bearer header
+ * whose token is not a b64token is a malformed request (`invalid_request`, 400).
+ */
+export function parseAuthorization(header: string | null | undefined): ParsedAuthorization {
+  if (header === null || header === undefined) return { kind: 'none' };
+  const value = header.replace(/^[ \t]+|[ \t]+$/g, '');
+  if (value === '') return { kind: 'none' };
+  const space = value.search(/[ \t]/);
+  const scheme = space === -1 ? value : value.slice(0, space);
+  if (!SCHEME.test(scheme)) {
+    return { kind: 'malformed', reason: 'The Authorization header is not a valid credential' };
+  }
+  if (scheme.toLowerCase() !== 'bearer') return { kind: 'none' };
+  const token = space === -1 ? '' : value.slice(space).replace(/^[ \t]+/, '');
+  if (token === '') {
+    return { kind: 'malformed', reason: 'The Bearer credential has no token' };
+  }
+  if (token.length > MAX_TOKEN_LENGTH) {
+    return { kind: 'malformed', reason: 'The bearer token is too long' };
+  }
+  if (!B64TOKEN.test(token)) {
+    return {
+      kind: 'malformed',
+      reason: 'The bearer token contains characters RFC 6750 §2.1 does not allow',
+    };
+  }
+  return { kind: 'bearer', token };
+}

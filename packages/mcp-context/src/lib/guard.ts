@@ -1,0 +1,186 @@
+import { type CorsOptions, corsHeaders } from '../cors-headers.js';
+import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
+import { resourceMetadataUrl } from '../resource-metadata-url.js';
+import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
+import { parseAuthorization } from './authorization-header.js';
+import { type BearerErrorCode, bearerChallenge } from './challenge.js';
+import { assertObject, assertStringArray, invalidType } from './errors.js';
+import { calledToolNames } from './jsonrpc.js';
+import { missingScopes, neededScopes } from './scopes.js';
+
+export interface BearerAuthOptions {
+  /** Checks the token: `jwtVerifier`, `staticTokenVerifier`, `introspectionVerifier`, … */
+  verifier: TokenVerifier;
+  /** The MCP endpoint URL, as in the protected resource metadata (`http://localhost:8000/mcp`). */
+  resource: string;
+  /** Scopes every request needs. */
+  requiredScopes?: string[];
+  /** Scopes per tool, checked on `tools/call` before the tool runs: `{ secure_operation: ['admin'] }`. */
+  toolScopes?: ToolScopes;
+  /** CORS for browser clients; on by default (`allowedOrigins: '*'`), `false` to leave it to you. */
+  cors?: false | CorsOptions;
+  /** Overrides the `resource_metadata` URL in challenges; defaults to the path-inserted URL. */
+  resourceMetadataUrl?: string;
+  /** Seconds sent in `Retry-After` when the verifier is unavailable; default 5. */
+  retryAfterSeconds?: number;
+}
+
+export interface GuardRequest {
+  method: string;
+  url: URL;
+  authorization: string | null | undefined;
+  origin: string | null | undefined;
+  /** The parsed JSON body, read only when tool scopes make it matter. */
+  body: () => Promise<unknown>;
+}
+
+export type GuardResult =
+  | { ok: true; authInfo: AuthInfo; headers: Record<string, string>; body?: unknown }
+  | { ok: false; status: number; headers: Record<string, string>; body: string | null };
+
+export type Guard = (request: GuardRequest) => Promise<GuardResult>;
+
+function comparableResource(value: string): string {
+  const hash = value.indexOf('#');
+  return (hash === -1 ? value : value.slice(0, hash)).replace(/\/$/, '');
+}
+
+function isInvalidTokenError(error: unknown): boolean {
+  if (error instanceof InvalidTokenError) return true;
+  // The MCP SDK's own verifiers throw its InvalidTokenError (an OAuthError with errorCode).
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    (error as { errorCode?: unknown }).errorCode === 'invalid_token'
+  );
+}
+
+/**
+ * The decision shared by `bearerAuth` (Node) and `authenticate` (fetch): who may pass, and
+ * the RFC 6750 §3 answer for everyone else.
+ */
+export function createGuard(options: BearerAuthOptions): Guard {
+  assertObject(options, 'options');
+  if (typeof options.verifier !== 'function') {
+    throw invalidType('verifier', 'a TokenVerifier function', options.verifier);
+  }
+  const metadataUrl = options.resourceMetadataUrl ?? resourceMetadataUrl(options.resource).href;
+  const resource = comparableResource(new URL(options.resource).href);
+  const required = options.requiredScopes ?? [];
+  assertStringArray(required, 'requiredScopes');
+  const toolScopes = options.toolScopes;
+  if (toolScopes !== undefined) {
+    assertObject(toolScopes, 'toolScopes');
+    for (const [name, scopes] of Object.entries(toolScopes))
+      assertStringArray(scopes, `toolScopes.${name}`);
+  }
+  const inspectBody = toolScopes !== undefined && Object.keys(toolScopes).length > 0;
+  const cors = options.cors === false ? false : (options.cors ?? {});
+  const retryAfter = String(options.retryAfterSeconds ?? 5);
+  const { verifier } = options;
+
+  return async (request) => {
+    const headers = cors ? corsHeaders({ origin: request.origin }, cors) : {};
+    if (cors && request.method === 'OPTIONS') {
+      return {
+        ok: false,
+        status: 204,
+        headers: corsHeaders({ origin: request.origin, preflight: true }, cors),
+        body: null,
+      };
+    }
+
+    const deny = (
+      status: number,
+      error: BearerErrorCode | undefined,
+      description: string,
+      scopes?: readonly string[],
+    ): GuardResult => ({
+      ok: false,
+      status,
+      headers: {
+        ...headers,
+        'Content-Type': 'application/json',
+        'Cache-Control': 'no-store',
+        'WWW-Authenticate': bearerChallenge({
+          resourceMetadata: metadataUrl,
+          error,
+          errorDescription: error ? description : undefined,
+          scopes,
+        }),
+      },
+      body: JSON.stringify({ error: error ?? 'unauthorized', error_description: description }),
+    });
+
+    // MCP authorization: access tokens MUST NOT be sent in the URI query (RFC 6750 §2.3 is off).
+    if (request.url.searchParams.has('access_token')) {
+      return deny(400, 'invalid_request', 'Access tokens are not accepted in the URI query');
+    }
+
+    let body: unknown;
+    let needed = required;
+    if (inspectBody && request.method === 'POST') {
+      body = await request.body();
+      needed = neededScopes(required, toolScopes, calledToolNames(body));
+    }
+
+    const credentials = parseAuthorization(request.authorization);
+    if (credentials.kind === 'none')
+      return deny(401, undefined, 'An access token is required', needed);
+    if (credentials.kind === 'malformed')
+      return deny(400, 'invalid_request', credentials.reason, needed);
+
+    let authInfo: AuthInfo;
+    try {
+      authInfo = await verifier(credentials.token);
+    } catch (error) {
+      if (isInvalidTokenError(error)) {
+        const message =
+          error instanceof InvalidTokenError ? error.message : 'The access token is invalid';
+        return deny(401, 'invalid_token', message, needed);
+      }
+      if (error instanceof VerifierUnavailableError) {
+        return {
+          ok: false,
+          status: 503,
+          headers: { ...headers, 'Content-Type': 'application/json', 'Retry-After': retryAfter },
+          body: JSON.stringify({
+            error: 'temporarily_unavailable',
+            error_description: 'The access token cannot be checked right now',
+          }),
+        };
+      }
+      // A verifier bug: answer without internals (STYLE.md §6).
+      return {
+        ok: false,
+        status: 500,
+        headers: { ...headers, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ error: 'server_error', error_description: 'Internal Server Error' }),
+      };
+    }
+
+    if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
+      return deny(401, 'invalid_token', 'The access token has expired', needed);
+    }
+    if (
+      authInfo.resource !== undefined &&
+      comparableResource(String(authInfo.resource)) !== resource
+    ) {
+      return deny(
+        401,
+        'invalid_token',
+        'The access token was not issued for this resource',
+        needed,
+      );
+    }
+    if (missingScopes(authInfo.scopes, needed).length > 0) {
+      return deny(
+        403,
+        'insufficient_scope',
+        `This request requires the scopes: ${needed.join(' ')}`,
+        needed,
+      );
+    }
+    return { ok: true, authInfo, headers, body };
+  };
+}

@@ -1,0 +1,51 @@
+import type { ServerResponse } from 'node:http';
+import type { NodeRequest } from './bearer-auth.js';
+import type { ProtectedResourceMetadataOptions } from './protected-resource-metadata.js';
+import { protectedResourceMetadataHandler } from './protected-resource-metadata-handler.js';
+
+/**
+ * Express (or Connect, or `node:http`) middleware serving the protected resource metadata
+ * ([RFC 9728 §3](https://www.rfc-editor.org/rfc/rfc9728#section-3)) at the path-inserted URL
+ * and at the root; every other request goes on to `next()`.
+ *
+ * @example
+ * app.use(protectedResourceMetadataMiddleware({
+ *   resource: 'http://localhost:8000/mcp',
+ *   authorizationServers: ['http://localhost:3000'],
+ *   scopesSupported: ['read', 'write', 'admin'],
+ * }));
+ */
+export function protectedResourceMetadataMiddleware(
+  options: ProtectedResourceMetadataOptions,
+): (req: NodeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
+  const handle = protectedResourceMetadataHandler(options);
+  return (req, res, next) => {
+    const headers = new Headers();
+    const origin = req.headers.origin;
+    if (typeof origin === 'string') headers.set('origin', origin);
+    let response: Response | undefined;
+    try {
+      response = handle(
+        new Request(new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost'), {
+          method: req.method ?? 'GET',
+          headers,
+        }),
+      );
+    } catch {
+      // A method fetch forbids (CONNECT, TRACE) or an unparsable URL: not a metadata request.
+      response = undefined;
+    }
+    if (!response) {
+      next();
+      return;
+    }
+    res.statusCode = response.status;
+    response.headers.forEach((value, name) => {
+      res.setHeader(name, value);
+    });
+    response
+      .text()
+      .then((text) => res.end(text))
+      .catch(next);
+  };
+}
