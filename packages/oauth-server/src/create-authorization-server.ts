@@ -1,0 +1,147 @@
+import { createAuthorizeHandler, parseAuthorizationRequest } from './endpoints/authorize.js';
+import { createIntrospectHandler } from './endpoints/introspect.js';
+import {
+  createJwksHandler,
+  createMetadataHandler,
+  createOpenidConfigurationHandler,
+} from './endpoints/metadata.js';
+import { createRegisterHandler } from './endpoints/register.js';
+import { createRevokeHandler } from './endpoints/revoke.js';
+import { createTokenHandler } from './endpoints/token.js';
+import { createContext, PATHS } from './lib/context.js';
+import type { Handler } from './lib/endpoint.js';
+import type { PublicJwk } from './lib/keys.js';
+import type { ConsentRecord } from './lib/store.js';
+import { invalidArgType } from './lib/type-error.js';
+import type { AuthorizationServerOptions } from './options.js';
+import type { AuthorizationParseResult } from './pending-authorization.js';
+
+/** The endpoint handlers, each `(request: Request) => Promise<Response>`. */
+export interface AuthorizationServerHandlers {
+  metadata: Handler;
+  openidConfiguration: Handler;
+  jwks: Handler;
+  authorize: Handler;
+  token: Handler;
+  register: Handler;
+  revoke: Handler;
+  introspect: Handler;
+}
+
+export interface AuthorizationServer {
+  /** The issuer identifier, exactly as configured. */
+  issuer: string;
+  /** Routes a request to its endpoint by path; `undefined` when the path is not one of ours. */
+  handle(request: Request): Promise<Response | undefined>;
+  handlers: AuthorizationServerHandlers;
+  authorization: {
+    /** Validates an /authorize request for the app's login and consent pages. */
+    parse(
+      params: URLSearchParams,
+      options?: { request?: Request },
+    ): Promise<AuthorizationParseResult>;
+  };
+  consents: {
+    /** A user's standing grants, one per client. */
+    list(userId: string): Promise<ConsentRecord[]>;
+    /** Withdraws a grant and revokes that user's refresh tokens for the client. */
+    revoke(userId: string, clientId: string): Promise<boolean>;
+  };
+  keys: {
+    /** The published verification keys (the JWKS). */
+    list(): Promise<PublicJwk[]>;
+    /**
+     * Generates a new signing key, published now and signing after `publishSeconds`
+     * (default 600); the old key stays published until its access tokens have expired.
+     */
+    rotate(options?: { publishSeconds?: number }): Promise<{ kid: string; activatesAt: number }>;
+  };
+  /** Drops in-memory caches. The store belongs to the caller and is not closed. */
+  close(): Promise<void>;
+}
+
+function wellKnownPaths(issuerPath: string, name: string): string[] {
+  // RFC 8414 §3.1 path insertion, plus the OIDC Discovery §4 appended form.
+  return issuerPath === ''
+    ? [`/.well-known/${name}`]
+    : [`/.well-known/${name}${issuerPath}`, `${issuerPath}/.well-known/${name}`];
+}
+
+/**
+ * Creates the OAuth 2.1 authorization server for MCP: metadata (RFC 8414, OIDC Discovery),
+ * JWKS, authorize (with PKCE, RFC 8707 resources, RFC 9207 `iss`), token (RFC 9068 JWT access
+ * tokens, refresh rotation), DCR (RFC 7591), Client ID Metadata Documents, revoke (RFC 7009)
+ * and introspect (RFC 7662), as fetch-style handlers. See the
+ * [MCP authorization specification](https://modelcontextprotocol.io/specification/2025-11-25/basic/authorization).
+ *
+ * @example
+ * const as = await createAuthorizationServer({
+ *   issuer: 'https://auth.example.com',
+ *   store: createTokenStore({ adapter: memoryAdapter() }),
+ *   resources: [{ uri: 'https://mcp.example.com/mcp' }],
+ *   scopes: { read: 'Read your data', write: 'Change your data' },
+ * });
+ * export default { fetch: async (req: Request) => (await as.handle(req)) ?? new Response(null, { status: 404 }) };
+ */
+export async function createAuthorizationServer(
+  options: AuthorizationServerOptions,
+): Promise<AuthorizationServer> {
+  const ctx = createContext(options);
+  // Fail at start-up on a bad configured key or an unreachable store, not at the first token.
+  await ctx.keys.signingKey();
+
+  const handlers: AuthorizationServerHandlers = {
+    metadata: createMetadataHandler(ctx),
+    openidConfiguration: createOpenidConfigurationHandler(ctx),
+    jwks: createJwksHandler(ctx),
+    authorize: createAuthorizeHandler(ctx),
+    token: createTokenHandler(ctx),
+    register: createRegisterHandler(ctx),
+    revoke: createRevokeHandler(ctx),
+    introspect: createIntrospectHandler(ctx),
+  };
+
+  const routes = new Map<string, Handler>();
+  for (const path of wellKnownPaths(ctx.issuerPath, 'oauth-authorization-server'))
+    routes.set(path, handlers.metadata);
+  for (const path of wellKnownPaths(ctx.issuerPath, 'openid-configuration'))
+    routes.set(path, handlers.openidConfiguration);
+  routes.set(ctx.issuerPath + PATHS.jwks, handlers.jwks);
+  routes.set(ctx.issuerPath + PATHS.token, handlers.token);
+  routes.set(ctx.issuerPath + PATHS.revocation, handlers.revoke);
+  routes.set(ctx.issuerPath + PATHS.introspection, handlers.introspect);
+  if (ctx.allowRegistration) routes.set(ctx.issuerPath + PATHS.registration, handlers.register);
+  if (ctx.interaction) routes.set(ctx.issuerPath + PATHS.authorization, handlers.authorize);
+
+  return {
+    issuer: ctx.issuer,
+    async handle(request) {
+      if (!(request instanceof Request)) throw invalidArgType('handle() takes a fetch Request');
+      let pathname: string;
+      try {
+        pathname = new URL(request.url).pathname;
+      } catch {
+        return undefined;
+      }
+      const handler = routes.get(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname);
+      return handler ? handler(request) : undefined;
+    },
+    handlers,
+    authorization: {
+      parse: (params, parseOptions) =>
+        parseAuthorizationRequest(ctx, params, parseOptions?.request),
+    },
+    consents: {
+      list: (userId) => ctx.store.consents.listByUser(userId),
+      revoke: (userId, clientId) => ctx.store.consents.revoke(userId, clientId),
+    },
+    keys: {
+      list: () => ctx.keys.publicKeys(),
+      rotate: (rotateOptions) => ctx.keys.rotate(rotateOptions),
+    },
+    async close() {
+      ctx.cimd.clear();
+      ctx.keys.invalidate();
+    },
+  };
+}

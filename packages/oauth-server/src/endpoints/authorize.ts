@@ -1,0 +1,311 @@
+import { toOAuthError } from '../error-response.js';
+import {
+  AccessDeniedError,
+  InvalidClientError,
+  InvalidRequestError,
+  InvalidScopeError,
+  InvalidTargetError,
+  type OAuthError,
+  ServerError,
+  UnauthorizedClientError,
+  UnsupportedResponseTypeError,
+} from '../errors.js';
+import { findClient } from '../lib/clients.js';
+import type { Context } from '../lib/context.js';
+import { type Handler, withHeaders } from '../lib/endpoint.js';
+import { shownError } from '../lib/error-page.js';
+import { paramsToRecord, readForm } from '../lib/http.js';
+import { randomId } from '../lib/random.js';
+import { RateLimitState } from '../lib/rate-limits.js';
+import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
+import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
+import { parseScope } from '../lib/scopes.js';
+import type { ClientRecord } from '../lib/store.js';
+import { invalidArg, invalidArgType } from '../lib/type-error.js';
+import type { AuthorizationParseResult, PendingAuthorization } from '../pending-authorization.js';
+
+const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
+
+function wantsHtml(request: Request | undefined): boolean {
+  if (!request) return true;
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('text/html') || !accept.includes('json');
+}
+
+/** A redirect to the client (RFC 6749 §4.1.2), always with `iss` (RFC 9207 §2). */
+function redirectTo(uri: string, params: Record<string, string | undefined>): Response {
+  return new Response(null, {
+    status: 302,
+    headers: {
+      Location: buildRedirect(uri, params),
+      'Cache-Control': 'no-store',
+      'Referrer-Policy': 'no-referrer',
+    },
+  });
+}
+
+function errorRedirect(
+  ctx: Context,
+  uri: string,
+  error: OAuthError,
+  state: string | undefined,
+): Response {
+  const body = error.toResponseObject();
+  return redirectTo(uri, {
+    error: body.error,
+    error_description: body.error_description,
+    state,
+    iss: ctx.issuer,
+  });
+}
+
+/**
+ * Validates an authorization request (RFC 6749 §4.1.1, RFC 7636 §4.3, RFC 8707 §2,
+ * RFC 8252 §7.3). Client and redirect URI problems are shown (never redirected: no open
+ * redirect, §4.1.2.1); everything after is redirected with `error`, `state` and `iss`.
+ */
+export async function parseAuthorizationRequest(
+  ctx: Context,
+  params: URLSearchParams,
+  request?: Request,
+): Promise<AuthorizationParseResult> {
+  const html = wantsHtml(request);
+  const limits = new RateLimitState();
+  let client: ClientRecord;
+  let redirectUri: string;
+  let redirectUriSent: boolean;
+  let record: Record<string, string>;
+  try {
+    if (!(params instanceof URLSearchParams))
+      throw invalidArgType('params must be URLSearchParams');
+    if (request) await ctx.limits.check(limits, 'authorize', 'perIp', ctx.getClientIp(request));
+    record = paramsToRecord(params);
+    const first = parseWith(authorizeClientSchema, record);
+    const found = await findClient(ctx, first.client_id);
+    if (!found) throw new InvalidClientError('client_id is not a registered client');
+    client = found;
+    await ctx.limits.check(limits, 'authorize', 'perClient', client.clientId);
+    redirectUriSent = first.redirect_uri !== undefined;
+    if (first.redirect_uri !== undefined) {
+      if (!matchRedirectUri(first.redirect_uri, client.redirectUris)) {
+        throw new InvalidRequestError('redirect_uri is not registered for this client');
+      }
+      redirectUri = first.redirect_uri;
+    } else if (client.redirectUris.length === 1) {
+      redirectUri = client.redirectUris[0]!;
+    } else {
+      throw new InvalidRequestError('redirect_uri is required: the client has several');
+    }
+  } catch (error) {
+    if (error instanceof TypeError && 'code' in error) throw error;
+    return { ok: false, response: shownError(error, html, limits.headers()) };
+  }
+
+  // From here the redirect URI is trusted: errors go back to the client.
+  const rawState =
+    record.state !== undefined && record.state.length <= 4096 ? record.state : undefined;
+  try {
+    const p = parseWith(authorizeRequestSchema, record);
+    if (p.response_type !== 'code')
+      throw new UnsupportedResponseTypeError('response_type must be code');
+    if (
+      !client.responseTypes.includes('code') ||
+      !client.grantTypes.includes('authorization_code')
+    ) {
+      throw new UnauthorizedClientError(
+        'this client is not registered for the authorization code flow',
+      );
+    }
+    if (p.code_challenge === undefined) {
+      throw new InvalidRequestError('code_challenge is required (PKCE, RFC 7636)');
+    }
+    if (p.code_challenge_method !== 'S256') {
+      throw new InvalidRequestError(
+        p.code_challenge_method === undefined || p.code_challenge_method === 'plain'
+          ? 'code_challenge_method must be S256; plain is not supported'
+          : 'code_challenge_method must be S256',
+      );
+    }
+    if (!S256_CHALLENGE.test(p.code_challenge)) {
+      throw new InvalidRequestError('code_challenge must be 43 base64url characters (S256)');
+    }
+    const resource = resolveResource(ctx, p.resource);
+    const scopes = resolveScopes(ctx, client, resource, p.scope);
+    const pending = createPending(ctx, {
+      client,
+      redirectUri,
+      redirectUriSent,
+      scopes,
+      resource: resource.uri,
+      state: p.state,
+      codeChallenge: p.code_challenge,
+    });
+    return { ok: true, pending };
+  } catch (error) {
+    const response = errorRedirect(ctx, redirectUri, toOAuthError(error), rawState);
+    return { ok: false, response: withHeaders(response, limits.headers()) };
+  }
+}
+
+function resolveResource(ctx: Context, requested: string | undefined) {
+  if (requested === undefined) {
+    if (ctx.resources.length === 1) return ctx.resources[0]!;
+    throw new InvalidTargetError('resource is required (RFC 8707)');
+  }
+  const resource = ctx.resources.find((r) => r.uri === requested);
+  if (!resource)
+    throw new InvalidTargetError('resource is not served by this authorization server');
+  return resource;
+}
+
+function resolveScopes(
+  ctx: Context,
+  client: ClientRecord,
+  resource: { scopes: string[] },
+  scope: string | undefined,
+): string[] {
+  const clientScopes = client.scope ? client.scope.split(' ').filter(Boolean) : undefined;
+  const allowed = (s: string) =>
+    resource.scopes.includes(s) && (!clientScopes || clientScopes.includes(s));
+  if (scope === undefined || scope.trim() === '') {
+    const defaults = (ctx.defaultScopes ?? resource.scopes).filter(allowed);
+    if (defaults.length === 0)
+      throw new InvalidScopeError('scope is required: no default scope applies');
+    return defaults;
+  }
+  // Refresh tokens are always issued; offline_access (OIDC) is accepted and dropped.
+  const requested = parseScope(scope).filter((s) => s !== 'offline_access' || s in ctx.scopes);
+  if (requested.length === 0) throw new InvalidScopeError('scope names no known scope');
+  for (const s of requested) {
+    if (!Object.hasOwn(ctx.scopes, s))
+      throw new InvalidScopeError('scope contains an unknown scope');
+    if (!allowed(s))
+      throw new InvalidScopeError(
+        'scope contains a scope not available to this client or resource',
+      );
+  }
+  return requested;
+}
+
+interface PendingInput {
+  client: ClientRecord;
+  redirectUri: string;
+  redirectUriSent: boolean;
+  scopes: string[];
+  resource: string;
+  state: string | undefined;
+  codeChallenge: string;
+}
+
+function createPending(ctx: Context, input: PendingInput): PendingAuthorization {
+  const { client, redirectUri, scopes, state } = input;
+  const url = new URL(redirectUri);
+  const assertUser = (userId: unknown) => {
+    if (typeof userId !== 'string' || userId === '')
+      throw invalidArgType('"userId" must be a non-empty string');
+  };
+  return {
+    clientId: client.clientId,
+    clientName: client.clientName,
+    clientUri: client.clientUri,
+    logoUri: client.logoUri,
+    redirectUri,
+    redirectHost: url.host,
+    localhostOnly: url.protocol === 'http:' && isLoopbackHost(url.hostname),
+    scopes: [...scopes],
+    scopeDescriptions: scopes.map((scope) => ({ scope, description: ctx.scopes[scope] ?? scope })),
+    resource: input.resource,
+    state,
+    async needsConsent(userId) {
+      assertUser(userId);
+      const consent = await ctx.store.consents.find(userId, client.clientId);
+      return !consent || scopes.some((s) => !consent.scopes.includes(s));
+    },
+    async approve(userId, options = {}) {
+      assertUser(userId);
+      let granted = scopes;
+      if (options.scopes !== undefined) {
+        if (!Array.isArray(options.scopes) || options.scopes.length === 0) {
+          throw invalidArg('"scopes" must be a non-empty array of requested scopes');
+        }
+        if (options.scopes.some((s) => !scopes.includes(s))) {
+          throw invalidArg('"scopes" may only narrow the requested scopes');
+        }
+        granted = [...new Set(options.scopes)];
+      }
+      try {
+        await ctx.store.consents.grant(userId, client.clientId, granted);
+        const { code } = await ctx.store.codes.issue(
+          {
+            familyId: randomId(16),
+            clientId: client.clientId,
+            userId,
+            redirectUri,
+            codeChallenge: input.codeChallenge,
+            codeChallengeMethod: 'S256',
+            scopes: granted,
+            resource: input.resource,
+            extra: { redirectUriSent: input.redirectUriSent },
+          },
+          { ttlSeconds: ctx.ttl.authorizationCode },
+        );
+        return redirectTo(redirectUri, { code, state, iss: ctx.issuer });
+      } catch (error) {
+        const oauth = toOAuthError(error);
+        return errorRedirect(
+          ctx,
+          redirectUri,
+          oauth.status === 503 ? oauth : new ServerError('internal error'),
+          state,
+        );
+      }
+    },
+    deny() {
+      return errorRedirect(
+        ctx,
+        redirectUri,
+        new AccessDeniedError('the user denied the request'),
+        state,
+      );
+    },
+  };
+}
+
+/** GET (or POST form, OAuth 2.1 §4.1.1) /authorize: validates, then hands over to `interaction`. */
+export function createAuthorizeHandler(ctx: Context): Handler {
+  return async (request) => {
+    let params: URLSearchParams;
+    try {
+      if (request.method === 'GET' || request.method === 'HEAD') {
+        params = new URL(request.url).searchParams;
+      } else if (request.method === 'POST') {
+        params = new URLSearchParams(await readForm(request, ctx.maxBodyBytes));
+      } else {
+        const response = shownError(
+          new InvalidRequestError('use GET or POST'),
+          wantsHtml(request),
+          {
+            Allow: 'GET, POST',
+          },
+        );
+        return new Response(response.body, { status: 405, headers: response.headers });
+      }
+    } catch (error) {
+      return shownError(error, wantsHtml(request), {});
+    }
+    const result = await parseAuthorizationRequest(ctx, params, request);
+    if (!result.ok) return result.response;
+    if (!ctx.interaction) {
+      return shownError(
+        new ServerError('no interaction handler is configured for /authorize'),
+        wantsHtml(request),
+        {},
+      );
+    }
+    try {
+      return await ctx.interaction(result.pending, request);
+    } catch {
+      return shownError(new ServerError('internal error'), wantsHtml(request), {});
+    }
+  };
+}

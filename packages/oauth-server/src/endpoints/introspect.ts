@@ -1,0 +1,80 @@
+import { authenticateClient } from '../lib/clients.js';
+import type { Context } from '../lib/context.js';
+import { endpoint, type Handler } from '../lib/endpoint.js';
+import { jsonResponse, NO_STORE, readForm } from '../lib/http.js';
+import { introspectSchema, parseWith } from '../lib/schemas.js';
+import type { AccessTokenRecord, RefreshTokenRecord } from '../lib/store.js';
+import { verifyAccessJwt } from '../lib/verify-jwt.js';
+
+/** An RFC 7662 §2.2 introspection response. */
+export interface IntrospectionResponse {
+  active: boolean;
+  scope?: string;
+  client_id?: string;
+  sub?: string;
+  aud?: string;
+  iss?: string;
+  exp?: number;
+  iat?: number;
+  jti?: string;
+  token_type?: 'access_token' | 'refresh_token';
+}
+
+const INACTIVE: IntrospectionResponse = { active: false };
+
+/**
+ * Token introspection (RFC 7662 §2) for authenticated confidential clients (resource servers
+ * register as one). `{ active: false }` for anything not currently valid (§2.2).
+ */
+export function createIntrospectHandler(ctx: Context): Handler {
+  return endpoint(ctx, { methods: ['POST'], cors: false }, async (request) => {
+    const form = await readForm(request, ctx.maxBodyBytes);
+    const params = parseWith(introspectSchema, form);
+    await authenticateClient(ctx, request, params, { confidentialOnly: true });
+    return jsonResponse(await introspect(ctx, params.token, params.token_type_hint), 200, NO_STORE);
+  });
+}
+
+async function introspect(
+  ctx: Context,
+  token: string,
+  hint: string | undefined,
+): Promise<IntrospectionResponse> {
+  const asRefresh = async () => {
+    const record = await ctx.store.refreshTokens.find(token);
+    return record && !record.consumedAt ? describe(ctx, record, 'refresh_token') : undefined;
+  };
+  const asAccess = async () => {
+    const claims = await verifyAccessJwt(ctx, token);
+    const record = await ctx.store.accessTokens.find(claims ? claims.jti : token);
+    // In JWT mode a bare handle is not a token: only the signed JWT is.
+    if (!record || (!claims && record.extra?.format === 'jwt')) return undefined;
+    const described = describe(ctx, record, 'access_token');
+    return described && claims ? { ...described, jti: claims.jti } : described;
+  };
+  const order = hint === 'refresh_token' ? [asRefresh, asAccess] : [asAccess, asRefresh];
+  for (const attempt of order) {
+    const result = await attempt();
+    if (result) return result;
+  }
+  return INACTIVE;
+}
+
+function describe(
+  ctx: Context,
+  record: AccessTokenRecord | RefreshTokenRecord,
+  type: 'access_token' | 'refresh_token',
+): IntrospectionResponse | undefined {
+  if (record.expiresAt !== null && record.expiresAt <= ctx.now()) return undefined;
+  return {
+    active: true,
+    scope: record.scopes.join(' '),
+    client_id: record.clientId,
+    sub: record.userId,
+    ...(record.resource ? { aud: record.resource } : {}),
+    iss: ctx.issuer,
+    ...(record.expiresAt !== null ? { exp: Math.floor(record.expiresAt / 1000) } : {}),
+    iat: Math.floor(record.createdAt / 1000),
+    token_type: type,
+  };
+}

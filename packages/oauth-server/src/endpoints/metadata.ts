@@ -1,0 +1,60 @@
+import type { Context } from '../lib/context.js';
+import { endpoint, type Handler } from '../lib/endpoint.js';
+import { jsonResponse } from '../lib/http.js';
+import { SIGNING_ALG } from '../lib/keys.js';
+
+/** RFC 8414 §2 authorization server metadata (and the OIDC Discovery fields when asked). */
+export function buildMetadata(ctx: Context, openid: boolean): Record<string, unknown> {
+  const scopes = Object.keys(ctx.scopes).filter((s) => s !== 'offline_access');
+  const metadata: Record<string, unknown> = {
+    issuer: ctx.issuer,
+    authorization_endpoint: ctx.endpoints.authorization,
+    token_endpoint: ctx.endpoints.token,
+    jwks_uri: ctx.endpoints.jwks,
+    ...(ctx.allowRegistration ? { registration_endpoint: ctx.endpoints.registration } : {}),
+    revocation_endpoint: ctx.endpoints.revocation,
+    introspection_endpoint: ctx.endpoints.introspection,
+    scopes_supported: scopes,
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token'],
+    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    revocation_endpoint_auth_methods_supported: [
+      'none',
+      'client_secret_basic',
+      'client_secret_post',
+    ],
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    code_challenge_methods_supported: ['S256'],
+    authorization_response_iss_parameter_supported: true,
+    client_id_metadata_document_supported: ctx.cimd.enabled,
+    ...(ctx.accessTokenFormat === 'jwt'
+      ? { access_token_signing_alg_values_supported: [SIGNING_ALG] }
+      : {}),
+  };
+  if (openid) {
+    // OpenID Connect Discovery 1.0 §3 REQUIRED fields; this server issues no ID tokens itself.
+    metadata.subject_types_supported = ['public'];
+    metadata.id_token_signing_alg_values_supported = [SIGNING_ALG];
+  }
+  return metadata;
+}
+
+function metadataHandler(ctx: Context, openid: boolean): Handler {
+  return endpoint(ctx, { methods: ['GET', 'HEAD'], cors: true }, async () =>
+    jsonResponse(buildMetadata(ctx, openid), 200, { 'Cache-Control': 'public, max-age=300' }),
+  );
+}
+
+export const createMetadataHandler = (ctx: Context) => metadataHandler(ctx, false);
+export const createOpenidConfigurationHandler = (ctx: Context) => metadataHandler(ctx, true);
+
+/** RFC 7517 JWK Set of the keys that sign access tokens (RFC 9068 §4). */
+export function createJwksHandler(ctx: Context): Handler {
+  return endpoint(ctx, { methods: ['GET', 'HEAD'], cors: true }, async () =>
+    jsonResponse({ keys: await ctx.keys.publicKeys() }, 200, {
+      'Cache-Control': 'public, max-age=300',
+      'Content-Type': 'application/jwk-set+json',
+    }),
+  );
+}

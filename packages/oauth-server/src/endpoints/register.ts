@@ -1,0 +1,110 @@
+import { hashSecret } from '@portcullis/token-store';
+import {
+  AccessDeniedError,
+  InvalidClientMetadataError,
+  InvalidRedirectUriError,
+} from '../errors.js';
+import type { Context } from '../lib/context.js';
+import { endpoint, type Handler } from '../lib/endpoint.js';
+import { jsonResponse, NO_STORE, readJsonObject } from '../lib/http.js';
+import { randomId } from '../lib/random.js';
+import { redirectUriProblem } from '../lib/redirect-uri.js';
+import { parseWith, registrationError, registrationSchema } from '../lib/schemas.js';
+import type { ClientRecord } from '../lib/store.js';
+
+const URI_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
+
+/**
+ * Dynamic Client Registration (RFC 7591 §3): 201 with the client's metadata; a secret for
+ * confidential clients, returned once and stored only as its SHA-256.
+ */
+export function createRegisterHandler(ctx: Context): Handler {
+  return endpoint(ctx, { methods: ['POST'], cors: true }, async (request, limits) => {
+    if (!ctx.allowRegistration) {
+      throw new AccessDeniedError('dynamic client registration is disabled on this server');
+    }
+    await ctx.limits.check(limits, 'register', 'perIp', ctx.getClientIp(request));
+    const body = await readJsonObject(request, ctx.maxBodyBytes);
+    if ('client_id' in body || 'client_secret' in body) {
+      throw new InvalidClientMetadataError(
+        'client_id and client_secret are assigned by the server',
+      );
+    }
+    const meta = parseWith(registrationSchema, body, registrationError);
+    for (const uri of meta.redirect_uris) {
+      const problem = redirectUriProblem(uri);
+      if (problem) throw new InvalidRedirectUriError(`a redirect_uri ${problem}`);
+    }
+    for (const field of URI_FIELDS) {
+      const value = meta[field];
+      if (
+        value !== undefined &&
+        !(URL.canParse(value) && /^https?:$/.test(new URL(value).protocol))
+      ) {
+        throw new InvalidClientMetadataError(`${field} must be an http(s) URL`);
+      }
+    }
+    const grantTypes = meta.grant_types ?? ['authorization_code', 'refresh_token'];
+    const responseTypes = meta.response_types ?? ['code'];
+    // RFC 7591 §2.1: grant_types and response_types must agree.
+    if (!grantTypes.includes('authorization_code')) {
+      throw new InvalidClientMetadataError('grant_types must include authorization_code');
+    }
+    if (meta.scope !== undefined) {
+      const scopes = meta.scope.split(' ').filter(Boolean);
+      if (scopes.some((s) => !Object.hasOwn(ctx.scopes, s))) {
+        throw new InvalidClientMetadataError('scope contains an unknown scope');
+      }
+    }
+    const method = meta.token_endpoint_auth_method ?? 'client_secret_basic';
+    const issuedAt = Math.floor(ctx.now() / 1000);
+    const secret = method === 'none' ? undefined : randomId(32);
+    const secretExpiresAt =
+      secret && ctx.clientSecretTtlSeconds > 0 ? issuedAt + ctx.clientSecretTtlSeconds : 0;
+    const clientId = randomId(16);
+    const record: ClientRecord = {
+      clientId,
+      clientSecretHash: secret ? await hashSecret(secret) : undefined,
+      clientSecretExpiresAt: secret ? secretExpiresAt : undefined,
+      clientIdIssuedAt: issuedAt,
+      redirectUris: meta.redirect_uris,
+      tokenEndpointAuthMethod: method,
+      grantTypes,
+      responseTypes,
+      applicationType: meta.application_type ?? 'web',
+      clientName: meta.client_name,
+      clientUri: meta.client_uri,
+      logoUri: meta.logo_uri,
+      scope: meta.scope,
+      metadata: {
+        ...(meta.tos_uri ? { tos_uri: meta.tos_uri } : {}),
+        ...(meta.policy_uri ? { policy_uri: meta.policy_uri } : {}),
+        ...(meta.contacts ? { contacts: meta.contacts } : {}),
+        ...(meta.software_id ? { software_id: meta.software_id } : {}),
+        ...(meta.software_version ? { software_version: meta.software_version } : {}),
+      },
+      createdAt: ctx.now(),
+      expiresAt: null,
+    };
+    await ctx.store.clients.save(record);
+    return jsonResponse(
+      {
+        client_id: clientId,
+        ...(secret ? { client_secret: secret, client_secret_expires_at: secretExpiresAt } : {}),
+        client_id_issued_at: issuedAt,
+        redirect_uris: record.redirectUris,
+        token_endpoint_auth_method: method,
+        grant_types: grantTypes,
+        response_types: responseTypes,
+        application_type: record.applicationType,
+        ...(meta.client_name ? { client_name: meta.client_name } : {}),
+        ...(meta.client_uri ? { client_uri: meta.client_uri } : {}),
+        ...(meta.logo_uri ? { logo_uri: meta.logo_uri } : {}),
+        ...(meta.scope !== undefined ? { scope: meta.scope } : {}),
+        ...record.metadata,
+      },
+      201,
+      NO_STORE,
+    );
+  });
+}

@@ -1,0 +1,188 @@
+import { verifyCodeChallenge } from '@portcullis/pkce';
+import {
+  InvalidGrantError,
+  InvalidScopeError,
+  InvalidTargetError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+} from '../errors.js';
+import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js';
+import type { Context } from '../lib/context.js';
+import { endpoint, type Handler } from '../lib/endpoint.js';
+import { jsonResponse, NO_STORE, readForm } from '../lib/http.js';
+import type { RateLimitState } from '../lib/rate-limits.js';
+import {
+  authorizationCodeGrantSchema,
+  grantTypeSchema,
+  parseWith,
+  refreshTokenGrantSchema,
+} from '../lib/schemas.js';
+import { parseScope } from '../lib/scopes.js';
+import { isRefreshGrantFailure } from '../lib/store.js';
+import { issueAccessToken, issueRefreshToken } from '../lib/tokens.js';
+
+/** The successful token response (RFC 6749 §5.1). */
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token?: string;
+  scope: string;
+}
+
+function tokenResponse(body: TokenResponse): Response {
+  // §5.1: Cache-Control: no-store and Pragma: no-cache on every response with tokens.
+  return jsonResponse(body, 200, NO_STORE);
+}
+
+/**
+ * The token endpoint (RFC 6749 §3.2): `authorization_code` with PKCE (RFC 7636 §4.6) and
+ * `refresh_token` with rotation (OAuth 2.1 §4.3.1).
+ */
+export function createTokenHandler(ctx: Context): Handler {
+  return endpoint(ctx, { methods: ['POST'], cors: true }, async (request, limits) => {
+    await ctx.limits.check(limits, 'token', 'perIp', ctx.getClientIp(request));
+    const form = await readForm(request, ctx.maxBodyBytes);
+    const { grant_type } = parseWith(grantTypeSchema, form);
+    if (grant_type === 'authorization_code') {
+      const params = parseWith(authorizationCodeGrantSchema, form);
+      const auth = await authenticated(ctx, request, params, limits);
+      return authorizationCodeGrant(ctx, auth, params);
+    }
+    if (grant_type === 'refresh_token') {
+      const params = parseWith(refreshTokenGrantSchema, form);
+      const auth = await authenticated(ctx, request, params, limits);
+      return refreshTokenGrant(ctx, auth, params);
+    }
+    throw new UnsupportedGrantTypeError('grant_type must be authorization_code or refresh_token');
+  });
+}
+
+async function authenticated(
+  ctx: Context,
+  request: Request,
+  params: {
+    client_id?: string | undefined;
+    client_secret?: string | undefined;
+    grant_type: string;
+  },
+  limits: RateLimitState,
+): Promise<AuthenticatedClient> {
+  const auth = await authenticateClient(ctx, request, params);
+  await ctx.limits.check(limits, 'token', 'perClient', auth.client.clientId);
+  if (!auth.client.grantTypes.includes(params.grant_type)) {
+    throw new UnauthorizedClientError(
+      `this client is not registered for grant_type ${params.grant_type}`,
+    );
+  }
+  return auth;
+}
+
+async function authorizationCodeGrant(
+  ctx: Context,
+  { client }: AuthenticatedClient,
+  params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
+): Promise<Response> {
+  const result = await ctx.store.codes.consume(params.code);
+  if (result.status === 'not_found')
+    throw new InvalidGrantError('the authorization code is invalid or expired');
+  const code = result.record;
+  if (result.status === 'already_consumed') {
+    // RFC 6749 §4.1.2 / RFC 9700 §4.14: a replayed code revokes what was issued from it.
+    await ctx.store.revokeFamily(code.familyId);
+    throw new InvalidGrantError(
+      'the authorization code was already used; tokens issued from it are revoked',
+    );
+  }
+  if (code.clientId !== client.clientId) {
+    throw new InvalidGrantError('the authorization code was issued to another client');
+  }
+  if (
+    !(await verifyCodeChallenge(params.code_verifier, code.codeChallenge, code.codeChallengeMethod))
+  ) {
+    throw new InvalidGrantError('code_verifier does not match the code_challenge');
+  }
+  // OAuth 2.1 §4.1.3: redirect_uri is required if it was in the authorization request, and must match.
+  const redirectUriSent = code.extra?.redirectUriSent !== false;
+  if (
+    params.redirect_uri !== undefined ? params.redirect_uri !== code.redirectUri : redirectUriSent
+  ) {
+    throw new InvalidGrantError('redirect_uri does not match the authorization request');
+  }
+  if (params.resource !== undefined && params.resource !== code.resource) {
+    throw new InvalidTargetError('resource does not match the authorization request');
+  }
+  const grant = {
+    familyId: code.familyId,
+    clientId: client.clientId,
+    userId: code.userId,
+    scopes: code.scopes,
+    resource: code.resource ?? ctx.resources[0]!.uri,
+  };
+  const access = await issueAccessToken(ctx, grant);
+  const refresh = client.grantTypes.includes('refresh_token')
+    ? await issueRefreshToken(ctx, grant)
+    : undefined;
+  return tokenResponse({
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    ...(refresh ? { refresh_token: refresh } : {}),
+    scope: grant.scopes.join(' '),
+  });
+}
+
+async function refreshTokenGrant(
+  ctx: Context,
+  { client }: AuthenticatedClient,
+  params: ReturnType<typeof refreshTokenGrantSchema.parse>,
+): Promise<Response> {
+  const current = await ctx.store.refreshTokens.find(params.refresh_token);
+  if (!current) throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
+  // Checked before rotating, so another client cannot burn this client's token.
+  if (current.clientId !== client.clientId) {
+    throw new InvalidGrantError('the refresh token was issued to another client');
+  }
+  if (params.resource !== undefined && params.resource !== current.resource) {
+    throw new InvalidTargetError('resource does not match the grant');
+  }
+  let scopes: string[] | undefined;
+  if (params.scope !== undefined && params.scope.trim() !== '') {
+    scopes = parseScope(params.scope);
+    const extra = scopes.filter((s) => !current.scopes.includes(s));
+    if (extra.length > 0) {
+      throw new InvalidScopeError('scope exceeds the scope originally granted (RFC 6749 §6)');
+    }
+  }
+  let rotated: Awaited<ReturnType<typeof ctx.store.refreshTokens.rotate>>;
+  try {
+    rotated = await ctx.store.refreshTokens.rotate(params.refresh_token, {
+      graceSeconds: ctx.refreshGraceSeconds,
+      ttlSeconds: ctx.ttl.refreshToken,
+    });
+  } catch (error) {
+    if (isRefreshGrantFailure(error)) {
+      throw new InvalidGrantError('the refresh token is invalid, expired or was already used', {
+        cause: error,
+      });
+    }
+    throw error;
+  }
+  const record = rotated.record;
+  // RFC 6749 §6: a narrower scope applies to the new access token; the grant keeps its scope.
+  const grant = {
+    familyId: record.familyId,
+    clientId: client.clientId,
+    userId: record.userId,
+    scopes: scopes ?? record.scopes,
+    resource: record.resource ?? ctx.resources[0]!.uri,
+  };
+  const access = await issueAccessToken(ctx, grant);
+  return tokenResponse({
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    refresh_token: rotated.token,
+    scope: grant.scopes.join(' '),
+  });
+}

@@ -1,0 +1,44 @@
+export {
+  type AuthorizationServer,
+  type AuthorizationServerHandlers,
+  createAuthorizationServer,
+} from './create-authorization-server.js';
+export type { IntrospectionResponse } from './endpoints/introspect.js';
+export type { TokenResponse } from './endpoints/token.js';
+export { type ErrorResponseOptions, errorResponse } from './error-response.js';
+export {
+  AccessDeniedError,
+  InsufficientScopeError,
+  InvalidClientError,
+  InvalidClientMetadataError,
+  InvalidGrantError,
+  InvalidRedirectUriError,
+  InvalidRequestError,
+  InvalidScopeError,
+  InvalidTargetError,
+  InvalidTokenError,
+  OAuthError,
+  type OAuthErrorCode,
+  type OAuthErrorResponseObject,
+  ServerError,
+  TemporarilyUnavailableError,
+  TooManyRequestsError,
+  UnauthorizedClientError,
+  UnsupportedGrantTypeError,
+  UnsupportedResponseTypeError,
+  UnsupportedTokenTypeError,
+} from './errors.js';
+export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
+export type { PublicJwk } from './lib/keys.js';
+export type { AuthorizationServerStore } from './lib/store.js';
+export type { AccessTokenClaims } from './lib/tokens.js';
+export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';
+export type {
+  AuthorizationServerOptions,
+  EndpointRateLimits,
+  RateLimitAlgorithm,
+  RateLimitOptions,
+  RateLimitStore,
+  ResourceOptions,
+} from './options.js';
+export type { AuthorizationParseResult, PendingAuthorization } from './pending-authorization.js';

@@ -1,0 +1,288 @@
+import { InvalidClientError } from '../errors.js';
+import { readLimited } from './http.js';
+import { isPublicAddress } from './ip.js';
+import { redirectUriProblem } from './redirect-uri.js';
+import { metadataDocumentSchema } from './schemas.js';
+import type { ClientRecord } from './store.js';
+
+/** Resolves a host name to the IP addresses a connection to it would use. */
+export type ResolveHost = (hostname: string) => Promise<string[]>;
+
+/** Options for Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document). */
+export interface ClientIdMetadataDocumentOptions {
+  /** Accept https client_id URLs at all (default `true`). */
+  enabled?: boolean;
+  /** Development only: allow http URLs and loopback/private addresses. */
+  allowInsecure?: boolean;
+  /** The fetch to use (default `globalThis.fetch`); it must not follow redirects itself. */
+  fetch?: typeof fetch;
+  /** Abort the fetch after this long (default 5000 ms). */
+  timeoutMs?: number;
+  /** Refuse documents larger than this (default 10 240 bytes); the download is cut off. */
+  maxBytes?: number;
+  /**
+   * Resolves host names for the SSRF check. Default: `node:dns` when running on Node.js;
+   * elsewhere only IP-literal hosts can be checked, so pass a resolver (or a `fetch` that pins
+   * addresses) on other runtimes.
+   */
+  resolveHost?: ResolveHost;
+  /** Upper bound on how long a document is cached, whatever its Cache-Control says (default 86 400 s). */
+  maxCacheSeconds?: number;
+  /** Freshness when the response carries no Cache-Control max-age (default 60 s). */
+  defaultCacheSeconds?: number;
+}
+
+/** A client_id URL or its document cannot be used: at /authorize it is shown, at /token it is `invalid_client`. */
+export class ClientMetadataDocumentError extends InvalidClientError {}
+
+interface CacheEntry {
+  client: ClientRecord;
+  freshUntil: number;
+}
+
+const MAX_CACHE_ENTRIES = 1000;
+
+export interface CimdFetcher {
+  enabled: boolean;
+  isClientIdUrl(clientId: string): boolean;
+  resolve(clientId: string): Promise<ClientRecord>;
+  clear(): void;
+}
+
+/** Caches, validates and fetches Client ID Metadata Documents. */
+export function createCimdFetcher(
+  options: ClientIdMetadataDocumentOptions,
+  now: () => number,
+): CimdFetcher {
+  const allowInsecure = options.allowInsecure === true;
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const maxBytes = options.maxBytes ?? 10_240;
+  const maxCache = options.maxCacheSeconds ?? 86_400;
+  const defaultCache = options.defaultCacheSeconds ?? 60;
+  const cache = new Map<string, CacheEntry>();
+  const inFlight = new Map<string, Promise<ClientRecord>>();
+  const enabled = options.enabled !== false;
+
+  function isClientIdUrl(clientId: string): boolean {
+    if (!enabled) return false;
+    return clientId.startsWith('https://') || (allowInsecure && clientId.startsWith('http://'));
+  }
+
+  async function resolve(clientId: string): Promise<ClientRecord> {
+    const cached = cache.get(clientId);
+    if (cached && cached.freshUntil > now()) return cached.client;
+    const pending = inFlight.get(clientId);
+    if (pending) return pending;
+    const promise = fetchDocument(clientId).finally(() => inFlight.delete(clientId));
+    inFlight.set(clientId, promise);
+    return promise;
+  }
+
+  async function fetchDocument(clientId: string): Promise<ClientRecord> {
+    const url = checkClientIdUrl(clientId, allowInsecure);
+    if (!allowInsecure) await assertPublicHost(url.hostname, options.resolveHost);
+    const doFetch = options.fetch ?? globalThis.fetch;
+    let response: Response;
+    try {
+      response = await doFetch(url.href, {
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { Accept: 'application/json' },
+      });
+    } catch (error) {
+      throw new ClientMetadataDocumentError('the client metadata document could not be fetched', {
+        cause: error,
+      });
+    }
+    if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
+      await response.body?.cancel().catch(() => {});
+      throw new ClientMetadataDocumentError(
+        'the client metadata document URL redirects; redirects are not followed',
+      );
+    }
+    if (response.status !== 200) {
+      await response.body?.cancel().catch(() => {});
+      throw new ClientMetadataDocumentError(
+        `fetching the client metadata document gave HTTP ${response.status}`,
+      );
+    }
+    const declared = Number(response.headers.get('content-length') ?? Number.NaN);
+    if (declared > maxBytes) {
+      await response.body?.cancel().catch(() => {});
+      throw new ClientMetadataDocumentError(
+        `the client metadata document exceeds ${maxBytes} bytes`,
+      );
+    }
+    let bytes: Uint8Array;
+    try {
+      bytes = response.body
+        ? await readLimited(response.body, maxBytes, () => {
+            throw new ClientMetadataDocumentError(
+              `the client metadata document exceeds ${maxBytes} bytes`,
+            );
+          })
+        : new Uint8Array();
+    } catch (error) {
+      if (error instanceof ClientMetadataDocumentError) throw error;
+      throw new ClientMetadataDocumentError('the client metadata document could not be read', {
+        cause: error,
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(new TextDecoder().decode(bytes));
+    } catch {
+      throw new ClientMetadataDocumentError('the client metadata document is not JSON');
+    }
+    const client = toClientRecord(clientId, json, now());
+    const freshFor = Math.min(
+      freshness(response.headers.get('cache-control'), defaultCache),
+      maxCache,
+    );
+    if (freshFor > 0) {
+      if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
+      cache.set(clientId, { client, freshUntil: now() + freshFor * 1000 });
+    } else {
+      cache.delete(clientId);
+    }
+    return client;
+  }
+
+  return { enabled, isClientIdUrl, resolve, clear: () => cache.clear() };
+}
+
+/** draft §3: https, a path, no dot segments, no fragment, no credentials; in normalised form. */
+function checkClientIdUrl(clientId: string, allowInsecure: boolean): URL {
+  if (!URL.canParse(clientId))
+    throw new ClientMetadataDocumentError('client_id is not a valid URL');
+  const url = new URL(clientId);
+  if (url.protocol !== 'https:' && !(allowInsecure && url.protocol === 'http:')) {
+    throw new ClientMetadataDocumentError('a client_id URL must use https');
+  }
+  if (url.username || url.password)
+    throw new ClientMetadataDocumentError('a client_id URL must not contain credentials');
+  if (clientId.includes('#'))
+    throw new ClientMetadataDocumentError('a client_id URL must not contain a fragment');
+  if (url.pathname === '/' || url.pathname === '') {
+    throw new ClientMetadataDocumentError('a client_id URL must contain a path');
+  }
+  if (/\/\.\.?(\/|$|\?)/.test(clientId.replace(/^[a-z]+:\/\/[^/]*/i, ''))) {
+    throw new ClientMetadataDocumentError('a client_id URL must not contain dot segments');
+  }
+  if (url.href !== clientId)
+    throw new ClientMetadataDocumentError('a client_id URL must be in normalised form');
+  return url;
+}
+
+async function assertPublicHost(
+  hostname: string,
+  resolveHost: ResolveHost | undefined,
+): Promise<void> {
+  const host = hostname.toLowerCase();
+  const literal = isPublicAddress(host);
+  if (literal === false)
+    throw new ClientMetadataDocumentError('the client_id URL points to a non-public address');
+  if (literal === true) return;
+  if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
+    throw new ClientMetadataDocumentError('the client_id URL points to a non-public host');
+  }
+  const resolver = resolveHost ?? (await defaultResolver());
+  if (!resolver) return;
+  let addresses: string[];
+  try {
+    addresses = await resolver(host);
+  } catch (error) {
+    throw new ClientMetadataDocumentError('the client_id host could not be resolved', {
+      cause: error,
+    });
+  }
+  if (addresses.length === 0 || addresses.some((address) => isPublicAddress(address) !== true)) {
+    throw new ClientMetadataDocumentError('the client_id URL points to a non-public address');
+  }
+}
+
+let nodeResolver: Promise<ResolveHost | undefined> | undefined;
+
+/** node:dns when on Node.js, loaded lazily so the entry point stays runtime-agnostic. */
+function defaultResolver(): Promise<ResolveHost | undefined> {
+  nodeResolver ??= (async () => {
+    const runtime = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+    const isNode = typeof runtime?.versions?.node === 'string';
+    if (!isNode) return undefined;
+    try {
+      const specifier = 'node:dns';
+      const dns = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as {
+        promises: {
+          lookup(host: string, o: { all: true; verbatim: boolean }): Promise<{ address: string }[]>;
+        };
+      };
+      return async (host: string) =>
+        (await dns.promises.lookup(host, { all: true, verbatim: true })).map((a) => a.address);
+    } catch {
+      return undefined;
+    }
+  })();
+  return nodeResolver;
+}
+
+function freshness(cacheControl: string | null, fallback: number): number {
+  if (cacheControl === null) return fallback;
+  const directives = cacheControl
+    .toLowerCase()
+    .split(',')
+    .map((d) => d.trim());
+  if (directives.includes('no-store') || directives.includes('no-cache')) return 0;
+  for (const directive of directives) {
+    const match = /^max-age=(\d{1,10})$/.exec(directive);
+    if (match) return Number(match[1]);
+  }
+  return fallback;
+}
+
+/** draft §4: the document's client_id must equal the URL exactly; no shared-secret auth. */
+function toClientRecord(clientId: string, json: unknown, now: number): ClientRecord {
+  const parsed = metadataDocumentSchema.safeParse(json);
+  if (!parsed.success) {
+    const field = String(parsed.error.issues[0]?.path[0] ?? 'document').replace(/[^a-z_]/g, '');
+    throw new ClientMetadataDocumentError(
+      `the client metadata document has an invalid ${field || 'field'}`,
+    );
+  }
+  const doc = parsed.data;
+  if (doc.client_id !== clientId) {
+    throw new ClientMetadataDocumentError(
+      'the client_id in the metadata document differs from its URL',
+    );
+  }
+  const method = doc.token_endpoint_auth_method ?? 'none';
+  if (method !== 'none' || 'client_secret' in doc) {
+    throw new ClientMetadataDocumentError(
+      'a client metadata document client must use token_endpoint_auth_method none',
+    );
+  }
+  for (const uri of doc.redirect_uris) {
+    const problem = redirectUriProblem(uri);
+    if (problem)
+      throw new ClientMetadataDocumentError(
+        `a redirect_uri in the client metadata document ${problem}`,
+      );
+  }
+  const grantTypes = doc.grant_types?.filter(
+    (g) => g === 'authorization_code' || g === 'refresh_token',
+  ) ?? ['authorization_code', 'refresh_token'];
+  return {
+    clientId,
+    redirectUris: doc.redirect_uris,
+    tokenEndpointAuthMethod: 'none',
+    grantTypes,
+    responseTypes: ['code'],
+    applicationType: doc.application_type,
+    clientName: doc.client_name,
+    clientUri: doc.client_uri,
+    logoUri: doc.logo_uri,
+    scope: doc.scope,
+    clientIdIssuedAt: 0,
+    createdAt: now,
+    expiresAt: null,
+  };
+}

@@ -1,0 +1,164 @@
+import type { AuthorizationServerOptions } from '../options.js';
+import { type CimdFetcher, createCimdFetcher } from './cimd.js';
+import { createKeyManager, type KeyManager } from './keys.js';
+import { createLimits, type Limits } from './rate-limits.js';
+import { isLoopbackHost } from './redirect-uri.js';
+import type { AuthorizationServerStore } from './store.js';
+import { invalidArg, invalidArgType } from './type-error.js';
+
+export interface Endpoints {
+  authorization: string;
+  token: string;
+  registration: string;
+  revocation: string;
+  introspection: string;
+  jwks: string;
+}
+
+/** The validated configuration every endpoint shares. */
+export interface Context {
+  issuer: string;
+  /** The issuer's path without a trailing slash ('' at the root). */
+  issuerPath: string;
+  endpoints: Endpoints;
+  store: AuthorizationServerStore;
+  resources: { uri: string; scopes: string[] }[];
+  scopes: Record<string, string>;
+  defaultScopes: string[] | undefined;
+  keys: KeyManager;
+  cimd: CimdFetcher;
+  accessTokenFormat: 'jwt' | 'opaque';
+  ttl: { authorizationCode: number; accessToken: number; refreshToken: number };
+  refreshGraceSeconds: number;
+  allowRegistration: boolean;
+  clientSecretTtlSeconds: number;
+  maxBodyBytes: number;
+  cors: boolean;
+  limits: Limits;
+  getClientIp: (request: Request) => string | undefined;
+  interaction: AuthorizationServerOptions['interaction'];
+  now: () => number;
+}
+
+export const PATHS = {
+  authorization: '/authorize',
+  token: '/token',
+  registration: '/register',
+  revocation: '/revoke',
+  introspection: '/introspect',
+  jwks: '/jwks.json',
+} as const;
+
+const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
+
+function positiveSeconds(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw invalidArg(`"${name}" must be a positive number of seconds`);
+  }
+  return value;
+}
+
+/** Validates options (a caller's mistake throws TypeError) and builds the shared context. */
+export function createContext(options: AuthorizationServerOptions): Context {
+  if (typeof options !== 'object' || options === null)
+    throw invalidArgType('options must be an object');
+  const { issuer } = options;
+  if (typeof issuer !== 'string' || !URL.canParse(issuer)) {
+    throw invalidArgType('"issuer" must be an absolute URL string');
+  }
+  const url = new URL(issuer);
+  if (url.search || url.hash || issuer.includes('?') || issuer.includes('#')) {
+    throw invalidArg('"issuer" must not have a query or fragment (RFC 8414 §2)');
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(url.hostname))) {
+    throw invalidArg('"issuer" must use https (http only on localhost, 127.0.0.1 or [::1])');
+  }
+  const base = issuer.replace(/\/+$/, '');
+  const issuerPath = url.pathname.replace(/\/+$/, '');
+
+  if (typeof options.store !== 'object' || options.store === null) {
+    throw invalidArgType('"store" must be a TokenStore from @portcullis/token-store');
+  }
+  if (typeof options.scopes !== 'object' || options.scopes === null) {
+    throw invalidArgType('"scopes" must be an object of scope → description');
+  }
+  for (const scope of Object.keys(options.scopes)) {
+    if (!SCOPE_TOKEN.test(scope))
+      throw invalidArg(`scope "${scope}" is not a valid scope-token (RFC 6749 §3.3)`);
+  }
+  const known = Object.keys(options.scopes);
+  if (!Array.isArray(options.resources) || options.resources.length === 0) {
+    throw invalidArgType('"resources" must be a non-empty array of { uri, scopes? }');
+  }
+  const resources = options.resources.map((r) => {
+    if (typeof r?.uri !== 'string' || !URL.canParse(r.uri) || r.uri.includes('#')) {
+      throw invalidArg(
+        'each resource "uri" must be an absolute URL without fragment (RFC 8707 §2)',
+      );
+    }
+    const scopes = r.scopes ?? known;
+    for (const s of scopes)
+      if (!known.includes(s)) throw invalidArg(`resource scope "${s}" is not in "scopes"`);
+    return { uri: r.uri, scopes: [...scopes] };
+  });
+  if (options.defaultScopes !== undefined) {
+    if (!Array.isArray(options.defaultScopes))
+      throw invalidArgType('"defaultScopes" must be an array');
+    for (const s of options.defaultScopes) {
+      if (!known.includes(s)) throw invalidArg(`default scope "${s}" is not in "scopes"`);
+    }
+  }
+  const format = options.accessTokenFormat ?? 'jwt';
+  if (format !== 'jwt' && format !== 'opaque')
+    throw invalidArg('"accessTokenFormat" must be "jwt" or "opaque"');
+  const now = options.now ?? Date.now;
+  const ttl = {
+    authorizationCode: positiveSeconds(options.ttl?.authorizationCode, 'ttl.authorizationCode', 60),
+    accessToken: positiveSeconds(options.ttl?.accessToken, 'ttl.accessToken', 3600),
+    refreshToken: positiveSeconds(options.ttl?.refreshToken, 'ttl.refreshToken', 1_209_600),
+  };
+  const trustProxy = options.trustProxy === true;
+  return {
+    issuer,
+    issuerPath,
+    endpoints: {
+      authorization: base + PATHS.authorization,
+      token: base + PATHS.token,
+      registration: base + PATHS.registration,
+      revocation: base + PATHS.revocation,
+      introspection: base + PATHS.introspection,
+      jwks: base + PATHS.jwks,
+    },
+    store: options.store,
+    resources,
+    scopes: { ...options.scopes },
+    defaultScopes: options.defaultScopes ? [...options.defaultScopes] : undefined,
+    keys: createKeyManager({
+      store: options.store,
+      signingKey: options.signingKey,
+      now,
+      accessTokenTtlSeconds: ttl.accessToken,
+    }),
+    cimd: createCimdFetcher(options.clientIdMetadataDocuments ?? {}, now),
+    accessTokenFormat: format,
+    ttl,
+    refreshGraceSeconds: options.refreshGraceSeconds ?? 0,
+    allowRegistration: options.allowDynamicRegistration !== false,
+    clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
+    maxBodyBytes: options.maxBodyBytes ?? 32_768,
+    cors: options.cors !== false,
+    limits: createLimits(options.rateLimit, now),
+    getClientIp:
+      options.getClientIp ?? ((request) => (trustProxy ? forwardedFor(request) : undefined)),
+    interaction: options.interaction,
+    now,
+  };
+}
+
+/** The first hop of X-Forwarded-For, only if it looks like an IP address. */
+function forwardedFor(request: Request): string | undefined {
+  const first = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
+  if (!first || first.length > 64 || !/^[0-9a-fA-F:.]+$/.test(first)) return undefined;
+  return first;
+}

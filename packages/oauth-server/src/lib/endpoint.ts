@@ -1,0 +1,69 @@
+import { errorResponse } from '../error-response.js';
+import type { Context } from './context.js';
+import { MethodNotAllowedError } from './http.js';
+import { RateLimitState } from './rate-limits.js';
+
+/** A fetch-style handler. */
+export type Handler = (request: Request) => Promise<Response>;
+
+interface EndpointOptions {
+  methods: readonly string[];
+  /** Browser-based clients call it: CORS headers and preflight. */
+  cors: boolean;
+}
+
+function corsHeaders(methods: readonly string[]): Record<string, string> {
+  return {
+    // No cookies are involved: clients authenticate with explicit credentials, so any origin may call.
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(', '),
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+    'Access-Control-Expose-Headers': 'WWW-Authenticate, RateLimit, RateLimit-Policy, Retry-After',
+    'Access-Control-Max-Age': '86400',
+  };
+}
+
+/**
+ * Wraps an endpoint: CORS and preflight, method check (405 + Allow), and the one error
+ * mapping, so that no thrown value becomes anything but a JSON OAuth error response.
+ */
+export function endpoint(
+  ctx: Context,
+  options: EndpointOptions,
+  run: (request: Request, limits: RateLimitState) => Promise<Response>,
+): Handler {
+  const cors = ctx.cors && options.cors ? corsHeaders(options.methods) : {};
+  return async (request) => {
+    if (request.method === 'OPTIONS' && ctx.cors && options.cors) {
+      return new Response(null, { status: 204, headers: cors });
+    }
+    const limits = new RateLimitState();
+    let response: Response;
+    try {
+      if (!options.methods.includes(request.method)) {
+        throw new MethodNotAllowedError(request.method, options.methods.join(', '));
+      }
+      response = await run(request, limits);
+    } catch (error) {
+      const headers = new Headers({ ...cors, ...limits.headers() });
+      if (error instanceof MethodNotAllowedError) headers.set('Allow', error.allow);
+      const basicAuth = /^basic\s/i.test(request.headers.get('authorization') ?? '');
+      return errorResponse(error, { basicAuth, headers });
+    }
+    return withHeaders(response, { ...cors, ...limits.headers() });
+  };
+}
+
+export function withHeaders(response: Response, headers: Record<string, string>): Response {
+  const entries = Object.entries(headers);
+  if (entries.length === 0) return response;
+  try {
+    for (const [name, value] of entries) response.headers.set(name, value);
+    return response;
+  } catch {
+    // Immutable headers (a Response from fetch): copy.
+    const copy = new Response(response.body, response);
+    for (const [name, value] of entries) copy.headers.set(name, value);
+    return copy;
+  }
+}

@@ -1,0 +1,149 @@
+import { InvalidClientMetadataError, InvalidRequestError, OAuthError } from '../errors.js';
+
+/** 413: the body is larger than the endpoint accepts. Still an RFC 6749 `invalid_request`. */
+export class PayloadTooLargeError extends InvalidRequestError {
+  override status = 413;
+}
+
+/** 405 for a method the endpoint does not serve. */
+export class MethodNotAllowedError extends InvalidRequestError {
+  override status = 405;
+  readonly allow: string;
+
+  constructor(method: string, allow: string) {
+    super(`method ${method.slice(0, 16)} is not allowed here, use ${allow}`);
+    this.allow = allow;
+  }
+}
+
+/** 415: the body is not in the media type the endpoint reads. */
+export class UnsupportedMediaTypeError extends InvalidRequestError {
+  override status = 415;
+}
+
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+
+export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
+  const h = new Headers(headers);
+  if (!h.has('Content-Type')) h.set('Content-Type', 'application/json');
+  return new Response(JSON.stringify(body), { status, headers: h });
+}
+
+/**
+ * Reads a request body as text, refusing more than `maxBytes`: a declared Content-Length is
+ * checked first, then the stream is read and cut off, so a lying or absent length cannot make
+ * the server buffer more.
+ */
+export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const declared = request.headers.get('content-length');
+  if (declared !== null) {
+    const n = Number(declared);
+    if (!/^\d+$/.test(declared.trim()) || !Number.isSafeInteger(n)) {
+      throw new InvalidRequestError('Content-Length is malformed');
+    }
+    if (n > maxBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
+  }
+  if (!request.body) return '';
+  const bytes = await readLimited(request.body, maxBytes, () => {
+    throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
+  });
+  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+}
+
+/** Reads a stream into one buffer; calls `onOverflow` (which throws) past `maxBytes`, cancelling the stream. */
+export async function readLimited(
+  stream: ReadableStream<Uint8Array>,
+  maxBytes: number,
+  onOverflow: () => never,
+): Promise<Uint8Array> {
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > maxBytes) {
+        await reader.cancel().catch(() => {});
+        onOverflow();
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof OAuthError) throw error;
+    throw new InvalidRequestError('the request body could not be read', { cause: error });
+  } finally {
+    reader.releaseLock();
+  }
+  const out = new Uint8Array(total);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
+}
+
+function mediaType(request: Request): string {
+  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/**
+ * The parameters of an `application/x-www-form-urlencoded` POST body (RFC 6749 §3.2) as a
+ * record; a parameter sent twice is refused (§3.1), naming it.
+ */
+export async function readForm(
+  request: Request,
+  maxBytes: number,
+): Promise<Record<string, string>> {
+  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/x-www-form-urlencoded');
+  }
+  return paramsToRecord(new URLSearchParams(await readBodyText(request, maxBytes)));
+}
+
+/** A JSON object body (RFC 7591 §3.1); anything else is `invalid_client_metadata`. */
+export async function readJsonObject(
+  request: Request,
+  maxBytes: number,
+): Promise<Record<string, unknown>> {
+  if (mediaType(request) !== 'application/json') {
+    throw new UnsupportedMediaTypeError('Content-Type must be application/json');
+  }
+  const text = await readBodyText(request, maxBytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new InvalidClientMetadataError('the request body is not valid JSON');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidClientMetadataError('the request body must be a JSON object');
+  }
+  return value as Record<string, unknown>;
+}
+
+/** URLSearchParams → record, refusing repeated parameters (RFC 6749 §3.1) and empty names. */
+export function paramsToRecord(params: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  for (const [name, value] of params) {
+    if (Object.hasOwn(out, name)) {
+      throw new InvalidRequestError(`parameter ${safeName(name)} must not be repeated`);
+    }
+    out[name] = value;
+  }
+  return out;
+}
+
+/** A parameter name as it may appear in an error description. */
+export function safeName(name: string): string {
+  const clean = name.replace(/[^A-Za-z0-9_.-]/g, '');
+  return clean.length > 0 && clean.length <= 64 ? clean : '(unnamed)';
+}
+
+export function assertMethod(request: Request, allowed: readonly string[]): void {
+  if (!allowed.includes(request.method)) {
+    throw new MethodNotAllowedError(request.method, allowed.join(', '));
+  }
+}

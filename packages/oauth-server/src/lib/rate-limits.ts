@@ -1,0 +1,92 @@
+import {
+  createRateLimiter,
+  memoryStore,
+  type RateLimiter,
+  type RateLimitResult,
+  rateLimitHeaders,
+  slidingWindow,
+} from '@portcullis/rate-limit';
+import { TemporarilyUnavailableError, TooManyRequestsError } from '../errors.js';
+import type { EndpointRateLimits, RateLimitAlgorithm, RateLimitOptions } from '../options.js';
+
+export type LimitedEndpoint = 'token' | 'register' | 'authorize';
+type Kind = 'perClient' | 'perIp';
+
+/** Collects the most restrictive result of a request's limiters, for its RateLimit headers. */
+export class RateLimitState {
+  private result: RateLimitResult | undefined;
+
+  record(result: RateLimitResult): void {
+    if (
+      !this.result ||
+      !result.success ||
+      (this.result.success && result.remaining < this.result.remaining)
+    ) {
+      this.result = result;
+    }
+  }
+
+  headers(): Record<string, string> {
+    return this.result ? rateLimitHeaders(this.result) : {};
+  }
+}
+
+export interface Limits {
+  /** Counts one request; throws `too_many_requests` (429) when over the limit. No key → no limit. */
+  check(
+    state: RateLimitState,
+    endpoint: LimitedEndpoint,
+    kind: Kind,
+    key: string | undefined,
+  ): Promise<void>;
+}
+
+const DEFAULTS: Record<LimitedEndpoint, Record<Kind, () => RateLimitAlgorithm | false>> = {
+  token: { perClient: () => slidingWindow(60, 60), perIp: () => slidingWindow(120, 60) },
+  register: { perClient: () => false, perIp: () => slidingWindow(20, 3600) },
+  authorize: { perClient: () => slidingWindow(60, 60), perIp: () => slidingWindow(60, 60) },
+};
+
+/** Builds the per-client and per-IP limiters of token, register and authorize. */
+export function createLimits(
+  options: false | RateLimitOptions | undefined,
+  now: () => number,
+): Limits {
+  if (options === false) return { check: async () => {} };
+  const store = options?.store ?? memoryStore();
+  const limiters = new Map<string, RateLimiter>();
+  for (const endpoint of ['token', 'register', 'authorize'] as const) {
+    const configured: EndpointRateLimits | false | undefined = options?.[endpoint];
+    if (configured === false) continue;
+    for (const kind of ['perClient', 'perIp'] as const) {
+      const algorithm = configured?.[kind] ?? DEFAULTS[endpoint][kind]();
+      if (algorithm === false) continue;
+      limiters.set(
+        `${endpoint}:${kind}`,
+        createRateLimiter({
+          algorithm,
+          store,
+          prefix: `oauth:${endpoint}:${kind === 'perClient' ? 'client' : 'ip'}`,
+          failMode: options?.failMode ?? 'closed',
+          now,
+        }),
+      );
+    }
+  }
+  return {
+    async check(state, endpoint, kind, key) {
+      const limiter = limiters.get(`${endpoint}:${kind}`);
+      if (!limiter || key === undefined) return;
+      const result = await limiter.limit(key);
+      state.record(result);
+      if (result.success) return;
+      if (result.reason === 'store_unavailable') {
+        throw new TemporarilyUnavailableError('rate limiting is unavailable, retry later');
+      }
+      throw new TooManyRequestsError(
+        `too many requests, retry in ${result.retryAfter} seconds`,
+        result.retryAfter,
+      );
+    },
+  };
+}

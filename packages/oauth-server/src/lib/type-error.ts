@@ -1,0 +1,25 @@
+/** The codes a caller's mistake carries, as Node.js uses them. */
+export type ArgumentErrorCode = 'ERR_INVALID_ARG_TYPE' | 'ERR_INVALID_ARG_VALUE';
+
+/** A `TypeError` with a stable `code`, thrown for a caller's mistake (wrong type or value). */
+export class CodedTypeError extends TypeError {
+  readonly code: ArgumentErrorCode;
+
+  constructor(message: string, code: ArgumentErrorCode, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'TypeError';
+    this.code = code;
+  }
+}
+
+export function invalidArg(message: string, cause?: unknown): CodedTypeError {
+  return new CodedTypeError(
+    message,
+    'ERR_INVALID_ARG_VALUE',
+    cause === undefined ? undefined : { cause },
+  );
+}
+
+export function invalidArgType(message: string): CodedTypeError {
+  return new CodedTypeError(message, 'ERR_INVALID_ARG_TYPE');
+}

@@ -1,0 +1,2 @@
+export { nodeResolveHost } from './resolve-host.js';
+export { type FetchHandler, toNodeHandler } from './to-node-handler.js';

@@ -1,0 +1,82 @@
+import type { createRateLimiter } from '@portcullis/rate-limit';
+import type { JWK } from 'jose';
+import type { ClientIdMetadataDocumentOptions } from './lib/cimd.js';
+import type { AuthorizationServerStore } from './lib/store.js';
+import type { PendingAuthorization } from './pending-authorization.js';
+
+type LimiterOptions = Parameters<typeof createRateLimiter>[0];
+/** An algorithm from @portcullis/rate-limit: `slidingWindow(…)`, `tokenBucket(…)`, `fixedWindow(…)`. */
+export type RateLimitAlgorithm = LimiterOptions['algorithm'];
+/** A store from @portcullis/rate-limit: `memoryStore()` or `redisStore(redis)`. */
+export type RateLimitStore = NonNullable<LimiterOptions['store']>;
+
+/** Limits for one endpoint; `false` turns one off. */
+export interface EndpointRateLimits {
+  /** Keyed by the authenticated (token) or named (authorize) client. */
+  perClient?: RateLimitAlgorithm | false;
+  /** Keyed by the caller's IP address, when `getClientIp` knows it. */
+  perIp?: RateLimitAlgorithm | false;
+}
+
+export interface RateLimitOptions {
+  /** Default `memoryStore()`; use `redisStore(redis)` when running several instances. */
+  store?: RateLimitStore;
+  /** What to do when the limiter's store is down (default `'closed'`: refuse with 503). */
+  failMode?: 'closed' | 'open';
+  token?: EndpointRateLimits | false;
+  register?: EndpointRateLimits | false;
+  authorize?: EndpointRateLimits | false;
+}
+
+/** A protected resource (RFC 8707 resource indicator) this server issues tokens for. */
+export interface ResourceOptions {
+  /** The resource identifier, e.g. the MCP server URL; compared as an exact string. */
+  uri: string;
+  /** The scopes valid for it (default: every scope of the server). */
+  scopes?: string[];
+}
+
+export interface AuthorizationServerOptions {
+  /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */
+  issuer: string;
+  /** A TokenStore from @portcullis/token-store. */
+  store: AuthorizationServerStore;
+  /** The resources tokens may be issued for (at least one). */
+  resources: ResourceOptions[];
+  /** Every scope the server knows, with the description the consent screen shows. */
+  scopes: Record<string, string>;
+  /** Scopes granted when a request asks for none (default: every scope of the resource). */
+  defaultScopes?: string[];
+  /** An EC P-256 private key (JWK or PKCS#8 PEM); else one is generated once and kept in the store. */
+  signingKey?: JWK | string;
+  /** `'jwt'` (RFC 9068, default) or `'opaque'` (looked up in the store). */
+  accessTokenFormat?: 'jwt' | 'opaque';
+  /** Lifetimes in seconds: code 60, access token 3600, refresh token 1 209 600 by default. */
+  ttl?: { authorizationCode?: number; accessToken?: number; refreshToken?: number };
+  /** A rotated refresh token stays usable this long (default 0: reuse revokes the family at once). */
+  refreshGraceSeconds?: number;
+  /** Per-client and per-IP limits on token, register and authorize (default on, in memory). */
+  rateLimit?: false | RateLimitOptions;
+  /** Client ID Metadata Documents (https client_id URLs). */
+  clientIdMetadataDocuments?: ClientIdMetadataDocumentOptions;
+  /** Serve Dynamic Client Registration (RFC 7591) at /register (default `true`). */
+  allowDynamicRegistration?: boolean;
+  /** Lifetime of secrets issued by /register in seconds (default 0: they do not expire). */
+  clientSecretTtlSeconds?: number;
+  /** Trust the first hop of `X-Forwarded-For` as the client IP (default `false`). */
+  trustProxy?: boolean;
+  /** The caller's IP for per-IP limits; overrides `trustProxy`. */
+  getClientIp?: (request: Request) => string | undefined;
+  /** Largest request body accepted (default 32 768 bytes); larger → 413. */
+  maxBodyBytes?: number;
+  /** CORS headers on metadata, JWKS, token, register and revoke (default `true`). */
+  cors?: boolean;
+  /**
+   * Called by the /authorize handler with a validated request, to start login and consent
+   * (e.g. redirect to the app's login page). Without it, `handle()` leaves /authorize to the
+   * app, which calls `authorization.parse()` itself.
+   */
+  interaction?: (pending: PendingAuthorization, request: Request) => Response | Promise<Response>;
+  /** Clock in epoch ms, for tests. */
+  now?: () => number;
+}

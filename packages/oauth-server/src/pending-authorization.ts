@@ -1,0 +1,36 @@
+/**
+ * A validated authorization request (RFC 6749 §4.1.1) waiting for the user: the app shows
+ * login and consent, then calls `approve()` or `deny()`.
+ */
+export interface PendingAuthorization {
+  clientId: string;
+  clientName?: string | undefined;
+  clientUri?: string | undefined;
+  logoUri?: string | undefined;
+  /** The exact redirect URI the response goes to. */
+  redirectUri: string;
+  /** Its host (with port), for the consent screen: "You will be sent to …". */
+  redirectHost: string;
+  /** The redirect goes to this machine (a native or CLI client on loopback, RFC 8252 §7.3). */
+  localhostOnly: boolean;
+  /** The scopes requested (or the defaults when the request named none). */
+  scopes: string[];
+  scopeDescriptions: { scope: string; description: string }[];
+  /** The RFC 8707 resource the token will be for. */
+  resource: string;
+  state?: string | undefined;
+  /** Whether the user has not yet granted this client every requested scope. */
+  needsConsent(userId: string): Promise<boolean>;
+  /**
+   * Records the user's consent, stores a single-use code (hashed, 60 s) and returns the 302 to
+   * the client with `code`, `state` and `iss` (RFC 9207). `scopes` may narrow the request.
+   */
+  approve(userId: string, options?: { scopes?: string[] }): Promise<Response>;
+  /** The 302 to the client with `error=access_denied`, `state` and `iss`. */
+  deny(): Response;
+}
+
+/** What `authorization.parse()` returns. */
+export type AuthorizationParseResult =
+  | { ok: true; pending: PendingAuthorization }
+  | { ok: false; response: Response };

@@ -1,0 +1,173 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createPkcePair } from '@portcullis/pkce';
+import { createTokenStore, memoryAdapter, type TokenStore } from '@portcullis/token-store';
+import {
+  type AuthorizationServer,
+  type AuthorizationServerOptions,
+  createAuthorizationServer,
+} from '../../src/index.js';
+import { toNodeHandler } from '../../src/node/index.js';
+
+export const ISSUER = 'http://localhost:3000';
+export const RESOURCE = 'http://localhost:8000/mcp';
+export const REDIRECT = 'https://client.example/callback';
+export const SCOPES = { read: 'Read your data', write: 'Change your data', admin: 'Administer' };
+
+export interface Setup {
+  as: AuthorizationServer;
+  store: TokenStore;
+  clock: { now: number };
+}
+
+/** A server on the memory store, rate limits off unless asked, with a settable clock. */
+export async function setup(
+  overrides: Partial<AuthorizationServerOptions> = {},
+  store?: TokenStore,
+): Promise<Setup> {
+  const clock = { now: Date.UTC(2026, 0, 1) };
+  const theStore = store ?? createTokenStore({ adapter: memoryAdapter(), now: () => clock.now });
+  const as = await createAuthorizationServer({
+    issuer: ISSUER,
+    store: theStore,
+    resources: [{ uri: RESOURCE }],
+    scopes: SCOPES,
+    defaultScopes: ['read'],
+    rateLimit: false,
+    now: () => clock.now,
+    ...overrides,
+  });
+  return { as, store: theStore, clock };
+}
+
+export function url(path: string, base = ISSUER): string {
+  return base.replace(/\/$/, '') + path;
+}
+
+export function form(
+  path: string,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+  base = ISSUER,
+): Request {
+  return new Request(url(path, base), {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+export function basic(id: string, secret: string): Record<string, string> {
+  return {
+    Authorization: `Basic ${btoa(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`)}`,
+  };
+}
+
+export async function register(
+  as: AuthorizationServer,
+  metadata: Record<string, unknown>,
+  base = ISSUER,
+) {
+  const response = await as.handle(
+    new Request(url('/register', base), {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(metadata),
+    }),
+  );
+  return { response: response!, body: (await response!.json()) as Record<string, unknown> };
+}
+
+export async function publicClient(as: AuthorizationServer, extra: Record<string, unknown> = {}) {
+  const { body } = await register(as, {
+    redirect_uris: [REDIRECT],
+    token_endpoint_auth_method: 'none',
+    client_name: 'Test client',
+    ...extra,
+  });
+  return body.client_id as string;
+}
+
+export async function confidentialClient(
+  as: AuthorizationServer,
+  method: 'client_secret_basic' | 'client_secret_post' = 'client_secret_basic',
+) {
+  const { body } = await register(as, {
+    redirect_uris: [REDIRECT],
+    token_endpoint_auth_method: method,
+  });
+  return { clientId: body.client_id as string, secret: body.client_secret as string };
+}
+
+export function authorizeParams(params: Record<string, string | undefined>): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) out.set(k, v);
+  return out;
+}
+
+/** Runs /authorize as the app would (parse + approve) and returns the code and the verifier. */
+export async function obtainCode(
+  as: AuthorizationServer,
+  clientId: string,
+  options: {
+    redirectUri?: string;
+    scope?: string;
+    resource?: string;
+    userId?: string;
+    state?: string;
+  } = {},
+) {
+  const pkce = await createPkcePair();
+  const result = await as.authorization.parse(
+    authorizeParams({
+      response_type: 'code',
+      client_id: clientId,
+      redirect_uri: options.redirectUri ?? REDIRECT,
+      code_challenge: pkce.codeChallenge,
+      code_challenge_method: 'S256',
+      state: options.state ?? 'xyz',
+      scope: options.scope,
+      resource: options.resource ?? RESOURCE,
+    }),
+  );
+  if (!result.ok)
+    throw new Error(
+      `authorize failed: ${result.response.status} ${result.response.headers.get('location')}`,
+    );
+  const response = await result.pending.approve(options.userId ?? 'user-1');
+  const location = new URL(response.headers.get('location')!);
+  return {
+    code: location.searchParams.get('code')!,
+    verifier: pkce.codeVerifier,
+    location,
+    response,
+  };
+}
+
+export async function exchange(
+  as: AuthorizationServer,
+  params: Record<string, string>,
+  headers: Record<string, string> = {},
+) {
+  const response = (await as.handle(form('/token', params, headers)))!;
+  return { response, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** A node:http server on 127.0.0.1:0 serving a fetch handler, as clients reach a real deployment. */
+export async function listen(
+  handler: (request: Request) => Promise<Response | undefined>,
+): Promise<{ origin: string; server: Server; close(): Promise<void> }> {
+  let origin = '';
+  const server = createServer((req, res) => void toNodeHandler(handler, { origin })(req, res));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    origin,
+    server,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
