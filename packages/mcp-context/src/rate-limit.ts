@@ -11,7 +11,6 @@ export interface RateLimitOutcome {
   retryAfter: number;
   /** Epoch milliseconds when the window resets. */
   reset: number;
-  [field: string]: unknown;
 }
 
 /** A `RateLimiter` from `@portcullis/rate-limit` (`createRateLimiter(...)`), or anything shaped like it. */

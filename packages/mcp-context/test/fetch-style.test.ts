@@ -1,0 +1,206 @@
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type BearerAuthOptions,
+  jwtVerifier,
+  staticTokenVerifier,
+  VerifierUnavailableError,
+} from '../src/index.js';
+import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
+import { createFetchServer } from './support/fetch-server.js';
+import { callTool, parseChallenge, TOOL_SCOPES, text } from './support/server.js';
+
+const RESOURCE = 'https://mcp.example.test/mcp';
+let issuer: TestIssuer;
+let handler: (request: Request) => Promise<Response>;
+
+/** The SDK client, its fetch routed into the handler: the whole fetch-style path, no sockets. */
+async function connect(token: string): Promise<Client> {
+  const transport = new StreamableHTTPClientTransport(new URL(RESOURCE), {
+    requestInit: { headers: { Authorization: `Bearer ${token}` } },
+    fetch: (url, init) => handler(new Request(url, init)),
+  });
+  const client = new Client({ name: 'fetch-client', version: '1' });
+  await client.connect(transport);
+  return client;
+}
+
+const post = (body: unknown, headers: Record<string, string> = {}) =>
+  handler(
+    new Request(RESOURCE, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        Accept: 'application/json, text/event-stream',
+        ...headers,
+      },
+      body: JSON.stringify(body),
+    }),
+  );
+
+beforeAll(async () => {
+  issuer = await createTestIssuer();
+  const auth: BearerAuthOptions = {
+    verifier: jwtVerifier({ issuer: issuer.issuer, audience: RESOURCE, jwksUri: issuer.jwksUri }),
+    resource: RESOURCE,
+    toolScopes: TOOL_SCOPES,
+  };
+  handler = createFetchServer(auth, [issuer.issuer]);
+});
+afterAll(async () => {
+  await issuer?.close();
+});
+
+describe('authenticate(): the fetch-style path', () => {
+  it('RFC 9728 §3.1: metadata at the path-inserted URL of an https resource', async () => {
+    const response = await handler(
+      new Request('https://mcp.example.test/.well-known/oauth-protected-resource/mcp'),
+    );
+    expect(await response.json()).toMatchObject({
+      resource: RESOURCE,
+      authorization_servers: [issuer.issuer],
+    });
+  });
+
+  it('RFC 6750 §3.1: 401 without error for no token, with resource_metadata', async () => {
+    const response = await post(callTool('whoami'));
+    expect(response.status).toBe(401);
+    expect(parseChallenge(response.headers.get('www-authenticate')).params).toEqual({
+      resource_metadata: 'https://mcp.example.test/.well-known/oauth-protected-resource/mcp',
+    });
+  });
+
+  it('the SDK client with a valid token; step-up 403 then success with a broader token', async () => {
+    const token = await issuer.mintToken({
+      sub: 'dana',
+      aud: RESOURCE,
+      client_id: 'web',
+      scope: 'read',
+    });
+    const client = await connect(token);
+    try {
+      const who = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} })));
+      expect(who).toMatchObject({ userId: 'dana', clientId: 'web', scopes: ['read'] });
+      await expect(
+        client.callTool({ name: 'secure_operation', arguments: {} }),
+      ).rejects.toMatchObject({ code: 403 });
+    } finally {
+      await client.close();
+    }
+    const denied = await post(callTool('secure_operation'), { Authorization: `Bearer ${token}` });
+    expect(parseChallenge(denied.headers.get('www-authenticate')).params).toMatchObject({
+      error: 'insufficient_scope',
+      scope: 'admin',
+    });
+    const broad = await issuer.mintToken({
+      sub: 'dana',
+      aud: RESOURCE,
+      client_id: 'web',
+      scope: 'read admin',
+    });
+    const admin = await connect(broad);
+    try {
+      expect(text(await admin.callTool({ name: 'secure_operation', arguments: {} }))).toContain(
+        'completed',
+      );
+    } finally {
+      await admin.close();
+    }
+  });
+
+  it('Fetch §3.2: a preflight is answered, challenges expose WWW-Authenticate', async () => {
+    const preflight = await handler(
+      new Request(RESOURCE, { method: 'OPTIONS', headers: { Origin: 'https://app.example' } }),
+    );
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
+    const denied = await post(callTool('whoami'), { Origin: 'https://app.example' });
+    expect(denied.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
+  });
+
+  it('an allowlist of origins: only those get Access-Control-Allow-Origin', async () => {
+    const local = createFetchServer(
+      {
+        verifier: staticTokenVerifier({ tok: { userId: 'u', scopes: [] } }),
+        resource: RESOURCE,
+        cors: { allowedOrigins: ['https://good.example'] },
+      },
+      [issuer.issuer],
+    );
+    const ask = (origin: string) =>
+      local(new Request(RESOURCE, { method: 'OPTIONS', headers: { Origin: origin } }));
+    expect((await ask('https://good.example')).headers.get('access-control-allow-origin')).toBe(
+      'https://good.example',
+    );
+    expect(
+      (await ask('https://evil.example')).headers.get('access-control-allow-origin'),
+    ).toBeNull();
+    expect((await ask('https://evil.example')).headers.get('vary')).toBe('Origin');
+  });
+
+  it('an unavailable verifier is 503 with Retry-After, a verifier bug 500 without internals', async () => {
+    const unavailable = createFetchServer(
+      {
+        verifier: async () => {
+          throw new VerifierUnavailableError('jwks down');
+        },
+        resource: RESOURCE,
+      },
+      [issuer.issuer],
+    );
+    const down = await unavailable(
+      new Request(RESOURCE, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer abc' },
+        body: '{}',
+      }),
+    );
+    expect(down.status).toBe(503);
+    expect(down.headers.get('retry-after')).toBe('5');
+    const buggy = createFetchServer(
+      {
+        verifier: async () => {
+          throw new Error('secret internals');
+        },
+        resource: RESOURCE,
+      },
+      [issuer.issuer],
+    );
+    const crashed = await buggy(
+      new Request(RESOURCE, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer abc' },
+        body: '{}',
+      }),
+    );
+    expect(crashed.status).toBe(500);
+    expect(await crashed.text()).not.toContain('secret internals');
+  });
+
+  it('a verifier reporting another resource is refused (RFC 8707)', async () => {
+    const local = createFetchServer(
+      {
+        verifier: async (token) => ({
+          token,
+          clientId: 'c',
+          scopes: [],
+          resource: new URL('https://other.test/mcp'),
+        }),
+        resource: RESOURCE,
+      },
+      [issuer.issuer],
+    );
+    const response = await local(
+      new Request(RESOURCE, {
+        method: 'POST',
+        headers: { Authorization: 'Bearer abc' },
+        body: '{}',
+      }),
+    );
+    expect(response.status).toBe(401);
+    expect(parseChallenge(response.headers.get('www-authenticate')).params.error).toBe(
+      'invalid_token',
+    );
+  });
+});

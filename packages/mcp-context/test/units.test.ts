@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CodedTypeError,
+  corsHeaders,
+  protectedResourceMetadata,
+  resourceMetadataUrl,
+} from '../src/index.js';
+import { parseAuthorization } from '../src/lib/authorization-header.js';
+import { bearerChallenge, quote } from '../src/lib/challenge.js';
+import { parseChallenge } from './support/server.js';
+
+describe('RFC 9728 §3.1: resourceMetadataUrl', () => {
+  it('inserts the well-known suffix between host and path', () => {
+    expect(resourceMetadataUrl('http://host:8000/mcp').href).toBe(
+      'http://host:8000/.well-known/oauth-protected-resource/mcp',
+    );
+    expect(resourceMetadataUrl('https://api.example.com/v1/mcp/').href).toBe(
+      'https://api.example.com/.well-known/oauth-protected-resource/v1/mcp',
+    );
+    expect(resourceMetadataUrl('https://example.com').href).toBe(
+      'https://example.com/.well-known/oauth-protected-resource',
+    );
+    expect(resourceMetadataUrl('https://example.com/mcp?tenant=a').href).toBe(
+      'https://example.com/.well-known/oauth-protected-resource/mcp?tenant=a',
+    );
+  });
+
+  it('RFC 8707 §2: refuses relative URLs and fragments', () => {
+    expect(() => resourceMetadataUrl('/mcp')).toThrow(CodedTypeError);
+    expect(() => resourceMetadataUrl('https://example.com/mcp#x')).toThrow(/fragment/);
+    expect(() => resourceMetadataUrl(42 as never)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
+    );
+  });
+});
+
+describe('RFC 9728 §2: protectedResourceMetadata', () => {
+  it('keeps resource exactly as given and authorization_servers as strings', () => {
+    expect(
+      protectedResourceMetadata({
+        resource: 'http://localhost:8000/mcp',
+        authorizationServers: ['http://localhost:3000'],
+        scopesSupported: ['read'],
+        resourceDocumentation: 'https://docs.example.com',
+      }),
+    ).toEqual({
+      resource: 'http://localhost:8000/mcp',
+      authorization_servers: ['http://localhost:3000'],
+      scopes_supported: ['read'],
+      bearer_methods_supported: ['header'],
+      resource_documentation: 'https://docs.example.com',
+    });
+  });
+
+  it('refuses the guide’s authorization_servers objects', () => {
+    expect(() =>
+      protectedResourceMetadata({
+        resource: 'http://localhost:8000/mcp',
+        authorizationServers: [{ issuer: 'http://localhost:3000' } as never],
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_ARG_TYPE',
+        message: expect.stringMatching(/issuer string/),
+      }),
+    );
+  });
+});
+
+describe('RFC 6750 §3: challenge syntax', () => {
+  it('quoted-strings escape " and \\ and drop control characters', () => {
+    expect(quote('a"b\\c')).toBe('"a\\"b\\\\c"');
+    expect(quote('line\r\nbreak\u0000é')).toBe('"linebreak"');
+  });
+
+  it('round-trips through a strict parser, error before scope before resource_metadata', () => {
+    const header = bearerChallenge({
+      resourceMetadata: 'https://h/.well-known/oauth-protected-resource/mcp',
+      error: 'insufficient_scope',
+      errorDescription: 'needs "admin" \\ now',
+      scopes: ['read', 'admin'],
+    });
+    expect(header).toBe(
+      'Bearer error="insufficient_scope", error_description="needs \\"admin\\" \\\\ now", scope="read admin", resource_metadata="https://h/.well-known/oauth-protected-resource/mcp"',
+    );
+    expect(parseChallenge(header).params).toEqual({
+      error: 'insufficient_scope',
+      error_description: 'needs "admin" \\ now',
+      scope: 'read admin',
+      resource_metadata: 'https://h/.well-known/oauth-protected-resource/mcp',
+    });
+  });
+});
+
+describe('RFC 6750 §2.1: parseAuthorization', () => {
+  it('reads the b64token after a case-insensitive Bearer scheme', () => {
+    expect(parseAuthorization('Bearer abc.DEF-_~+/==')).toEqual({
+      kind: 'bearer',
+      token: 'abc.DEF-_~+/==',
+    });
+    expect(parseAuthorization('bearer   tok')).toEqual({ kind: 'bearer', token: 'tok' });
+  });
+
+  it('no header or another scheme is "none"; a broken Bearer is malformed', () => {
+    expect(parseAuthorization(undefined).kind).toBe('none');
+    expect(parseAuthorization('').kind).toBe('none');
+    expect(parseAuthorization('Basic dTpw').kind).toBe('none');
+    for (const bad of [
+      'Bearer',
+      'Bearer a b',
+      'Bearer a=b',
+      'Bearer "tok"',
+      `Bearer ${'a'.repeat(8193)}`,
+    ]) {
+      expect(parseAuthorization(bad).kind, bad).toBe('malformed');
+    }
+  });
+});
+
+describe('Fetch §3.2: corsHeaders', () => {
+  it('allows any origin by default and exposes the MCP headers', () => {
+    expect(corsHeaders({ origin: 'https://a' })).toEqual({
+      'Access-Control-Allow-Origin': '*',
+      'Access-Control-Expose-Headers': 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version',
+    });
+    const preflight = corsHeaders({ preflight: true });
+    expect(preflight['Access-Control-Allow-Headers']).toBe(
+      'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID',
+    );
+  });
+});
