@@ -1,0 +1,128 @@
+import { hashSecret } from '@portcullis/token-store';
+import { describe, expect, it } from 'vitest';
+import { ISSUER, REDIRECT, register, setup } from './support/setup.js';
+
+describe('dynamic client registration (RFC 7591)', () => {
+  it('RFC 7591 §3.2.1: a public client gets 201 with client_id and its metadata, no secret', async () => {
+    const { as } = await setup();
+    const { response, body } = await register(as, {
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'none',
+      client_name: 'CLI',
+      application_type: 'native',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('cache-control')).toBe('no-store');
+    expect(body).toMatchObject({
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'none',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      application_type: 'native',
+      client_name: 'CLI',
+    });
+    expect(typeof body.client_id).toBe('string');
+    expect(typeof body.client_id_issued_at).toBe('number');
+    expect(body.client_secret).toBeUndefined();
+  });
+
+  it('RFC 7591 §3.2.1: a confidential client gets its secret once, stored only as its SHA-256', async () => {
+    const { as, store } = await setup();
+    const { response, body } = await register(as, {
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'client_secret_post',
+    });
+    expect(response.status).toBe(201);
+    expect(body.client_secret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(body.client_secret_expires_at).toBe(0);
+    const record = await store.clients.find(body.client_id as string);
+    expect(record?.clientSecretHash).toBe(await hashSecret(body.client_secret as string));
+    expect(JSON.stringify(record)).not.toContain(body.client_secret as string);
+  });
+
+  it('RFC 7591 §2: token_endpoint_auth_method defaults to client_secret_basic', async () => {
+    const { as } = await setup();
+    const { body } = await register(as, { redirect_uris: [REDIRECT] });
+    expect(body.token_endpoint_auth_method).toBe('client_secret_basic');
+    expect(body.client_secret).toBeDefined();
+  });
+
+  it('RFC 7591 §3.2.1: client_secret_expires_at follows clientSecretTtlSeconds', async () => {
+    const { as, clock } = await setup({ clientSecretTtlSeconds: 3600 });
+    const { body } = await register(as, { redirect_uris: [REDIRECT] });
+    expect(body.client_secret_expires_at).toBe(Math.floor(clock.now / 1000) + 3600);
+  });
+
+  it('OAuth 2.1 §2.3.1: https and loopback redirect URIs are accepted', async () => {
+    const { as } = await setup();
+    const { response } = await register(as, {
+      redirect_uris: [
+        'https://a.example/cb',
+        'http://127.0.0.1/cb',
+        'http://[::1]:8080/cb',
+        'http://localhost:1234/cb',
+      ],
+      token_endpoint_auth_method: 'none',
+    });
+    expect(response.status).toBe(201);
+  });
+
+  for (const uri of [
+    'http://a.example/cb',
+    'javascript:alert(1)',
+    'https://a.example/cb#frag',
+    'relative/cb',
+    'https://user:pw@a.example/cb',
+    'custom.scheme:/cb',
+  ]) {
+    it(`RFC 7591 §3.2.2: redirect URI ${uri} is invalid_redirect_uri`, async () => {
+      const { as } = await setup();
+      const { response, body } = await register(as, { redirect_uris: [uri] });
+      expect(response.status).toBe(400);
+      expect(body.error).toBe('invalid_redirect_uri');
+    });
+  }
+
+  it('RFC 7591 §3.2.2: missing redirect_uris is invalid_redirect_uri; bad metadata is invalid_client_metadata naming the field', async () => {
+    const { as } = await setup();
+    expect((await register(as, {})).body.error).toBe('invalid_redirect_uri');
+    const bad = await register(as, {
+      redirect_uris: [REDIRECT],
+      token_endpoint_auth_method: 'private_key_jwt',
+    });
+    expect(bad.body).toMatchObject({ error: 'invalid_client_metadata' });
+    expect(bad.body.error_description).toContain('token_endpoint_auth_method');
+    const grant = await register(as, {
+      redirect_uris: [REDIRECT],
+      grant_types: ['client_credentials'],
+    });
+    expect(grant.body.error).toBe('invalid_client_metadata');
+    const scope = await register(as, { redirect_uris: [REDIRECT], scope: 'read nuke' });
+    expect(scope.body.error).toBe('invalid_client_metadata');
+    const appType = await register(as, { redirect_uris: [REDIRECT], application_type: 'desktop' });
+    expect(appType.body.error).toBe('invalid_client_metadata');
+  });
+
+  it('RFC 7591 §3.2.2: a body that is not a JSON object is invalid_client_metadata; a wrong media type is 415', async () => {
+    const { as } = await setup();
+    const post = (body: string, type = 'application/json') =>
+      as.handle(
+        new Request(`${ISSUER}/register`, {
+          method: 'POST',
+          headers: { 'Content-Type': type },
+          body,
+        }),
+      );
+    const notJson = await post('{nope');
+    expect(notJson!.status).toBe(400);
+    expect((await notJson!.json()).error).toBe('invalid_client_metadata');
+    expect((await (await post('[1,2]'))!.json()).error).toBe('invalid_client_metadata');
+    expect((await post('a=b', 'application/x-www-form-urlencoded'))!.status).toBe(415);
+  });
+
+  it('RFC 7591 §3.1: a client cannot choose its own client_id or secret', async () => {
+    const { as } = await setup();
+    const { body } = await register(as, { redirect_uris: [REDIRECT], client_id: 'admin' });
+    expect(body.error).toBe('invalid_client_metadata');
+  });
+});
