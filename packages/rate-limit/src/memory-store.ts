@@ -18,11 +18,12 @@ const INITIAL_SLOTS = 1024;
 const SWEEP_PER_CALL = 2;
 
 /**
- * In-process store for one instance (tests, a single server). Bounded: at most `maxKeys` keys,
- * the least recently used dropped first; keys whose state has gone idle (their window or bucket
- * is back to empty) are removed a few at a time on later calls. No timers, so it never keeps a
- * process alive. State lives in a `Float64Array` (four numbers per key) indexed by a `Map`, so a
- * key costs its string, one map entry and 32 bytes. Several instances need `redisStore` instead.
+ * In-process store for one instance (tests, a single server). Bounded: at most `maxKeys` keys;
+ * when full, a key not used again since the last pass of a clock hand is dropped (CLOCK, an O(1)
+ * approximation of least-recently-used that drops one-off keys first). A second hand removes a
+ * couple of idle keys (their window or bucket back to empty) on every call. No timers, so it never keeps a process alive.
+ * State lives in a `Float64Array` (four numbers per key) indexed by a `Map`, so a key costs its
+ * string, one map entry and 33 bytes. Several instances need `redisStore` instead.
  *
  * @example
  * const limiter = createRateLimiter({
@@ -34,12 +35,25 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
   const maxKeys = options.maxKeys ?? 100_000;
   assertPositiveInteger(maxKeys, 'maxKeys');
 
-  // Map order is insertion order; re-inserting a key on each use makes the first entry the least
-  // recently used one, which is what both the idle sweep and the cap look at.
   const slots = new Map<string, number>();
-  let cells = new Float64Array(Math.min(maxKeys, INITIAL_SLOTS) * CELLS);
+  let capacity = Math.min(maxKeys, INITIAL_SLOTS);
+  let cells = new Float64Array(capacity * CELLS);
+  let used = new Uint8Array(capacity); // CLOCK's reference bits
   let nextSlot = 0;
   const freeSlots: number[] = [];
+  // Live Map iterators survive deletions and insertions, so each hand resumes where it stopped
+  // and a call costs O(1) instead of rescanning from the oldest entry. One hand sweeps idle
+  // keys, the other picks what to drop when full, so sweeping does not age keys faster.
+  const hands = [slots.entries(), slots.entries()];
+
+  function advance(which: 0 | 1): [string, number] | undefined {
+    let step = hands[which]!.next();
+    if (step.done) {
+      hands[which] = slots.entries();
+      step = hands[which]!.next();
+    }
+    return step.done ? undefined : step.value;
+  }
 
   function release(key: string, slot: number): void {
     slots.delete(key);
@@ -52,19 +66,39 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       cells.fill(0, reused * CELLS, reused * CELLS + CELLS);
       return reused;
     }
-    if ((nextSlot + 1) * CELLS > cells.length) {
-      const grown = new Float64Array(Math.min(maxKeys, (cells.length / CELLS) * 2) * CELLS);
+    if (nextSlot === capacity) {
+      capacity = Math.min(maxKeys, capacity * 2);
+      const grown = new Float64Array(capacity * CELLS);
       grown.set(cells);
       cells = grown;
+      const grownUsed = new Uint8Array(capacity);
+      grownUsed.set(used);
+      used = grownUsed;
     }
     return nextSlot++;
   }
 
   function sweep(nowUs: number): void {
-    let checked = 0;
-    for (const [key, slot] of slots) {
-      if (checked++ === SWEEP_PER_CALL || cells[slot * CELLS + 3]! > nowUs) return;
+    for (let i = 0; i < SWEEP_PER_CALL && slots.size > 0; i++) {
+      const entry = advance(0);
+      if (entry && cells[entry[1] * CELLS + 3]! <= nowUs) release(entry[0], entry[1]);
+    }
+  }
+
+  function evictOne(nowUs: number): void {
+    // Second chance: a key used again since the hand last passed is spared once; a key seen only
+    // once is not, so a flood of one-off keys evicts itself rather than active users. Ends
+    // within two laps.
+    for (;;) {
+      const entry = advance(1);
+      if (!entry) return;
+      const [key, slot] = entry;
+      if (used[slot] === 1 && cells[slot * CELLS + 3]! > nowUs) {
+        used[slot] = 0;
+        continue;
+      }
       release(key, slot);
+      return;
     }
   }
 
@@ -83,15 +117,13 @@ export function memoryStore(options: MemoryStoreOptions = {}): MemoryStore {
       sweep(nowUs);
       let slot = slots.get(key);
       if (slot === undefined) {
-        if (slots.size >= maxKeys) {
-          const oldest = slots.entries().next().value;
-          if (oldest) release(oldest[0], oldest[1]);
-        }
+        if (slots.size >= maxKeys) evictOne(nowUs);
         slot = allocate();
+        used[slot] = 0;
+        slots.set(key, slot);
       } else {
-        slots.delete(key);
+        used[slot] = 1;
       }
-      slots.set(key, slot);
       return algorithm.apply(cells, slot * CELLS, nowUs, cost);
     },
     clear(key: string): void {

@@ -8,7 +8,7 @@ import {
 } from '../src/index.js';
 
 describe('memoryStore', () => {
-  it('never holds more than maxKeys keys, dropping the least recently used first', async () => {
+  it('never holds more than maxKeys keys; a flood of one-off keys does not evict a key in use', async () => {
     const store = memoryStore({ maxKeys: 100 });
     const limiter = createRateLimiter({
       algorithm: fixedWindow(2, 3600),
@@ -23,7 +23,7 @@ describe('memoryStore', () => {
       expect(store.size).toBeLessThanOrEqual(100);
     }
     expect(store.size).toBe(100);
-    // user:0 was least recently used long ago: it was dropped, so its count starts over.
+    // user:0 was used once, long ago: it was dropped, so its count starts over.
     expect((await limiter.limit('user:0')).remaining).toBe(1);
   });
 

@@ -14,7 +14,7 @@ export interface RedisClientLike {
 export interface RedisStoreOptions {
   /**
    * Longest wait for Redis before the decision counts as a store failure (answered per
-   * `failMode`). Default 1000 ms. Set the client's own `commandTimeout` too.
+   * `failMode`). Default 1000 ms; 0 leaves it to the client's `commandTimeout`.
    */
   timeoutMs?: number;
 }
@@ -45,7 +45,7 @@ export function redisStore(
     );
   }
   const timeoutMs = options.timeoutMs ?? 1000;
-  assertPositiveInteger(timeoutMs, 'timeoutMs');
+  if (timeoutMs !== 0) assertPositiveInteger(timeoutMs, 'timeoutMs');
   const scripts = loadScripts();
 
   async function run(key: string, algorithm: RateLimitAlgorithm, cost: number): Promise<unknown> {
@@ -61,16 +61,24 @@ export function redisStore(
   }
 
   function withTimeout<T>(promise: Promise<T>): Promise<T> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
+    if (timeoutMs === 0) return promise;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
         () => reject(new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`)),
         timeoutMs,
       );
+      // Settling twice is a no-op, so a reply after the timeout is dropped, never unhandled.
+      promise.then(
+        (value) => {
+          clearTimeout(timer);
+          resolve(value);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      );
     });
-    // The losing promise may still reject later; it is handled here so it never goes unhandled.
-    promise.catch(() => {});
-    return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
   }
 
   return {
