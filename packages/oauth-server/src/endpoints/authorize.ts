@@ -70,7 +70,7 @@ export async function parseAuthorizationRequest(
   request?: Request,
 ): Promise<AuthorizationParseResult> {
   const html = wantsHtml(request);
-  const limits = new RateLimitState();
+  const limits = new RateLimitState(ctx.now);
   let client: ClientRecord;
   let redirectUri: string;
   let redirectUriSent: boolean;

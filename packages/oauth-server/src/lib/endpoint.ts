@@ -37,7 +37,7 @@ export function endpoint(
     if (request.method === 'OPTIONS' && ctx.cors && options.cors) {
       return new Response(null, { status: 204, headers: cors });
     }
-    const limits = new RateLimitState();
+    const limits = new RateLimitState(ctx.now);
     let response: Response;
     try {
       if (!options.methods.includes(request.method)) {

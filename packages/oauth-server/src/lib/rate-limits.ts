@@ -16,6 +16,8 @@ type Kind = 'perClient' | 'perIp';
 export class RateLimitState {
   private result: RateLimitResult | undefined;
 
+  constructor(private readonly now: () => number) {}
+
   record(result: RateLimitResult): void {
     if (
       !this.result ||
@@ -27,7 +29,7 @@ export class RateLimitState {
   }
 
   headers(): Record<string, string> {
-    return this.result ? rateLimitHeaders(this.result) : {};
+    return this.result ? rateLimitHeaders(this.result, { now: this.now() }) : {};
   }
 }
 

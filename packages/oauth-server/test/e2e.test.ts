@@ -1,0 +1,246 @@
+import { PGlite } from '@electric-sql/pglite';
+import { createTokenStore, memoryAdapter, type TokenStore } from '@portcullis/token-store';
+import { postgresAdapter } from '@portcullis/token-store/postgres';
+import * as oauth from 'oauth4webapi';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AuthorizationServer, createAuthorizationServer } from '../src/index.js';
+import { listen } from './support/setup.js';
+
+const RESOURCE = 'http://127.0.0.1:8000/mcp';
+const CALLBACK = 'http://127.0.0.1:7000/callback';
+const insecure = { [oauth.allowInsecureRequests]: true };
+
+/** A real deployment: the handlers behind node:http on 127.0.0.1, reached with fetch. */
+async function deploy(store: TokenStore) {
+  let as: AuthorizationServer | undefined;
+  const http = await listen(async (request) => as?.handle(request));
+  as = await createAuthorizationServer({
+    issuer: http.origin,
+    store,
+    resources: [{ uri: RESOURCE }],
+    scopes: { 'mcp:read': 'Read', 'mcp:write': 'Write' },
+    defaultScopes: ['mcp:read'],
+  });
+  return { as, http };
+}
+
+/** The whole code flow as an MCP client drives it, with oauth4webapi doing every client-side check. */
+async function codeFlow(
+  as: AuthorizationServer,
+  origin: string,
+  authMethod: 'none' | 'client_secret_basic',
+) {
+  // Step 3: discovery (RFC 8414), issuer checked byte for byte by oauth4webapi.
+  const issuer = new URL(origin);
+  const server = await oauth.processDiscoveryResponse(
+    issuer,
+    await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
+  );
+  expect(server.issuer).toBe(origin);
+  expect(server.code_challenge_methods_supported).toEqual(['S256']);
+
+  // Step 4: DCR (RFC 7591).
+  const registration = await oauth.processDynamicClientRegistrationResponse(
+    await oauth.dynamicClientRegistrationRequest(
+      server,
+      {
+        redirect_uris: [CALLBACK],
+        token_endpoint_auth_method: authMethod,
+        client_name: 'e2e',
+        grant_types: ['authorization_code', 'refresh_token'],
+      },
+      insecure,
+    ),
+  );
+  const client: oauth.Client = {
+    client_id: registration.client_id,
+    token_endpoint_auth_method: authMethod,
+  };
+  const clientAuth =
+    authMethod === 'none'
+      ? oauth.None()
+      : oauth.ClientSecretBasic(registration.client_secret as string);
+
+  // Step 5: the authorization request; the app's login/consent is simulated with parse + approve.
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const authUrl = new URL(server.authorization_endpoint!);
+  authUrl.searchParams.set('client_id', client.client_id);
+  authUrl.searchParams.set('redirect_uri', CALLBACK);
+  authUrl.searchParams.set('response_type', 'code');
+  authUrl.searchParams.set('scope', 'mcp:read mcp:write');
+  authUrl.searchParams.set('code_challenge', await oauth.calculatePKCECodeChallenge(verifier));
+  authUrl.searchParams.set('code_challenge_method', 'S256');
+  authUrl.searchParams.set('state', state);
+  authUrl.searchParams.set('resource', RESOURCE);
+  const parsed = await as.authorization.parse(authUrl.searchParams);
+  if (!parsed.ok) throw new Error(`authorize refused: ${parsed.response.status}`);
+  expect(await parsed.pending.needsConsent('alice')).toBe(true);
+  const redirect = await parsed.pending.approve('alice');
+  expect(redirect.status).toBe(302);
+
+  // RFC 9207: oauth4webapi requires and checks iss because the metadata says it is supported.
+  const callback = oauth.validateAuthResponse(
+    server,
+    client,
+    new URL(redirect.headers.get('location')!),
+    state,
+  );
+  const tampered = new URL(redirect.headers.get('location')!);
+  tampered.searchParams.set('iss', 'http://evil.example');
+  expect(() => oauth.validateAuthResponse(server, client, tampered, state)).toThrow();
+
+  // Step 6: code → tokens.
+  const tokens = await oauth.processAuthorizationCodeResponse(
+    server,
+    client,
+    await oauth.authorizationCodeGrantRequest(
+      server,
+      client,
+      clientAuth,
+      callback,
+      CALLBACK,
+      verifier,
+      {
+        additionalParameters: { resource: RESOURCE },
+        ...insecure,
+      },
+    ),
+  );
+  expect(tokens.token_type).toBe('bearer');
+  expect(tokens.scope).toBe('mcp:read mcp:write');
+  expect(tokens.expires_in).toBe(3600);
+
+  // RFC 9068: the access token validates as a JWT access token for the resource.
+  const request = new Request(RESOURCE, {
+    headers: { Authorization: `Bearer ${tokens.access_token}` },
+  });
+  const claims = await oauth.validateJwtAccessToken(server, request, RESOURCE, insecure);
+  expect(claims).toMatchObject({
+    iss: origin,
+    sub: 'alice',
+    aud: RESOURCE,
+    client_id: client.client_id,
+    scope: 'mcp:read mcp:write',
+  });
+
+  // Step 8: refresh (rotation), revoke, introspect.
+  const refreshed = await oauth.processRefreshTokenResponse(
+    server,
+    client,
+    await oauth.refreshTokenGrantRequest(
+      server,
+      client,
+      clientAuth,
+      tokens.refresh_token!,
+      insecure,
+    ),
+  );
+  expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+  const rotatedOut = await oauth.refreshTokenGrantRequest(
+    server,
+    client,
+    clientAuth,
+    tokens.refresh_token!,
+    insecure,
+  );
+  await expect(oauth.processRefreshTokenResponse(server, client, rotatedOut)).rejects.toMatchObject(
+    { error: 'invalid_grant' },
+  );
+
+  // A resource server registered as a confidential client introspects.
+  const rsReg = await oauth.processDynamicClientRegistrationResponse(
+    await oauth.dynamicClientRegistrationRequest(
+      server,
+      {
+        redirect_uris: ['https://rs.example/cb'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+      insecure,
+    ),
+  );
+  const rs: oauth.Client = { client_id: rsReg.client_id };
+  const rsAuth = oauth.ClientSecretBasic(rsReg.client_secret as string);
+  const introspect = async (token: string) =>
+    oauth.processIntrospectionResponse(
+      server,
+      rs,
+      await oauth.introspectionRequest(server, rs, rsAuth, token, insecure),
+    );
+  // Reuse of the rotated-out token revoked the whole family (RFC 9700 §4.14.2).
+  expect((await introspect(refreshed.access_token)).active).toBe(false);
+  return { server, client, clientAuth, introspect };
+}
+
+describe('end to end over HTTP with oauth4webapi', () => {
+  const cleanups: (() => Promise<void>)[] = [];
+  afterAll(async () => {
+    for (const cleanup of cleanups) await cleanup();
+  });
+
+  it('MCP authorization 2025-11-25: DCR → authorize → code → token → refresh → revoke → introspect (public client, memory store)', async () => {
+    const { as, http } = await deploy(createTokenStore({ adapter: memoryAdapter() }));
+    cleanups.push(http.close);
+    const { server, client, clientAuth, introspect } = await codeFlow(as, http.origin, 'none');
+
+    // A fresh grant, then revoke its refresh token (RFC 7009) and see it inactive.
+    const verifier = oauth.generateRandomCodeVerifier();
+    const params = new URLSearchParams({
+      client_id: client.client_id,
+      redirect_uri: CALLBACK,
+      response_type: 'code',
+      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+      code_challenge_method: 'S256',
+      state: 's2',
+    });
+    const parsed = await as.authorization.parse(params);
+    if (!parsed.ok) throw new Error('refused');
+    expect(await parsed.pending.needsConsent('alice')).toBe(false);
+    const callback = oauth.validateAuthResponse(
+      server,
+      client,
+      new URL((await parsed.pending.approve('alice')).headers.get('location')!),
+      's2',
+    );
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      server,
+      client,
+      await oauth.authorizationCodeGrantRequest(
+        server,
+        client,
+        clientAuth,
+        callback,
+        CALLBACK,
+        verifier,
+        insecure,
+      ),
+    );
+    expect((await introspect(tokens.access_token)).active).toBe(true);
+    expect((await introspect(tokens.refresh_token!)).active).toBe(true);
+    await oauth.processRevocationResponse(
+      await oauth.revocationRequest(server, client, clientAuth, tokens.refresh_token!, insecure),
+    );
+    expect((await introspect(tokens.refresh_token!)).active).toBe(false);
+    expect((await introspect(tokens.access_token)).active).toBe(false);
+  });
+
+  it('MCP authorization 2025-11-25: the same flow for a confidential client (client_secret_basic) on PGlite', async () => {
+    const db = new PGlite();
+    const { as, http } = await deploy(createTokenStore({ adapter: postgresAdapter(db) }));
+    cleanups.push(async () => {
+      await http.close();
+      await db.close();
+    });
+    await codeFlow(as, http.origin, 'client_secret_basic');
+  }, 60_000);
+
+  it('RFC 8414 §3: metadata is reachable by fetch with CORS over HTTP', async () => {
+    const { http } = await deploy(createTokenStore({ adapter: memoryAdapter() }));
+    cleanups.push(http.close);
+    const response = await fetch(`${http.origin}/.well-known/oauth-authorization-server`, {
+      headers: { Origin: 'https://inspector.example' },
+    });
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await response.json()).issuer).toBe(http.origin);
+  });
+});
