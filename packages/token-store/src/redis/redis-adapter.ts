@@ -163,11 +163,12 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
         const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
         const familyId = (record as { familyId?: string }).familyId ?? '';
         const userId = (record as { userId?: string }).userId ?? '';
-        // Keep the key a little past expiry, so a late caller hears "expired", not "unknown".
+        // The record's own lifetime (by the store's clock, which tests may inject) plus a little,
+        // so a late caller hears "expired", not "unknown"; the logical expiry is `e`.
         const ttl =
           record.expiresAt === null
             ? ''
-            : Math.max(1, Math.ceil(record.expiresAt + retentionMs - Date.now()));
+            : Math.max(1, Math.ceil(record.expiresAt - record.createdAt)) + retentionMs;
         await runScript(
           setRecord,
           [recordKey(kind, id), familyKey(familyId), userKey(kind, userId), kindKey(kind)],

@@ -482,6 +482,22 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(listed.refreshTokens).toEqual([r.record]);
       });
 
+      it('an injected clock far from the wall clock still decides expiry', async () => {
+        const past = { now: Date.UTC(2001, 0, 1) };
+        const old = createTokenStore({
+          adapter: backend.adapter,
+          now: () => past.now,
+          production: false,
+        });
+        const { token } = await old.accessTokens.issue(
+          { userId: 'user-1', clientId: 'c', scopes: [] },
+          { ttlSeconds: 60 },
+        );
+        expect((await old.accessTokens.validate(token)).userId).toBe('user-1');
+        past.now += 60_000;
+        await expect(old.accessTokens.validate(token)).rejects.toBeInstanceOf(TokenExpiredError);
+      });
+
       it('purgeExpired removes expired records, and only those', async () => {
         const gone = await store.accessTokens.issue(
           { userId: 'user-1', clientId: 'c', scopes: [] },
