@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   CodedTypeError,
   corsHeaders,
@@ -127,5 +127,39 @@ describe('Fetch §3.2: corsHeaders', () => {
     expect(preflight['Access-Control-Allow-Headers']).toBe(
       'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID',
     );
+  });
+});
+
+describe('SHA-256 (FIPS 180-4)', () => {
+  const ABC = 'ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad';
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+  it('the Node fast path gives the FIPS 180-2 test vector', async () => {
+    const { sha256 } = await import('../src/lib/sha256.js');
+    expect(hex(await sha256('abc'))).toBe(ABC);
+  });
+
+  it('the Web Crypto path (edge runtimes, browsers) gives the same digests', async () => {
+    const holder = process as { getBuiltinModule?: unknown };
+    const original = holder.getBuiltinModule;
+    holder.getBuiltinModule = undefined;
+    try {
+      vi.resetModules();
+      const { sha256 } = await import('../src/lib/sha256.js');
+      holder.getBuiltinModule = original;
+      vi.resetModules();
+      const node = await import('../src/lib/sha256.js');
+      const digest = vi.spyOn(crypto.subtle, 'digest');
+      expect(hex(await sha256('abc'))).toBe(ABC);
+      expect(digest).toHaveBeenCalledTimes(1);
+      await node.sha256('abc');
+      expect(digest).toHaveBeenCalledTimes(1);
+      digest.mockRestore();
+      for (const input of ['', 'é😀', 'x'.repeat(5000)]) {
+        expect(hex(await sha256(input))).toBe(hex(await node.sha256(input)));
+      }
+    } finally {
+      holder.getBuiltinModule = original;
+    }
   });
 });

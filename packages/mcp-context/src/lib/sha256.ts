@@ -1,6 +1,24 @@
 const encoder = new TextEncoder();
 
-/** SHA-256 of a string's UTF-8 bytes, through Web Crypto. */
+interface NodeHash {
+  createHash(algorithm: 'sha256'): {
+    update(data: string, encoding: 'utf8'): { digest(): Uint8Array };
+  };
+}
+
+/**
+ * Node's synchronous hash when the runtime offers it, found without a static `node:` import
+ * so the module still loads on edge runtimes and browsers. Web Crypto's `digest` is async and
+ * runs on libuv's thread pool in Node: for a ~1 KB token that hop costs more than the hash,
+ * and the token cache hashes on every request.
+ */
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeHash | undefined;
+
+/** SHA-256 of a string's UTF-8 bytes. */
 export async function sha256(input: string): Promise<Uint8Array> {
+  if (nodeCrypto)
+    return new Uint8Array(nodeCrypto.createHash('sha256').update(input, 'utf8').digest());
   return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(input)));
 }

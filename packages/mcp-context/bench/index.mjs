@@ -1,0 +1,203 @@
+// One run, two figures, each beside its baseline measured in the same run:
+//  1. requests per second for an authenticated tools/call (bearerAuth + jwtVerifier with its
+//     cache + per-tool scopes) against the same server with auth switched off;
+//  2. JWT verifications per second with the verified-token cache, and without it, beside
+//     jose's jwtVerify alone.
+// The servers run in a child process so autocannon does not take their CPU in the middle of
+// a measurement; both are stateless Streamable HTTP on 127.0.0.1, so every request stands alone.
+import { fork } from 'node:child_process';
+import { createServer } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import autocannon from 'autocannon';
+import express from 'express';
+import { importJWK, jwtVerify } from 'jose';
+import { bearerAuth, jwtVerifier, protectTools } from '../dist/index.js';
+import { createTestIssuer } from '../dist/testing/index.js';
+
+const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const VERIFY_MS = Number(process.env.BENCH_VERIFY_MS ?? 700);
+const TOOL_SCOPES = { secure_operation: ['admin'] };
+
+function mcpApp(auth) {
+  const app = express();
+  const handlers = [express.json()];
+  if (auth) handlers.push(auth);
+  app.post('/mcp', ...handlers, async (req, res) => {
+    const server = new McpServer({ name: 'bench', version: '1.0.0' });
+    protectTools(server, { toolScopes: TOOL_SCOPES });
+    server.registerTool('echo', { description: 'echo' }, async () => ({
+      content: [{ type: 'text', text: 'ok' }],
+    }));
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
+    res.on('close', () => {
+      transport.close();
+      server.close();
+    });
+    await server.connect(transport);
+    await transport.handleRequest(req, res, req.body);
+  });
+  return app;
+}
+
+function listen(app) {
+  return new Promise((resolve) => {
+    const server = createServer(app);
+    server.listen(0, '127.0.0.1', () => resolve(server.address().port));
+  });
+}
+
+async function run(url, headers, seconds) {
+  const result = await autocannon({
+    url,
+    method: 'POST',
+    connections: 10,
+    duration: seconds,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json, text/event-stream',
+      'mcp-protocol-version': '2025-06-18',
+      ...headers,
+    },
+    body: JSON.stringify({
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'echo', arguments: {} },
+    }),
+  });
+  const bad = result.non2xx + result.errors + result.timeouts;
+  if (bad > 0) throw new Error(`${url}: ${bad} failed requests`);
+  return result.requests.average;
+}
+
+async function measure(name, fn) {
+  for (let i = 0; i < 500; i++) await fn(); // warm-up
+  let ops = 0;
+  const start = performance.now();
+  while (performance.now() - start < VERIFY_MS) {
+    for (let i = 0; i < 200; i++) await fn();
+    ops += 200;
+  }
+  return { name, perSecond: ops / ((performance.now() - start) / 1000) };
+}
+
+const fmt = (n) => Math.round(n).toLocaleString('en');
+
+async function main() {
+  const issuer = await createTestIssuer();
+  const child = fork(fileURLToPath(import.meta.url), [
+    '--servers',
+    JSON.stringify({ issuer: issuer.issuer, jwksUri: issuer.jwksUri }),
+  ]);
+  try {
+    const { plainPort, resource } = await new Promise((resolve, reject) => {
+      child.once('message', resolve);
+      child.once('error', reject);
+    });
+    const token = await issuer.mintToken({
+      sub: 'bench-user',
+      client_id: 'bench',
+      aud: resource,
+      scope: 'read',
+    });
+    const plainUrl = `http://127.0.0.1:${plainPort}/mcp`;
+    const authUrl = resource;
+    const authHeaders = { authorization: `Bearer ${token}` };
+
+    // Warm-up: JIT, sockets, the JWKS fetch and the first verification.
+    await run(plainUrl, {}, 1);
+    await run(authUrl, authHeaders, 1);
+
+    // Short alternating rounds (order flipped each time) and the median ratio: on a shared
+    // machine, load from elsewhere then hits both sides alike.
+    const ratios = [];
+    for (let round = 1; round <= ROUNDS; round++) {
+      let on;
+      let off;
+      if (round % 2) {
+        off = await run(plainUrl, {}, HTTP_SECONDS);
+        on = await run(authUrl, authHeaders, HTTP_SECONDS);
+      } else {
+        on = await run(authUrl, authHeaders, HTTP_SECONDS);
+        off = await run(plainUrl, {}, HTTP_SECONDS);
+      }
+      ratios.push(on / off);
+      console.log(
+        `round ${round}: tools/call with auth ${fmt(on)} req/s | without auth ${fmt(off)} req/s | ratio ${(on / off).toFixed(3)}`,
+      );
+    }
+    ratios.sort((a, b) => a - b);
+    const ratio = ratios[Math.floor(ratios.length / 2)];
+    console.log(`median ratio (authenticated / no auth): ${ratio.toFixed(3)} (aim: >= 0.95)`);
+
+    // Verification in-process: same token, same key.
+    const audience = 'http://127.0.0.1:1/mcp';
+    const vToken = await issuer.mintToken({
+      sub: 'u',
+      client_id: 'c',
+      aud: audience,
+      scope: 'read',
+    });
+    const key = await importJWK(issuer.publicJwk, 'ES256');
+    const cached = jwtVerifier({ issuer: issuer.issuer, audience, key: issuer.publicJwk });
+    const uncached = jwtVerifier({
+      issuer: issuer.issuer,
+      audience,
+      key: issuer.publicJwk,
+      cache: false,
+    });
+    const options = {
+      issuer: issuer.issuer,
+      audience,
+      algorithms: ['ES256'],
+      requiredClaims: ['exp'],
+    };
+    const median = (values) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+    const cachedRatios = [];
+    const uncachedRatios = [];
+    for (let round = 1; round <= 3; round++) {
+      const a = await measure('jwtVerifier (cached)', () => cached(vToken));
+      const b = await measure('jwtVerifier (cache: false)', () => uncached(vToken));
+      const c = await measure("jose's jwtVerify alone", () => jwtVerify(vToken, key, options));
+      cachedRatios.push(a.perSecond / c.perSecond);
+      uncachedRatios.push(b.perSecond / c.perSecond);
+      console.log(
+        `round ${round}: ${a.name} ${fmt(a.perSecond)}/s | ${b.name} ${fmt(b.perSecond)}/s | ${c.name} ${fmt(c.perSecond)}/s`,
+      );
+    }
+    console.log(
+      `median ratio cached / jose ${median(cachedRatios).toFixed(2)} | uncached / jose ${median(uncachedRatios).toFixed(2)}`,
+    );
+  } finally {
+    child.kill();
+    await issuer.close();
+  }
+}
+
+// ---- child: the two servers -------------------------------------------------------------
+if (process.argv[2] === '--servers') {
+  await servers();
+} else {
+  await main();
+}
+
+async function servers() {
+  const { issuer, jwksUri } = JSON.parse(process.argv[3]);
+  const plainPort = await listen(mcpApp(undefined));
+  // The resource URL names the port, so the middleware is made once the server listens.
+  let auth;
+  const authPort = await listen(mcpApp((req, res, next) => auth(req, res, next)));
+  const resource = `http://127.0.0.1:${authPort}/mcp`;
+  auth = bearerAuth({
+    verifier: jwtVerifier({ issuer, audience: resource, jwksUri }),
+    resource,
+    toolScopes: TOOL_SCOPES,
+  });
+  process.send({ plainPort, authPort, resource });
+}
