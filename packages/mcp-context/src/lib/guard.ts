@@ -4,7 +4,7 @@ import { resourceMetadataUrl } from '../resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
 import { parseAuthorization } from './authorization-header.js';
 import { type BearerErrorCode, bearerChallenge } from './challenge.js';
-import { assertObject, assertStringArray, invalidType } from './errors.js';
+import { assertObject, assertResourceUrl, assertStringArray, invalidType } from './errors.js';
 import { calledToolNames } from './jsonrpc.js';
 import { missingScopes, neededScopes } from './scopes.js';
 
@@ -64,8 +64,8 @@ export function createGuard(options: BearerAuthOptions): Guard {
   if (typeof options.verifier !== 'function') {
     throw invalidType('verifier', 'a TokenVerifier function', options.verifier);
   }
+  const resource = comparableResource(assertResourceUrl(options.resource, 'resource').href);
   const metadataUrl = options.resourceMetadataUrl ?? resourceMetadataUrl(options.resource).href;
-  const resource = comparableResource(new URL(options.resource).href);
   const required = options.requiredScopes ?? [];
   assertStringArray(required, 'requiredScopes');
   const toolScopes = options.toolScopes;
