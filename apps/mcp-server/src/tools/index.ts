@@ -1,0 +1,24 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { RateLimiter } from '@portcullis/rate-limit';
+import { registerAuthenticatedTool } from './authenticated-tool.js';
+import { registerProtectedTool } from './protected-tool.js';
+import { registerPublicTool } from './public-tool.js';
+import { registerRateLimitedTool } from './rate-limited-tool.js';
+import { registerSecureOperation } from './secure-operation.js';
+import { registerUserProfile } from './user-profile.js';
+
+export interface ToolDeps {
+  limiter: RateLimiter;
+}
+
+/** Registers every tool of this server. Add yours here (and its scopes in ./scopes.ts). */
+export function registerTools(server: McpServer, deps: ToolDeps) {
+  registerPublicTool(server);
+  registerAuthenticatedTool(server);
+  registerProtectedTool(server);
+  registerUserProfile(server);
+  registerSecureOperation(server);
+  registerRateLimitedTool(server, deps.limiter);
+}
+
+export { SCOPES_SUPPORTED, scopesFor, TOOL_SCOPES, type ToolName } from './scopes.js';

@@ -1,0 +1,13 @@
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+
+/** The guide's `public_tool`: no authentication needed. */
+export function registerPublicTool(server: McpServer) {
+  server.registerTool(
+    'public_tool',
+    {
+      description: 'A tool available without authentication.',
+      annotations: { readOnlyHint: true },
+    },
+    async () => ({ content: [{ type: 'text', text: 'This is accessible to everyone' }] }),
+  );
+}
