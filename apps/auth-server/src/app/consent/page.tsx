@@ -1,0 +1,100 @@
+import type { Metadata } from 'next';
+import { redirect } from 'next/navigation';
+import { getServer } from '@/lib/authorization-server';
+import { csrfToken } from '@/lib/csrf';
+import { currentUser } from '@/lib/session';
+import { SignOutButton } from '../sign-out-button';
+
+export const dynamic = 'force-dynamic';
+export const metadata: Metadata = { title: 'Authorize access · Portcullis' };
+
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+function toQuery(params: Record<string, string | string[] | undefined>): URLSearchParams {
+  const query = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      query.append(key, v);
+    }
+  }
+  return query;
+}
+
+/**
+ * The consent screen: who is asking (client name, where the answer goes), for what (each
+ * scope with its description), approve or deny. The request is validated again here; the
+ * decision is posted with a session-bound CSRF token.
+ */
+export default async function ConsentPage({ searchParams }: { searchParams: SearchParams }) {
+  const query = toQuery(await searchParams);
+  const user = await currentUser();
+  if (!user) redirect(`/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`);
+  const { as } = await getServer();
+  const parsed = await as.authorization.parse(query);
+  if (!parsed.ok) {
+    return (
+      <>
+        <h1>This request cannot be completed</h1>
+        <p className="alert error" role="alert">
+          The authorization request is invalid or has expired. Return to the application and start
+          again.
+        </p>
+      </>
+    );
+  }
+  const pending = parsed.pending;
+  const name = pending.clientName ?? pending.clientId;
+  const request = query.toString();
+  const csrf = csrfToken('consent', user.sid, user.id, request);
+  return (
+    <>
+      <h1>
+        Allow <span className="client-name">{name}</span> to access your account?
+      </h1>
+      <p className="muted">
+        After you decide, you will be sent back to <strong>{pending.redirectHost}</strong>.
+      </p>
+      {pending.localhostOnly ? (
+        <p className="alert warning" role="note">
+          This application runs on a computer&apos;s own address (localhost). Approve only if you
+          started it yourself just now.
+        </p>
+      ) : null}
+      {pending.clientName ? null : (
+        <p className="alert warning" role="note">
+          This application did not give a name; it is identified only by{' '}
+          <code>{pending.clientId}</code>.
+        </p>
+      )}
+      <h2>It will be able to:</h2>
+      <ul className="scopes">
+        {pending.scopeDescriptions.map(({ scope, description }) => (
+          <li key={scope}>
+            <code>{scope}</code> — {description}
+          </li>
+        ))}
+      </ul>
+      {pending.resource ? (
+        <p className="muted">
+          On <code>{String(pending.resource)}</code>
+        </p>
+      ) : null}
+      <form method="post" action="/authorize/decision">
+        <input type="hidden" name="request" value={request} />
+        <input type="hidden" name="csrf" value={csrf} />
+        <div className="actions">
+          <button type="submit" name="decision" value="deny" className="secondary">
+            Deny
+          </button>
+          <button type="submit" name="decision" value="approve">
+            Approve
+          </button>
+        </div>
+      </form>
+      <p className="who muted" style={{ marginTop: '1rem' }}>
+        Signed in as <strong>{user.email ?? user.name ?? user.id}</strong>.
+      </p>
+      <SignOutButton callbackUrl={`/authorize?${request}`} label="Not you? Sign out" />
+    </>
+  );
+}

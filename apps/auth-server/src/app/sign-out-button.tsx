@@ -1,0 +1,11 @@
+'use client';
+
+import { signOut } from 'next-auth/react';
+
+export function SignOutButton({ callbackUrl, label }: { callbackUrl: string; label: string }) {
+  return (
+    <button type="button" className="secondary" onClick={() => signOut({ callbackUrl })}>
+      {label}
+    </button>
+  );
+}

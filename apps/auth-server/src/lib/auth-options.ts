@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import type { AuthOptions } from 'next-auth';
+import Auth0Provider from 'next-auth/providers/auth0';
+import CredentialsProvider from 'next-auth/providers/credentials';
+import { z } from 'zod';
+import { type Config, getConfig } from './config';
+import { verifyFirebaseIdToken } from './firebase-token';
+
+const SESSION_MAX_AGE = 8 * 60 * 60;
+
+const devEmail = z.email().max(254);
+
+/**
+ * The next-auth (v4) options for this process, built from the run-time configuration:
+ * dev login (development only), Auth0 (any OIDC issuer via AUTH0_ISSUER) and Firebase
+ * (ID token posted to a credentials provider and verified with jose).
+ *
+ * Users are namespaced by provider (`dev:`, `auth0:`, `firebase:`) so one provider's subject
+ * can never collide with another's.
+ */
+export function getAuthOptions(): AuthOptions {
+  const config = getConfig();
+  const cached = optionsFor.get(config);
+  if (cached) return cached;
+  const options = buildAuthOptions(config);
+  optionsFor.set(config, options);
+  return options;
+}
+
+const optionsFor = new WeakMap<Config, AuthOptions>();
+
+function buildAuthOptions(config: Config): AuthOptions {
+  const providers: AuthOptions['providers'] = [];
+  if (config.devLogin) {
+    providers.push(
+      CredentialsProvider({
+        id: 'dev-login',
+        name: 'Development login',
+        credentials: { email: { label: 'Email', type: 'email' } },
+        async authorize(credentials) {
+          const email = devEmail.safeParse(credentials?.email?.trim().toLowerCase());
+          if (!email.success) return null;
+          return { id: email.data, email: email.data, name: email.data.split('@')[0] };
+        },
+      }),
+    );
+  }
+  if (config.auth0) {
+    providers.push(
+      Auth0Provider({
+        clientId: config.auth0.clientId,
+        clientSecret: config.auth0.clientSecret,
+        issuer: config.auth0.issuer,
+      }),
+    );
+  }
+  if (config.firebase) {
+    const { projectId, emulatorHost } = config.firebase;
+    providers.push(
+      CredentialsProvider({
+        id: 'firebase',
+        name: 'Firebase',
+        credentials: { idToken: { label: 'Firebase ID token', type: 'text' } },
+        async authorize(credentials) {
+          try {
+            const user = await verifyFirebaseIdToken(credentials?.idToken, {
+              projectId,
+              emulator: Boolean(emulatorHost) && !config.production,
+            });
+            return {
+              id: user.uid,
+              email: user.email ?? null,
+              name: user.name ?? user.email ?? null,
+            };
+          } catch (error) {
+            console.warn(`[auth] Firebase sign-in refused: ${(error as Error).message}`);
+            return null;
+          }
+        },
+      }),
+    );
+  }
+
+  const secure = config.nextauthUrl.startsWith('https://');
+  return {
+    secret: config.nextauthSecret,
+    providers,
+    session: { strategy: 'jwt', maxAge: SESSION_MAX_AGE },
+    pages: { signIn: '/login', error: '/login' },
+    useSecureCookies: secure,
+    // The session cookie gets the strictest prefix browsers offer: __Host- (Secure, Path=/,
+    // no Domain), so no subdomain can set or read it.
+    cookies: secure
+      ? {
+          sessionToken: {
+            name: '__Host-next-auth.session-token',
+            options: { httpOnly: true, sameSite: 'lax', path: '/', secure: true },
+          },
+          callbackUrl: {
+            name: '__Host-next-auth.callback-url',
+            options: { httpOnly: true, sameSite: 'lax', path: '/', secure: true },
+          },
+        }
+      : {},
+    callbacks: {
+      async jwt({ token, user, account }) {
+        if (user && account) {
+          token.uid = `${account.provider === 'dev-login' ? 'dev' : account.provider}:${user.id}`;
+          token.provider = account.provider;
+          // A random id per sign-in, binding the consent CSRF tokens to this session.
+          token.sid = randomBytes(16).toString('base64url');
+        }
+        return token;
+      },
+      async session({ session, token }) {
+        return {
+          ...session,
+          user: {
+            ...session.user,
+            id: typeof token.uid === 'string' ? token.uid : '',
+            provider: typeof token.provider === 'string' ? token.provider : '',
+          },
+          sid: typeof token.sid === 'string' ? token.sid : '',
+        };
+      },
+      async redirect({ url, baseUrl }) {
+        if (url.startsWith('/') && !url.startsWith('//')) return `${baseUrl}${url}`;
+        try {
+          if (new URL(url).origin === new URL(baseUrl).origin) return url;
+        } catch {
+          // fall through
+        }
+        return baseUrl;
+      },
+    },
+    logger: {
+      error(code, metadata) {
+        // next-auth logs whole error objects; keep one line and no token material.
+        const message =
+          metadata instanceof Error
+            ? metadata.message
+            : (metadata as { message?: string })?.message;
+        console.error(`[next-auth] ${code}${message ? `: ${message}` : ''}`);
+      },
+      warn(code) {
+        if (code !== 'DEBUG_ENABLED') console.warn(`[next-auth] ${code}`);
+      },
+      debug() {},
+    },
+  };
+}

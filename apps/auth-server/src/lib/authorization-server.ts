@@ -1,0 +1,157 @@
+import type { AuthorizationServer } from '@portcullis/oauth-server';
+import type { TokenStore } from '@portcullis/token-store';
+import { type Config, getConfig } from './config';
+
+/** Every scope this server knows, with what the consent screen says about it. */
+export const SCOPES: Record<string, string> = {
+  read: 'Read your data and use read-only tools',
+  write: 'Create and change your data',
+  admin: 'Administer the server: manage settings and other users',
+};
+
+export const DEFAULT_SCOPES = ['read'];
+
+export interface Server {
+  as: AuthorizationServer;
+  store: TokenStore;
+  config: Config;
+}
+
+const SERVER = Symbol.for('portcullis.auth-server.instance');
+type WithServer = typeof globalThis & { [SERVER]?: Promise<Server> };
+
+/**
+ * The process's authorization server and token store, created on the first request (never at
+ * import: `next build` imports every route). Kept on globalThis because Next.js may evaluate
+ * this module once per route bundle, and two PGlite instances on one directory would corrupt it.
+ *
+ * @example
+ * const { as } = await getServer();
+ * return (await as.handle(request)) ?? new Response(null, { status: 404 });
+ */
+export function getServer(): Promise<Server> {
+  const g = globalThis as WithServer;
+  if (!g[SERVER]) {
+    g[SERVER] = createServer(getConfig()).catch((error: unknown) => {
+      // Let the next request try again (a database that was down may be back).
+      delete g[SERVER];
+      throw error;
+    });
+  }
+  return g[SERVER];
+}
+
+async function createServer(config: Config): Promise<Server> {
+  const closers: (() => Promise<unknown>)[] = [];
+  const { createTokenStore, hashSecret } = await import('@portcullis/token-store');
+
+  let adapter: Parameters<typeof createTokenStore>[0]['adapter'];
+  if (config.storage.kind === 'postgres') {
+    const [{ default: pg }, { postgresAdapter }] = await Promise.all([
+      import('pg'),
+      import('@portcullis/token-store/postgres'),
+    ]);
+    const pool = new pg.Pool({ connectionString: config.storage.url, max: 5 });
+    closers.push(() => pool.end());
+    adapter = postgresAdapter(pool, { schema: config.storage.schema });
+  } else if (config.storage.kind === 'redis') {
+    const [{ Redis }, { redisAdapter }] = await Promise.all([
+      import('ioredis'),
+      import('@portcullis/token-store/redis'),
+    ]);
+    const redis = new Redis(config.storage.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    closers.push(() => redis.quit());
+    adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
+  } else {
+    const [{ PGlite }, { postgresAdapter }, { mkdir }] = await Promise.all([
+      import('@electric-sql/pglite'),
+      import('@portcullis/token-store/postgres'),
+      import('node:fs/promises'),
+    ]);
+    await mkdir(config.storage.dir, { recursive: true });
+    const db = await PGlite.create(config.storage.dir);
+    // Without close() PGlite keeps the process alive and may leave its WAL unflushed.
+    closers.push(() => db.close());
+    adapter = postgresAdapter(db);
+  }
+
+  const store = createTokenStore({
+    adapter,
+    production: config.production,
+    ...(config.keyEncryptionSecret ? { keyEncryptionSecret: config.keyEncryptionSecret } : {}),
+    ttl: {
+      ...(config.accessTokenTtlSeconds ? { accessToken: config.accessTokenTtlSeconds } : {}),
+      ...(config.refreshTokenTtlSeconds ? { refreshToken: config.refreshTokenTtlSeconds } : {}),
+    },
+  });
+  closers.unshift(() => store.close());
+
+  let rateLimitStore: import('@portcullis/oauth-server').AuthorizationServerOptions['rateLimit'];
+  if (config.redisUrl) {
+    const [{ Redis }, { redisStore }] = await Promise.all([
+      import('ioredis'),
+      import('@portcullis/rate-limit/redis'),
+    ]);
+    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    closers.push(() => redis.quit());
+    rateLimitStore = { store: redisStore(redis) };
+  }
+
+  if (config.staticClient) {
+    const { clientId, clientSecret, redirectUri } = config.staticClient;
+    await store.clients.save({
+      clientId,
+      clientIdIssuedAt: Math.floor(Date.now() / 1000),
+      createdAt: Date.now(),
+      expiresAt: null,
+      redirectUris: [redirectUri],
+      tokenEndpointAuthMethod: clientSecret ? 'client_secret_basic' : 'none',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      responseTypes: ['code'],
+      clientName: clientId,
+      ...(clientSecret
+        ? { clientSecretHash: await hashSecret(clientSecret), clientSecretExpiresAt: 0 }
+        : {}),
+    });
+  }
+
+  const { createAuthorizationServer } = await import('@portcullis/oauth-server');
+  const as = await createAuthorizationServer({
+    issuer: config.issuer,
+    store,
+    resources: config.resources.map((uri) => ({ uri })),
+    scopes: SCOPES,
+    defaultScopes: DEFAULT_SCOPES,
+    ...(config.signingKey
+      ? {
+          signingKey: config.signingKey.startsWith('{')
+            ? JSON.parse(config.signingKey)
+            : config.signingKey,
+        }
+      : {}),
+    ttl: {
+      ...(config.accessTokenTtlSeconds ? { accessToken: config.accessTokenTtlSeconds } : {}),
+      ...(config.refreshTokenTtlSeconds ? { refreshToken: config.refreshTokenTtlSeconds } : {}),
+    },
+    ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
+    clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
+    trustProxy: config.trustProxy,
+  });
+  closers.unshift(() => as.close());
+
+  onShutdown(async () => {
+    for (const close of closers) await close().catch(() => {});
+  });
+  return { as, store, config };
+}
+
+function onShutdown(close: () => Promise<void>): void {
+  let closing = false;
+  const handler = (signal: NodeJS.Signals) => {
+    if (closing) return;
+    closing = true;
+    void close().finally(() => process.kill(process.pid, signal));
+  };
+  process.once('SIGTERM', handler);
+  process.once('SIGINT', handler);
+}

@@ -1,0 +1,367 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The app's configuration, read from the environment at run time (never inlined at build time,
+ * so one `next build` serves every deployment). `loadConfig()` validates everything once and
+ * throws a `ConfigError` whose message is one line naming the offending variable.
+ */
+
+export class ConfigError extends Error {
+  readonly variable: string;
+  constructor(variable: string, message: string) {
+    super(`Invalid configuration: ${variable} ${message}`);
+    this.name = 'ConfigError';
+    this.variable = variable;
+  }
+}
+
+export type StorageConfig =
+  | { kind: 'pglite'; dir: string }
+  | { kind: 'postgres'; url: string; schema: string }
+  | { kind: 'redis'; url: string; prefix: string };
+
+export interface Config {
+  /** Deployed: on Vercel, or NODE_ENV=production with an issuer that is not a loopback address. */
+  production: boolean;
+  vercel: boolean;
+  issuer: string;
+  resources: string[];
+  nextauthUrl: string;
+  nextauthSecret: string;
+  dataDir: string;
+  storage: StorageConfig;
+  /** Rate limits (and the token store when no DATABASE_URL) live here when set. */
+  redisUrl?: string | undefined;
+  signingKey?: string | undefined;
+  keyEncryptionSecret?: string | undefined;
+  devLogin: boolean;
+  auth0?: { issuer: string; clientId: string; clientSecret: string } | undefined;
+  firebase?:
+    | { projectId: string; apiKey: string; authDomain: string; emulatorHost?: string | undefined }
+    | undefined;
+  accessTokenTtlSeconds?: number | undefined;
+  refreshTokenTtlSeconds?: number | undefined;
+  cimdAllowInsecure: boolean;
+  /** Trust X-Forwarded-For for per-IP rate limits (on by default on Vercel). */
+  trustProxy: boolean;
+  /** The guide's OAUTH_CLIENT_ID/SECRET/REDIRECT_URI: one client registered at start-up. */
+  staticClient?: { clientId: string; clientSecret?: string; redirectUri: string } | undefined;
+}
+
+type Env = Record<string, string | undefined>;
+
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/** Whether a URL points at this machine (http allowed there, development defaults apply). */
+export function isLoopbackUrl(url: string): boolean {
+  try {
+    return LOOPBACK.has(new URL(url).hostname);
+  } catch {
+    return false;
+  }
+}
+
+function fail(variable: string, message: string): never {
+  throw new ConfigError(variable, message);
+}
+
+/** Empty strings count as unset: `.env` files often carry `NAME=`. */
+function read(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value ? value : undefined;
+}
+
+function url(env: Env, name: string, fallback?: string): string | undefined {
+  const value = read(env, name) ?? fallback;
+  if (value === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    fail(name, `must be an absolute URL (got "${value.slice(0, 80)}")`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') {
+    fail(name, `must be an http(s) URL (got "${parsed.protocol}")`);
+  }
+  if (parsed.search || parsed.hash) fail(name, 'must not have a query or fragment');
+  // RFC 8414 §2: the issuer is compared as a string, so one canonical form without trailing "/".
+  return parsed.href.replace(/\/$/, '');
+}
+
+const flag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+function bool(env: Env, name: string): boolean | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const parsed = flag.safeParse(value.toLowerCase());
+  if (!parsed.success) fail(name, `must be true or false (got "${value.slice(0, 20)}")`);
+  return parsed.data;
+}
+
+function positive(env: Env, name: string, integer: boolean): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
+    fail(
+      name,
+      `must be a positive ${integer ? 'integer' : 'number'} (got "${value.slice(0, 20)}")`,
+    );
+  }
+  return n;
+}
+
+function secret(env: Env, name: string): string | undefined {
+  const value = read(env, name);
+  if (value !== undefined && value.length < 32) {
+    fail(name, 'must be at least 32 characters (try: openssl rand -base64 32)');
+  }
+  return value;
+}
+
+function signingKey(env: Env): string | undefined {
+  const value = read(env, 'SIGNING_KEY');
+  if (value === undefined) return undefined;
+  if (value.startsWith('{')) {
+    let jwk: unknown;
+    try {
+      jwk = JSON.parse(value);
+    } catch {
+      fail('SIGNING_KEY', 'is not valid JSON (expected a private JWK or a PEM key)');
+    }
+    if (typeof jwk !== 'object' || jwk === null || !('kty' in jwk) || !('d' in jwk)) {
+      fail('SIGNING_KEY', 'must be a private JWK (with "kty" and "d")');
+    }
+    return value;
+  }
+  // Environment UIs often flatten newlines to "\n".
+  const pem = value.replace(/\\n/g, '\n');
+  if (!/-----BEGIN (EC |RSA )?PRIVATE KEY-----/.test(pem)) {
+    fail('SIGNING_KEY', 'must be a private JWK (JSON) or a PKCS#8 PEM private key');
+  }
+  return pem;
+}
+
+/** The development NEXTAUTH_SECRET: generated once, kept (0600) in the data directory. */
+function persistedSecret(dataDir: string, file: string): string {
+  const target = path.join(dataDir, file);
+  try {
+    return readFileSync(target, 'utf8').trim();
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const value = randomBytes(32).toString('base64url');
+    try {
+      writeFileSync(target, `${value}\n`, { mode: 0o600, flag: 'wx' });
+    } catch {
+      // Another process won the race: use what it wrote.
+      return readFileSync(target, 'utf8').trim();
+    }
+    chmodSync(target, 0o600);
+    return value;
+  }
+}
+
+/**
+ * Reads and validates the whole configuration.
+ *
+ * @example
+ * const config = loadConfig(process.env); // throws ConfigError('Invalid configuration: ISSUER_URL …')
+ */
+export function loadConfig(env: Env = process.env): Config {
+  const vercel = read(env, 'VERCEL') === '1';
+  const issuer = url(env, 'ISSUER_URL', 'http://localhost:3000')!;
+  const production = vercel || (env.NODE_ENV === 'production' && !isLoopbackUrl(issuer));
+  if (production && !issuer.startsWith('https://')) {
+    fail('ISSUER_URL', 'must be https in production (OAuth 2.1 §1.5)');
+  }
+
+  const resourceList = (read(env, 'MCP_RESOURCE_URL') ?? 'http://localhost:8000/mcp')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  if (resourceList.length === 0) fail('MCP_RESOURCE_URL', 'must list at least one URL');
+  const resources = resourceList.map((r) => {
+    try {
+      const u = new URL(r);
+      if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error();
+      if (u.hash) throw new Error();
+      return u.href;
+    } catch {
+      return fail('MCP_RESOURCE_URL', `has an entry that is not an http(s) URL: "${r}"`);
+    }
+  });
+
+  // The data directory is chosen at run time; tell the bundler not to trace it.
+  const dataDir = path.resolve(
+    /*turbopackIgnore: true*/ process.cwd(),
+    read(env, 'DATA_DIR') ?? '.data',
+  );
+  const nextauthUrl = url(env, 'NEXTAUTH_URL', issuer)!;
+  if (production && !nextauthUrl.startsWith('https://')) {
+    fail('NEXTAUTH_URL', 'must be https in production (secure, __Host- cookies)');
+  }
+  let nextauthSecret = secret(env, 'NEXTAUTH_SECRET');
+  if (!nextauthSecret) {
+    if (production) fail('NEXTAUTH_SECRET', 'is required in production (openssl rand -base64 32)');
+    nextauthSecret = persistedSecret(dataDir, 'nextauth-secret');
+  }
+
+  const databaseUrl = read(env, 'DATABASE_URL');
+  if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
+  }
+  const redisUrl = read(env, 'REDIS_URL');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
+    fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  }
+  const schema = read(env, 'DATABASE_SCHEMA') ?? 'public';
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+    fail('DATABASE_SCHEMA', 'must be a lower-case SQL identifier');
+  }
+  const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'portcullis:';
+  const storage: StorageConfig = databaseUrl
+    ? { kind: 'postgres', url: databaseUrl, schema }
+    : redisUrl
+      ? { kind: 'redis', url: redisUrl, prefix: redisPrefix }
+      : { kind: 'pglite', dir: path.join(dataDir, 'pglite') };
+
+  const key = signingKey(env);
+  const keyEncryptionSecret = secret(env, 'KEY_ENCRYPTION_SECRET');
+  if (vercel) {
+    if (storage.kind === 'pglite') {
+      fail(
+        'DATABASE_URL',
+        'or REDIS_URL is required on Vercel (VERCEL=1): the embedded PGlite and memory stores do not survive serverless instances',
+      );
+    }
+    if (!key)
+      fail('SIGNING_KEY', 'is required on Vercel (VERCEL=1); see README "Deploy to Vercel"');
+  }
+  if (production && !keyEncryptionSecret) {
+    fail('KEY_ENCRYPTION_SECRET', 'is required in production (it seals signing keys at rest)');
+  }
+
+  const devLogin = bool(env, 'DEV_LOGIN') ?? !production;
+
+  const auth0Domain = read(env, 'AUTH0_DOMAIN');
+  const auth0IssuerRaw = url(env, 'AUTH0_ISSUER');
+  const auth0ClientId = read(env, 'AUTH0_CLIENT_ID');
+  const auth0ClientSecret = read(env, 'AUTH0_CLIENT_SECRET');
+  let auth0: Config['auth0'];
+  if (auth0Domain || auth0IssuerRaw || auth0ClientId || auth0ClientSecret) {
+    if (!auth0Domain && !auth0IssuerRaw)
+      fail('AUTH0_DOMAIN', 'is required when Auth0 is configured');
+    if (!auth0ClientId) fail('AUTH0_CLIENT_ID', 'is required when Auth0 is configured');
+    if (!auth0ClientSecret) fail('AUTH0_CLIENT_SECRET', 'is required when Auth0 is configured');
+    const domain = auth0Domain?.replace(/^https?:\/\//, '').replace(/\/$/, '');
+    if (domain !== undefined && !/^[\w.-]+(:\d+)?$/.test(domain)) {
+      fail(
+        'AUTH0_DOMAIN',
+        `must be a host name like tenant.eu.auth0.com (got "${domain.slice(0, 60)}")`,
+      );
+    }
+    const auth0Issuer = auth0IssuerRaw ?? `https://${domain}`;
+    auth0 = { issuer: auth0Issuer, clientId: auth0ClientId, clientSecret: auth0ClientSecret };
+  }
+
+  const projectId = read(env, 'FIREBASE_PROJECT_ID');
+  const apiKey = read(env, 'FIREBASE_API_KEY');
+  const emulatorHost = read(env, 'FIREBASE_AUTH_EMULATOR_HOST');
+  let firebase: Config['firebase'];
+  if (projectId || apiKey) {
+    if (!projectId) fail('FIREBASE_PROJECT_ID', 'is required when FIREBASE_API_KEY is set');
+    if (!apiKey) fail('FIREBASE_API_KEY', 'is required when FIREBASE_PROJECT_ID is set');
+    if (!/^[a-z0-9-]{4,40}$/.test(projectId)) {
+      fail('FIREBASE_PROJECT_ID', `is not a Firebase project id (got "${projectId.slice(0, 40)}")`);
+    }
+    if (emulatorHost) {
+      if (production) fail('FIREBASE_AUTH_EMULATOR_HOST', 'must not be set in production');
+      if (!/^[\w.-]+:\d+$/.test(emulatorHost)) {
+        fail('FIREBASE_AUTH_EMULATOR_HOST', 'must be host:port (e.g. 127.0.0.1:9099)');
+      }
+    }
+    firebase = {
+      projectId,
+      apiKey,
+      authDomain: read(env, 'FIREBASE_AUTH_DOMAIN') ?? `${projectId}.firebaseapp.com`,
+      emulatorHost,
+    };
+  } else if (emulatorHost) {
+    fail('FIREBASE_PROJECT_ID', 'is required when FIREBASE_AUTH_EMULATOR_HOST is set');
+  }
+
+  if (!devLogin && !auth0 && !firebase) {
+    fail(
+      'DEV_LOGIN',
+      'is off and neither Auth0 (AUTH0_*) nor Firebase (FIREBASE_*) is configured: nobody could sign in',
+    );
+  }
+
+  const hours = positive(env, 'TOKEN_EXPIRY_HOURS', false);
+  const accessTokenTtlSeconds =
+    positive(env, 'ACCESS_TOKEN_TTL_SECONDS', true) ??
+    (hours === undefined ? undefined : Math.round(hours * 3600));
+
+  const cimdAllowInsecure = bool(env, 'CIMD_ALLOW_INSECURE') ?? false;
+  if (cimdAllowInsecure && production) {
+    fail('CIMD_ALLOW_INSECURE', 'must not be enabled in production');
+  }
+
+  const staticClientId = read(env, 'OAUTH_CLIENT_ID');
+  const staticRedirect = url(env, 'OAUTH_REDIRECT_URI');
+  let staticClient: Config['staticClient'];
+  if (staticClientId || staticRedirect) {
+    if (!staticClientId) fail('OAUTH_CLIENT_ID', 'is required when OAUTH_REDIRECT_URI is set');
+    if (!staticRedirect) fail('OAUTH_REDIRECT_URI', 'is required when OAUTH_CLIENT_ID is set');
+    const clientSecret = secret(env, 'OAUTH_CLIENT_SECRET');
+    staticClient = {
+      clientId: staticClientId,
+      redirectUri: staticRedirect,
+      ...(clientSecret ? { clientSecret } : {}),
+    };
+  }
+
+  return {
+    production,
+    vercel,
+    issuer,
+    resources,
+    nextauthUrl,
+    nextauthSecret,
+    dataDir,
+    storage,
+    redisUrl,
+    signingKey: key,
+    keyEncryptionSecret,
+    devLogin,
+    auth0,
+    firebase,
+    accessTokenTtlSeconds,
+    refreshTokenTtlSeconds: positive(env, 'REFRESH_TOKEN_TTL_SECONDS', true),
+    cimdAllowInsecure,
+    trustProxy: bool(env, 'TRUST_PROXY') ?? vercel,
+    staticClient,
+  };
+}
+
+const CONFIG = Symbol.for('portcullis.auth-server.config');
+type WithConfig = typeof globalThis & { [CONFIG]?: Config };
+
+/**
+ * The validated configuration of this process, read on first use. next-auth reads
+ * NEXTAUTH_URL from the environment itself, so the default is written back there.
+ */
+export function getConfig(): Config {
+  const g = globalThis as WithConfig;
+  if (!g[CONFIG]) {
+    const config = loadConfig(process.env);
+    process.env.NEXTAUTH_URL ??= config.nextauthUrl;
+    g[CONFIG] = config;
+  }
+  return g[CONFIG];
+}

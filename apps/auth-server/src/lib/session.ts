@@ -1,0 +1,33 @@
+import { getServerSession } from 'next-auth';
+import { getAuthOptions } from './auth-options';
+
+export interface CurrentUser {
+  id: string;
+  sid: string;
+  provider: string;
+  name?: string | null | undefined;
+  email?: string | null | undefined;
+}
+
+/**
+ * The signed-in user of the current request (server components and route handlers), or null.
+ *
+ * @example
+ * const user = await currentUser();
+ * if (!user) redirect('/login');
+ */
+export async function currentUser(): Promise<CurrentUser | null> {
+  const session = (await getServerSession(getAuthOptions())) as {
+    user?: { id?: string; provider?: string; name?: string | null; email?: string | null };
+    sid?: string;
+  } | null;
+  const id = session?.user?.id;
+  if (!session || !id || !session.sid) return null;
+  return {
+    id,
+    sid: session.sid,
+    provider: session.user?.provider ?? '',
+    name: session.user?.name,
+    email: session.user?.email,
+  };
+}

@@ -1,0 +1,137 @@
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/lib/config';
+
+const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const SECRET = 'x'.repeat(40);
+const prod = {
+  NODE_ENV: 'production',
+  ISSUER_URL: 'https://auth.example.com',
+  NEXTAUTH_SECRET: SECRET,
+  KEY_ENCRYPTION_SECRET: SECRET,
+  DATA_DIR: dir,
+  AUTH0_DOMAIN: 'tenant.eu.auth0.com',
+  AUTH0_CLIENT_ID: 'abc',
+  AUTH0_CLIENT_SECRET: 'def',
+};
+
+function errorOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('defaults to a local development server with dev login, PGlite in DATA_DIR and a kept secret', () => {
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({
+      production: false,
+      issuer: 'http://localhost:3000',
+      resources: ['http://localhost:8000/mcp'],
+      devLogin: true,
+      storage: { kind: 'pglite', dir: path.join(dir, 'pglite') },
+    });
+    expect(config.nextauthSecret).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    const file = path.join(dir, 'nextauth-secret');
+    expect(readFileSync(file, 'utf8').trim()).toBe(config.nextauthSecret);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    // Generated once: a restart signs sessions with the same secret.
+    expect(loadConfig({ DATA_DIR: dir }).nextauthSecret).toBe(config.nextauthSecret);
+  });
+
+  it('`next start` on a loopback issuer is still development; a public issuer is production', () => {
+    expect(loadConfig({ NODE_ENV: 'production', DATA_DIR: dir }).production).toBe(false);
+    const config = loadConfig(prod);
+    expect(config.production).toBe(true);
+    expect(config.devLogin).toBe(false);
+    expect(config.auth0?.issuer).toBe('https://tenant.eu.auth0.com');
+    expect(loadConfig({ ...prod, DEV_LOGIN: 'true' }).devLogin).toBe(true);
+  });
+
+  it('names the variable in one line when a value is bad or missing', () => {
+    const bad = errorOf({ ISSUER_URL: 'not a url', DATA_DIR: dir });
+    expect(bad.variable).toBe('ISSUER_URL');
+    expect(bad.message).toMatch(/^Invalid configuration: ISSUER_URL .+/);
+    expect(bad.message).not.toContain('\n');
+    expect(errorOf({ ...prod, NEXTAUTH_SECRET: '' }).variable).toBe('NEXTAUTH_SECRET');
+    expect(errorOf({ ...prod, NEXTAUTH_SECRET: 'short' }).variable).toBe('NEXTAUTH_SECRET');
+    expect(errorOf({ ...prod, KEY_ENCRYPTION_SECRET: '' }).variable).toBe('KEY_ENCRYPTION_SECRET');
+    expect(errorOf({ ...prod, ISSUER_URL: 'http://auth.example.com' }).variable).toBe('ISSUER_URL');
+    expect(errorOf({ ...prod, AUTH0_CLIENT_SECRET: '' }).variable).toBe('AUTH0_CLIENT_SECRET');
+    expect(errorOf({ DATA_DIR: dir, TOKEN_EXPIRY_HOURS: 'soon' }).variable).toBe(
+      'TOKEN_EXPIRY_HOURS',
+    );
+    expect(errorOf({ DATA_DIR: dir, DEV_LOGIN: 'maybe' }).variable).toBe('DEV_LOGIN');
+    expect(errorOf({ DATA_DIR: dir, DATABASE_URL: 'mysql://x' }).variable).toBe('DATABASE_URL');
+    expect(errorOf({ DATA_DIR: dir, SIGNING_KEY: 'secret' }).variable).toBe('SIGNING_KEY');
+    expect(errorOf({ DATA_DIR: dir, DEV_LOGIN: 'false' }).variable).toBe('DEV_LOGIN');
+  });
+
+  it('Vercel refuses the embedded and memory stores and requires SIGNING_KEY', () => {
+    const vercel = { ...prod, VERCEL: '1' };
+    const store = errorOf(vercel);
+    expect(store.variable).toBe('DATABASE_URL');
+    expect(store.message).toContain('REDIS_URL');
+    expect(errorOf({ ...vercel, DATABASE_URL: 'postgres://db/x' }).variable).toBe('SIGNING_KEY');
+    const config = loadConfig({
+      ...vercel,
+      REDIS_URL: 'rediss://default:pw@redis.example:6379',
+      SIGNING_KEY: '-----BEGIN PRIVATE KEY-----\\nMIG...\\n-----END PRIVATE KEY-----',
+    });
+    expect(config.storage.kind).toBe('redis');
+    expect(config.signingKey).toContain('\n');
+    expect(config.trustProxy).toBe(true);
+  });
+
+  it('DATABASE_URL wins for tokens; REDIS_URL still carries rate limits', () => {
+    const config = loadConfig({
+      DATA_DIR: dir,
+      DATABASE_URL: 'postgres://u@db/x',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+    });
+    expect(config.storage).toEqual({
+      kind: 'postgres',
+      url: 'postgres://u@db/x',
+      schema: 'public',
+    });
+    expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
+  });
+
+  it('reads the guide names: TOKEN_EXPIRY_HOURS, overridden by ACCESS_TOKEN_TTL_SECONDS', () => {
+    expect(loadConfig({ DATA_DIR: dir, TOKEN_EXPIRY_HOURS: '24' }).accessTokenTtlSeconds).toBe(
+      86_400,
+    );
+    expect(
+      loadConfig({ DATA_DIR: dir, TOKEN_EXPIRY_HOURS: '24', ACCESS_TOKEN_TTL_SECONDS: '600' })
+        .accessTokenTtlSeconds,
+    ).toBe(600);
+  });
+
+  it('MCP_RESOURCE_URL takes a comma-separated list', () => {
+    expect(
+      loadConfig({
+        DATA_DIR: dir,
+        MCP_RESOURCE_URL: 'https://a.example/mcp, https://b.example/mcp',
+      }).resources,
+    ).toEqual(['https://a.example/mcp', 'https://b.example/mcp']);
+  });
+
+  it('the Firebase emulator and insecure CIMD fetching are refused in production', () => {
+    const firebase = { FIREBASE_PROJECT_ID: 'my-app', FIREBASE_API_KEY: 'k' };
+    expect(loadConfig({ DATA_DIR: dir, ...firebase }).firebase?.authDomain).toBe(
+      'my-app.firebaseapp.com',
+    );
+    expect(
+      errorOf({ ...prod, ...firebase, FIREBASE_AUTH_EMULATOR_HOST: '127.0.0.1:9099' }).variable,
+    ).toBe('FIREBASE_AUTH_EMULATOR_HOST');
+    expect(errorOf({ ...prod, CIMD_ALLOW_INSECURE: 'true' }).variable).toBe('CIMD_ALLOW_INSECURE');
+  });
+});
