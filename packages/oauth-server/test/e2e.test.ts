@@ -242,5 +242,10 @@ describe('end to end over HTTP with oauth4webapi', () => {
     });
     expect(response.headers.get('access-control-allow-origin')).toBe('*');
     expect((await response.json()).issuer).toBe(http.origin);
+    // Paths that are not the server's fall through (404 here; next() under Express).
+    expect((await fetch(`${http.origin}/not-ours`)).status).toBe(404);
+    const head = await fetch(`${http.origin}/jwks.json`, { method: 'HEAD' });
+    expect(head.status).toBe(200);
+    expect(await head.text()).toBe('');
   });
 });

@@ -76,6 +76,22 @@ describe('token endpoint: authorization_code', () => {
     expect(refresh.body.error).toBe('invalid_grant');
   });
 
+  it('RFC 6749 §4.1.2: of concurrent redemptions of one code exactly one succeeds', async () => {
+    const { as } = await setup();
+    const clientId = await publicClient(as);
+    const { code, verifier } = await obtainCode(as, clientId);
+    const params = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    };
+    const results = await Promise.all(Array.from({ length: 10 }, () => exchange(as, params)));
+    expect(results.filter((r) => r.response.status === 200)).toHaveLength(1);
+    expect(results.filter((r) => r.body.error === 'invalid_grant')).toHaveLength(9);
+  });
+
   it('RFC 7636 §4.6: a wrong code_verifier is invalid_grant', async () => {
     const { as } = await setup();
     const clientId = await publicClient(as);
