@@ -388,3 +388,35 @@ describe('/authorize handler', () => {
     expect(result.ok && result.pending.redirectHost).toBe('127.0.0.1:5555');
   });
 });
+
+describe("callers' mistakes are TypeErrors with a code", () => {
+  it('parse() needs URLSearchParams; approve() needs a user id', async () => {
+    const { as } = await setup();
+    await expect(as.authorization.parse({} as URLSearchParams)).rejects.toMatchObject({
+      name: 'TypeError',
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+    const clientId = await publicClient(as);
+    const result = await as.authorization.parse(params(clientId));
+    if (!result.ok) throw new Error('expected ok');
+    await expect(result.pending.approve('')).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_TYPE',
+    });
+  });
+
+  it('createAuthorizationServer refuses bad resources and scopes at start-up', async () => {
+    await expect(setup({ resources: [] })).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
+    await expect(setup({ resources: [{ uri: 'not a url' }] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    await expect(setup({ defaultScopes: ['nope'] })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    await expect(setup({ scopes: { 'bad scope': 'x' } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+    await expect(setup({ ttl: { accessToken: -1 } })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  });
+});

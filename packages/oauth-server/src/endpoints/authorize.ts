@@ -21,7 +21,7 @@ import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
 import { parseScope } from '../lib/scopes.js';
 import type { ClientRecord } from '../lib/store.js';
-import { invalidArg, invalidArgType } from '../lib/type-error.js';
+import { CodedTypeError, invalidArg, invalidArgType } from '../lib/type-error.js';
 import type { AuthorizationParseResult, PendingAuthorization } from '../pending-authorization.js';
 
 const S256_CHALLENGE = /^[A-Za-z0-9_-]{43}$/;
@@ -97,7 +97,7 @@ export async function parseAuthorizationRequest(
       throw new InvalidRequestError('redirect_uri is required: the client has several');
     }
   } catch (error) {
-    if (error instanceof TypeError && 'code' in error) throw error;
+    if (error instanceof CodedTypeError) throw error;
     return { ok: false, response: shownError(error, html, limits.headers()) };
   }
 
