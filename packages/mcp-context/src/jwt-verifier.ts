@@ -10,6 +10,7 @@ import {
 } from 'jose';
 import { type CacheOptions, cachedVerifier } from './cached-verifier.js';
 import { InvalidTokenError, VerifierUnavailableError } from './errors.js';
+import { discoverJwksUri } from './lib/discover-jwks.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -32,7 +33,12 @@ export interface JwtVerifierOptions {
   issuer: string;
   /** This server's resource URL (RFC 8707); `aud` must contain it. */
   audience: string | string[];
-  /** The issuer's JWKS, fetched once and cached; an unknown `kid` triggers one refetch. */
+  /**
+   * The issuer's JWKS, fetched once and cached; an unknown `kid` triggers one refetch. Without
+   * `jwksUri`, `key` or `secret`, it is discovered on first use from the issuer's RFC 8414 (or
+   * OpenID Connect) metadata, whose `issuer` must equal `issuer`; a failed discovery is retried
+   * on the next token.
+   */
   jwksUri?: string;
   /** A single public key (JWK or CryptoKey) instead of a JWKS. */
   key?: JWK | CryptoKey;
@@ -124,7 +130,9 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (audiences.length === 0) throw invalidValue('audience', 'must name this resource server');
   for (const [i, aud] of audiences.entries()) assertResourceUrl(aud, `audience[${i}]`);
 
-  const hasPublicKeys = options.jwksUri !== undefined || options.key !== undefined;
+  const discover =
+    options.jwksUri === undefined && options.key === undefined && options.secret === undefined;
+  const hasPublicKeys = options.jwksUri !== undefined || options.key !== undefined || discover;
   const algorithms = options.algorithms ?? [
     ...(hasPublicKeys ? DEFAULT_JWT_ALGORITHMS : []),
     ...(options.secret !== undefined ? ['HS256'] : []),
@@ -155,15 +163,34 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (options.jwksUri !== undefined && options.key !== undefined) {
     throw invalidValue('options', 'takes "jwksUri" or "key", not both');
   }
-  if (options.jwksUri !== undefined) {
-    const url = assertResourceUrl(options.jwksUri, 'jwksUri');
+  const remoteJwks = (url: URL) => {
     const jwks = createRemoteJWKSet(url, {
       cooldownDuration: options.jwks?.cooldownMs ?? 30_000,
       cacheMaxAge: options.jwks?.cacheMaxAgeMs ?? 600_000,
       timeoutDuration: options.jwks?.timeoutMs ?? 5_000,
       ...(options.jwks?.fetch ? { [customFetch]: options.jwks.fetch } : {}),
     });
-    asymmetric = (header) => jwks(header);
+    return (header: JWTHeaderParameters) => jwks(header);
+  };
+  if (options.jwksUri !== undefined) {
+    asymmetric = remoteJwks(assertResourceUrl(options.jwksUri, 'jwksUri'));
+  } else if (discover) {
+    let discovered: Promise<KeyResolver> | undefined;
+    asymmetric = async (header) => {
+      discovered ??= discoverJwksUri(options.issuer, {
+        ...(options.jwks?.fetch ? { fetch: options.jwks.fetch } : {}),
+        ...(options.jwks?.timeoutMs ? { timeoutMs: options.jwks.timeoutMs } : {}),
+      }).then(remoteJwks);
+      const pending = discovered;
+      try {
+        return await (await pending)(header);
+      } catch (error) {
+        // Not cached: the authorization server may simply not be up yet.
+        if (error instanceof VerifierUnavailableError && discovered === pending)
+          discovered = undefined;
+        throw error;
+      }
+    };
   } else if (options.key !== undefined) {
     const key = options.key;
     if (typeof key !== 'object' || key === null)
@@ -174,10 +201,6 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       throw invalidValue('key', 'must be a public key, not a private one');
     asymmetric = async () => key;
   }
-  if (asymmetric === undefined && secret === undefined) {
-    throw invalidValue('options', 'need "jwksUri", "key" or "secret" to verify signatures');
-  }
-
   const clockTolerance = options.clockTolerance ?? 5;
   if (typeof clockTolerance !== 'number' || clockTolerance < 0 || clockTolerance > 300) {
     throw invalidValue('clockTolerance', 'must be a number of seconds between 0 and 300');
@@ -196,6 +219,7 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     try {
       return await asymmetric(header);
     } catch (error) {
+      if (error instanceof VerifierUnavailableError) throw error;
       if (isKeySourceFailure(error)) {
         throw new VerifierUnavailableError('The issuer JWKS could not be fetched', {
           cause: error,

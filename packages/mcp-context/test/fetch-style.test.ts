@@ -2,6 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  authenticate,
   type BearerAuthOptions,
   jwtVerifier,
   staticTokenVerifier,
@@ -202,5 +203,60 @@ describe('authenticate(): the fetch-style path', () => {
     expect(parseChallenge(response.headers.get('www-authenticate')).params.error).toBe(
       'invalid_token',
     );
+  });
+});
+
+describe('authenticate(): challengeScopes', () => {
+  const options = (extra: Partial<BearerAuthOptions> = {}): BearerAuthOptions => ({
+    verifier: staticTokenVerifier({
+      'a-static-token-of-some-length': { userId: 'u', scopes: ['read'] },
+    }),
+    resource: RESOURCE,
+    toolScopes: TOOL_SCOPES,
+    ...extra,
+  });
+  const request = (body: unknown, token?: string) =>
+    new Request(RESOURCE, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/json',
+        ...(token ? { Authorization: `Bearer ${token}` } : {}),
+      },
+      body: JSON.stringify(body),
+    });
+
+  it('MCP scope selection: a 401 for a request needing no scope suggests the configured scopes', async () => {
+    const list = { jsonrpc: '2.0', id: 1, method: 'tools/list' };
+    const result = await authenticate(request(list), options({ challengeScopes: ['read'] }));
+    if (!('response' in result)) throw new Error('expected a challenge');
+    expect(result.response.status).toBe(401);
+    const challenge = result.response.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('scope="read"');
+    expect(challenge).not.toContain('error=');
+
+    const bad = await authenticate(
+      request(list, 'not-a-known-token-at-all'),
+      options({ challengeScopes: ['read'] }),
+    );
+    if (!('response' in bad)) throw new Error('expected a challenge');
+    expect(bad.response.headers.get('www-authenticate')).toContain('scope="read"');
+  });
+
+  it('RFC 6750 §3: without challengeScopes a 401 for such a request carries no scope', async () => {
+    const result = await authenticate(
+      request({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      options(),
+    );
+    if (!('response' in result)) throw new Error('expected a challenge');
+    expect(result.response.headers.get('www-authenticate')).not.toContain('scope=');
+  });
+
+  it('a request naming a tool suggests that tool scopes, not challengeScopes', async () => {
+    const result = await authenticate(
+      request(callTool('secure_operation')),
+      options({ challengeScopes: ['read'] }),
+    );
+    if (!('response' in result)) throw new Error('expected a challenge');
+    expect(result.response.headers.get('www-authenticate')).toContain('scope="admin"');
   });
 });

@@ -15,6 +15,12 @@ export interface BearerAuthOptions {
   resource: string;
   /** Scopes every request needs. */
   requiredScopes?: string[];
+  /**
+   * Scopes to suggest in a 401 challenge when the request itself needs none (an `initialize`,
+   * a `tools/list`): what a client without a token should ask for first. MCP clients take the
+   * challenge's `scope` before `scopes_supported`. Default: none.
+   */
+  challengeScopes?: string[];
   /** Scopes per tool, checked on `tools/call` before the tool runs: `{ secure_operation: ['admin'] }`. */
   toolScopes?: ToolScopes;
   /** CORS for browser clients; on by default (`allowedOrigins: '*'`), `false` to leave it to you. */
@@ -68,6 +74,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
   const metadataUrl = options.resourceMetadataUrl ?? resourceMetadataUrl(options.resource).href;
   const required = options.requiredScopes ?? [];
   assertStringArray(required, 'requiredScopes');
+  const suggested = options.challengeScopes ?? [];
+  assertStringArray(suggested, 'challengeScopes');
+  const hint = (needed: readonly string[]) => (needed.length > 0 ? needed : suggested);
   const toolScopes = options.toolScopes;
   if (toolScopes !== undefined) {
     assertObject(toolScopes, 'toolScopes');
@@ -126,9 +135,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
 
     const credentials = parseAuthorization(request.authorization);
     if (credentials.kind === 'none')
-      return deny(401, undefined, 'An access token is required', needed);
+      return deny(401, undefined, 'An access token is required', hint(needed));
     if (credentials.kind === 'malformed')
-      return deny(400, 'invalid_request', credentials.reason, needed);
+      return deny(400, 'invalid_request', credentials.reason, hint(needed));
 
     let authInfo: AuthInfo;
     try {
@@ -137,7 +146,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
       if (isInvalidTokenError(error)) {
         const message =
           error instanceof InvalidTokenError ? error.message : 'The access token is invalid';
-        return deny(401, 'invalid_token', message, needed);
+        return deny(401, 'invalid_token', message, hint(needed));
       }
       if (error instanceof VerifierUnavailableError) {
         return {
@@ -160,7 +169,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
     }
 
     if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
-      return deny(401, 'invalid_token', 'The access token has expired', needed);
+      return deny(401, 'invalid_token', 'The access token has expired', hint(needed));
     }
     if (
       authInfo.resource !== undefined &&
