@@ -62,12 +62,17 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): expre
         verifier,
         resource: config.resource.href,
         toolScopes: TOOL_SCOPES,
+        // What a client without a token should ask for first; tools needing more step up.
+        challengeScopes: ['read'],
       })
     : (_req: Request, _res: Response, next: NextFunction) => next();
 
   app.post(mcpPath, express.json({ limit: '1mb' }), auth, async (req, res) => {
     const server = createMcpServer({ limiter });
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
+    const transport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: undefined,
+      enableJsonResponse: true,
+    });
     res.on('close', () => {
       void transport.close();
       void server.close();

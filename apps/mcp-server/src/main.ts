@@ -1,22 +1,10 @@
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import { createRateLimiter, memoryStore, slidingWindow } from '@portcullis/rate-limit';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
 import { ConfigError, isLoopbackHost, loadConfig } from './config.js';
+import { createLimiter } from './limiter.js';
 import { createLogger } from './log.js';
-
-async function createLimiterStore(redisUrl: string | undefined) {
-  if (!redisUrl) return { store: memoryStore(), close: async () => {} };
-  const [{ Redis }, { redisStore }] = await Promise.all([
-    import('ioredis'),
-    import('@portcullis/rate-limit/redis'),
-  ]);
-  // Fail fast while Redis is down rather than queueing: the limiter then answers per failMode.
-  const redis = new Redis(redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-  redis.on('error', () => {});
-  return { store: redisStore(redis), close: async () => void (await redis.quit().catch(() => {})) };
-}
 
 async function main() {
   // Variables already set in the environment win over the file.
@@ -45,15 +33,26 @@ async function main() {
     );
   }
 
-  const limiterStore = await createLimiterStore(config.redisUrl);
-  const limiter = createRateLimiter({
-    algorithm: slidingWindow(config.rateLimitPerMinute, 60),
-    store: limiterStore.store,
-    prefix: 'mcp-server:rate_limited_tool',
-  });
+  const { limiter, close: closeLimiter } = await createLimiter(config);
   const app = createApp({ config, verifier: createVerifier(config), limiter, logger });
 
   const server = app.listen(config.port, config.host);
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    server.close(async () => {
+      await closeLimiter();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 5000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
@@ -66,21 +65,6 @@ async function main() {
     issuer: config.authMode === 'oauth' ? config.issuer : undefined,
     rateLimitStore: config.redisUrl ? 'redis' : 'memory',
   });
-
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info('shutting down', { signal });
-    server.close(async () => {
-      await limiterStore.close();
-      process.exit(0);
-    });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(0), 5000).unref();
-  };
-  process.on('SIGTERM', () => stop('SIGTERM'));
-  process.on('SIGINT', () => stop('SIGINT'));
 }
 
 main().catch((error) => {

@@ -22,8 +22,8 @@ beforeAll(async () => {
   issuer = await createTestIssuer();
   app = await startApp({
     AUTH_MODE: 'oauth',
+    // No JWKS_URI: it is discovered from the issuer's RFC 8414 metadata.
     ISSUER_URL: issuer.issuer,
-    JWKS_URI: issuer.jwksUri,
     RATE_LIMIT_PER_MINUTE: '3',
   });
 });
@@ -57,6 +57,7 @@ describe('AUTH_MODE=oauth: discovery', () => {
     expect(challenge).toContain(
       `resource_metadata="${app.origin}/.well-known/oauth-protected-resource/mcp"`,
     );
+    expect(challenge).toContain('scope="read"');
     expect(challenge).not.toContain('error=');
   });
 

@@ -3,10 +3,10 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { createRateLimiter, memoryStore, slidingWindow } from '@portcullis/rate-limit';
 import { createApp } from '../src/app.js';
 import { createVerifier } from '../src/auth.js';
 import { loadConfig } from '../src/config.js';
+import { createLimiter } from '../src/limiter.js';
 import { createLogger } from '../src/log.js';
 
 export interface RunningApp {
@@ -27,10 +27,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   const origin = `http://127.0.0.1:${port}`;
   const config = loadConfig({ MCP_RESOURCE_URL: `${origin}/mcp`, PORT: String(port), ...env });
   const logs: string[] = [];
-  const limiter = createRateLimiter({
-    algorithm: slidingWindow(config.rateLimitPerMinute, 60),
-    store: memoryStore(),
-  });
+  const { limiter, close: closeLimiter } = await createLimiter(config);
   const app = createApp({
     config,
     verifier: createVerifier(config),
@@ -42,11 +39,11 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
     url: `${origin}/mcp`,
     origin,
     logs,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closeLimiter();
+    },
   };
 }
 
