@@ -4,7 +4,7 @@ import { signOut } from 'next-auth/react';
 
 export function SignOutButton({ callbackUrl, label }: { callbackUrl: string; label: string }) {
   return (
-    <button type="button" className="secondary" onClick={() => signOut({ callbackUrl })}>
+    <button type="button" className="secondary compact" onClick={() => signOut({ callbackUrl })}>
       {label}
     </button>
   );

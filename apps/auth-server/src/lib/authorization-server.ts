@@ -59,7 +59,8 @@ async function createServer(config: Config): Promise<Server> {
       import('ioredis'),
       import('@portcullis/token-store/redis'),
     ]);
-    const redis = new Redis(config.storage.url, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    const redis = new Redis(config.storage.url, { maxRetriesPerRequest: 1, commandTimeout: 2000 });
+    redis.on('error', () => {}); // surfaced as StoreUnavailableError (503) per request
     closers.push(() => redis.quit());
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
   } else {
@@ -90,9 +91,21 @@ async function createServer(config: Config): Promise<Server> {
   if (config.redisUrl) {
     const [{ Redis }, { redisStore }] = await Promise.all([
       import('ioredis'),
-      import('@portcullis/rate-limit/redis'),
+      // Loaded by Node at run time, not bundled: Turbopack resolves the package's
+      // new URL(`./lua/${name}.lua`, import.meta.url) to a single asset, so every
+      // algorithm would read the same (wrong) script. See contracts.md "Changes".
+      import(/* turbopackIgnore: true */ '@portcullis/rate-limit/redis') as Promise<
+        typeof import('@portcullis/rate-limit/redis')
+      >,
     ]);
-    const redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 1 });
+    // keyPrefix namespaces the limiter's keys (ioredis prefixes script KEYS too); the command
+    // timeout makes a down Redis a quick store failure rather than a hung request.
+    const redis = new Redis(config.redisUrl, {
+      keyPrefix: `${config.redisPrefix}rl:`,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 1000,
+    });
+    redis.on('error', () => {}); // reported per request as store failures
     closers.push(() => redis.quit());
     rateLimitStore = { store: redisStore(redis) };
   }

@@ -35,6 +35,8 @@ export interface Config {
   storage: StorageConfig;
   /** Rate limits (and the token store when no DATABASE_URL) live here when set. */
   redisUrl?: string | undefined;
+  /** Namespace of every key this app writes to Redis (tokens and rate limits). */
+  redisPrefix: string;
   signingKey?: string | undefined;
   keyEncryptionSecret?: string | undefined;
   devLogin: boolean;
@@ -224,6 +226,7 @@ export function loadConfig(env: Env = process.env): Config {
     fail('DATABASE_SCHEMA', 'must be a lower-case SQL identifier');
   }
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'portcullis:';
+  if (!/^[\w:.-]{1,64}$/.test(redisPrefix)) fail('REDIS_PREFIX', 'must be 1-64 of [A-Za-z0-9_:.-]');
   const storage: StorageConfig = databaseUrl
     ? { kind: 'postgres', url: databaseUrl, schema }
     : redisUrl
@@ -336,6 +339,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir,
     storage,
     redisUrl,
+    redisPrefix,
     signingKey: key,
     keyEncryptionSecret,
     devLogin,

@@ -81,7 +81,9 @@ export function appEnv(extra: Record<string, string>, port: number, dataDir: str
 export async function startApp(extra: Record<string, string> = {}): Promise<RunningApp> {
   assertBuilt();
   const port = Number(extra.PORT ?? (await freePort()));
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-as-'));
+  // A caller-provided DATA_DIR outlives this server (restart tests); a generated one does not.
+  const ownDir = !extra.DATA_DIR;
+  const dataDir = extra.DATA_DIR ?? mkdtempSync(path.join(os.tmpdir(), 'portcullis-as-'));
   const spawned: Spawned = spawnGroup(
     process.execPath,
     [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
@@ -100,7 +102,7 @@ export async function startApp(extra: Record<string, string> = {}): Promise<Runn
     output: spawned.output,
     stop: async () => {
       await spawned.stop();
-      rmSync(dataDir, { recursive: true, force: true });
+      if (ownDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -64,6 +64,8 @@ export interface TestClient {
     callback: URL,
     flow: { state: string; verifier: string },
   ): Promise<oauth.TokenEndpointResponse>;
+  /** RFC 6749 §6: a refresh_token grant for the same resource. */
+  refresh(refreshToken: string): Promise<oauth.TokenEndpointResponse>;
 }
 
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -127,6 +129,19 @@ export async function registerClient(
         { additionalParameters: { resource: MCP_RESOURCE }, ...insecure },
       );
       return oauth.processAuthorizationCodeResponse(as, client, response);
+    },
+    async refresh(refreshToken) {
+      const response = await oauth.refreshTokenGrantRequest(
+        as,
+        client,
+        oauth.None(),
+        refreshToken,
+        {
+          additionalParameters: { resource: MCP_RESOURCE },
+          ...insecure,
+        },
+      );
+      return oauth.processRefreshTokenResponse(as, client, response);
     },
   };
 }

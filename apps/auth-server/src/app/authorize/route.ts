@@ -12,7 +12,7 @@ export const dynamic = 'force-dynamic';
 export async function GET(request: Request): Promise<Response> {
   const url = new URL(request.url);
   const { as } = await getServer();
-  const parsed = await as.authorization.parse(url.searchParams);
+  const parsed = await as.authorization.parse(url.searchParams, { request });
   if (!parsed.ok) return parsed.response;
   const query = url.searchParams.toString();
   const user = await currentUser();

@@ -41,7 +41,7 @@ export async function POST(request: Request): Promise<Response> {
     );
   }
   const { as } = await getServer();
-  const parsed = await as.authorization.parse(new URLSearchParams(query));
+  const parsed = await as.authorization.parse(new URLSearchParams(query), { request });
   if (!parsed.ok) return asSeeOther(parsed.response);
   if (decision === 'deny') return asSeeOther(parsed.pending.deny());
   return asSeeOther(await parsed.pending.approve(user.id));
