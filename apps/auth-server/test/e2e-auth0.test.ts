@@ -19,16 +19,14 @@ describe.runIf(chromiumAvailable())(
       loopback = await loopbackRedirect();
       // Registered at the provider exactly as the README tells Auth0 users to do.
       oidc = await startOidcProvider(`http://127.0.0.1:${port}/api/auth/callback/auth0`);
-      [app, browser] = await Promise.all([
-        startApp({
-          PORT: String(port),
-          AUTH0_ISSUER: oidc.issuer,
-          AUTH0_CLIENT_ID,
-          AUTH0_CLIENT_SECRET,
-          DEV_LOGIN: 'false',
-        }),
-        launchChromium(),
-      ]);
+      browser = await launchChromium();
+      app = await startApp({
+        PORT: String(port),
+        AUTH0_ISSUER: oidc.issuer,
+        AUTH0_CLIENT_ID,
+        AUTH0_CLIENT_SECRET,
+        DEV_LOGIN: 'false',
+      });
     });
 
     afterAll(async () => {

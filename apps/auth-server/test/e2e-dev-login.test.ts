@@ -20,7 +20,9 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
 
   beforeAll(async () => {
     loopback = await loopbackRedirect();
-    [app, browser] = await Promise.all([startApp(), launchChromium()]);
+    // One at a time, so that afterAll can stop whatever did start.
+    browser = await launchChromium();
+    app = await startApp();
     client = await registerClient(app.url, loopback.redirectUri, 'Dev Login Test Client');
     context = await browser.newContext();
     page = await context.newPage();

@@ -14,7 +14,8 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: Firebase Auth emula
 
   beforeAll(async () => {
     loopback = await loopbackRedirect();
-    [emulator, browser] = await Promise.all([startFirebaseEmulator(), launchChromium()]);
+    browser = await launchChromium();
+    emulator = await startFirebaseEmulator();
     uid = await emulator.createUser('fiona@example.com', 'correct-horse-battery');
     app = await startApp({
       FIREBASE_PROJECT_ID: FIREBASE_PROJECT,

@@ -29,7 +29,8 @@ export function getAuthOptions(): AuthOptions {
 
 const optionsFor = new WeakMap<Config, AuthOptions>();
 
-function buildAuthOptions(config: Config): AuthOptions {
+/** The options for one configuration (exported for tests; the app uses getAuthOptions). */
+export function buildAuthOptions(config: Config): AuthOptions {
   const providers: AuthOptions['providers'] = [];
   if (config.devLogin) {
     providers.push(

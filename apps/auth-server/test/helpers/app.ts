@@ -90,11 +90,18 @@ export async function startApp(extra: Record<string, string> = {}): Promise<Runn
     { cwd: APP_DIR, env: appEnv(extra, port, dataDir) },
   );
   const url = `http://127.0.0.1:${port}`;
-  await waitFor(
-    'next start',
-    async () => (await fetch(`${url}/.well-known/oauth-authorization-server`)).status === 200,
-    { timeoutMs: 45_000, spawned },
-  );
+  try {
+    await waitFor(
+      'next start',
+      async () => (await fetch(`${url}/.well-known/oauth-authorization-server`)).status === 200,
+      { timeoutMs: 45_000, spawned },
+    );
+  } catch (error) {
+    // Never leave a half-started server behind a failed beforeAll.
+    await spawned.stop();
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url,
     port,
