@@ -20,14 +20,6 @@ const nextConfig: NextConfig = {
   reactStrictMode: true,
   // Native and WASM drivers load files relative to themselves: Node loads them as published.
   serverExternalPackages: ['@electric-sql/pglite', 'pg', 'ioredis', 'jose'],
-  // @portcullis/rate-limit/redis is imported at run time (see lib/authorization-server.ts),
-  // so deployments must ship it and its Lua scripts explicitly.
-  outputFileTracingIncludes: {
-    '/**': [
-      './node_modules/@portcullis/rate-limit/package.json',
-      './node_modules/@portcullis/rate-limit/dist/**',
-    ],
-  },
   async headers() {
     return [
       { source: '/:path*', headers: pageSecurity.slice(0, 4) },

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { SCRIPT_SHA1 } from '../src/redis/index.js';
+import { LUA_SOURCES } from '../src/redis/lua-sources.js';
 
 const src = new URL('../src/', import.meta.url);
 
@@ -22,6 +23,13 @@ describe('package shape', () => {
     for (const [name, pinned] of Object.entries(SCRIPT_SHA1)) {
       const source = readFileSync(new URL(`redis/lua/${name}.lua`, src));
       expect(createHash('sha1').update(source).digest('hex'), name).toBe(pinned);
+    }
+  });
+
+  it('the embedded scripts are the .lua files (run `node scripts/embed-lua.mjs` after an edit)', () => {
+    for (const name of Object.keys(SCRIPT_SHA1) as (keyof typeof LUA_SOURCES)[]) {
+      const file = readFileSync(new URL(`redis/lua/${name}.lua`, src), 'utf8');
+      expect(LUA_SOURCES[name], name).toBe(file);
     }
   });
 

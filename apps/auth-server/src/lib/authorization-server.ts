@@ -91,12 +91,7 @@ async function createServer(config: Config): Promise<Server> {
   if (config.redisUrl) {
     const [{ Redis }, { redisStore }] = await Promise.all([
       import('ioredis'),
-      // Loaded by Node at run time, not bundled: Turbopack resolves the package's
-      // new URL(`./lua/${name}.lua`, import.meta.url) to a single asset, so every
-      // algorithm would read the same (wrong) script. See contracts.md "Changes".
-      import(/* turbopackIgnore: true */ '@portcullis/rate-limit/redis') as Promise<
-        typeof import('@portcullis/rate-limit/redis')
-      >,
+      import('@portcullis/rate-limit/redis'),
     ]);
     // keyPrefix namespaces the limiter's keys (ioredis prefixes script KEYS too); the command
     // timeout makes a down Redis a quick store failure rather than a hung request.

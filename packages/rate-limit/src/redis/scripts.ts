@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { RateLimitError } from '../errors.js';
 import type { RateLimitAlgorithmName } from '../types.js';
+import { LUA_SOURCES } from './lua-sources.js';
 
 /**
  * SHA1 of each script, pinned: EVALSHA sends these, and a test checks them against the files, so
@@ -21,12 +21,12 @@ export interface LuaScript {
 
 let loaded: Readonly<Record<RateLimitAlgorithmName, LuaScript>> | undefined;
 
-/** Reads `lua/<name>.lua` beside this module (the build copies them into `dist/redis/lua`). */
+/** The scripts (embedded from `src/redis/lua/*.lua`), each checked against its pinned SHA1. */
 export function loadScripts(): Readonly<Record<RateLimitAlgorithmName, LuaScript>> {
   if (loaded) return loaded;
   const scripts = {} as Record<RateLimitAlgorithmName, LuaScript>;
   for (const name of Object.keys(SCRIPT_SHA1) as RateLimitAlgorithmName[]) {
-    const source = readFileSync(new URL(`./lua/${name}.lua`, import.meta.url), 'utf8');
+    const source = LUA_SOURCES[name];
     const sha1 = createHash('sha1').update(source).digest('hex');
     if (sha1 !== SCRIPT_SHA1[name]) {
       throw new RateLimitError(
