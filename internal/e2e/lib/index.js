@@ -1,0 +1,3 @@
+export * from './apps.js';
+export * from './http-flow.js';
+export * from './processes.js';

@@ -1,0 +1,349 @@
+import { rmSync } from 'node:fs';
+import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
+import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type AuthServer,
+  bearerChallenge,
+  freePort,
+  type McpServer,
+  mcpRequest,
+  startAuthServer,
+  startMcpServer,
+  tempDir,
+} from '../lib/index.js';
+import {
+  type Browser,
+  type BrowserContext,
+  type Decision,
+  signInAndApprove,
+} from './helpers/browser.js';
+import { type Loopback, loopbackRedirect } from './helpers/loopback.js';
+import { connectWithOAuth, toolJson } from './helpers/sdk-client.js';
+import { type Exchange, TestOAuthProvider } from './helpers/sdk-provider.js';
+import { selfSignedCertificate, serveJsonOverHttps } from './helpers/tls.js';
+
+const TOOLS = [
+  'authenticated_tool',
+  'protected_tool',
+  'public_tool',
+  'rate_limited_tool',
+  'secure_operation',
+  'user_profile',
+];
+
+function claimsOf(jwt: string): Record<string, unknown> {
+  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
+}
+
+/** What the browser saw for each authorization, in order. */
+function browserUserAgent(context: () => BrowserContext, issuer: () => string, seen: Decision[]) {
+  return async (url: URL) => {
+    const page = await context().newPage();
+    try {
+      seen.push(await signInAndApprove(page, url.href, { issuer: issuer() }));
+    } finally {
+      await page.close();
+    }
+  };
+}
+
+describe.runIf(chromiumAvailable())(
+  'the MCP SDK client against the built apps, with Chromium',
+  () => {
+    let browser: Browser;
+
+    beforeAll(async () => {
+      browser = await launchChromium();
+    });
+    afterAll(async () => {
+      await browser?.close();
+    });
+
+    describe('registration (DCR and CIMD) and step-up', () => {
+      let as: AuthServer;
+      let mcp: McpServer;
+      let loopback: Loopback;
+      let context: BrowserContext;
+      let cimd: Awaited<ReturnType<typeof serveJsonOverHttps>>;
+      const certDir = tempDir('portcullis-e2e-tls-');
+      const seen: Decision[] = [];
+      const userAgent = browserUserAgent(
+        () => context,
+        () => as.url,
+        seen,
+      );
+
+      beforeAll(async () => {
+        const tls = selfSignedCertificate(certDir);
+        loopback = await loopbackRedirect();
+        cimd = await serveJsonOverHttps(tls, (origin) => ({
+          '/clients/e2e.json': {
+            client_id: `${origin}/clients/e2e.json`,
+            client_name: 'CIMD E2E Client',
+            redirect_uris: [loopback.redirectUri],
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'none',
+          },
+          '/clients/step-up.json': {
+            client_id: `${origin}/clients/step-up.json`,
+            client_name: 'CIMD Step-up Client',
+            redirect_uris: [loopback.redirectUri],
+            grant_types: ['authorization_code', 'refresh_token'],
+            response_types: ['code'],
+            token_endpoint_auth_method: 'none',
+          },
+        }));
+        const mcpPort = await freePort();
+        as = await startAuthServer({
+          resources: [`http://127.0.0.1:${mcpPort}/mcp`],
+          // The development allowance for documents on loopback addresses, and trust in the
+          // document server's self-signed certificate (the SDK only sends https client_id URLs).
+          env: { CIMD_ALLOW_INSECURE: '1', NODE_EXTRA_CA_CERTS: tls.certFile },
+        });
+        mcp = await startMcpServer({ issuer: as.url, port: mcpPort });
+        context = await browser.newContext();
+      });
+
+      afterAll(async () => {
+        await context?.close();
+        await mcp?.close();
+        await as?.close();
+        await cimd?.close();
+        await loopback?.close();
+        rmSync(certDir, { recursive: true, force: true });
+      });
+
+      it('MCP authorization with DCR: 401 → RFC 9728 → RFC 8414 → RFC 7591 → login and consent → token → tools/list → tools/call', async () => {
+        const log: Exchange[] = [];
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: as.url,
+          clientName: 'SDK DCR Client',
+          userAgent,
+        });
+        const { client, authorized } = await connectWithOAuth(mcp.url, provider, log);
+        expect(authorized).toBe(true);
+
+        const steps = log.map((e) => `${e.method} ${e.url.pathname} ${e.status}`);
+        expect(steps.slice(0, 4)).toEqual([
+          'POST /mcp 401',
+          'GET /.well-known/oauth-protected-resource/mcp 200',
+          'GET /.well-known/oauth-authorization-server 200',
+          'POST /register 201',
+        ]);
+        expect(steps).toContain('POST /token 200');
+        expect(steps.indexOf('POST /token 200')).toBeGreaterThan(3);
+        expect(steps.at(-1)).toMatch(/^POST \/mcp 20[02]$/);
+        expect(log.find((e) => e.url.pathname === '/token')?.grantType).toBe('authorization_code');
+
+        // The browser went through the development login and the consent screen.
+        expect(seen.at(-1)?.loggedIn).toBe(true);
+        expect(seen.at(-1)?.consent).toContain('SDK DCR Client');
+        const [request] = provider.authorizationUrls;
+        expect(request?.origin).toBe(as.url);
+        expect(request?.searchParams.get('code_challenge_method')).toBe('S256');
+        expect(request?.searchParams.get('resource')).toBe(mcp.url);
+        expect(request?.searchParams.get('scope')).toBe('read');
+
+        const tokens = provider.tokens();
+        expect(claimsOf(tokens?.access_token ?? '')).toMatchObject({
+          iss: as.url,
+          aud: mcp.url,
+          sub: 'dev:ada@example.com',
+          scope: 'read',
+          client_id: provider.clientInformation()?.client_id,
+        });
+
+        const { tools } = await client.listTools();
+        expect(tools.map((t) => t.name).sort()).toEqual(TOOLS);
+        const result = await client.callTool({
+          name: 'authenticated_tool',
+          arguments: { param: 'x' },
+        });
+        expect(result.isError).toBeFalsy();
+        expect(toolJson(result)).toMatchObject({
+          user_id: 'dev:ada@example.com',
+          client_id: provider.clientInformation()?.client_id,
+          scopes: ['read'],
+        });
+        await client.close();
+      });
+
+      it('MCP authorization with a Client ID Metadata Document on 127.0.0.1: no registration, the document names the client', async () => {
+        const log: Exchange[] = [];
+        const clientMetadataUrl = `${cimd.origin}/clients/e2e.json`;
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: as.url,
+          clientName: 'not the name in the document',
+          userAgent,
+          clientMetadataUrl,
+        });
+        const { client, authorized } = await connectWithOAuth(mcp.url, provider, log);
+        expect(authorized).toBe(true);
+
+        expect(log.some((e) => e.url.pathname === '/register')).toBe(false);
+        expect(provider.authorizationUrls[0]?.searchParams.get('client_id')).toBe(
+          clientMetadataUrl,
+        );
+        // The authorization server fetched the document and showed its client_name.
+        expect(cimd.fetches).toContain('/clients/e2e.json');
+        expect(seen.at(-1)?.consent).toContain('CIMD E2E Client');
+        expect(claimsOf(provider.tokens()?.access_token ?? '')).toMatchObject({
+          client_id: clientMetadataUrl,
+          aud: mcp.url,
+        });
+
+        const result = await client.callTool({ name: 'user_profile', arguments: {} });
+        expect(toolJson(result)).toMatchObject({
+          user: { id: 'dev:ada@example.com' },
+          client_id: clientMetadataUrl,
+        });
+        await client.close();
+      });
+
+      it('step-up: a read token gets 403 insufficient_scope from secure_operation; re-authorizing with admin succeeds', async () => {
+        const log: Exchange[] = [];
+        // A client identified by its metadata document: the SDK registers a DCR client with the
+        // scope of the first challenge ("read"), and the authorization server holds a DCR client
+        // to its registered scope, so an SDK client registered by DCR cannot step up to admin.
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: as.url,
+          clientName: 'not the name in the document',
+          userAgent,
+          clientMetadataUrl: `${cimd.origin}/clients/step-up.json`,
+        });
+        const { client } = await connectWithOAuth(mcp.url, provider, log);
+        const readToken = provider.tokens()?.access_token ?? '';
+        expect(claimsOf(readToken).scope).toBe('read');
+        expect(seen.at(-1)?.consent).toContain('CIMD Step-up Client');
+
+        // The resource server's challenge (RFC 6750 §3.1, MCP step-up authorization).
+        const denied = await mcpRequest(mcp.url, readToken, 'tools/call', {
+          name: 'secure_operation',
+          arguments: {},
+        });
+        expect(denied.status).toBe(403);
+        const challenge = bearerChallenge(denied.headers.get('www-authenticate'));
+        expect(challenge.error).toBe('insufficient_scope');
+        expect(challenge.scope?.split(' ')).toContain('admin');
+        expect(challenge.resource_metadata).toBe(
+          `${new URL(mcp.url).origin}/.well-known/oauth-protected-resource/mcp`,
+        );
+
+        // SDK 1.32.2's transport answers the 403 by calling auth() with the challenged scope, but
+        // auth() spends the refresh token first, and a refresh cannot widen scope (RFC 6749 §6):
+        // the retry gets the same 403 and the transport gives up (typescript-sdk issue #2255).
+        const viaTransport = client.callTool({ name: 'secure_operation', arguments: {} });
+        await expect(viaTransport).rejects.toBeInstanceOf(StreamableHTTPError);
+        await expect(viaTransport).rejects.toMatchObject({ code: 403 });
+
+        // So the application steps up itself: a new authorization with the scopes it had plus
+        // the challenged ones, through the same SDK auth().
+        const granted = claimsOf(provider.tokens()?.access_token ?? '').scope as string;
+        const scope = [...new Set([...granted.split(' '), ...(challenge.scope ?? '').split(' ')])]
+          .filter(Boolean)
+          .join(' ');
+        provider.invalidateCredentials('tokens');
+        expect(await auth(provider, { serverUrl: mcp.url, scope })).toBe('REDIRECT');
+        expect(provider.authorizationUrls.at(-1)?.searchParams.get('scope')).toBe('read admin');
+        // Already signed in: only the consent screen, which now asks for admin.
+        expect(seen.at(-1)?.loggedIn).toBe(false);
+        expect(seen.at(-1)?.consent).toContain('Administer the server');
+        const { code } = provider.takeAuthorizationResponse();
+        expect(await auth(provider, { serverUrl: mcp.url, authorizationCode: code })).toBe(
+          'AUTHORIZED',
+        );
+        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read admin');
+
+        const result = await client.callTool({ name: 'secure_operation', arguments: {} });
+        expect(result.isError).toBeFalsy();
+        expect(toolJson(result).message).toBe(
+          'Secure operation completed for user dev:ada@example.com',
+        );
+        await client.close();
+      });
+    });
+
+    describe('refresh after the access token expires (ACCESS_TOKEN_TTL_SECONDS=3)', () => {
+      let as: AuthServer;
+      let mcp: McpServer;
+      let loopback: Loopback;
+      let context: BrowserContext;
+      const seen: Decision[] = [];
+
+      beforeAll(async () => {
+        loopback = await loopbackRedirect();
+        const mcpPort = await freePort();
+        as = await startAuthServer({
+          resources: [`http://127.0.0.1:${mcpPort}/mcp`],
+          env: { ACCESS_TOKEN_TTL_SECONDS: '3' },
+        });
+        mcp = await startMcpServer({ issuer: as.url, port: mcpPort });
+        context = await browser.newContext();
+      });
+
+      afterAll(async () => {
+        await context?.close();
+        await mcp?.close();
+        await as?.close();
+        await loopback?.close();
+      });
+
+      it('RFC 6749 §6: the next call after expiry gets 401 invalid_token, the SDK refreshes, the call succeeds', async () => {
+        const log: Exchange[] = [];
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: as.url,
+          clientName: 'SDK Refresh Client',
+          userAgent: browserUserAgent(
+            () => context,
+            () => as.url,
+            seen,
+          ),
+        });
+        const { client } = await connectWithOAuth(mcp.url, provider, log);
+        const first = provider.tokens();
+        expect(first?.refresh_token).toBeTruthy();
+        const claims = claimsOf(first?.access_token ?? '');
+        expect(Number(claims.exp) - Number(claims.iat)).toBe(3);
+
+        // Wait until the resource server refuses the token (its clock tolerance included).
+        let expired: Response | undefined;
+        for (let i = 0; i < 60 && !expired; i++) {
+          await new Promise((r) => setTimeout(r, 500));
+          const response = await mcpRequest(mcp.url, first?.access_token, 'tools/list');
+          if (response.status === 401) expired = response;
+          else expect(response.status).toBe(200);
+        }
+        expect(expired?.status).toBe(401);
+        expect(bearerChallenge(expired?.headers.get('www-authenticate') ?? null).error).toBe(
+          'invalid_token',
+        );
+
+        const before = log.length;
+        const authorizations = provider.authorizationUrls.length;
+        const result = await client.callTool({ name: 'user_profile', arguments: {} });
+        expect(result.isError).toBeFalsy();
+        expect(toolJson(result)).toMatchObject({ user: { id: 'dev:ada@example.com' } });
+
+        const after = log.slice(before).map((e) => `${e.method} ${e.url.pathname} ${e.status}`);
+        expect(after[0]).toBe('POST /mcp 401');
+        const refresh = log.slice(before).find((e) => e.url.pathname === '/token');
+        expect(refresh).toMatchObject({ status: 200, grantType: 'refresh_token' });
+        expect(after.at(-1)).toBe('POST /mcp 200');
+        // No browser: the refresh token did it.
+        expect(provider.authorizationUrls.length).toBe(authorizations);
+        const second = provider.tokens();
+        expect(second?.access_token).not.toBe(first?.access_token);
+        // Rotated on use (OAuth 2.1 §4.3.1).
+        expect(second?.refresh_token).not.toBe(first?.refresh_token);
+        await client.close();
+      });
+    });
+  },
+);

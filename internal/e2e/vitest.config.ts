@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config';
+
+// Each file starts the built apps as child processes and drives them with real clients and
+// Chromium: slow on a 2-core machine, hence the generous timeouts.
+export default defineProject({
+  test: {
+    name: 'e2e',
+    include: ['test/**/*.test.ts'],
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
+  },
+});
