@@ -94,7 +94,7 @@ describe.runIf(chromiumAvailable())('mcp-remote connects through the whole flow'
       throw new Error(`${String(error)}\nmcp-remote stderr:\n${stderr}`);
     }
     expect(decision?.loggedIn).toBe(true);
-    expect(decision?.consent).toContain('MCP CLI Client');
+    expect(decision?.consent).toContain('MCP CLI Proxy');
 
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name)).toContain('authenticated_tool');
