@@ -2,22 +2,23 @@
 // on the embedded defaults (PGlite under apps/auth-server/.data, a generated signing key, dev
 // login). Both stop cleanly on Ctrl-C; a second start reuses the same data.
 //
-// Environment (all optional): AUTH_PORT (3000), MCP_PORT (8000), DATA_DIR (apps/auth-server/.data,
-// relative paths are taken from the directory you run this in), ISSUER_URL, MCP_RESOURCE_URL,
-// NEXTAUTH_URL; every other variable reaches both apps unchanged (see their .env.example).
+// Environment (all optional; empty counts as unset): AUTH_PORT (3000), MCP_PORT (8000),
+// DATA_DIR (apps/auth-server/.data; a relative path is taken from the directory you run this in),
+// ISSUER_URL, MCP_RESOURCE_URL, NEXTAUTH_URL; every other variable reaches both apps unchanged
+// (see their .env.example).
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
-const AUTH_PORT = Number(process.env.AUTH_PORT ?? 3000);
-const MCP_PORT = Number(process.env.MCP_PORT ?? 8000);
-const ISSUER = process.env.ISSUER_URL ?? `http://localhost:${AUTH_PORT}`;
-const RESOURCE = process.env.MCP_RESOURCE_URL ?? `http://localhost:${MCP_PORT}/mcp`;
+const AUTH_PORT = Number(process.env.AUTH_PORT || 3000);
+const MCP_PORT = Number(process.env.MCP_PORT || 8000);
+const ISSUER = process.env.ISSUER_URL || `http://localhost:${AUTH_PORT}`;
+const RESOURCE = process.env.MCP_RESOURCE_URL || `http://localhost:${MCP_PORT}/mcp`;
 const root = new URL('..', import.meta.url);
 const DATA_DIR = path.resolve(
-  process.env.DATA_DIR ?? fileURLToPath(new URL('apps/auth-server/.data', root)),
+  process.env.DATA_DIR || fileURLToPath(new URL('apps/auth-server/.data', root)),
 );
 // Loopback only: the development login lets anyone who reaches the page sign in as anyone.
 const HOST = '127.0.0.1';
@@ -102,10 +103,10 @@ run(
   ['node_modules/next/dist/bin/next', 'start', '-p', String(AUTH_PORT), '-H', HOST],
   {
     ISSUER_URL: ISSUER,
-    NEXTAUTH_URL: process.env.NEXTAUTH_URL ?? ISSUER,
+    NEXTAUTH_URL: process.env.NEXTAUTH_URL || ISSUER,
     MCP_RESOURCE_URL: RESOURCE,
     DATA_DIR,
-    NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED ?? '1',
+    NEXT_TELEMETRY_DISABLED: process.env.NEXT_TELEMETRY_DISABLED || '1',
   },
 );
 run('mcp', 'apps/mcp-server/', process.execPath, ['dist/main.js'], {
