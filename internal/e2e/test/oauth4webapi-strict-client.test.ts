@@ -190,6 +190,32 @@ describe('oauth4webapi as a strict client of the built apps', () => {
     ).rejects.toMatchObject({ error: 'invalid_grant' });
   });
 
+  it('Client ID Metadata Documents: without the development allowance a client_id on 127.0.0.1 is refused before any fetch', async () => {
+    const url = new URL(server.authorization_endpoint!);
+    url.search = new URLSearchParams({
+      response_type: 'code',
+      client_id: 'https://127.0.0.1:9/client.json',
+      redirect_uri: loopback.redirectUri,
+      scope: 'read',
+      state: oauth.generateRandomState(),
+      code_challenge: await oauth.calculatePKCECodeChallenge(oauth.generateRandomCodeVerifier()),
+      code_challenge_method: 'S256',
+      resource: mcp.url,
+    }).toString();
+    const response = await fetch(url, {
+      headers: { cookie: jar.header(), accept: 'application/json' },
+      redirect: 'manual',
+    });
+    // An error, never a redirect to a redirect_uri that nothing vouches for; and no fetch was
+    // tried (with CIMD_ALLOW_INSECURE=1 it would be "could not be fetched").
+    expect(response.status).toBe(400);
+    expect(response.headers.get('location')).toBeNull();
+    expect(await response.json()).toEqual({
+      error: 'invalid_client',
+      error_description: 'the client_id URL points to a non-public address',
+    });
+  });
+
   it('RFC 6750 §3.1: a bogus bearer token gets 401 with error="invalid_token"', async () => {
     for (const bogus of ['not-a-token', 'eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.']) {
       const response = await mcpRequest(mcp.url, bogus, 'tools/list');
