@@ -87,14 +87,6 @@ describe.runIf(chromiumAvailable())(
             response_types: ['code'],
             token_endpoint_auth_method: 'none',
           },
-          '/clients/step-up.json': {
-            client_id: `${origin}/clients/step-up.json`,
-            client_name: 'CIMD Step-up Client',
-            redirect_uris: [loopback.redirectUri],
-            grant_types: ['authorization_code', 'refresh_token'],
-            response_types: ['code'],
-            token_endpoint_auth_method: 'none',
-          },
         }));
         const mcpPort = await freePort();
         as = await startAuthServer({
@@ -207,20 +199,19 @@ describe.runIf(chromiumAvailable())(
 
       it('step-up: a read token gets 403 insufficient_scope from secure_operation; re-authorizing with admin succeeds', async () => {
         const log: Exchange[] = [];
-        // A client identified by its metadata document: the SDK registers a DCR client with the
-        // scope of the first challenge ("read"), and the authorization server holds a DCR client
-        // to its registered scope, so an SDK client registered by DCR cannot step up to admin.
+        // Registered by DCR with the first challenge's scope ("read"): the registered scope is
+        // the client's default, not a ceiling, so it can step up to admin later.
         const provider = new TestOAuthProvider({
           loopback,
           issuer: as.url,
-          clientName: 'not the name in the document',
+          clientName: 'SDK Step-up Client',
           userAgent,
-          clientMetadataUrl: `${cimd.origin}/clients/step-up.json`,
         });
         const { client } = await connectWithOAuth(mcp.url, provider, log);
         const readToken = provider.tokens()?.access_token ?? '';
         expect(claimsOf(readToken).scope).toBe('read');
-        expect(seen.at(-1)?.consent).toContain('CIMD Step-up Client');
+        expect(seen.at(-1)?.consent).toContain('SDK Step-up Client');
+        expect(provider.clientInformation()?.client_id).not.toMatch(/^https:/);
 
         // The resource server's challenge (RFC 6750 §3.1, MCP step-up authorization).
         const denied = await mcpRequest(mcp.url, readToken, 'tools/call', {

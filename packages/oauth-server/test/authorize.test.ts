@@ -224,6 +224,16 @@ describe('authorize: errors after the redirect URI is trusted are redirected wit
     expect(location.searchParams.get('error')).toBe('invalid_scope');
   });
 
+  it('RFC 7591 §2: a registered scope is the default, and the client may step up beyond it', async () => {
+    const { as } = await setup({ defaultScopes: ['read', 'write'] });
+    // MCP clients register with the first challenge's scope, then ask for more on a 403.
+    const clientId = await publicClient(as, { scope: 'read' });
+    const initial = await as.authorization.parse(params(clientId, { scope: '' }));
+    expect(initial.ok && initial.pending.scopes).toEqual(['read']);
+    const stepUp = await as.authorization.parse(params(clientId, { scope: 'read admin' }));
+    expect(stepUp.ok && stepUp.pending.scopes).toEqual(['read', 'admin']);
+  });
+
   it('offline_access is accepted and dropped (refresh tokens are always issued)', async () => {
     const { as } = await setup();
     const clientId = await publicClient(as);

@@ -158,17 +158,24 @@ function resolveResource(ctx: Context, requested: string | undefined) {
   return resource;
 }
 
+/**
+ * The scopes of an authorization request. A client's registered `scope` (RFC 7591 §2) is what
+ * it gets when it asks for none, not a ceiling: a client registers itself, so a ceiling it chose
+ * protects nothing, and MCP clients register with the first challenge's scope and must be able
+ * to step up later (MCP authorization, scope challenge handling). The user consents to every
+ * scope either way.
+ */
 function resolveScopes(
   ctx: Context,
   client: ClientRecord,
   resource: { scopes: string[] },
   scope: string | undefined,
 ): string[] {
-  const clientScopes = client.scope ? client.scope.split(' ').filter(Boolean) : undefined;
-  const allowed = (s: string) =>
-    resource.scopes.includes(s) && (!clientScopes || clientScopes.includes(s));
+  const offered = (s: string) => resource.scopes.includes(s);
   if (scope === undefined || scope.trim() === '') {
-    const defaults = (ctx.defaultScopes ?? resource.scopes).filter(allowed);
+    const registered = client.scope ? client.scope.split(' ').filter(Boolean) : [];
+    const fallback = registered.length > 0 ? registered : (ctx.defaultScopes ?? resource.scopes);
+    const defaults = fallback.filter(offered);
     if (defaults.length === 0)
       throw new InvalidScopeError('scope is required: no default scope applies');
     return defaults;
@@ -179,10 +186,8 @@ function resolveScopes(
   for (const s of requested) {
     if (!Object.hasOwn(ctx.scopes, s))
       throw new InvalidScopeError('scope contains an unknown scope');
-    if (!allowed(s))
-      throw new InvalidScopeError(
-        'scope contains a scope not available to this client or resource',
-      );
+    if (!offered(s))
+      throw new InvalidScopeError('scope contains a scope this resource does not offer');
   }
   return requested;
 }
