@@ -88,12 +88,16 @@ try {
     headers: { 'Content-Type': 'application/json' },
     body: '{}',
   });
-  console.log('no token:', anonymous.status, anonymous.headers.get('www-authenticate'));
+  console.log(
+    'without a bearer token:',
+    anonymous.status,
+    anonymous.headers.get('www-authenticate'),
+  );
 
   const claims = { sub: 'alice', client_id: 'example-client', aud: RESOURCE };
   const narrow = await connect(await issuer.mintToken({ ...claims, scope: 'read_data' }));
   const result = await narrow.callTool({ name: 'authenticated_tool', arguments: {} });
-  console.log('read_data token:', result.content[0].text);
+  console.log('with the read_data scope:', result.content[0].text);
   console.log('tools visible:', (await narrow.listTools()).tools.map((t) => t.name).join(', '));
   await narrow.callTool({ name: 'secure_operation', arguments: {} }).catch((error) => {
     console.log('secure_operation with read_data only:', error.message.split('\n')[0]);
