@@ -10,5 +10,7 @@ export default defineProject({
     // Each e2e file boots its own servers; two at a time is what two cores can carry.
     fileParallelism: true,
     maxWorkers: 2,
+    // In the root run: after the package projects, before the cross-app e2e project.
+    sequence: { groupOrder: 1 },
   },
 });

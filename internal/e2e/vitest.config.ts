@@ -8,5 +8,8 @@ export default defineProject({
     include: ['test/**/*.test.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
+    maxWorkers: 2,
+    // In the root run: last, alone, once the package and app projects are done.
+    sequence: { groupOrder: 2 },
   },
 });
