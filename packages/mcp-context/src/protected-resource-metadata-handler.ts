@@ -1,9 +1,9 @@
 import { corsHeaders } from './cors-headers.js';
+import { metadataPaths } from './lib/metadata-paths.js';
 import {
   type ProtectedResourceMetadataOptions,
   protectedResourceMetadata,
 } from './protected-resource-metadata.js';
-import { resourceMetadataUrl } from './resource-metadata-url.js';
 
 /** Answers metadata requests; `undefined` for any other path, so handlers can be chained. */
 export type MetadataHandler = (request: Request) => Response | undefined;
@@ -23,10 +23,7 @@ export function protectedResourceMetadataHandler(
   options: ProtectedResourceMetadataOptions,
 ): MetadataHandler {
   const document = JSON.stringify(protectedResourceMetadata(options));
-  const paths = new Set([
-    resourceMetadataUrl(options.resource).pathname,
-    '/.well-known/oauth-protected-resource',
-  ]);
+  const paths = metadataPaths(options.resource);
   return (request) => {
     const { pathname } = new URL(request.url);
     if (!paths.has(pathname)) return undefined;

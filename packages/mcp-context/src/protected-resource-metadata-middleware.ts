@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import type { NodeRequest } from './bearer-auth.js';
+import { metadataPaths } from './lib/metadata-paths.js';
 import type { ProtectedResourceMetadataOptions } from './protected-resource-metadata.js';
 import { protectedResourceMetadataHandler } from './protected-resource-metadata-handler.js';
 
@@ -19,7 +20,17 @@ export function protectedResourceMetadataMiddleware(
   options: ProtectedResourceMetadataOptions,
 ): (req: NodeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
   const handle = protectedResourceMetadataHandler(options);
+  const paths = metadataPaths(options.resource);
   return (req, res, next) => {
+    // Every request passes through here: only metadata paths pay for building a Request.
+    const target = req.originalUrl ?? req.url ?? '/';
+    const query = target.indexOf('?');
+    const path = query === -1 ? target : target.slice(0, query);
+    // An absolute-form target (`GET http://host/path`) is rare; it takes the full parse below.
+    if (path.startsWith('/') && !paths.has(path)) {
+      next();
+      return;
+    }
     const headers = new Headers();
     const origin = req.headers.origin;
     if (typeof origin === 'string') headers.set('origin', origin);
