@@ -1,37 +1,44 @@
-import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
+import { type Browser, chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
+import {
+  type AuthServer,
+  claimsOf,
+  freePort,
+  loopbackRedirect,
+} from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_RESOURCE, type RunningApp, startApp } from './helpers/app';
-import { type Browser, claimsOf, screenshot } from './helpers/browser';
-import { loopbackRedirect, registerClient } from './helpers/client';
+import { MCP_RESOURCE, startApp } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { registerClient } from './helpers/client';
 import { AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, startOidcProvider } from './helpers/oidc-provider';
-import { freePort } from './helpers/processes';
 
 describe.runIf(chromiumAvailable())(
   'end to end in Chromium: Auth0 (a local oidc-provider 9.13.3)',
   () => {
-    let app: RunningApp;
+    let app: AuthServer;
     let browser: Browser;
     let oidc: Awaited<ReturnType<typeof startOidcProvider>>;
     let loopback: Awaited<ReturnType<typeof loopbackRedirect>>;
 
     beforeAll(async () => {
       const port = await freePort();
-      loopback = await loopbackRedirect();
+      loopback = await loopbackRedirect({ timeoutMs: 30_000 });
       // Registered at the provider exactly as the README tells Auth0 users to do.
       oidc = await startOidcProvider(`http://127.0.0.1:${port}/api/auth/callback/auth0`);
       browser = await launchChromium();
       app = await startApp({
-        PORT: String(port),
-        AUTH0_ISSUER: oidc.issuer,
-        AUTH0_CLIENT_ID,
-        AUTH0_CLIENT_SECRET,
-        DEV_LOGIN: 'false',
+        port,
+        env: {
+          AUTH0_ISSUER: oidc.issuer,
+          AUTH0_CLIENT_ID,
+          AUTH0_CLIENT_SECRET,
+          DEV_LOGIN: 'false',
+        },
       });
     });
 
     afterAll(async () => {
       await browser?.close();
-      await app?.stop();
+      await app?.close();
       await oidc?.close();
       await loopback?.close();
     });

@@ -1,17 +1,18 @@
-import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_RESOURCE, type RunningApp, startApp } from './helpers/app';
 import {
   type Browser,
   type BrowserContext,
-  claimsOf,
+  chromiumAvailable,
+  launchChromium,
   type Page,
-  screenshot,
-} from './helpers/browser';
-import { loopbackRedirect, registerClient, type TestClient } from './helpers/client';
+} from '@portcullis/internal-testing';
+import { type AuthServer, claimsOf, loopbackRedirect } from '@portcullis/internal-testing/apps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MCP_RESOURCE, startApp } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { registerClient, type TestClient } from './helpers/client';
 
 describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
-  let app: RunningApp;
+  let app: AuthServer;
   let browser: Browser;
   let context: BrowserContext;
   let page: Page;
@@ -19,7 +20,7 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
   let client: TestClient;
 
   beforeAll(async () => {
-    loopback = await loopbackRedirect();
+    loopback = await loopbackRedirect({ timeoutMs: 30_000 });
     // One at a time, so that afterAll can stop whatever did start.
     browser = await launchChromium();
     app = await startApp();
@@ -31,7 +32,7 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
   afterAll(async () => {
     await context?.close();
     await browser?.close();
-    await app?.stop();
+    await app?.close();
     await loopback?.close();
   });
 

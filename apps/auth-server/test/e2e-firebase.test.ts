@@ -1,33 +1,36 @@
-import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
+import { type Browser, chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
+import { type AuthServer, claimsOf, loopbackRedirect } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_RESOURCE, type RunningApp, startApp } from './helpers/app';
-import { type Browser, claimsOf, screenshot } from './helpers/browser';
-import { loopbackRedirect, registerClient } from './helpers/client';
+import { MCP_RESOURCE, startApp } from './helpers/app';
+import { screenshot } from './helpers/browser';
+import { registerClient } from './helpers/client';
 import { FIREBASE_PROJECT, startFirebaseEmulator } from './helpers/firebase-emulator';
 
 describe.runIf(chromiumAvailable())('end to end in Chromium: Firebase Auth emulator', () => {
-  let app: RunningApp;
+  let app: AuthServer;
   let browser: Browser;
   let emulator: Awaited<ReturnType<typeof startFirebaseEmulator>>;
   let loopback: Awaited<ReturnType<typeof loopbackRedirect>>;
   let uid: string;
 
   beforeAll(async () => {
-    loopback = await loopbackRedirect();
+    loopback = await loopbackRedirect({ timeoutMs: 30_000 });
     browser = await launchChromium();
     emulator = await startFirebaseEmulator();
     uid = await emulator.createUser('fiona@example.com', 'correct-horse-battery');
     app = await startApp({
-      FIREBASE_PROJECT_ID: FIREBASE_PROJECT,
-      FIREBASE_API_KEY: 'demo-api-key',
-      FIREBASE_AUTH_EMULATOR_HOST: emulator.host,
-      DEV_LOGIN: 'false',
+      env: {
+        FIREBASE_PROJECT_ID: FIREBASE_PROJECT,
+        FIREBASE_API_KEY: 'demo-api-key',
+        FIREBASE_AUTH_EMULATOR_HOST: emulator.host,
+        DEV_LOGIN: 'false',
+      },
     });
   });
 
   afterAll(async () => {
     await browser?.close();
-    await app?.stop();
+    await app?.close();
     await emulator?.stop();
     await loopback?.close();
   });

@@ -1,14 +1,15 @@
+import type { AuthServer } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MCP_RESOURCE, type RunningApp, startApp, startAppExpectingFailure } from './helpers/app';
+import { MCP_RESOURCE, startApp, startAppExpectingFailure } from './helpers/app';
 
-let app: RunningApp;
+let app: AuthServer;
 
 beforeAll(async () => {
   app = await startApp();
 });
 
 afterAll(async () => {
-  await app?.stop();
+  await app?.close();
 });
 
 async function register(body: Record<string, unknown>) {

@@ -3,25 +3,29 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
+import {
+  type AuthServer,
+  authorizeOverHttp,
+  claimsOf,
+  devLogin,
+  freePort,
+} from '@portcullis/internal-testing/apps';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RunningApp, startApp } from './helpers/app';
-import { claimsOf } from './helpers/browser';
+import { startApp } from './helpers/app';
 import { registerClient } from './helpers/client';
-import { authorize, devLogin } from './helpers/http-login';
-import { freePort } from './helpers/processes';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 const withPostgres = await serviceAvailable('Postgres');
 const withRedis = await serviceAvailable('Redis');
 
 /** Register → sign in → consent → code → tokens, over plain HTTP. */
-async function fullFlow(app: RunningApp, email: string) {
+async function fullFlow(app: AuthServer, email: string) {
   const client = await registerClient(app.url, REDIRECT, 'Storage Test Client');
   const jar = await devLogin(app.url, email);
   const flow = await client.authorizationUrl('read');
-  const { callback, consentShown } = await authorize(app.url, jar, flow.url);
+  const { callback, consentShown } = await authorizeOverHttp(app.url, jar, flow.url);
   expect(consentShown).toBe(true);
   const tokens = await client.exchange(callback, flow);
   return { client, jar, tokens };
@@ -32,8 +36,8 @@ describe('embedded default: PGlite in DATA_DIR', () => {
   afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
   it('clients, consents, refresh tokens, the signing key and sessions survive a restart', async () => {
-    const PORT = String(await freePort());
-    let app = await startApp({ PORT, DATA_DIR: dataDir });
+    const port = await freePort();
+    let app = await startApp({ port, dataDir });
     let before: Awaited<ReturnType<typeof fullFlow>>;
     let kids: string[];
     try {
@@ -42,9 +46,9 @@ describe('embedded default: PGlite in DATA_DIR', () => {
         (await (await fetch(`${app.url}/jwks.json`)).json()) as { keys: { kid: string }[] }
       ).keys.map((k) => k.kid);
     } finally {
-      await app.stop();
+      await app.close();
     }
-    app = await startApp({ PORT, DATA_DIR: dataDir });
+    app = await startApp({ port, dataDir });
     try {
       const jwks = (await (await fetch(`${app.url}/jwks.json`)).json()) as {
         keys: { kid: string }[];
@@ -60,11 +64,11 @@ describe('embedded default: PGlite in DATA_DIR', () => {
 
       // Same session cookie (NEXTAUTH_SECRET kept in DATA_DIR), same consent: no consent screen.
       const flow = await before.client.authorizationUrl('read');
-      const again = await authorize(app.url, before.jar, flow.url);
+      const again = await authorizeOverHttp(app.url, before.jar, flow.url);
       expect(again.consentShown).toBe(false);
       expect(again.callback.searchParams.get('code')).toBeTruthy();
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });
@@ -82,9 +86,11 @@ describe.runIf(withPostgres)('DATABASE_URL: Postgres for tokens', () => {
 
   it('the full flow stores hashed records in its own schema (and rate limits in Redis)', async () => {
     const app = await startApp({
-      DATABASE_URL: TEST_DATABASE_URL,
-      DATABASE_SCHEMA: schema,
-      ...(withRedis ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}),
+      env: {
+        DATABASE_URL: TEST_DATABASE_URL,
+        DATABASE_SCHEMA: schema,
+        ...(withRedis ? { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } : {}),
+      },
     });
     try {
       const { tokens } = await fullFlow(app, 'pg@example.com');
@@ -105,7 +111,7 @@ describe.runIf(withPostgres)('DATABASE_URL: Postgres for tokens', () => {
       if (withRedis)
         expect((await keysUnder(prefix)).some((k) => k.startsWith(`${prefix}rl:`))).toBe(true);
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });
@@ -115,7 +121,7 @@ describe.runIf(withRedis)('REDIS_URL alone: Redis for tokens and rate limits', (
   afterAll(() => deleteKeys(prefix));
 
   it('the full flow keeps its records under the configured prefix', async () => {
-    const app = await startApp({ REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix });
+    const app = await startApp({ env: { REDIS_URL: TEST_REDIS_URL, REDIS_PREFIX: prefix } });
     try {
       const { client, tokens } = await fullFlow(app, 'redis@example.com');
       const keys = await keysUnder(prefix);
@@ -124,7 +130,7 @@ describe.runIf(withRedis)('REDIS_URL alone: Redis for tokens and rate limits', (
       expect(keys.join(' ')).not.toContain(tokens.refresh_token!);
       expect((await client.refresh(tokens.refresh_token!)).access_token).toBeTruthy();
     } finally {
-      await app.stop();
+      await app.close();
     }
   });
 });

@@ -7,7 +7,6 @@
 //     from many clients at once (each stays under the per-client limit of 60 a minute).
 // Every server is a child process, so autocannon does not take their CPU.
 import { performance } from 'node:perf_hooks';
-import autocannon from 'autocannon';
 import {
   CookieJar,
   codeFlow,
@@ -17,7 +16,8 @@ import {
   registerClient,
   startAuthServer,
   startMcpServer,
-} from '../lib/index.js';
+} from '@portcullis/internal-testing/apps';
+import autocannon from 'autocannon';
 
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4);

@@ -3,8 +3,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
-import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Browser, chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
 import {
   type AuthServer,
   freePort,
@@ -12,8 +11,9 @@ import {
   startAuthServer,
   startMcpServer,
   tempDir,
-} from '../lib/index.js';
-import { type Browser, type Decision, signInAndApprove } from './helpers/browser.js';
+} from '@portcullis/internal-testing/apps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Decision, signInAndApprove } from './helpers/browser.js';
 
 // mcp-remote's proxy entry point (its `mcp-remote` bin), run with this Node.
 const MCP_REMOTE = path.join(

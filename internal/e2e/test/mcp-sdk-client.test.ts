@@ -1,25 +1,27 @@
 import { rmSync } from 'node:fs';
 import { auth } from '@modelcontextprotocol/sdk/client/auth.js';
 import { StreamableHTTPError } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type Browser,
+  type BrowserContext,
+  chromiumAvailable,
+  launchChromium,
+} from '@portcullis/internal-testing';
 import {
   type AuthServer,
   bearerChallenge,
+  claimsOf,
   freePort,
+  type Loopback,
+  loopbackRedirect,
   type McpServer,
   mcpRequest,
   startAuthServer,
   startMcpServer,
   tempDir,
-} from '../lib/index.js';
-import {
-  type Browser,
-  type BrowserContext,
-  type Decision,
-  signInAndApprove,
-} from './helpers/browser.js';
-import { type Loopback, loopbackRedirect } from './helpers/loopback.js';
+} from '@portcullis/internal-testing/apps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Decision, signInAndApprove } from './helpers/browser.js';
 import { connectWithOAuth, toolJson } from './helpers/sdk-client.js';
 import { type Exchange, TestOAuthProvider } from './helpers/sdk-provider.js';
 import { selfSignedCertificate, serveJsonOverHttps } from './helpers/tls.js';
@@ -32,10 +34,6 @@ const TOOLS = [
   'secure_operation',
   'user_profile',
 ];
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
-}
 
 /** What the browser saw for each authorization, in order. */
 function browserUserAgent(context: () => BrowserContext, issuer: () => string, seen: Decision[]) {

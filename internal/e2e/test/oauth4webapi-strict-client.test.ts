@@ -1,5 +1,3 @@
-import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthServer,
   authorizeOverHttp,
@@ -7,12 +5,15 @@ import {
   type CookieJar,
   devLogin,
   freePort,
+  type Loopback,
+  loopbackRedirect,
   type McpServer,
   mcpRequest,
   startAuthServer,
   startMcpServer,
-} from '../lib/index.js';
-import { type Loopback, loopbackRedirect } from './helpers/loopback.js';
+} from '@portcullis/internal-testing/apps';
+import * as oauth from 'oauth4webapi';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Loopback http only: oauth4webapi refuses http unless told otherwise.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type AuthServer,
   authorizeOverHttp,
   bearerChallenge,
   type CookieJar,
+  claimsOf,
   codeFlow,
   devLogin,
   freePort,
@@ -17,13 +17,10 @@ import {
   startAuthServer,
   startMcpServer,
   tokenRequest,
-} from '../lib/index.js';
+} from '@portcullis/internal-testing/apps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // never reached: redirects are read, not followed
-
-function claimsOf(jwt: string): Record<string, unknown> {
-  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
-}
 
 async function jsonOf(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;

@@ -1,6 +1,5 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
 import {
   assertBuilt,
   bearerChallenge,
@@ -19,7 +18,8 @@ import {
   type Tokens,
   tempDir,
   waitFor,
-} from '../lib/index.js';
+} from '@portcullis/internal-testing/apps';
+import { afterAll, describe, expect, it } from 'vitest';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from the Location header, never followed
 

@@ -1,57 +1,6 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { registerClient as register } from '@portcullis/internal-testing/apps';
 import * as oauth from 'oauth4webapi';
 import { MCP_RESOURCE } from './app';
-
-/**
- * The OAuth client's redirect_uri: a real HTTP listener on 127.0.0.1 (page.route cannot see
- * redirects, and a loopback redirect URI is what native MCP clients use).
- */
-export async function loopbackRedirect(): Promise<{
-  redirectUri: string;
-  next: () => Promise<URL>;
-  close: () => Promise<void>;
-}> {
-  const waiting: ((url: URL) => void)[] = [];
-  const arrived: URL[] = [];
-  const server = http.createServer((req, res) => {
-    const url = new URL(
-      req.url ?? '/',
-      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    );
-    if (url.pathname !== '/callback') {
-      // e.g. the browser's /favicon.ico: not an authorization response.
-      res.writeHead(404).end();
-      return;
-    }
-    const waiter = waiting.shift();
-    if (waiter) waiter(url);
-    else arrived.push(url);
-    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
-    res.end('<!doctype html><title>client</title><p>Back at the client.</p>');
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as AddressInfo;
-  return {
-    redirectUri: `http://127.0.0.1:${port}/callback`,
-    next: () => {
-      const ready = arrived.shift();
-      if (ready) return Promise.resolve(ready);
-      return new Promise<URL>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('no redirect reached the client')), 30_000);
-        waiting.push((url) => {
-          clearTimeout(timer);
-          resolve(url);
-        });
-      });
-    },
-    close: () =>
-      new Promise((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
 
 export interface TestClient {
   as: oauth.AuthorizationServer;
@@ -81,21 +30,11 @@ export async function registerClient(
     issuer,
     await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
   );
-  const registration = await fetch(as.registration_endpoint!, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      client_name: name,
-      redirect_uris: [redirectUri],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
-      token_endpoint_auth_method: 'none',
-    }),
+  const { client_id } = await register(issuerUrl, {
+    redirectUri,
+    name,
+    endpoint: as.registration_endpoint!,
   });
-  if (registration.status !== 201) {
-    throw new Error(`registration failed: ${registration.status} ${await registration.text()}`);
-  }
-  const { client_id } = (await registration.json()) as { client_id: string };
   const client: oauth.Client = { client_id, token_endpoint_auth_method: 'none' };
   return {
     as,

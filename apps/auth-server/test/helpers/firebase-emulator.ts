@@ -1,11 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { APP_DIR } from './app';
-import { freePort, spawnGroup, waitFor } from './processes';
+import { AUTH_DIR, freePort, spawnGroup, waitFor } from '@portcullis/internal-testing/apps';
 
 export const FIREBASE_PROJECT = 'demo-portcullis';
-const FIREBASE_BIN = path.join(APP_DIR, 'node_modules/firebase-tools/lib/bin/firebase.js');
+const FIREBASE_BIN = path.join(AUTH_DIR, 'node_modules/firebase-tools/lib/bin/firebase.js');
 
 /** The Firebase Auth emulator (firebase-tools), offline, on free ports. */
 export async function startFirebaseEmulator(): Promise<{

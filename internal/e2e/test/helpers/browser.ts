@@ -1,9 +1,4 @@
-import type { launchChromium } from '@portcullis/internal-testing';
-
-/** playwright-core's types, reached through the shared helper that owns the dependency. */
-export type Browser = Awaited<ReturnType<typeof launchChromium>>;
-export type BrowserContext = Awaited<ReturnType<Browser['newContext']>>;
-export type Page = Awaited<ReturnType<BrowserContext['newPage']>>;
+import type { Page } from '@portcullis/internal-testing';
 
 export interface Decision {
   /** Whether the login page was shown (false when the browser session was still signed in). */

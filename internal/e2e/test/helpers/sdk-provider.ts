@@ -5,7 +5,7 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from '@modelcontextprotocol/sdk/shared/auth.js';
-import type { Loopback } from './loopback.js';
+import type { Loopback } from '@portcullis/internal-testing/apps';
 
 export interface AuthorizationResponse {
   url: URL;

@@ -1,6 +1,7 @@
 // The OAuth flow driven over plain HTTP, as a browser would but without one: next-auth's dev
 // login, /authorize, the consent form, the token endpoint. For tests about storage and load,
-// where a page adds nothing; the browser tests drive the real pages.
+// where a page adds nothing; the browser tests drive the real pages. Plain JavaScript with JSDoc
+// types: the e2e bench imports it under plain `node`.
 import { createHash, randomBytes } from 'node:crypto';
 
 export class CookieJar {
@@ -98,8 +99,11 @@ export async function authorizeOverHttp(issuer, jar, url) {
     }),
     redirect: 'manual',
   });
+  // The decision is a form POST: 303 See Other back to the client, nothing else.
   const back = decision.headers.get('location');
-  if (!back) throw new Error(`the consent decision answered ${decision.status} without a redirect`);
+  if (decision.status !== 303 || !back) {
+    throw new Error(`the consent decision answered ${decision.status} instead of a 303 redirect`);
+  }
   return { callback: new URL(back), consentShown: true };
 }
 
@@ -120,11 +124,15 @@ export function pkce() {
 /**
  * Registers a client with Dynamic Client Registration (RFC 7591).
  * @param {string} issuer
- * @param {{ redirectUri: string, name?: string, confidential?: boolean }} options
+ * @param {{ redirectUri: string, name?: string, confidential?: boolean, endpoint?: string }} options
+ *   `endpoint`: the registration_endpoint from discovery (RFC 8414), `<issuer>/register` when absent
  * @returns {Promise<RegisteredClient>}
  */
-export async function registerClient(issuer, { redirectUri, name = 'e2e client', confidential }) {
-  const response = await fetch(`${issuer}/register`, {
+export async function registerClient(
+  issuer,
+  { redirectUri, name = 'e2e client', confidential, endpoint = `${issuer}/register` },
+) {
+  const response = await fetch(endpoint, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({
@@ -245,6 +253,15 @@ export function mcpRequest(url, token, method, params = {}) {
     headers,
     body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
   });
+}
+
+/**
+ * Decodes a JWT's payload (its signature is checked by the tests of the resource server).
+ * @param {string} jwt
+ * @returns {Record<string, unknown>}
+ */
+export function claimsOf(jwt) {
+  return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8'));
 }
 
 /**

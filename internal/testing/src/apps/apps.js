@@ -1,16 +1,24 @@
 // The built apps, started as a newcomer's machine would run them: `next start` for the
 // authorization server, `node dist/main.js` for the MCP server. Nothing is ever built here.
+// Shared by apps/auth-server's tests and internal/e2e (tests and bench, the bench under plain
+// `node`, hence JavaScript with JSDoc types).
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnGroup, waitFor } from './processes.js';
 
-export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const ROOT = fileURLToPath(new URL('../../../../', import.meta.url));
 export const AUTH_DIR = path.join(ROOT, 'apps/auth-server');
 export const MCP_DIR = path.join(ROOT, 'apps/mcp-server');
 const NEXT_BIN = path.join(AUTH_DIR, 'node_modules/next/dist/bin/next');
 const MCP_MAIN = path.join(MCP_DIR, 'dist/main.js');
+
+/** What proves each app was built, and the package to build. */
+const BUILDS = {
+  auth: { file: path.join(AUTH_DIR, '.next/BUILD_ID'), name: '@portcullis/auth-server' },
+  mcp: { file: MCP_MAIN, name: '@portcullis/mcp-server' },
+};
 
 /** Variables either app reads: cleared so the developer's shell cannot change a run. */
 const APP_VARS = [
@@ -35,10 +43,13 @@ const APP_VARS = [
   'FIREBASE_API_KEY',
   'FIREBASE_AUTH_DOMAIN',
   'FIREBASE_AUTH_EMULATOR_HOST',
+  'FIREBASE_PRIVATE_KEY',
+  'FIREBASE_CLIENT_EMAIL',
   'TOKEN_EXPIRY_HOURS',
   'ACCESS_TOKEN_TTL_SECONDS',
   'REFRESH_TOKEN_TTL_SECONDS',
   'CIMD_ALLOW_INSECURE',
+  'JWT_SECRET_KEY',
   'OAUTH_CLIENT_ID',
   'OAUTH_CLIENT_SECRET',
   'OAUTH_REDIRECT_URI',
@@ -73,15 +84,18 @@ export function cleanEnv(extra = {}) {
   return { ...env, ...extra };
 }
 
-/** Throws the command to run when an app has not been built: tests never build. */
-export function assertBuilt() {
-  const missing = [
-    [path.join(AUTH_DIR, '.next/BUILD_ID'), '@portcullis/auth-server'],
-    [MCP_MAIN, '@portcullis/mcp-server'],
-  ].filter(([file]) => !existsSync(/** @type {string} */ (file)));
+/**
+ * Throws the command to run when an app has not been built: tests never build.
+ * @param {...('auth' | 'mcp')} apps the apps that must be built (both when none is named)
+ */
+export function assertBuilt(...apps) {
+  const wanted = apps.length > 0 ? apps : /** @type {const} */ (['auth', 'mcp']);
+  const missing = wanted.map((app) => BUILDS[app]).filter(({ file }) => !existsSync(file));
   if (missing.length > 0) {
+    const files = missing.map(({ file }) => path.relative(ROOT, file)).join(', ');
+    const filters = missing.map(({ name }) => `--filter=${name}`).join(' ');
     throw new Error(
-      `not built: ${missing.map(([file]) => path.relative(ROOT, /** @type {string} */ (file))).join(', ')}; run \`npx turbo run build\` at the repository root first (the e2e tests never build)`,
+      `not built: ${files}; run \`npx turbo run build ${filters}\` at the repository root first (the tests never build)`,
     );
   }
 }
@@ -103,36 +117,56 @@ export function tempDir(prefix = 'portcullis-e2e-') {
  */
 
 /**
+ * @typedef {object} AuthServerOptions
+ * @property {string[]} resources the MCP servers it issues tokens for (MCP_RESOURCE_URL)
+ * @property {number} [port] a free one when absent
+ * @property {string} [dataDir] kept by close() (restart tests); a fresh temporary one when absent
+ * @property {Record<string, string>} [env] on top of the issuer, resources and DATA_DIR
+ * @property {number} [readyTimeoutMs] how long `next start` may take to answer (90 s by default)
+ */
+
+/**
+ * `next start` on 127.0.0.1 with a clean environment: the issuer is its own URL.
+ * @param {{ port: number, dataDir: string, resources: string[], env: Record<string, string> }} options
+ */
+function spawnAuthServer({ port, dataDir, resources, env }) {
+  const url = `http://127.0.0.1:${port}`;
+  return spawnGroup(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
+    cwd: AUTH_DIR,
+    env: cleanEnv({
+      ISSUER_URL: url,
+      NEXTAUTH_URL: url,
+      MCP_RESOURCE_URL: resources.join(','),
+      DATA_DIR: dataDir,
+      ...env,
+    }),
+  });
+}
+
+/**
  * Starts the authorization server with `next start` on 127.0.0.1.
- * @param {{ resources: string[], port?: number, dataDir?: string, env?: Record<string, string> }} options
+ * @param {AuthServerOptions} options
  * @returns {Promise<AuthServer>}
  */
-export async function startAuthServer({ resources, port, dataDir, env = {} }) {
-  assertBuilt();
+export async function startAuthServer({
+  resources,
+  port,
+  dataDir,
+  env = {},
+  readyTimeoutMs = 90_000,
+}) {
+  assertBuilt('auth');
   const ownDir = !dataDir;
   const dir = dataDir ?? tempDir('portcullis-as-');
   const listenPort = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
   const launch = async () => {
-    const spawned = spawnGroup(
-      process.execPath,
-      [NEXT_BIN, 'start', '-p', String(listenPort), '-H', '127.0.0.1'],
-      {
-        cwd: AUTH_DIR,
-        env: cleanEnv({
-          ISSUER_URL: url,
-          NEXTAUTH_URL: url,
-          MCP_RESOURCE_URL: resources.join(','),
-          DATA_DIR: dir,
-          ...env,
-        }),
-      },
-    );
+    const spawned = spawnAuthServer({ port: listenPort, dataDir: dir, resources, env });
     try {
       await waitFor(
         'auth server (next start)',
         async () => (await fetch(`${url}/.well-known/oauth-authorization-server`)).ok,
-        { timeoutMs: 90_000, spawned },
+        { timeoutMs: readyTimeoutMs, spawned },
       );
     } catch (error) {
       await spawned.stop();
@@ -140,7 +174,15 @@ export async function startAuthServer({ resources, port, dataDir, env = {} }) {
     }
     return spawned;
   };
-  let spawned = await launch();
+  /** @type {import('./processes.js').Spawned} */
+  let spawned;
+  try {
+    spawned = await launch();
+  } catch (error) {
+    // Never leave a half-started server's temporary directory behind a failed beforeAll.
+    if (ownDir) rmSync(dir, { recursive: true, force: true });
+    throw error;
+  }
   return {
     url,
     port: listenPort,
@@ -159,6 +201,26 @@ export async function startAuthServer({ resources, port, dataDir, env = {} }) {
 }
 
 /**
+ * Runs `next start` expecting it to refuse to start (a bad configuration); resolves its exit
+ * code and output, and throws when it is still running after 30 s.
+ * @param {{ resources: string[], env: Record<string, string> }} options
+ * @returns {Promise<{ code: number | null, output: string }>}
+ */
+export async function startAuthServerExpectingFailure({ resources, env }) {
+  assertBuilt('auth');
+  const port = await freePort();
+  const dataDir = tempDir('portcullis-as-');
+  const spawned = spawnAuthServer({ port, dataDir, resources, env });
+  /** @type {Promise<'timeout'>} */
+  const timeout = new Promise((r) => setTimeout(() => r('timeout'), 30_000));
+  const exit = await Promise.race([spawned.exited, timeout]);
+  await spawned.stop();
+  rmSync(dataDir, { recursive: true, force: true });
+  if (exit === 'timeout') throw new Error(`next start did not exit:\n${spawned.output()}`);
+  return { code: exit.code, output: spawned.output() };
+}
+
+/**
  * @typedef {object} McpServer
  * @property {string} url the MCP endpoint (the resource), http://127.0.0.1:<port>/mcp
  * @property {number} port
@@ -172,7 +234,7 @@ export async function startAuthServer({ resources, port, dataDir, env = {} }) {
  * @returns {Promise<McpServer>}
  */
 export async function startMcpServer({ issuer, authMode = 'oauth', port, env = {} }) {
-  assertBuilt();
+  assertBuilt('mcp');
   const listenPort = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenPort}/mcp`;
   const spawned = spawnGroup(process.execPath, [MCP_MAIN], {

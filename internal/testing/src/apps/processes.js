@@ -1,5 +1,6 @@
-// Child processes for the end-to-end tests and the bench: each in its own process group, so
-// stopping one also stops what it spawned (next start forks a worker).
+// Child processes for the app tests, the end-to-end tests and the bench: each in its own process
+// group, so stopping one also stops what it spawned (next start forks a worker).
+// Plain JavaScript with JSDoc types on purpose: the e2e bench imports it under plain `node`.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 
