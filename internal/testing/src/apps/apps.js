@@ -95,7 +95,7 @@ export function assertBuilt(...apps) {
     const files = missing.map(({ file }) => path.relative(ROOT, file)).join(', ');
     const filters = missing.map(({ name }) => `--filter=${name}`).join(' ');
     throw new Error(
-      `not built: ${files}; run \`npx turbo run build ${filters}\` at the repository root first (the tests never build)`,
+      `not built: ${files}; run \`npx -y pnpm@12.4.2 exec turbo run build ${filters}\` at the repository root first (the tests never build)`,
     );
   }
 }
