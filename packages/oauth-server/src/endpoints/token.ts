@@ -123,6 +123,13 @@ async function authorizationCodeGrant(
   const refresh = client.grantTypes.includes('refresh_token')
     ? await issueRefreshToken(ctx, grant)
     : undefined;
+  // A replay that raced this exchange revoked the family, possibly before these tokens were
+  // stored. The consumed code stays stored until it expires unless its family was revoked, so
+  // its absence now means exactly that: revoke what was just issued too.
+  if ((await ctx.store.codes.consume(params.code)).status === 'not_found') {
+    await ctx.store.revokeFamily(code.familyId);
+    throw new InvalidGrantError('the authorization code was replayed; its tokens are revoked');
+  }
   return tokenResponse({
     access_token: access.token,
     token_type: 'Bearer',
