@@ -24,7 +24,8 @@ describe('redisStore when Redis fails (own redis-server)', () => {
       port,
       enableOfflineQueue: false,
       maxRetriesPerRequest: 1,
-      commandTimeout: 500,
+      // Generous enough for a busy 2-core machine; a down server fails at once anyway.
+      commandTimeout: 2000,
       retryStrategy: () => 50,
     });
     redis.on('error', () => {}); // connection errors are expected here; ioredis would log them
@@ -85,8 +86,10 @@ describe('redisStore when Redis fails (own redis-server)', () => {
       while (!predicate()) await new Promise((resolve) => setTimeout(resolve, 10));
     };
     await until(() => byPhase.up.length >= 5);
-    await stopRedisServer(server);
+    // The phase changes before the server stops, so a call that was under way in 'up' and
+    // met the stopping server is not taken for an 'up' answer.
     phase = 'down';
+    await stopRedisServer(server);
     await until(() => byPhase.down.filter((p) => p.closed.reason).length >= 5);
     server = await startRedisServer(port);
     await new Promise((resolve) => redis.once('ready', resolve));
