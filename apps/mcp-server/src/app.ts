@@ -64,6 +64,8 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): expre
         toolScopes: TOOL_SCOPES,
         // What a client without a token should ask for first; tools needing more step up.
         challengeScopes: ['read'],
+        // CORS is answered once, for every route, by the app-level middleware above.
+        cors: false,
       })
     : (_req: Request, _res: Response, next: NextFunction) => next();
 

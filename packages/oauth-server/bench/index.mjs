@@ -59,6 +59,32 @@ async function rate(makeWorker) {
   return run(MEASURE_MS);
 }
 
+/**
+ * What the bench measures on either server: code exchanges (each worker holds a fresh code;
+ * `prepare` makes one and returns its exchange) and refresh-token rotations over HTTP.
+ */
+function tokenDriver(http, tokenUrl, prepare) {
+  return {
+    close: () =>
+      new Promise((resolve) => {
+        http.server.closeAllConnections();
+        http.server.close(resolve);
+      }),
+    exchanges: () => rate(prepare),
+    refreshes: () =>
+      rate(async () => {
+        let { refresh_token } = await (await prepare())();
+        return async () => {
+          ({ refresh_token } = await post(tokenUrl, {
+            grant_type: 'refresh_token',
+            refresh_token,
+            client_id: 'bench',
+          }));
+        };
+      }),
+  };
+}
+
 async function portcullis(store) {
   let as;
   const http = await listen((req, res) =>
@@ -109,29 +135,10 @@ async function portcullis(store) {
       resource: RESOURCE,
     });
   };
-  return {
-    close: () =>
-      new Promise((resolve) => {
-        http.server.closeAllConnections();
-        http.server.close(resolve);
-      }),
-    exchanges: () =>
-      rate(async () => {
-        const c = await newCode();
-        return () => exchange(c);
-      }),
-    refreshes: () =>
-      rate(async () => {
-        let { refresh_token } = await exchange(await newCode());
-        return async () => {
-          ({ refresh_token } = await post(tokenUrl, {
-            grant_type: 'refresh_token',
-            refresh_token,
-            client_id: 'bench',
-          }));
-        };
-      }),
-  };
+  return tokenDriver(http, tokenUrl, async () => {
+    const c = await newCode();
+    return () => exchange(c);
+  });
 }
 
 async function oidcProvider() {
@@ -199,29 +206,10 @@ async function oidcProvider() {
       resource: RESOURCE,
     });
   };
-  return {
-    close: () =>
-      new Promise((resolve) => {
-        http.server.closeAllConnections();
-        http.server.close(resolve);
-      }),
-    exchanges: () =>
-      rate(async () => {
-        const pkce = await createPkcePair();
-        return () => exchange(pkce);
-      }),
-    refreshes: () =>
-      rate(async () => {
-        let { refresh_token } = await exchange(await createPkcePair());
-        return async () => {
-          ({ refresh_token } = await post(tokenUrl, {
-            grant_type: 'refresh_token',
-            refresh_token,
-            client_id: 'bench',
-          }));
-        };
-      }),
-  };
+  return tokenDriver(http, tokenUrl, async () => {
+    const pkce = await createPkcePair();
+    return () => exchange(pkce);
+  });
 }
 
 const fmt = (n) => n.toFixed(0).padStart(8);
