@@ -196,8 +196,9 @@ async function memoryPerKey() {
   console.log(`  ratio: the guide's design takes ${(guide / ours).toFixed(1)}× the memory per key`);
 }
 
+const ONLY = process.env.BENCH_ONLY; // memory | redis | bytes, for profiling one part
 const started = performance.now();
-await memoryThroughput();
-await redisThroughput();
-await memoryPerKey();
+if (!ONLY || ONLY === 'memory') await memoryThroughput();
+if (!ONLY || ONLY === 'redis') await redisThroughput();
+if (!ONLY || ONLY === 'bytes') await memoryPerKey();
 console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);

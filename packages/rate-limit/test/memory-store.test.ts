@@ -6,6 +6,12 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../src/index.js';
+import { storeConformance } from './conformance.js';
+
+describe('memoryStore: store conformance', () => {
+  const store = memoryStore();
+  storeConformance(() => store);
+});
 
 describe('memoryStore', () => {
   it('never holds more than maxKeys keys; a flood of one-off keys does not evict a key in use', async () => {

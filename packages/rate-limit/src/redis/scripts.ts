@@ -8,9 +8,9 @@ import { LUA_SOURCES } from './lua-sources.js';
  * a script edited without updating its pin fails the build instead of missing the server cache.
  */
 export const SCRIPT_SHA1: Readonly<Record<RateLimitAlgorithmName, string>> = {
-  'sliding-window': '7eb0769bf2b8db4bbcc02c8b87d08288ef483e63',
-  'token-bucket': 'db4f0975a1e99512495b6e475a5cd8ea1698fba4',
-  'fixed-window': 'ffbf9fe0457439014ce4a7ce6aff2a8563059416',
+  'sliding-window': '6875383270bba0b132eacdddd6cf9da6a33e09d9',
+  'token-bucket': '377dccac86c98dc751d69341e177809dd0d3cb0c',
+  'fixed-window': '9863ffd7a83d8a66705d8b7b51ffcb123b22a8b1',
 };
 
 /** A Lua script and its pinned SHA1. */
