@@ -1,15 +1,18 @@
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { toNodeHandler } from '@modelcontextprotocol/node';
+import { createMcpHandler } from '@modelcontextprotocol/server';
 import {
   bearerAuth,
   corsHeaders,
+  type NodeRequest,
   protectedResourceMetadataMiddleware,
   type TokenVerifier,
 } from '@portcullis/mcp-context';
 import type { RateLimiter } from '@portcullis/rate-limit';
-import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { createMcpServer } from './server.js';
+import { createServerPool } from './server-pool.js';
 import { SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
 
 export interface AppDeps {
@@ -19,44 +22,36 @@ export interface AppDeps {
   logger: Logger;
 }
 
-// Browser-based MCP clients: preflights answered, WWW-Authenticate exposed (bearerAuth does the same on /mcp).
-function cors(req: Request, res: Response, next: NextFunction) {
-  const preflight = req.method === 'OPTIONS';
-  res.set(corsHeaders({ origin: req.headers.origin, preflight }));
-  if (preflight) {
-    res.sendStatus(204);
-    return;
-  }
-  next();
+type Listener = (req: IncomingMessage, res: ServerResponse) => void;
+
+function sendJson(res: ServerResponse, status: number, body: unknown, headers = {}) {
+  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.end(JSON.stringify(body));
 }
 
+const rpcError = (code: number, message: string) => ({
+  jsonrpc: '2.0',
+  error: { code, message },
+  id: null,
+});
+
 /**
- * The HTTP app: protected resource metadata (RFC 9728) at the path-inserted and root well-known
- * URLs, `/healthz`, and the MCP endpoint behind bearer authentication. Stateless Streamable HTTP:
- * every POST gets a fresh server and transport, so any instance behind a load balancer can answer.
+ * The HTTP app, a `node:http` request listener: protected resource metadata (RFC 9728) at the
+ * path-inserted and root well-known URLs, `/healthz`, and the MCP endpoint behind bearer
+ * authentication. Stateless: 2026-07-28 requests are served by a pool of reused servers,
+ * 2025-era ones (2025-11-25, 2025-06-18) by a new server each through the SDK's stateless
+ * fallback, so any instance behind a load balancer can answer any request.
  */
-export function createApp({ config, verifier, limiter, logger }: AppDeps): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.set('trust proxy', false);
-  app.use(cors);
-
-  app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok', authMode: config.authMode });
-  });
-
-  if (verifier) {
-    app.use(
-      protectedResourceMetadataMiddleware({
+export function createApp({ config, verifier, limiter, logger }: AppDeps): Listener {
+  const mcpPath = config.resource.pathname;
+  const metadata = verifier
+    ? protectedResourceMetadataMiddleware({
         resource: config.resource.href,
         authorizationServers: config.authMode === 'oauth' ? [config.issuer] : [],
         scopesSupported: SCOPES_SUPPORTED,
         resourceName: 'Portcullis example MCP server',
-      }),
-    );
-  }
-
-  const mcpPath = config.resource.pathname;
+      })
+    : undefined;
   const auth = verifier
     ? bearerAuth({
         verifier,
@@ -64,65 +59,56 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): expre
         toolScopes: TOOL_SCOPES,
         // What a client without a token should ask for first; tools needing more step up.
         challengeScopes: ['read'],
-        // CORS is answered once, for every route, by the app-level middleware above.
+        // CORS is answered once, for every route, below.
         cors: false,
       })
-    : (_req: Request, _res: Response, next: NextFunction) => next();
+    : undefined;
+  const mcp = toNodeHandler(
+    createMcpHandler(
+      createServerPool(() => createMcpServer({ limiter })),
+      {
+        onerror: (error) => logger.debug('mcp request refused', { error: error.message }),
+      },
+    ),
+    { onerror: (error) => logger.error('mcp request failed', { error: error.message }) },
+  );
 
-  app.post(mcpPath, express.json({ limit: '1mb' }), auth, async (req, res) => {
-    const server = createMcpServer({ limiter });
-    const transport = new StreamableHTTPServerTransport({
-      sessionIdGenerator: undefined,
-      enableJsonResponse: true,
-    });
-    res.on('close', () => {
-      void transport.close();
-      void server.close();
-    });
-    try {
-      await server.connect(transport);
-      await transport.handleRequest(req, res, req.body);
-    } catch (error) {
-      logger.error('mcp request failed', { error: String(error) });
-      if (!res.headersSent) {
-        res.status(500).json({
-          jsonrpc: '2.0',
-          error: { code: -32603, message: 'Internal server error' },
-          id: null,
-        });
-      }
-    }
-  });
-
-  // Stateless: no server-initiated stream and no session to delete.
-  app.all(mcpPath, (_req, res) => {
-    res
-      .status(405)
-      .set('Allow', 'POST, OPTIONS')
-      .json({
-        jsonrpc: '2.0',
-        error: { code: -32000, message: 'Method not allowed.' },
-        id: null,
-      });
-  });
-
-  // A body that is not JSON is the client's mistake: 400 with a JSON-RPC parse error, never a 500.
-  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
-    if (res.headersSent) return next(error);
-    const status = (error as { status?: number }).status;
-    if (status && status >= 400 && status < 500) {
-      res
-        .status(status)
-        .json({ jsonrpc: '2.0', error: { code: -32700, message: 'Parse error' }, id: null });
+  const serveMcp = (req: NodeRequest, res: ServerResponse) => {
+    if (req.method !== 'POST') {
+      // Stateless: no server-initiated stream and no session to delete.
+      sendJson(res, 405, rpcError(-32000, 'Method not allowed.'), { Allow: 'POST, OPTIONS' });
       return;
     }
-    logger.error('unhandled error', { error: String(error) });
-    res.status(500).json({
-      jsonrpc: '2.0',
-      error: { code: -32603, message: 'Internal server error' },
-      id: null,
+    const run = () => void mcp(req, res, req.body);
+    if (!auth) return run();
+    auth(req, res, (error) => {
+      if (error === undefined) return run();
+      logger.error('authentication failed', { error: String(error) });
+      if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal server error'));
     });
-  });
+  };
 
-  return app;
+  return (req, res) => {
+    const preflight = req.method === 'OPTIONS';
+    // Browser-based MCP clients: preflights answered, WWW-Authenticate exposed.
+    for (const [name, value] of Object.entries(
+      corsHeaders({ origin: req.headers.origin, preflight }),
+    ))
+      res.setHeader(name, value);
+    if (preflight) {
+      res.writeHead(204).end();
+      return;
+    }
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query === -1 ? url : url.slice(0, query);
+    if (path === mcpPath) return serveMcp(req, res);
+    if (path === '/healthz' && req.method === 'GET') {
+      sendJson(res, 200, { status: 'ok', authMode: config.authMode });
+      return;
+    }
+    const notFound = () => sendJson(res, 404, { error: 'not_found' });
+    if (metadata) metadata(req, res, notFound);
+    else notFound();
+  };
 }

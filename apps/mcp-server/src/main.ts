@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createApp } from './app.js';
 import { createVerifier } from './auth.js';
@@ -36,7 +37,8 @@ async function main() {
   const { limiter, close: closeLimiter } = await createLimiter(config);
   const app = createApp({ config, verifier: createVerifier(config), limiter, logger });
 
-  const server = app.listen(config.port, config.host);
+  const server = createServer(app);
+  server.listen(config.port, config.host);
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -44,7 +44,9 @@ describe("README: the guide's manual testing commands", () => {
     }
     const [metadata, list, challenge] = outputs as [string, string, string];
     expect(JSON.parse(metadata).resource).toBe(app.url);
-    const tools = JSON.parse(list).result.tools.map((t: { name: string }) => t.name);
+    // A 2025-era request without a session: the SDK answers with one server-sent event.
+    const data = /^data: (.*)$/m.exec(list)?.[1] ?? list;
+    const tools = JSON.parse(data).result.tools.map((t: { name: string }) => t.name);
     expect(tools).toContain('authenticated_tool');
     expect(challenge).toMatch(/^HTTP\/1\.1 401/);
     expect(challenge).toMatch(/www-authenticate: Bearer .*resource_metadata="/i);

@@ -1,12 +1,17 @@
-// Load, end to end (issue 9): the built apps on 127.0.0.1, valid tokens from the real flow.
-//  1. tools/call on the example MCP server with auth on (AUTH_MODE=oauth: JWT verified against
-//     the authorization server's JWKS) beside the same server with auth off (AUTH_MODE=none),
-//     measured in the same run in alternating rounds, so load from elsewhere on a shared
-//     machine hits both alike. The ratio is the figure we track; non-2xx must be 0.
+// Load, end to end (issues 9 and 15): the built apps on 127.0.0.1, valid tokens from the real flow.
+//  1. tools/call on the example MCP server (MCP 2026-07-28, the v2 SDK) with auth on
+//     (AUTH_MODE=oauth: JWT verified against the authorization server's JWKS) and with auth off
+//     (AUTH_MODE=none), beside the anchor: the MCP SDK 1.32.2 stateless example without auth
+//     (./sdk-v1-example.mjs). All three are measured in the same run in rotating rounds, so load
+//     from elsewhere on a shared machine hits them alike. The ratios are the figures we track
+//     (aims: auth on / anchor >= 1.6, auth on / auth off >= 0.97, p99 no worse than the
+//     anchor's); non-2xx must be 0. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server.
 //  2. Token endpoint throughput: refresh_token grants against the running authorization server,
 //     from many clients at once (each stays under the per-client limit of 60 a minute).
 // Every server is a child process, so autocannon does not take their CPU.
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import {
   CookieJar,
   codeFlow,
@@ -14,8 +19,10 @@ import {
   freePort,
   refreshGrant,
   registerClient,
+  spawnGroup,
   startAuthServer,
   startMcpServer,
+  waitFor,
 } from '@portcullis/internal-testing/apps';
 import autocannon from 'autocannon';
 
@@ -27,19 +34,72 @@ const TOKEN_REFRESHES = Number(process.env.BENCH_TOKEN_REFRESHES ?? 50);
 const TOKEN_SECONDS = Number(process.env.BENCH_TOKEN_SECONDS ?? 10);
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from Location, never followed
 
-const BODY = JSON.stringify({
-  jsonrpc: '2.0',
-  id: 1,
-  method: 'tools/call',
-  params: { name: 'public_tool', arguments: {} },
-});
-const HEADERS = {
-  'content-type': 'application/json',
-  accept: 'application/json, text/event-stream',
+const CPU_PROF = process.env.BENCH_CPU_PROF;
+
+// A 2025-era tools/call (the anchor speaks at most 2025-11-25; stateless needs no initialize).
+const LEGACY = {
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'public_tool', arguments: {} },
+  }),
+  headers: { 'content-type': 'application/json', accept: 'application/json, text/event-stream' },
+};
+// The same call as the v2 client sends it at 2026-07-28: the envelope in _meta and in headers.
+const MODERN = {
+  body: JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: {
+      name: 'public_tool',
+      arguments: {},
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  }),
+  headers: {
+    ...LEGACY.headers,
+    'mcp-protocol-version': '2026-07-28',
+    'mcp-method': 'tools/call',
+    'mcp-name': 'public_tool',
+  },
 };
 
-/** One autocannon run; `tokens` (rotated per request) when auth is on. */
-function cannon(url, seconds, tokens) {
+/** Node options for a server under test: a CPU profile per process when asked. */
+const profiling = (name) =>
+  CPU_PROF
+    ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${CPU_PROF} --cpu-prof-name=${name}.cpuprofile` }
+    : {};
+
+/** The MCP SDK 1.32.2 stateless example, as a child process like the apps. */
+async function startSdkV1Example() {
+  const port = await freePort();
+  const spawned = spawnGroup(
+    process.execPath,
+    [fileURLToPath(new URL('./sdk-v1-example.mjs', import.meta.url))],
+    {
+      cwd: path.dirname(fileURLToPath(import.meta.url)),
+      env: { PATH: process.env.PATH ?? '', PORT: String(port), ...profiling('sdk-v1-example') },
+    },
+  );
+  await waitFor(
+    'SDK 1.32.2 example',
+    async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).ok,
+    {
+      timeoutMs: 30_000,
+      spawned,
+    },
+  );
+  return { url: `http://127.0.0.1:${port}/mcp`, close: () => spawned.stop() };
+}
+
+/** One autocannon run of `call`; `tokens` (rotated per request) when auth is on. */
+function cannon(url, seconds, call, tokens) {
   let next = 0;
   return autocannon({
     url,
@@ -49,8 +109,8 @@ function cannon(url, seconds, tokens) {
     requests: [
       {
         method: 'POST',
-        headers: HEADERS,
-        body: BODY,
+        headers: call.headers,
+        body: call.body,
         setupRequest: (request) =>
           tokens
             ? {
@@ -97,11 +157,19 @@ try {
   const mcpPort = await freePort();
   const as = await startAuthServer({ resources: [`http://127.0.0.1:${mcpPort}/mcp`] });
   servers.push(as);
-  const [withAuth, withoutAuth] = await Promise.all([
-    startMcpServer({ issuer: as.url, port: mcpPort, env: { LOG_LEVEL: 'error' } }),
-    startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
+  const [withAuth, withoutAuth, anchor] = await Promise.all([
+    startMcpServer({
+      issuer: as.url,
+      port: mcpPort,
+      env: { LOG_LEVEL: 'error', ...profiling('mcp-server-auth-on') },
+    }),
+    startMcpServer({
+      authMode: 'none',
+      env: { LOG_LEVEL: 'error', ...profiling('mcp-server-auth-off') },
+    }),
+    startSdkV1Example(),
   ]);
-  servers.push(withAuth, withoutAuth);
+  servers.push(withAuth, withoutAuth, anchor);
 
   // Valid tokens through the real flow: DCR (a confidential client), dev login, consent,
   // code exchange; then refresh grants for more access tokens (all valid for an hour).
@@ -120,47 +188,60 @@ try {
     accessTokens.push(tokens.access_token);
   }
 
-  // The servers are what they claim: auth on refuses no token, auth off takes any request.
-  const call = (url, token) =>
+  // The servers are what they claim: auth on refuses no token, auth off takes any request,
+  // and each answers the call the bench sends it.
+  const call = (url, request, token) =>
     fetch(url, {
       method: 'POST',
-      headers: { ...HEADERS, ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: BODY,
+      headers: { ...request.headers, ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: request.body,
     });
-  await expectStatus(await call(withAuth.url), 401, 'auth on without a token');
-  const ok = await (
-    await expectStatus(await call(withAuth.url, accessTokens[0]), 200, 'auth on')
-  ).text();
-  if (!ok.includes('This is accessible to everyone')) throw new Error(`unexpected: ${ok}`);
-  await expectStatus(await call(withoutAuth.url), 200, 'auth off');
+  const answers = async (response, what) => {
+    const text = await (await expectStatus(response, 200, what)).text();
+    if (!text.includes('This is accessible to everyone')) throw new Error(`${what}: ${text}`);
+  };
+  await expectStatus(await call(withAuth.url, MODERN), 401, 'auth on without a token');
+  await answers(await call(withAuth.url, MODERN, accessTokens[0]), 'auth on');
+  await answers(await call(withoutAuth.url, MODERN), 'auth off');
+  await answers(await call(anchor.url, LEGACY), 'SDK 1.32.2 example');
 
-  console.log(
-    `tools/call (public_tool) on the MCP server: ${ROUNDS} alternating rounds, ${MCP_SECONDS} s per mode, ${CONNECTIONS} connections, ${accessTokens.length} tokens`,
-  );
-  await cannon(withAuth.url, 2, accessTokens);
-  await cannon(withoutAuth.url, 2);
-  const runs = { on: [], off: [] };
   const slice = MCP_SECONDS / ROUNDS;
+  const modes = {
+    on: () => cannon(withAuth.url, slice, MODERN, accessTokens),
+    off: () => cannon(withoutAuth.url, slice, MODERN),
+    anchor: () => cannon(anchor.url, slice, LEGACY),
+  };
+  console.log(
+    `tools/call (public_tool): ${ROUNDS} rotating rounds, ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens`,
+  );
+  // Warm-up: JIT, pools and caches of every server.
+  await cannon(withAuth.url, 2, MODERN, accessTokens);
+  await cannon(withoutAuth.url, 2, MODERN);
+  await cannon(anchor.url, 2, LEGACY);
+  const runs = { on: [], off: [], anchor: [] };
+  const orders = [
+    ['on', 'off', 'anchor'],
+    ['anchor', 'on', 'off'],
+    ['off', 'anchor', 'on'],
+  ];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ['on', 'off'] : ['off', 'on'];
-    for (const mode of order) {
-      runs[mode].push(
-        mode === 'on'
-          ? await cannon(withAuth.url, slice, accessTokens)
-          : await cannon(withoutAuth.url, slice),
-      );
-    }
+    for (const mode of orders[round % orders.length]) runs[mode].push(await modes[mode]());
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);
+  const base = summary(anchor.url, runs.anchor, MCP_SECONDS);
   const row = (name, s) =>
-    `  ${name.padEnd(34)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}   errors ${s.errors}   (${s.requests} requests)`;
-  console.log(row('auth on  (AUTH_MODE=oauth, JWT)', on));
-  console.log(row('auth off (AUTH_MODE=none) baseline', off));
+    `  ${name.padEnd(44)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}   errors ${s.errors}   (${s.requests} requests)`;
+  console.log(row('auth on  (2026-07-28, AUTH_MODE=oauth, JWT)', on));
+  console.log(row('auth off (2026-07-28, AUTH_MODE=none)', off));
+  console.log(row('anchor: SDK 1.32.2 stateless example, no auth', base));
   console.log(
-    `  ratio auth on / auth off: ${(on.rps / off.rps).toFixed(3)} of the throughput (${((1 - on.rps / off.rps) * 100).toFixed(1)}% cost)`,
+    `  ratio auth on / SDK 1.32.2 example: ${(on.rps / base.rps).toFixed(2)}x (aim >= 1.6); p99 ${on.p99} ms vs ${base.p99} ms (aim: no worse)`,
   );
-  const failed = on.non2xx + off.non2xx + on.errors + off.errors;
+  console.log(
+    `  ratio auth on / auth off: ${(on.rps / off.rps).toFixed(3)} (aim >= 0.97; ${((1 - on.rps / off.rps) * 100).toFixed(1)}% cost)`,
+  );
+  const failed = [on, off, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
 
   // Token endpoint: each client runs its own chain of refresh grants (a refresh token is
   // single use), all clients at once, for a bounded number of grants and seconds.

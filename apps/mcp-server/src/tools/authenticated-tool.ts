@@ -1,26 +1,24 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { authContext, requireScopes } from '@portcullis/mcp-context';
+import type { McpServer } from '@modelcontextprotocol/server';
 import { z } from 'zod';
-import { json } from './context.js';
+import { caller, json } from './context.js';
 
-/** The guide's `authenticated_tool`: uses the caller's client id, user and scopes. Needs `read`. */
+/** The guide's `authenticated_tool`: uses the caller's client id, user and scopes. */
 export function registerAuthenticatedTool(server: McpServer) {
-  server.registerTool(
+  return server.registerTool(
     'authenticated_tool',
     {
       description: 'Fetches data for the authenticated user. Requires the read scope.',
-      inputSchema: { param: z.string().max(1000) },
+      inputSchema: z.object({ param: z.string().max(1000) }),
       annotations: { readOnlyHint: true },
     },
-    async ({ param }, extra) => {
-      const ctx = authContext(extra);
-      requireScopes(ctx, 'read');
-      const userId = ctx.userId ?? ctx.clientId;
+    async ({ param }, ctx) => {
+      const { userId, clientId, scopes } = caller(ctx);
+      const user = userId ?? clientId;
       return json({
-        result: `Data for user ${userId}: ${param}`,
-        user_id: userId,
-        client_id: ctx.clientId,
-        scopes: ctx.scopes,
+        result: `Data for user ${user}: ${param}`,
+        user_id: user,
+        client_id: clientId,
+        scopes,
       });
     },
   );

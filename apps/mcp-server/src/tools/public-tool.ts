@@ -1,8 +1,8 @@
-import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import type { McpServer } from '@modelcontextprotocol/server';
 
 /** The guide's `public_tool`: no authentication needed. */
 export function registerPublicTool(server: McpServer) {
-  server.registerTool(
+  return server.registerTool(
     'public_tool',
     {
       description: 'A tool available without authentication.',
