@@ -1,9 +1,10 @@
 // One run (about a minute): decisions per second for each algorithm beside rate-limiter-flexible,
-// on the memory store and on Redis (the same server, the same ioredis client), with ratios; then
-// bytes per key of the memory store at 1,000,000 keys beside the guide's timestamp list.
+// on the memory store, on Redis (the same server, the same ioredis client) and on a Redis Cluster
+// of three masters started for the run, with ratios; then bytes per key of the memory store at
+// 1,000,000 keys beside the guide's timestamp list.
 // Run with `node --expose-gc` (the package's `bench` script does).
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { Cluster, Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   createRateLimiter,
@@ -13,6 +14,7 @@ import {
   tokenBucket,
 } from '../dist/index.js';
 import { redisStore } from '../dist/redis/index.js';
+import { startRedisCluster } from '../test/redis-cluster.mjs';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = 3;
@@ -93,6 +95,29 @@ async function memoryThroughput() {
   );
 }
 
+/** rate-limiter-flexible and our three algorithms on one ioredis client (Redis or Cluster). */
+async function redisRows(title, redis, prefix) {
+  await compare(
+    title,
+    'rate-limiter-flexible RateLimiterRedis',
+    flexible(
+      new RateLimiterRedis({
+        storeClient: redis,
+        useRedisPackage: false,
+        keyPrefix: `${prefix}:rlf`,
+        points: 100,
+        duration: 3600,
+      }),
+    ),
+    Object.entries(ALGORITHMS).map(([name, make]) => {
+      const limiter = createRateLimiter({ algorithm: make(), store: redisStore(redis), prefix });
+      return [`@portcullis/rate-limit ${name}`, (key) => limiter.limit(key)];
+    }),
+    REDIS_KEYS,
+    REDIS_CONCURRENCY,
+  );
+}
+
 async function redisThroughput() {
   const redis = new Redis(REDIS_URL, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
   redis.on('error', () => {});
@@ -108,24 +133,10 @@ async function redisThroughput() {
   }
   const prefix = `rlbench:${randomBytes(6).toString('hex')}`;
   try {
-    await compare(
+    await redisRows(
       `Redis store: decisions per second (${REDIS_URL}, one ioredis connection, ${REDIS_CONCURRENCY} in flight, ${fmt(REDIS_KEYS)} keys, median of ${ROUNDS} rounds)`,
-      'rate-limiter-flexible RateLimiterRedis',
-      flexible(
-        new RateLimiterRedis({
-          storeClient: redis,
-          useRedisPackage: false,
-          keyPrefix: `${prefix}:rlf`,
-          points: 100,
-          duration: 3600,
-        }),
-      ),
-      Object.entries(ALGORITHMS).map(([name, make]) => {
-        const limiter = createRateLimiter({ algorithm: make(), store: redisStore(redis), prefix });
-        return [`@portcullis/rate-limit ${name}`, (key) => limiter.limit(key)];
-      }),
-      REDIS_KEYS,
-      REDIS_CONCURRENCY,
+      redis,
+      prefix,
     );
   } finally {
     let cursor = '0';
@@ -135,6 +146,31 @@ async function redisThroughput() {
       if (keys.length > 0) await redis.del(...keys);
     } while (cursor !== '0');
     redis.disconnect();
+  }
+}
+
+async function clusterThroughput() {
+  let cluster;
+  try {
+    cluster = await startRedisCluster(3);
+  } catch (error) {
+    console.log(`\nNo Redis Cluster could be started (${error.message}): Cluster figures skipped`);
+    return;
+  }
+  const redis = new Cluster(cluster.nodes, { redisOptions: { maxRetriesPerRequest: 1 } });
+  try {
+    await new Promise((resolve, reject) => {
+      redis.once('ready', resolve);
+      redis.once('error', reject);
+    });
+    await redisRows(
+      `Redis Cluster store: decisions per second (3 masters started for this run, ioredis Cluster, ${REDIS_CONCURRENCY} in flight, ${fmt(REDIS_KEYS)} keys, median of ${ROUNDS} rounds)`,
+      redis,
+      'rlbench',
+    );
+  } finally {
+    redis.disconnect();
+    await cluster.stop(); // the cluster and its keys go with it
   }
 }
 
@@ -196,9 +232,10 @@ async function memoryPerKey() {
   console.log(`  ratio: the guide's design takes ${(guide / ours).toFixed(1)}× the memory per key`);
 }
 
-const ONLY = process.env.BENCH_ONLY; // memory | redis | bytes, for profiling one part
+const ONLY = process.env.BENCH_ONLY; // memory | redis | cluster | bytes, for profiling one part
 const started = performance.now();
 if (!ONLY || ONLY === 'memory') await memoryThroughput();
 if (!ONLY || ONLY === 'redis') await redisThroughput();
+if (!ONLY || ONLY === 'cluster') await clusterThroughput();
 if (!ONLY || ONLY === 'bytes') await memoryPerKey();
 console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);

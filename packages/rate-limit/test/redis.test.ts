@@ -1,17 +1,13 @@
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { serviceAvailable, TEST_REDIS_URL } from '@portcullis/internal-testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, fixedWindow, slidingWindow, tokenBucket } from '../src/index.js';
 import { redisStore, SCRIPT_SHA1 } from '../src/redis/index.js';
 import { storeConformance } from './conformance.js';
+import { exactAcrossProcesses } from './processes.js';
 import { deleteKeys, uniquePrefix } from './redis-helpers.js';
 
 const YEAR = 365 * 24 * 3600;
-const FIXTURE = fileURLToPath(new URL('./fixtures/fire.mjs', import.meta.url));
 
 describe.runIf(await serviceAvailable('Redis'))('redisStore on the shared Redis', () => {
   const prefix = uniquePrefix();
@@ -98,43 +94,9 @@ describe.runIf(await serviceAvailable('Redis'))('redisStore on the shared Redis'
   });
 
   describe('across processes', () => {
-    beforeAll(() => {
-      if (!existsSync(new URL('../dist/redis/index.js', import.meta.url))) {
-        throw new Error('dist/ is missing: run `npm run build` (turbo runs it before test)');
-      }
-    });
-
-    for (const kind of ['sliding-window', 'token-bucket', 'fixed-window']) {
-      it(`${kind}: two processes × 500 concurrent calls at one key, limit 100 → exactly 100 admitted`, async () => {
-        const runPrefix = `${prefix}:${kind}`;
-        const children = [0, 1].map(() =>
-          spawn(process.execPath, [FIXTURE, TEST_REDIS_URL, runPrefix, kind, '500'], {
-            stdio: ['pipe', 'pipe', 'inherit'],
-          }),
-        );
-        const lines = children.map((child) => {
-          const queue: string[] = [];
-          const waiters: ((line: string) => void)[] = [];
-          createInterface({ input: child.stdout! }).on('line', (line) => {
-            const waiter = waiters.shift();
-            if (waiter) waiter(line);
-            else queue.push(line);
-          });
-          return () =>
-            new Promise<string>((resolve) => {
-              const line = queue.shift();
-              if (line !== undefined) resolve(line);
-              else waiters.push(resolve);
-            });
-        });
-        expect(await Promise.all(lines.map((next) => next()))).toEqual(['ready', 'ready']);
-        for (const child of children) child.stdin!.write('go\n');
-        const reports = (await Promise.all(lines.map((next) => next()))).map(
-          (line) => JSON.parse(line) as { admitted: number; failed: number },
-        );
-        expect(reports.map((r) => r.failed)).toEqual([0, 0]);
-        expect(reports[0]!.admitted + reports[1]!.admitted).toBe(100);
-      });
-    }
+    exactAcrossProcesses(
+      () => TEST_REDIS_URL,
+      () => prefix,
+    );
   });
 });
