@@ -2,12 +2,11 @@
 // @portcullis/mcp-context, then called by the SDK client: without a token (401 + where to get
 // one), with a narrow token (403 step-up for the admin tool), with a broad one (success).
 // The authorization server is the package's local test issuer, so this runs offline:
-//   node examples/express-server.mjs        (after `pnpm build`)
+//   node examples/express-server.mjs        (after `pnpm build`; or with the package installed)
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import express from 'express';
 import {
   authContext,
   bearerAuth,
@@ -15,8 +14,9 @@ import {
   protectedResourceMetadataMiddleware,
   protectTools,
   requireScopes,
-} from '../dist/index.js';
-import { createTestIssuer } from '../dist/testing/index.js';
+} from '@portcullis/mcp-context';
+import { createTestIssuer } from '@portcullis/mcp-context/testing';
+import express from 'express';
 
 const toolScopes = { secure_operation: ['admin'] }; // declared once, used twice
 

@@ -1,6 +1,6 @@
 const ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
 
-/** base64url without padding (RFC 4648 §5), as RFC 7636 §4.2 requires for the challenge. */
+/** base64url without padding (RFC 4648 §5), as OAuth, JOSE and RFC 7636 §4.2 use it. */
 export function base64url(bytes: Uint8Array): string {
   let out = '';
   let i = 0;
