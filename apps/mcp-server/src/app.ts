@@ -1,13 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
+import { corsHeaders, type TokenVerifier } from '@portcullis/mcp-context';
 import {
   bearerAuth,
-  corsHeaders,
   type NodeRequest,
   protectedResourceMetadataMiddleware,
-  type TokenVerifier,
-} from '@portcullis/mcp-context';
+} from '@portcullis/mcp-context/node';
 import type { RateLimiter } from '@portcullis/rate-limit';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';

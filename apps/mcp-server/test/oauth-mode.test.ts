@@ -138,7 +138,8 @@ describe('AUTH_MODE=oauth: the guide tools with the MCP SDK client', () => {
       expect(res.status).toBe(403);
       const challenge = res.headers.get('www-authenticate') ?? '';
       expect(challenge).toContain('error="insufficient_scope"');
-      expect(challenge).toContain(`scope="${scope}"`);
+      // The token's own scope and the tool's, so the stepped-up token keeps what it had.
+      expect(challenge).toContain(`scope="write ${scope}"`);
       expect(challenge).toContain('resource_metadata=');
     }
   });

@@ -37,7 +37,7 @@ describe('AUTH_MODE=static: the guide bearer-token table', () => {
   it('RFC 6750 §3.1: a read-only token gets the 403 step-up on secure_operation', async () => {
     const res = await rpc(app.url, callTool('secure_operation'), BOB);
     expect(res.status).toBe(403);
-    expect(res.headers.get('www-authenticate')).toContain('scope="admin"');
+    expect(res.headers.get('www-authenticate')).toContain('scope="read admin"');
     const client = await connect(app.url, BOB);
     expect(
       JSON.parse(textOf(await client.callTool({ name: 'user_profile', arguments: {} })))

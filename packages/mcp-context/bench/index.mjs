@@ -13,7 +13,9 @@ import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/
 import autocannon from 'autocannon';
 import express from 'express';
 import { importJWK, jwtVerify } from 'jose';
-import { bearerAuth, jwtVerifier, protectTools } from '../dist/index.js';
+import { jwtVerifier } from '../dist/index.js';
+import { bearerAuth } from '../dist/node/index.js';
+import { protectTools } from '../dist/sdk-v1/index.js';
 import { createTestIssuer } from '../dist/testing/index.js';
 
 const HTTP_SECONDS = Number(process.env.BENCH_HTTP_SECONDS ?? 3);

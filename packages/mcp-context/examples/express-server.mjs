@@ -7,14 +7,9 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
-import {
-  authContext,
-  bearerAuth,
-  jwtVerifier,
-  protectedResourceMetadataMiddleware,
-  protectTools,
-  requireScopes,
-} from '@portcullis/mcp-context';
+import { authContext, jwtVerifier, requireScopes } from '@portcullis/mcp-context';
+import { bearerAuth, protectedResourceMetadataMiddleware } from '@portcullis/mcp-context/node';
+import { protectTools } from '@portcullis/mcp-context/sdk-v1';
 import { createTestIssuer } from '@portcullis/mcp-context/testing';
 import express from 'express';
 

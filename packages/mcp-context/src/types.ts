@@ -1,17 +1,30 @@
-import type { AuthInfo as SdkAuthInfo } from '@modelcontextprotocol/sdk/server/auth/types.js';
-
 /**
- * A verified access token, in the shape the MCP SDK passes to request handlers as
- * `extra.authInfo` (`token`, `clientId`, `scopes`, `expiresAt` in seconds, `resource`,
- * `extra`), plus the user the token was issued to. Every `AuthInfo` is an SDK `AuthInfo`, so
- * it can be put on `req.auth` for the SDK's Streamable HTTP transport as it is.
+ * A verified access token, in the shape both MCP SDK eras hand to request handlers (v1:
+ * `extra.authInfo`; v2: `ctx.http.authInfo`): `token`, `clientId`, `scopes`, `expiresAt` in
+ * seconds, `resource`, `extra`, plus the user the token was issued to. Declared here rather
+ * than imported, so this entry needs neither SDK; every `AuthInfo` is assignable to the
+ * `AuthInfo` of `@modelcontextprotocol/sdk` 1.x and of `@modelcontextprotocol/server` 2.x, so
+ * it can be put on `req.auth` (v1) or passed as `{ authInfo }` (v2) as it is.
  *
  * The verifiers put the token's claims (JWT payload or introspection response) under
  * `extra.claims`.
  */
-export interface AuthInfo extends SdkAuthInfo {
+export interface AuthInfo {
+  /** The bearer token as presented. */
+  token: string;
+  /** The OAuth client the token was issued to (`client_id`, else `azp`). */
+  clientId: string;
+  scopes: string[];
+  /** Expiry, in seconds since the epoch. */
+  expiresAt?: number | undefined;
+  /** The RFC 8707 resource the token was issued for. */
+  resource?: URL | undefined;
+  /** The RFC 9728 metadata URL of the resource server that accepted the token (SDK v2). */
+  resourceMetadataUrl?: string | undefined;
+  /** Anything else the verifier knows; the verifiers put the token's claims under `claims`. */
+  extra?: Record<string, unknown> | undefined;
   /** The resource owner: the JWT `sub`, the introspection `sub`, the stored token's user. */
-  userId?: string;
+  userId?: string | undefined;
 }
 
 /**

@@ -46,6 +46,7 @@ beforeAll(async () => {
     verifier: jwtVerifier({ issuer: issuer.issuer, audience: RESOURCE, jwksUri: issuer.jwksUri }),
     resource: RESOURCE,
     toolScopes: TOOL_SCOPES,
+    originCheck: { allowedOrigins: ['https://app.example'] },
   };
   handler = createFetchServer(auth, [issuer.issuer]);
 });
@@ -92,7 +93,7 @@ describe('authenticate(): the fetch-style path', () => {
     const denied = await post(callTool('secure_operation'), { Authorization: `Bearer ${token}` });
     expect(parseChallenge(denied.headers.get('www-authenticate')).params).toMatchObject({
       error: 'insufficient_scope',
-      scope: 'admin',
+      scope: 'read admin',
     });
     const broad = await issuer.mintToken({
       sub: 'dana',
@@ -134,10 +135,24 @@ describe('authenticate(): the fetch-style path', () => {
     expect((await ask('https://good.example')).headers.get('access-control-allow-origin')).toBe(
       'https://good.example',
     );
-    expect(
-      (await ask('https://evil.example')).headers.get('access-control-allow-origin'),
-    ).toBeNull();
-    expect((await ask('https://evil.example')).headers.get('vary')).toBe('Origin');
+    // An origin outside the list is refused outright by the DNS-rebinding check.
+    const evil = await ask('https://evil.example');
+    expect(evil.status).toBe(403);
+    expect(evil.headers.get('access-control-allow-origin')).toBeNull();
+    const open = createFetchServer(
+      {
+        verifier: staticTokenVerifier({ tok: { userId: 'u', scopes: [] } }),
+        resource: RESOURCE,
+        cors: { allowedOrigins: ['https://good.example'] },
+        originCheck: false,
+      },
+      [issuer.issuer],
+    );
+    const unchecked = await open(
+      new Request(RESOURCE, { method: 'OPTIONS', headers: { Origin: 'https://evil.example' } }),
+    );
+    expect(unchecked.headers.get('access-control-allow-origin')).toBeNull();
+    expect(unchecked.headers.get('vary')).toBe('Origin');
   });
 
   it('an unavailable verifier is 503 with Retry-After, a verifier bug 500 without internals', async () => {

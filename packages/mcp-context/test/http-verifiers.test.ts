@@ -3,12 +3,12 @@ import type { AddressInfo } from 'node:net';
 import { createTokenStore, memoryAdapter } from '@portcullis/token-store';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
-  bearerAuth,
   introspectionVerifier,
   staticTokenVerifier,
   type TokenVerifier,
   tokenStoreVerifier,
 } from '../src/index.js';
+import { bearerAuth } from '../src/node/index.js';
 import {
   callTool,
   connectHttpClient,

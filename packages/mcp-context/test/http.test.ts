@@ -42,6 +42,8 @@ beforeAll(async () => {
     verifier: (resource) =>
       jwtVerifier({ issuer: issuer.issuer, audience: resource, jwksUri: issuer.jwksUri }),
     toolScopes: TOOL_SCOPES,
+    // A browser client on another site (the CORS tests): allowed past the DNS-rebinding check.
+    originCheck: { allowedOrigins: ['https://app.example'] },
     authorizationServers: [issuer.issuer],
   });
 });
@@ -279,7 +281,8 @@ describe('RFC 6750 §3.1: step-up for per-tool scopes', () => {
     expect(response.status).toBe(403);
     const { params } = parseChallenge(response.headers.get('www-authenticate'));
     expect(params.error).toBe('insufficient_scope');
-    expect(params.scope).toBe('admin');
+    // The token's own scopes and the tool's: a token for exactly these keeps the read tools.
+    expect(params.scope).toBe('read admin');
     expect(params.resource_metadata).toBe(
       `${server.origin}/.well-known/oauth-protected-resource/mcp`,
     );
@@ -342,7 +345,10 @@ describe('RFC 6750 §3.1: step-up for per-tool scopes', () => {
       });
       const single = await post(local.url, initialize, bearer(noRead));
       expect(single.status).toBe(403);
-      expect(parseChallenge(single.headers.get('www-authenticate')).params.scope).toBe('read');
+      // What the token has (admin) plus what is missing (read), so step-up loses nothing.
+      expect(parseChallenge(single.headers.get('www-authenticate')).params.scope).toBe(
+        'admin read',
+      );
     } finally {
       await local.close();
     }

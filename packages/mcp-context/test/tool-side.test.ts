@@ -5,13 +5,13 @@ import {
   AuthenticationRequiredError,
   authContext,
   InsufficientScopeError,
-  protectTools,
   RateLimitedError,
   type RateLimiterLike,
   rateLimit,
   requireScopes,
   type ToolAuthContext,
 } from '../src/index.js';
+import { protectTools } from '../src/sdk-v1/index.js';
 import { connectTestClient } from '../src/testing/index.js';
 import { createMcpServer, TOOL_SCOPES, text } from './support/server.js';
 

@@ -116,6 +116,60 @@ describe('jwtVerifier (RFC 9068)', () => {
     expect((await verify(await issuer.mintToken(claims()))).userId).toBe('alice');
   });
 
+  describe("profile: 'rfc9068' (RFC 9068 §4 in full) beside the tolerant default", () => {
+    const strict = () =>
+      jwtVerifier({
+        issuer: issuer.issuer,
+        audience: RESOURCE,
+        jwksUri: issuer.jwksUri,
+        profile: 'rfc9068',
+        cache: false,
+      });
+    const tolerant = () =>
+      jwtVerifier({
+        issuer: issuer.issuer,
+        audience: RESOURCE,
+        jwksUri: issuer.jwksUri,
+        cache: false,
+      });
+    const now = () => Math.floor(Date.now() / 1000);
+    const tokens = {
+      'typ JWT': () => issuer.mintToken(claims(), { header: { typ: 'JWT' } }),
+      'no typ': () => issuer.mintToken(claims(), { header: { typ: undefined } }),
+      'no sub': () => issuer.mintToken(claims({ sub: undefined })),
+      'no client_id': () => issuer.mintToken(claims({ client_id: undefined, azp: 'app' })),
+      'no iat': () => issuer.mintToken(claims({ iat: undefined })),
+      'iat an hour in the future': () => issuer.mintToken(claims({ iat: now() + 3600 })),
+    };
+
+    for (const [name, mint] of Object.entries(tokens)) {
+      it(`RFC 9068 §4: refuses a token with ${name}; the tolerant default accepts it`, async () => {
+        const token = await mint();
+        await expect(strict()(token)).rejects.toBeInstanceOf(InvalidTokenError);
+        expect((await tolerant()(token)).clientId).toBe('app');
+      });
+    }
+
+    it('RFC 9068 §4: accepts what an RFC 9068 server issues, iat within the clock tolerance', async () => {
+      const verify = strict();
+      expect((await verify(await issuer.mintToken(claims()))).userId).toBe('alice');
+      expect((await verify(await issuer.mintToken(claims({ iat: now() + 3 })))).userId).toBe(
+        'alice',
+      );
+    });
+
+    it('names the unknown profile', () => {
+      expect(() =>
+        jwtVerifier({
+          issuer: issuer.issuer,
+          audience: RESOURCE,
+          jwksUri: issuer.jwksUri,
+          profile: 'strict' as 'rfc9068',
+        }),
+      ).toThrow(/profile/);
+    });
+  });
+
   it('RFC 7519 §4.1.4: a small clock tolerance, no more', async () => {
     const verify = jwtVerifier({
       issuer: issuer.issuer,

@@ -1,4 +1,4 @@
-import { resourceMetadataUrl } from '../resource-metadata-url.js';
+import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 
 /**
  * The paths protected resource metadata is served at: the path-inserted URL of RFC 9728 §3.1

@@ -8,15 +8,14 @@ import express from 'express';
 import {
   authContext,
   type BearerAuthOptions,
-  bearerAuth,
-  protectedResourceMetadataMiddleware,
-  protectTools,
   type RateLimiterLike,
   rateLimit,
   requireScopes,
   type TokenVerifier,
   type ToolScopes,
 } from '../../src/index.js';
+import { bearerAuth, protectedResourceMetadataMiddleware } from '../../src/node/index.js';
+import { protectTools } from '../../src/sdk-v1/index.js';
 
 export const TOOL_SCOPES: ToolScopes = { secure_operation: ['admin'] };
 

@@ -1,8 +1,10 @@
+/// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BearerAuthOptions, createGuard } from './lib/guard.js';
-import type { AuthInfo } from './types.js';
+import { type BearerAuthOptions, createGuard } from '../guard/create-guard.js';
+import type { AuthInfo } from '../types.js';
+import { header } from './header.js';
 
-export type { BearerAuthOptions } from './lib/guard.js';
+export type { BearerAuthOptions } from '../guard/create-guard.js';
 
 /** A Node request as Express, Connect and plain `node:http` hand it over. */
 export type NodeRequest = IncomingMessage & {
@@ -43,11 +45,6 @@ async function readJsonBody(req: NodeRequest): Promise<BodyRead> {
   }
 }
 
-function header(req: NodeRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
 /**
  * Express (or Connect, or `node:http`) middleware that lets through only requests with a
  * valid bearer token for this resource and puts the `AuthInfo` on `req.auth`, where the MCP
@@ -72,6 +69,7 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
         method: req.method ?? 'GET',
         url: new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost'),
         authorization: header(req, 'authorization'),
+        host: header(req, 'host') ?? header(req, ':authority'),
         origin: header(req, 'origin'),
         body: async () => {
           bodyRead = await readJsonBody(req);

@@ -1,5 +1,5 @@
-import { type BearerAuthOptions, createGuard, type Guard } from './lib/guard.js';
-import type { AuthInfo } from './types.js';
+import type { AuthInfo } from '../types.js';
+import { type BearerAuthOptions, createGuard, type Guard } from './create-guard.js';
 
 export type AuthenticateResult =
   | {
@@ -35,10 +35,12 @@ export async function authenticate(
     guard = createGuard(options);
     guards.set(options, guard);
   }
+  const url = new URL(request.url);
   const result = await guard({
     method: request.method,
-    url: new URL(request.url),
+    url,
     authorization: request.headers.get('authorization'),
+    host: request.headers.get('host') ?? url.host,
     origin: request.headers.get('origin'),
     body: async () => {
       try {

@@ -1,7 +1,7 @@
+import { InsufficientScopeError } from '../errors.js';
+import { assertString } from '../lib/errors.js';
+import type { ToolAuthContext } from '../types.js';
 import { authContext, type WithAuthInfo } from './auth-context.js';
-import { InsufficientScopeError } from './errors.js';
-import { assertString } from './lib/errors.js';
-import type { ToolAuthContext } from './types.js';
 
 /**
  * Inside a tool: throws `InsufficientScopeError` ("Insufficient permissions: read_data scope

@@ -1,4 +1,4 @@
-import { InvalidTokenError, VerifierUnavailableError } from './errors.js';
+import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -6,9 +6,9 @@ import {
   assertResourceUrl,
   assertString,
   invalidType,
-} from './lib/errors.js';
-import { scopesFromClaims } from './lib/scopes.js';
-import type { AuthInfo, TokenVerifier } from './types.js';
+} from '../lib/errors.js';
+import { scopesFromClaims } from '../lib/scopes.js';
+import type { AuthInfo, TokenVerifier } from '../types.js';
 
 export interface IntrospectionVerifierOptions {
   /** The authorization server's RFC 7662 introspection endpoint. */

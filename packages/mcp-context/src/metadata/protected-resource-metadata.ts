@@ -4,7 +4,7 @@ import {
   assertResourceUrl,
   assertStringArray,
   invalidType,
-} from './lib/errors.js';
+} from '../lib/errors.js';
 
 /** RFC 9728 §2 metadata, as served. */
 export interface ProtectedResourceMetadata {

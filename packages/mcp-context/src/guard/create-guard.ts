@@ -1,12 +1,13 @@
-import { type CorsOptions, corsHeaders } from '../cors-headers.js';
 import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
-import { resourceMetadataUrl } from '../resource-metadata-url.js';
+import { parseAuthorization } from '../lib/authorization-header.js';
+import { type BearerErrorCode, bearerChallenge } from '../lib/challenge.js';
+import { assertObject, assertResourceUrl, assertStringArray, invalidType } from '../lib/errors.js';
+import { calledToolNames } from '../lib/jsonrpc.js';
+import { createOriginCheck, type OriginCheckOptions, refusalBody } from '../lib/origin-check.js';
+import { missingScopes, neededScopes } from '../lib/scopes.js';
+import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
-import { parseAuthorization } from './authorization-header.js';
-import { type BearerErrorCode, bearerChallenge } from './challenge.js';
-import { assertObject, assertResourceUrl, assertStringArray, invalidType } from './errors.js';
-import { calledToolNames } from './jsonrpc.js';
-import { missingScopes, neededScopes } from './scopes.js';
+import { type CorsOptions, corsHeaders } from './cors-headers.js';
 
 export interface BearerAuthOptions {
   /** Checks the token: `jwtVerifier`, `staticTokenVerifier`, `introspectionVerifier`, … */
@@ -25,6 +26,14 @@ export interface BearerAuthOptions {
   toolScopes?: ToolScopes;
   /** CORS for browser clients; on by default (`allowedOrigins: '*'`), `false` to leave it to you. */
   cors?: false | CorsOptions;
+  /**
+   * DNS-rebinding protection: a request whose `Origin` is not allowed or whose `Host` does not
+   * name this server gets `403` with a JSON-RPC error. On by default, allowing the resource
+   * URL's origin and host (plus loopback names when the resource is on loopback) and the
+   * origins listed in `cors.allowedOrigins`; requests without `Origin` pass. `false` turns it
+   * off (when a proxy in front already checks).
+   */
+  originCheck?: false | OriginCheckOptions;
   /** Overrides the `resource_metadata` URL in challenges; defaults to the path-inserted URL. */
   resourceMetadataUrl?: string;
   /** Seconds sent in `Retry-After` when the verifier is unavailable; default 5. */
@@ -35,6 +44,8 @@ export interface GuardRequest {
   method: string;
   url: URL;
   authorization: string | null | undefined;
+  /** The `Host` header (HTTP/1.1) or `:authority` (HTTP/2). */
+  host: string | null | undefined;
   origin: string | null | undefined;
   /** The parsed JSON body, read only when tool scopes make it matter. */
   body: () => Promise<unknown>;
@@ -87,8 +98,26 @@ export function createGuard(options: BearerAuthOptions): Guard {
   const cors = options.cors === false ? false : (options.cors ?? {});
   const retryAfter = String(options.retryAfterSeconds ?? 5);
   const { verifier } = options;
+  const corsList = cors && Array.isArray(cors.allowedOrigins) ? cors.allowedOrigins : undefined;
+  const checkOrigin =
+    options.originCheck === false
+      ? undefined
+      : createOriginCheck(options.resource, {
+          // Origins listed for CORS are trusted browser callers: let them through as well.
+          ...(corsList ? { allowedOrigins: corsList } : {}),
+          ...options.originCheck,
+        });
 
   return async (request) => {
+    const refusal = checkOrigin?.(request.host, request.origin);
+    if (refusal) {
+      return {
+        ok: false,
+        status: 403,
+        headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' },
+        body: refusalBody(refusal),
+      };
+    }
     const headers = cors ? corsHeaders({ origin: request.origin }, cors) : {};
     if (cors && request.method === 'OPTIONS') {
       return {
@@ -183,13 +212,17 @@ export function createGuard(options: BearerAuthOptions): Guard {
       );
     }
     if (missingScopes(authInfo.scopes, needed).length > 0) {
+      // The challenge names what the token already has as well: a client that asks for
+      // exactly the challenged scopes gets a token that still does everything it did before.
       return deny(
         403,
         'insufficient_scope',
         `This request requires the scopes: ${needed.join(' ')}`,
-        needed,
+        [...new Set([...authInfo.scopes, ...needed])],
       );
     }
+    // SDK 2.x builds its own scope challenges from this (RFC 9728 §5.1).
+    if (authInfo.resourceMetadataUrl === undefined) authInfo.resourceMetadataUrl = metadataUrl;
     return { ok: true, authInfo, headers, body };
   };
 }

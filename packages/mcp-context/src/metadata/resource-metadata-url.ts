@@ -1,4 +1,4 @@
-import { assertResourceUrl } from './lib/errors.js';
+import { assertResourceUrl } from '../lib/errors.js';
 
 const WELL_KNOWN = '/.well-known/oauth-protected-resource';
 

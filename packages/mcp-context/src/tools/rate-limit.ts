@@ -1,8 +1,8 @@
+import { RateLimitedError } from '../errors.js';
+import { assertObject, invalidType } from '../lib/errors.js';
+import type { ToolAuthContext } from '../types.js';
 import { authContext, type WithAuthInfo } from './auth-context.js';
-import { RateLimitedError } from './errors.js';
-import { assertObject, invalidType } from './lib/errors.js';
 import { isToolAuthContext } from './require-scopes.js';
-import type { ToolAuthContext } from './types.js';
 
 /** What `rateLimit` reads of a `@portcullis/rate-limit` result. */
 export interface RateLimitOutcome {

@@ -1,8 +1,8 @@
-import { base64url } from './lib/base64url.js';
-import { assertObject, assertPositiveInteger, invalidType } from './lib/errors.js';
-import { Lru } from './lib/lru.js';
-import { sha256 } from './lib/sha256.js';
-import type { AuthInfo, TokenVerifier } from './types.js';
+import { base64url } from '../lib/base64url.js';
+import { assertObject, assertPositiveInteger, invalidType } from '../lib/errors.js';
+import { Lru } from '../lib/lru.js';
+import { sha256 } from '../lib/sha256.js';
+import type { AuthInfo, TokenVerifier } from '../types.js';
 
 export interface CacheOptions {
   /** Most tokens remembered; the least recently used go first. Default 10 000. */

@@ -1,13 +1,13 @@
-import { InvalidTokenError } from './errors.js';
-import { constantTimeEqual } from './lib/constant-time.js';
+import { InvalidTokenError } from '../errors.js';
+import { constantTimeEqual } from '../lib/constant-time.js';
 import {
   assertNonEmptyString,
   assertObject,
   assertStringArray,
   invalidType,
-} from './lib/errors.js';
-import { sha256 } from './lib/sha256.js';
-import type { AuthInfo, TokenVerifier } from './types.js';
+} from '../lib/errors.js';
+import { sha256 } from '../lib/sha256.js';
+import type { AuthInfo, TokenVerifier } from '../types.js';
 
 export interface StaticTokenEntry {
   userId: string;

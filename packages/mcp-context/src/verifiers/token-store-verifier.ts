@@ -1,6 +1,6 @@
-import { InvalidTokenError, VerifierUnavailableError } from './errors.js';
-import { assertObject, assertResourceUrl, invalidType } from './lib/errors.js';
-import type { AuthInfo, TokenVerifier } from './types.js';
+import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
+import { assertObject, assertResourceUrl, invalidType } from '../lib/errors.js';
+import type { AuthInfo, TokenVerifier } from '../types.js';
 
 /** The part of an `@portcullis/token-store` access-token record this verifier reads. */
 export interface StoredAccessToken {

@@ -8,9 +8,8 @@ import {
   errors as joseErrors,
   jwtVerify,
 } from 'jose';
-import { type CacheOptions, cachedVerifier } from './cached-verifier.js';
-import { InvalidTokenError, VerifierUnavailableError } from './errors.js';
-import { discoverJwksUri } from './lib/discover-jwks.js';
+import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
+import { discoverJwksUri } from '../lib/discover-jwks.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -18,15 +17,26 @@ import {
   assertStringArray,
   invalidType,
   invalidValue,
-} from './lib/errors.js';
-import { scopesFromClaims } from './lib/scopes.js';
-import type { AuthInfo, TokenVerifier } from './types.js';
+} from '../lib/errors.js';
+import { scopesFromClaims } from '../lib/scopes.js';
+import type { AuthInfo, TokenVerifier } from '../types.js';
+import { type CacheOptions, cachedVerifier } from './cached-verifier.js';
 
 /** Asymmetric algorithms accepted by default: what authorization servers sign access tokens with. */
 export const DEFAULT_JWT_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
 const HMAC_ALGORITHMS = ['HS256', 'HS384', 'HS512'];
 /** RFC 9068 §4 `typ` values, plus the plain `JWT` many identity providers still send. */
 const ACCEPTED_TYP = new Set(['at+jwt', 'application/at+jwt', 'jwt', 'application/jwt']);
+
+/**
+ * How strictly a token must follow RFC 9068. `tolerant` (the default) accepts what common
+ * identity providers issue as access tokens: `typ` `at+jwt`, `JWT` or none, `sub`,
+ * `client_id` and `iat` optional. `rfc9068` is [RFC 9068 §4](https://www.rfc-editor.org/rfc/rfc9068#section-4)
+ * to the letter: `typ` `at+jwt`, `sub` and `client_id` present, `iat` present and not in the
+ * future beyond `clockTolerance`. Choose `rfc9068` when the authorization server is yours (or
+ * any that issues RFC 9068 tokens): it refuses ID tokens and other JWTs signed by the same key.
+ */
+export type JwtProfile = 'tolerant' | 'rfc9068';
 
 export interface JwtVerifierOptions {
   /** The authorization server's issuer identifier; `iss` must equal it exactly. */
@@ -53,6 +63,8 @@ export interface JwtVerifierOptions {
   clockTolerance?: number;
   /** Refuse tokens whose `typ` is not `at+jwt` (RFC 9068 §4 strictly); default false. */
   requireAccessTokenType?: boolean;
+  /** `tolerant` (default) for third-party identity providers, `rfc9068` to require RFC 9068 §4 in full. */
+  profile?: JwtProfile;
   /** JWKS fetching: cooldown between refetches on unknown `kid` (default 30 000 ms), cache max age (600 000 ms), timeout (5 000 ms). */
   jwks?: {
     cooldownMs?: number;
@@ -205,7 +217,13 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   if (typeof clockTolerance !== 'number' || clockTolerance < 0 || clockTolerance > 300) {
     throw invalidValue('clockTolerance', 'must be a number of seconds between 0 and 300');
   }
-  const requireAtJwt = options.requireAccessTokenType === true;
+  const profile = options.profile ?? 'tolerant';
+  if (profile !== 'tolerant' && profile !== 'rfc9068') {
+    throw invalidValue('profile', `must be "tolerant" or "rfc9068", received "${String(profile)}"`);
+  }
+  const strict = profile === 'rfc9068';
+  const requireAtJwt = options.requireAccessTokenType === true || strict;
+  const requiredClaims = strict ? ['exp', 'iat', 'sub', 'client_id'] : ['exp'];
   const issuer = options.issuer;
 
   const resolveKey = async (header: JWTHeaderParameters): Promise<KeyInput> => {
@@ -238,13 +256,18 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
         audience: audiences,
         algorithms,
         clockTolerance,
-        requiredClaims: ['exp'],
+        requiredClaims,
       });
     } catch (error) {
       if (error instanceof InvalidTokenError || error instanceof VerifierUnavailableError)
         throw error;
       if (error instanceof joseErrors.JWTExpired) {
         throw new InvalidTokenError('The access token has expired', { cause: error });
+      }
+      if (error instanceof joseErrors.JWTClaimValidationFailed && error.reason === 'missing') {
+        throw new InvalidTokenError(`The access token has no "${error.claim}" claim`, {
+          cause: error,
+        });
       }
       if (error instanceof joseErrors.JWTClaimValidationFailed) {
         throw new InvalidTokenError(`The access token's "${error.claim}" claim is not accepted`, {
@@ -269,6 +292,21 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       typ?.toLowerCase() !== 'application/at+jwt'
     ) {
       throw new InvalidTokenError('The token is not an RFC 9068 access token (typ at+jwt)');
+    }
+    if (strict) {
+      const { iat, sub, client_id: clientId } = result.payload;
+      // jose checks `iat` only against a maximum age; RFC 9068 §4 wants it not in the future.
+      if (typeof iat !== 'number' || iat > Date.now() / 1000 + clockTolerance) {
+        throw new InvalidTokenError('The access token\'s "iat" claim is in the future');
+      }
+      if (
+        typeof sub !== 'string' ||
+        sub === '' ||
+        typeof clientId !== 'string' ||
+        clientId === ''
+      ) {
+        throw new InvalidTokenError('The access token needs string "sub" and "client_id" claims');
+      }
     }
     const aud = result.payload.aud;
     const matched =

@@ -1,4 +1,4 @@
-import { invalidType } from './lib/errors.js';
+import { invalidType } from '../lib/errors.js';
 
 /** Which browser origins may call the MCP endpoint. */
 export interface CorsOptions {

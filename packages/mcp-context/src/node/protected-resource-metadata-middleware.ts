@@ -1,13 +1,19 @@
+/// <reference types="node" />
 import type { ServerResponse } from 'node:http';
+import { metadataPaths } from '../lib/metadata-paths.js';
+import { createOriginCheck, refusalBody } from '../lib/origin-check.js';
+import {
+  type MetadataHandlerOptions,
+  protectedResourceMetadataHandler,
+} from '../metadata/protected-resource-metadata-handler.js';
 import type { NodeRequest } from './bearer-auth.js';
-import { metadataPaths } from './lib/metadata-paths.js';
-import type { ProtectedResourceMetadataOptions } from './protected-resource-metadata.js';
-import { protectedResourceMetadataHandler } from './protected-resource-metadata-handler.js';
+import { header } from './header.js';
 
 /**
  * Express (or Connect, or `node:http`) middleware serving the protected resource metadata
  * ([RFC 9728 §3](https://www.rfc-editor.org/rfc/rfc9728#section-3)) at the path-inserted URL
- * and at the root; every other request goes on to `next()`.
+ * and at the root, with the DNS-rebinding check of `originCheck` (on by default); every other
+ * request goes on to `next()`.
  *
  * @example
  * app.use(protectedResourceMetadataMiddleware({
@@ -17,9 +23,13 @@ import { protectedResourceMetadataHandler } from './protected-resource-metadata-
  * }));
  */
 export function protectedResourceMetadataMiddleware(
-  options: ProtectedResourceMetadataOptions,
+  options: MetadataHandlerOptions,
 ): (req: NodeRequest, res: ServerResponse, next: (error?: unknown) => void) => void {
-  const handle = protectedResourceMetadataHandler(options);
+  const handle = protectedResourceMetadataHandler({ ...options, originCheck: false });
+  const checkOrigin =
+    options.originCheck === false
+      ? undefined
+      : createOriginCheck(options.resource, options.originCheck ?? {});
   const paths = metadataPaths(options.resource);
   return (req, res, next) => {
     // Every request passes through here: only metadata paths pay for building a Request.
@@ -37,7 +47,7 @@ export function protectedResourceMetadataMiddleware(
     let response: Response | undefined;
     try {
       response = handle(
-        new Request(new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost'), {
+        new Request(new URL(target, 'http://localhost'), {
           method: req.method ?? 'GET',
           headers,
         }),
@@ -48,6 +58,14 @@ export function protectedResourceMetadataMiddleware(
     }
     if (!response) {
       next();
+      return;
+    }
+    const refusal = checkOrigin?.(header(req, 'host') ?? header(req, ':authority'), origin);
+    if (refusal) {
+      res.statusCode = 403;
+      res.setHeader('Content-Type', 'application/json');
+      res.setHeader('Cache-Control', 'no-store');
+      res.end(refusalBody(refusal));
       return;
     }
     res.statusCode = response.status;
