@@ -2,7 +2,13 @@ import { type AccessTokenStore, accessTokenStore } from './lib/access-tokens.js'
 import { type ClientStore, clientStore } from './lib/clients.js';
 import { type CodeStore, codeStore } from './lib/codes.js';
 import { type ConsentStore, consentStore } from './lib/consents.js';
-import { DEFAULT_TTL, guardAdapter, type StoreContext, type TtlOptions } from './lib/context.js';
+import {
+  DEFAULT_TTL,
+  guardAdapter,
+  revokeFamily,
+  type StoreContext,
+  type TtlOptions,
+} from './lib/context.js';
 import { isProductionEnvironment } from './lib/environment.js';
 import {
   assertNonEmptyString,
@@ -16,10 +22,25 @@ import { type RefreshTokenStore, refreshTokenStore } from './lib/refresh-tokens.
 import { type SigningKeyStore, signingKeyStore } from './lib/signing-keys.js';
 import type { AccessTokenRecord, RefreshTokenRecord, StoreAdapter } from './types.js';
 
+/** One live grant (family) of a user, as `grantsByUser` reports it. */
+export interface GrantSummary {
+  familyId: string;
+  clientId: string;
+  resource?: string | undefined;
+  scopes: string[];
+  /** When the oldest live record of the grant was written (epoch ms). */
+  createdAt: number;
+  /** The grant's absolute end (epoch ms), when known. */
+  grantExpiresAt?: number | undefined;
+}
+
 export interface TokenStoreOptions {
   /** The backend: `memoryAdapter()`, `postgresAdapter(db)` or `redisAdapter(redis)`. */
   adapter: StoreAdapter;
-  /** Lifetimes in seconds; defaults: code 60, access token 3600, refresh token 1_209_600. */
+  /**
+   * Lifetimes in seconds; defaults (`DEFAULT_TTL`): code 60, access token 3600, refresh token
+   * 1_209_600, grant 7_776_000 (the absolute lifetime of a grant, however often it is rotated).
+   */
   ttl?: TtlOptions;
   /**
    * Secret (from the environment) that seals signing keys at rest with AES-256-GCM, under a key
@@ -42,7 +63,11 @@ export interface TokenStore {
   codes: CodeStore;
   accessTokens: AccessTokenStore;
   refreshTokens: RefreshTokenStore;
-  /** Deletes every code, access token and refresh token of a grant; resolves how many. */
+  /**
+   * Revokes a grant for good: leaves a durable revocation marker that every later write of the
+   * family checks atomically, then deletes its codes, access tokens and refresh tokens;
+   * resolves how many records were deleted.
+   */
   revokeFamily(familyId: string): Promise<number>;
   clients: ClientStore;
   consents: ConsentStore;
@@ -51,6 +76,12 @@ export interface TokenStore {
   tokensByUser(
     userId: string,
   ): Promise<{ accessTokens: AccessTokenRecord[]; refreshTokens: RefreshTokenRecord[] }>;
+  /**
+   * A user's live grants, one per family that still holds an unconsumed code, a live access
+   * token or an unrotated refresh token: what an account page must show so that nothing the
+   * user authorized is invisible.
+   */
+  grantsByUser(userId: string): Promise<GrantSummary[]>;
   /** Closes the adapter (connections it opened itself). */
   close(): Promise<void>;
 }
@@ -90,6 +121,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   assertOptionalSeconds(ttl.authorizationCode, 'ttl.authorizationCode');
   assertOptionalSeconds(ttl.accessToken, 'ttl.accessToken');
   assertOptionalSeconds(ttl.refreshToken, 'ttl.refreshToken');
+  assertOptionalSeconds(ttl.grant, 'ttl.grant');
   if (options.now !== undefined && typeof options.now !== 'function') {
     throw new CodedTypeError(
       `"options.now" must be a function returning epoch ms, received ${describe(options.now)}`,
@@ -119,7 +151,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     refreshTokens: refreshTokenStore(ctx),
     async revokeFamily(familyId) {
       assertString(familyId, 'familyId');
-      return guarded.revokeFamily(familyId);
+      return revokeFamily(ctx, familyId);
     },
     clients: clientStore(ctx),
     consents: consentStore(ctx),
@@ -132,6 +164,33 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
         guarded.listByUser('refresh_token', userId, { now }),
       ]);
       return { accessTokens, refreshTokens };
+    },
+    async grantsByUser(userId) {
+      assertString(userId, 'userId');
+      const now = ctx.now();
+      const [codes, accessTokens, refreshTokens] = await Promise.all([
+        guarded.listByUser('authorization_code', userId, { now }),
+        guarded.listByUser('access_token', userId, { now }),
+        guarded.listByUser('refresh_token', userId, { now }),
+      ]);
+      const grants = new Map<string, GrantSummary>();
+      for (const record of [...codes, ...accessTokens, ...refreshTokens]) {
+        if ('consumedAt' in record && record.consumedAt !== undefined) continue;
+        const known = grants.get(record.familyId);
+        if (known) {
+          known.createdAt = Math.min(known.createdAt, record.createdAt);
+          continue;
+        }
+        grants.set(record.familyId, {
+          familyId: record.familyId,
+          clientId: record.clientId,
+          ...(record.resource === undefined ? {} : { resource: record.resource }),
+          scopes: [...record.scopes],
+          createdAt: record.createdAt,
+          ...(record.grantExpiresAt === undefined ? {} : { grantExpiresAt: record.grantExpiresAt }),
+        });
+      }
+      return [...grants.values()].sort((a, b) => a.createdAt - b.createdAt);
     },
     close: () => guarded.close(),
   };

@@ -4,7 +4,7 @@ export type TokenStoreErrorCode =
   | 'invalid_token'
   | 'expired'
   | 'token_reused'
-  | 'invalid_scope'
+  | 'family_revoked'
   | 'store_unavailable'
   | 'key_decryption_failed';
 
@@ -68,21 +68,35 @@ export class RefreshTokenReuseError extends TokenStoreError {
 }
 
 /**
- * A refresh asked for a scope the grant does not hold
- * ([RFC 6749 §6](https://www.rfc-editor.org/rfc/rfc6749#section-6)). Answer `invalid_scope`.
- * The refresh token is left unused.
+ * A write into a grant (family) that has been revoked was refused: the durable revocation
+ * marker of the family is checked atomically with every write of a code, access token or
+ * refresh token, so nothing of a revoked grant is stored afterwards, whatever the interleaving
+ * ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)). An authorization
+ * server answers `invalid_grant`.
  */
-export class InvalidScopeError extends TokenStoreError {
-  static override code = 'invalid_scope' as const;
-  override code = 'invalid_scope' as const;
-  /** The requested scopes that were not granted. */
-  readonly scopes: string[];
+export class FamilyRevokedError extends TokenStoreError {
+  static override code = 'family_revoked' as const;
+  override code = 'family_revoked' as const;
+  /** The revoked family. */
+  readonly familyId: string;
 
-  constructor(scopes: string[]) {
-    super(`Scope not granted: ${scopes.join(' ')}`);
-    this.scopes = scopes;
+  constructor(familyId: string, options?: { cause?: unknown }) {
+    super('The grant has been revoked; nothing more can be issued from it', options);
+    this.familyId = familyId;
   }
 }
+
+/**
+ * The `code` of every failure that means "this refresh token or code is no good" (the caller
+ * answers `invalid_grant`): unknown, expired, reused, or its grant revoked. Match on these
+ * constants rather than on string literals.
+ */
+export const GRANT_FAILURE_CODES: readonly TokenStoreErrorCode[] = [
+  InvalidTokenError.code,
+  TokenExpiredError.code,
+  RefreshTokenReuseError.code,
+  FamilyRevokedError.code,
+];
 
 /**
  * The backend (Postgres, PGlite, Redis) failed or could not be reached. Callers answer `503`
@@ -104,4 +118,26 @@ export class StoreUnavailableError extends TokenStoreError {
 export class KeyDecryptionError extends TokenStoreError {
   static override code = 'key_decryption_failed' as const;
   override code = 'key_decryption_failed' as const;
+}
+
+/**
+ * Whether `error` is a `TokenStoreError` with one of `codes`. Matches on the stable `code`
+ * (the class's static), so an error thrown by a second copy of this package still matches.
+ *
+ * @example
+ * if (isTokenStoreError(error, StoreUnavailableError.code)) return new Response(null, { status: 503 });
+ */
+export function isTokenStoreError(
+  error: unknown,
+  ...codes: TokenStoreErrorCode[]
+): error is TokenStoreError {
+  if (error instanceof TokenStoreError) return codes.length === 0 || codes.includes(error.code);
+  if (typeof error !== 'object' || error === null) return false;
+  const { code, name } = error as { code?: unknown; name?: unknown };
+  return (
+    typeof code === 'string' &&
+    typeof name === 'string' &&
+    name.endsWith('Error') &&
+    (codes as string[]).includes(code)
+  );
 }

@@ -1,11 +1,14 @@
 export {
   createTokenStore,
+  type GrantSummary,
   type TokenStore,
   type TokenStoreOptions,
 } from './create-token-store.js';
 export {
-  InvalidScopeError,
+  FamilyRevokedError,
+  GRANT_FAILURE_CODES,
   InvalidTokenError,
+  isTokenStoreError,
   KeyDecryptionError,
   RefreshTokenReuseError,
   StoreUnavailableError,
@@ -19,7 +22,7 @@ export type { AccessTokenInput, AccessTokenStore } from './lib/access-tokens.js'
 export type { ClientStore } from './lib/clients.js';
 export type { AuthorizationCodeInput, CodeStore, IssueOptions } from './lib/codes.js';
 export type { ConsentStore } from './lib/consents.js';
-export type { TtlOptions } from './lib/context.js';
+export { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL, type TtlOptions } from './lib/context.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
 export type { RefreshTokenInput, RefreshTokenStore, RotateOptions } from './lib/refresh-tokens.js';
 export type { SigningKeyStore } from './lib/signing-keys.js';

@@ -2,13 +2,16 @@ import { isExpired } from './lib/expiry.js';
 import { warnOnce } from './lib/warn-once.js';
 import type {
   ConsumableKind,
+  ConsumeOptions,
   ConsumeResult,
+  FamilyRecord,
   FindOptions,
   ReadOptions,
   RecordKind,
   RecordOf,
   StoreAdapter,
   Timestamp,
+  UserKind,
 } from './types.js';
 
 /** A `StoreAdapter` kept in this process's memory, with a debug view of what it holds. */
@@ -33,7 +36,8 @@ const SWEEP_EVERY_MS = 60_000;
  * A `StoreAdapter` in a `Map`: for unit tests and throwaway demos. Nothing survives a restart
  * and nothing is shared between instances, so it warns once per process. Records are copied in
  * and out (`structuredClone`), as a real backend would, so callers cannot change stored state
- * by mutating a returned object. Consume is atomic because it runs synchronously.
+ * by mutating a returned object. Consume, and the family-marker check of a write, are atomic
+ * because each runs in one synchronous step.
  *
  * @example
  * const store = createTokenStore({ adapter: memoryAdapter() });
@@ -64,8 +68,25 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     return record && !isExpired(record.expiresAt, now) ? record : undefined;
   }
 
+  /** Extends the family's state to outlive `expiresAt`; `false` when the family is revoked. */
+  function touchFamily(familyId: string, expiresAt: Timestamp | null, now: Timestamp): boolean {
+    const key = keyOf('family', familyId);
+    const family = records.get(key) as FamilyRecord | undefined;
+    if (family?.revokedAt !== undefined) return false;
+    const longest =
+      family === undefined || expiresAt === null || family.expiresAt === null
+        ? expiresAt
+        : Math.max(family.expiresAt, expiresAt);
+    records.set(key, { familyId, createdAt: family?.createdAt ?? now, expiresAt: longest });
+    return true;
+  }
+
   return {
     async set(kind, id, record) {
+      if (FAMILY_KINDS.has(kind)) {
+        const { familyId, expiresAt, createdAt } = record as RecordOf['refresh_token'];
+        if (!touchFamily(familyId, expiresAt, createdAt)) return false;
+      }
       records.set(keyOf(kind, id), structuredClone(record));
       // Purge as a side effect of writes, at most once a minute, so an idle store costs nothing.
       const wallClock = Date.now();
@@ -73,6 +94,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         lastSweep = wallClock;
         sweep(wallClock, retentionMs);
       }
+      return true;
     },
 
     async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
@@ -86,6 +108,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       kind: K,
       id: string,
       now: Timestamp,
+      consumeOptions: ConsumeOptions = {},
     ): Promise<ConsumeResult<RecordOf[K]>> {
       const record = visible(records.get(keyOf(kind, id)), now) as RecordOf[K] | undefined;
       if (!record) return { status: 'not_found' };
@@ -93,6 +116,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         return { status: 'already_consumed', record: structuredClone(record) };
       }
       record.consumedAt = now;
+      if (consumeOptions.successor !== undefined) {
+        (record as RecordOf['refresh_token']).successor = consumeOptions.successor;
+      }
       return { status: 'consumed', record: structuredClone(record) };
     },
 
@@ -100,7 +126,17 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return records.delete(keyOf(kind, id));
     },
 
-    async revokeFamily(familyId) {
+    async revokeFamily(familyId, revokeOptions = {}) {
+      const now = revokeOptions.now ?? Date.now();
+      const key = keyOf('family', familyId);
+      const family = records.get(key) as FamilyRecord | undefined;
+      const floor = revokeOptions.retainUntil ?? now;
+      records.set(key, {
+        familyId,
+        createdAt: family?.createdAt ?? now,
+        expiresAt: family?.expiresAt === null ? null : Math.max(family?.expiresAt ?? floor, floor),
+        revokedAt: family?.revokedAt ?? now,
+      } satisfies FamilyRecord);
       let removed = 0;
       for (const [key, record] of records) {
         const kind = key.slice(0, key.indexOf(':')) as RecordKind;
@@ -112,11 +148,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return removed;
     },
 
-    async listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
-      kind: K,
-      userId: string,
-      readOptions: ReadOptions = {},
-    ) {
+    async listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
       const now = readOptions.now ?? Date.now();
       const out: RecordOf[K][] = [];
       const prefix = `${kind}:`;

@@ -82,6 +82,7 @@ export class TokenManager {
       const refresh = await this.store.refreshTokens.issue(
         {
           familyId: record.familyId,
+          grantExpiresAt: record.grantExpiresAt,
           userId,
           scopes,
           clientId: record.clientId,
@@ -107,8 +108,9 @@ export class TokenManager {
 
   /**
    * Exchanges a refresh token for a new access token and a new refresh token in the same
-   * family. A second use of the old one revokes the family and throws `RefreshTokenReuseError`,
-   * unless it comes within `graceSeconds` of the first (a client retrying the same refresh).
+   * family. A second use of the old one within `graceSeconds` (default 30) of the first gets the
+   * same successor (honest parallel refreshes, retries); later it revokes the family and throws
+   * `RefreshTokenReuseError`. Nothing of a revoked family is issued (`FamilyRevokedError`).
    */
   async rotate(
     refreshToken: string,
@@ -122,6 +124,7 @@ export class TokenManager {
     const access = await this.store.accessTokens.issue(
       {
         familyId: record.familyId,
+        grantExpiresAt: record.grantExpiresAt,
         userId: record.userId,
         clientId: record.clientId,
         scopes: record.scopes,

@@ -18,7 +18,8 @@ export type RecordKind =
   | 'refresh_token'
   | 'client'
   | 'consent'
-  | 'signing_key';
+  | 'signing_key'
+  | 'family';
 
 interface Expiring {
   createdAt: Timestamp;
@@ -29,6 +30,11 @@ interface Expiring {
 /** Records of one grant (a code, the tokens from it, their refreshes) share a `familyId`. */
 interface InFamily {
   familyId: string;
+  /**
+   * The grant's absolute end (epoch ms): no token of the family outlives it, however often it
+   * is rotated. Set when the grant is born and copied to every record of the family.
+   */
+  grantExpiresAt?: Timestamp | undefined;
 }
 
 export interface AuthorizationCodeRecord extends Expiring, InFamily {
@@ -61,6 +67,12 @@ export interface RefreshTokenRecord extends Expiring, InFamily {
   resource?: string | undefined;
   /** Set when this token was exchanged for a newer one (rotation). */
   consumedAt?: Timestamp | undefined;
+  /**
+   * Set with `consumedAt` when rotated with a grace window: the successor refresh token,
+   * AES-GCM sealed under a key derived from this (never stored) token, so a replay within the
+   * window gets the same successor and a dump of the store yields nothing usable.
+   */
+  successor?: string | undefined;
   extra?: Record<string, unknown> | undefined;
 }
 
@@ -86,10 +98,12 @@ export interface ClientRecord extends Expiring {
   metadata?: Record<string, unknown> | undefined;
 }
 
-/** A user's standing consent for one client: user × client → scopes. */
+/** A user's standing consent: user × client × resource → scopes. */
 export interface ConsentRecord extends Expiring {
   userId: string;
   clientId: string;
+  /** The RFC 8707 resource the consent covers; absent for a consent not bound to one. */
+  resource?: string | undefined;
   scopes: string[];
   updatedAt: Timestamp;
 }
@@ -108,6 +122,16 @@ export interface SigningKeyRecord extends Expiring {
   activatesAt: Timestamp;
 }
 
+/**
+ * The durable state of a grant (family), kept by the adapter itself: `revokedAt` once revoked
+ * (final), and `expiresAt` at least as late as the longest-lived record ever written into the
+ * family, so the revocation marker outlives every token of it.
+ */
+export interface FamilyRecord extends Expiring {
+  familyId: string;
+  revokedAt?: Timestamp | undefined;
+}
+
 export interface RecordOf {
   authorization_code: AuthorizationCodeRecord;
   access_token: AccessTokenRecord;
@@ -115,6 +139,7 @@ export interface RecordOf {
   client: ClientRecord;
   consent: ConsentRecord;
   signing_key: SigningKeyRecord;
+  family: FamilyRecord;
 }
 
 /**
@@ -129,11 +154,38 @@ export type ConsumeResult<T> =
 /** Kinds that can be consumed once. */
 export type ConsumableKind = 'authorization_code' | 'refresh_token';
 
+/** Kinds that belong to a family: every write of one checks the family's revocation marker. */
+export type FamilyKind = 'authorization_code' | 'access_token' | 'refresh_token';
+
+/** The kinds `set` stores (a family's state is written by the adapter itself). */
+export type WritableKind = Exclude<RecordKind, 'family'>;
+
+/** Options of `StoreAdapter.consume`. */
+export interface ConsumeOptions {
+  /** Stored on the record in the same atomic step as `consumedAt` (refresh tokens only). */
+  successor?: string;
+}
+
+/** Options of `StoreAdapter.revokeFamily`. */
+export interface RevokeFamilyOptions {
+  /** The facade's clock (epoch ms), recorded as `revokedAt`; default `Date.now()`. */
+  now?: Timestamp;
+  /**
+   * Keep the revocation marker at least until then (epoch ms), even if the family holds no
+   * record that lives as long (the adapter also keeps it as long as the family's longest-lived
+   * record ever written).
+   */
+  retainUntil?: Timestamp;
+}
+
 /** Options of the adapter's read operations. */
 export interface ReadOptions {
   /** The facade's clock (epoch ms), so an injected clock decides expiry; default `Date.now()`. */
   now?: Timestamp;
 }
+
+/** Kinds listed per user. */
+export type UserKind = 'authorization_code' | 'access_token' | 'refresh_token' | 'consent';
 
 /** Options of `StoreAdapter.find`. */
 export interface FindOptions extends ReadOptions {
@@ -149,10 +201,18 @@ export interface FindOptions extends ReadOptions {
  * strings chosen by the facade (hashes for secrets). Expired records must be invisible at once
  * to every method (judged against `now` when given), and purged later. Every failure of the
  * backend itself (connection lost, timeout) must reject with `StoreUnavailableError`.
+ *
+ * Family revocation is final: `revokeFamily` leaves a durable marker, and `set` of a record of
+ * a family kind checks it in the same atomic step as the write (a SQL statement holding the
+ * family row's lock, one Lua script, one synchronous step), so no interleaving of `set` and
+ * `revokeFamily` can leave a record of a revoked family stored.
  */
 export interface StoreAdapter {
-  /** Stores a record; replaces one with the same kind and id. */
-  set<K extends RecordKind>(kind: K, id: string, record: RecordOf[K]): Promise<void>;
+  /**
+   * Stores a record; replaces one with the same kind and id. For a family kind, resolves
+   * `false` and stores nothing when the family has been revoked; otherwise `true`.
+   */
+  set<K extends WritableKind>(kind: K, id: string, record: RecordOf[K]): Promise<boolean>;
   find<K extends RecordKind>(
     kind: K,
     id: string,
@@ -163,13 +223,17 @@ export interface StoreAdapter {
     kind: K,
     id: string,
     now: Timestamp,
+    options?: ConsumeOptions,
   ): Promise<ConsumeResult<RecordOf[K]>>;
   /** Deletes one record; resolves `false` when there was none. */
   delete(kind: RecordKind, id: string): Promise<boolean>;
-  /** Deletes every code, access token and refresh token of a family; resolves how many. */
-  revokeFamily(familyId: string): Promise<number>;
+  /**
+   * Marks the family revoked (durably, see `RevokeFamilyOptions`), then deletes every code,
+   * access token and refresh token of it; resolves how many records were deleted.
+   */
+  revokeFamily(familyId: string, options?: RevokeFamilyOptions): Promise<number>;
   /** Records of one kind that belong to a user (`userId` field), for an account page. */
-  listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
+  listByUser<K extends UserKind>(
     kind: K,
     userId: string,
     options?: ReadOptions,

@@ -1,6 +1,13 @@
+import type { StoreUnavailableError } from '@portcullis/token-store';
 import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
 import { assertObject, assertResourceUrl, invalidType } from '../lib/errors.js';
 import type { AuthInfo, TokenVerifier } from '../types.js';
+
+/**
+ * token-store's `StoreUnavailableError.code`, typed by that class so a change there fails to
+ * compile here; a type-only import keeps token-store out of this package's runtime dependencies.
+ */
+const STORE_UNAVAILABLE: StoreUnavailableError['code'] = 'store_unavailable';
 
 /** The part of an `@portcullis/token-store` access-token record this verifier reads. */
 export interface StoredAccessToken {
@@ -27,7 +34,7 @@ export interface TokenStoreVerifierOptions {
 /**
  * Verifies opaque access tokens issued into an `@portcullis/token-store` store (the store
  * looks them up by SHA-256, so it never holds them in clear): unknown, revoked or expired →
- * `InvalidTokenError`; a store failure (`code: 'store_unavailable'`) →
+ * `InvalidTokenError`; a store failure (token-store's `StoreUnavailableError`) →
  * `VerifierUnavailableError` (503). Use it when the MCP server and the authorization server
  * share a store; otherwise use `introspectionVerifier`
  * ([RFC 6750 §1.3](https://www.rfc-editor.org/rfc/rfc6750#section-1.3)).
@@ -53,7 +60,7 @@ export function tokenStoreVerifier(
     try {
       record = await store.accessTokens.find(token);
     } catch (error) {
-      if ((error as { code?: unknown } | null)?.code === 'store_unavailable') {
+      if ((error as { code?: unknown } | null)?.code === STORE_UNAVAILABLE) {
         throw new VerifierUnavailableError('The token store is unavailable', { cause: error });
       }
       throw error;

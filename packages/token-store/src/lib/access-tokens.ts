@@ -3,7 +3,13 @@ import { generateSecret } from '../generate-secret.js';
 import { hashSecret } from '../hash-secret.js';
 import type { AccessTokenRecord } from '../types.js';
 import type { IssueOptions } from './codes.js';
-import { compact, SECRET_PATTERN, type StoreContext } from './context.js';
+import {
+  compact,
+  expiryWithin,
+  SECRET_PATTERN,
+  type StoreContext,
+  setInFamily,
+} from './context.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -19,7 +25,11 @@ export type AccessTokenInput = Omit<AccessTokenRecord, 'createdAt' | 'expiresAt'
 };
 
 export interface AccessTokenStore {
-  /** Issues an opaque access token (RFC 6749 §1.4); the clear token is returned once. */
+  /**
+   * Issues an opaque access token (RFC 6749 §1.4); the clear token is returned once. Its
+   * lifetime ends at the grant's `grantExpiresAt` at the latest; a revoked family throws
+   * `FamilyRevokedError`.
+   */
   issue(
     data: AccessTokenInput,
     options?: IssueOptions,
@@ -43,13 +53,16 @@ export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
       const now = ctx.now();
       const token = generateSecret();
+      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
       const record: AccessTokenRecord = compact({
         ...data,
         familyId: data.familyId ?? generateSecret(),
+        grantExpiresAt,
         createdAt: now,
-        expiresAt: now + (options.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
+        expiresAt: expiryWithin(now, options.ttlSeconds ?? ctx.ttl.accessToken, grantExpiresAt),
       });
-      await ctx.adapter.set('access_token', await hashSecret(token), record);
+      // Throws FamilyRevokedError when the grant was revoked: nothing is stored then.
+      await setInFamily(ctx, 'access_token', await hashSecret(token), record);
       return { token, record };
     },
 

@@ -1,7 +1,13 @@
 import { generateSecret } from '../generate-secret.js';
 import { hashSecret } from '../hash-secret.js';
 import type { AuthorizationCodeRecord, ConsumeResult } from '../types.js';
-import { compact, SECRET_PATTERN, type StoreContext } from './context.js';
+import {
+  compact,
+  expiryWithin,
+  SECRET_PATTERN,
+  type StoreContext,
+  setInFamily,
+} from './context.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -11,7 +17,10 @@ import {
   CodedTypeError,
 } from './errors.js';
 
-/** What a caller gives to issue a code; `familyId` is generated when absent. */
+/**
+ * What a caller gives to issue a code; `familyId` is generated when absent, and
+ * `grantExpiresAt` defaults to now + the store's grant lifetime (the grant is born here).
+ */
 export type AuthorizationCodeInput = Omit<
   AuthorizationCodeRecord,
   'createdAt' | 'expiresAt' | 'consumedAt' | 'familyId'
@@ -34,6 +43,12 @@ export interface CodeStore {
    * the tokens issued from it).
    */
   consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;
+  /**
+   * The record of an unexpired code without consuming it (a consumed one carries
+   * `consumedAt`), so a token endpoint can validate the whole request before it consumes
+   * the code; `undefined` when unknown, expired or revoked.
+   */
+  find(code: string): Promise<AuthorizationCodeRecord | undefined>;
 }
 
 export function codeStore(ctx: StoreContext): CodeStore {
@@ -55,14 +70,26 @@ export function codeStore(ctx: StoreContext): CodeStore {
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
       const now = ctx.now();
       const code = generateSecret();
+      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
       const record: AuthorizationCodeRecord = compact({
         ...data,
         familyId: data.familyId ?? generateSecret(),
+        grantExpiresAt,
         createdAt: now,
-        expiresAt: now + (options.ttlSeconds ?? ctx.ttl.authorizationCode) * 1000,
+        expiresAt: expiryWithin(
+          now,
+          options.ttlSeconds ?? ctx.ttl.authorizationCode,
+          grantExpiresAt,
+        ),
       });
-      await ctx.adapter.set('authorization_code', await hashSecret(code), record);
+      await setInFamily(ctx, 'authorization_code', await hashSecret(code), record);
       return { code, record };
+    },
+
+    async find(code) {
+      assertString(code, 'code');
+      if (!SECRET_PATTERN.test(code)) return undefined;
+      return ctx.adapter.find('authorization_code', await hashSecret(code), { now: ctx.now() });
     },
 
     async consume(code) {

@@ -1,5 +1,5 @@
-import { StoreUnavailableError, TokenStoreError } from '../errors.js';
-import type { StoreAdapter } from '../types.js';
+import { FamilyRevokedError, StoreUnavailableError, TokenStoreError } from '../errors.js';
+import type { FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
 
 /** Artifact lifetimes in seconds (STYLE.md §10: short defaults, each overridable). */
 export interface TtlOptions {
@@ -9,19 +9,63 @@ export interface TtlOptions {
   accessToken?: number;
   /** Default 1_209_600 (14 days). */
   refreshToken?: number;
+  /**
+   * Default 7_776_000 (90 days): the absolute lifetime of a grant. No token of a family
+   * outlives it, however often its refresh token is rotated
+   * ([RFC 9700 §4.14.2](https://www.rfc-editor.org/rfc/rfc9700#section-4.14.2)).
+   */
+  grant?: number;
 }
 
-export const DEFAULT_TTL: Required<TtlOptions> = {
+/** The one definition of the default lifetimes, in seconds; `@portcullis/oauth-server` uses it too. */
+export const DEFAULT_TTL: Readonly<Required<TtlOptions>> = Object.freeze({
   authorizationCode: 60,
   accessToken: 3600,
   refreshToken: 1_209_600,
-};
+  grant: 7_776_000,
+});
+
+/**
+ * Default grace window, in seconds, during which a rotated refresh token presented again gets
+ * the same successor instead of revoking its family (honest parallel refreshes and retries).
+ */
+export const DEFAULT_REFRESH_GRACE_SECONDS = 30;
 
 /** What the facade's sections share. */
 export interface StoreContext {
   adapter: StoreAdapter;
   now: () => number;
   ttl: Required<TtlOptions>;
+}
+
+/** When a new record of a grant expires: its own lifetime, cut at the grant's absolute end. */
+export function expiryWithin(
+  now: Timestamp,
+  ttlSeconds: number,
+  grantExpiresAt: Timestamp | undefined,
+): Timestamp {
+  const own = now + ttlSeconds * 1000;
+  return grantExpiresAt === undefined ? own : Math.min(own, grantExpiresAt);
+}
+
+/** Writes a record of a family; throws `FamilyRevokedError` when the family was revoked. */
+export async function setInFamily<K extends FamilyKind>(
+  ctx: StoreContext,
+  kind: K,
+  id: string,
+  record: RecordOf[K],
+): Promise<void> {
+  if (!(await ctx.adapter.set(kind, id, record))) throw new FamilyRevokedError(record.familyId);
+}
+
+/**
+ * Revokes a family through the adapter, keeping its marker at least as long as any token the
+ * store could still issue into it.
+ */
+export function revokeFamily(ctx: StoreContext, familyId: string): Promise<number> {
+  const now = ctx.now();
+  const longest = Math.max(ctx.ttl.authorizationCode, ctx.ttl.accessToken, ctx.ttl.refreshToken);
+  return ctx.adapter.revokeFamily(familyId, { now, retainUntil: now + longest * 1000 });
 }
 
 /**

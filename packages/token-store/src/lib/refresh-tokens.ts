@@ -1,5 +1,5 @@
 import {
-  InvalidScopeError,
+  FamilyRevokedError,
   InvalidTokenError,
   RefreshTokenReuseError,
   TokenExpiredError,
@@ -8,7 +8,15 @@ import { generateSecret } from '../generate-secret.js';
 import { hashSecret } from '../hash-secret.js';
 import type { RefreshTokenRecord } from '../types.js';
 import type { IssueOptions } from './codes.js';
-import { compact, SECRET_PATTERN, type StoreContext } from './context.js';
+import {
+  compact,
+  DEFAULT_REFRESH_GRACE_SECONDS,
+  expiryWithin,
+  revokeFamily,
+  SECRET_PATTERN,
+  type StoreContext,
+  setInFamily,
+} from './context.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -17,24 +25,23 @@ import {
   assertStringArray,
 } from './errors.js';
 import { isExpired } from './expiry.js';
+import { openSuccessor, sealSuccessor } from './successor.js';
 
 /** What a caller gives to issue a refresh token; `familyId` is generated when absent. */
 export type RefreshTokenInput = Omit<
   RefreshTokenRecord,
-  'createdAt' | 'expiresAt' | 'consumedAt' | 'familyId'
+  'createdAt' | 'expiresAt' | 'consumedAt' | 'familyId' | 'successor'
 > & { familyId?: string };
 
 export interface RotateOptions {
   /**
-   * Seconds after a rotation during which presenting the old token again is taken as a client
-   * retrying the same refresh (it gets another new token in the family) rather than as theft.
-   * Default 0: off, any second use revokes the family.
+   * Seconds after a rotation during which presenting the old token again (honest parallel
+   * refreshes, a retry after a lost response) gets the same successor instead of revoking the
+   * family. Default 30; 0 turns it off: any second use revokes the family.
    */
   graceSeconds?: number;
-  /** Lifetime of the new refresh token; default the store's refresh TTL. */
+  /** Lifetime of the new refresh token; default the store's refresh TTL (cut at the grant's end). */
   ttlSeconds?: number;
-  /** Narrower scopes for the new token (RFC 6749 §6); a scope not granted throws `InvalidScopeError`. */
-  scopes?: string[];
 }
 
 export interface RefreshTokenStore {
@@ -44,7 +51,11 @@ export interface RefreshTokenStore {
   ): Promise<{ token: string; record: RefreshTokenRecord }>;
   /** The record of an unexpired token (a rotated one carries `consumedAt`); `undefined` when unknown. */
   find(token: string): Promise<RefreshTokenRecord | undefined>;
-  /** Exchanges a refresh token for a new one in the same family (refresh token rotation). */
+  /**
+   * Exchanges a refresh token for its successor in the same family (refresh token rotation,
+   * RFC 9700 §4.14.2). Within the grace window a replay gets the same successor; after it,
+   * reuse revokes the family and throws `RefreshTokenReuseError`.
+   */
   rotate(
     token: string,
     options?: RotateOptions,
@@ -53,21 +64,56 @@ export interface RefreshTokenStore {
   revoke(token: string): Promise<boolean>;
 }
 
+/** A chain rotated faster than this within one grace window is not followed further. */
+const MAX_HOPS = 8;
+
 export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
-  async function store(
-    data: RefreshTokenInput,
+  /** The record the rotation of `previous` (at `consumedAt`) writes for its successor. */
+  function successorOf(previous: RefreshTokenRecord, now: number, ttlSeconds: number | undefined) {
+    const grantExpiresAt = previous.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
+    return compact<RefreshTokenRecord>({
+      familyId: previous.familyId,
+      grantExpiresAt,
+      clientId: previous.clientId,
+      userId: previous.userId,
+      scopes: previous.scopes,
+      resource: previous.resource,
+      extra: previous.extra,
+      createdAt: now,
+      expiresAt: expiryWithin(now, ttlSeconds ?? ctx.ttl.refreshToken, grantExpiresAt),
+    });
+  }
+
+  /**
+   * A replay within the grace window: the live head of the chain that started at `token`.
+   * Each rotated record holds its successor sealed under a key derived from itself, so the
+   * holder of `token` can open the next link, and so on.
+   */
+  async function follow(
+    token: string,
+    record: RefreshTokenRecord,
     ttlSeconds: number | undefined,
   ): Promise<{ token: string; record: RefreshTokenRecord }> {
     const now = ctx.now();
-    const token = generateSecret();
-    const record: RefreshTokenRecord = compact({
-      ...data,
-      familyId: data.familyId ?? generateSecret(),
-      createdAt: now,
-      expiresAt: now + (ttlSeconds ?? ctx.ttl.refreshToken) * 1000,
-    });
-    await ctx.adapter.set('refresh_token', await hashSecret(token), record);
-    return { token, record };
+    let current = { token, record };
+    for (let hop = 0; hop < MAX_HOPS; hop++) {
+      const sealed = current.record.successor;
+      const next = sealed === undefined ? undefined : await openSuccessor(current.token, sealed);
+      if (next === undefined) break;
+      const found = await ctx.adapter.find('refresh_token', await hashSecret(next), { now });
+      if (found === undefined) {
+        // Not stored yet (its rotation is still writing it), or its family was just revoked.
+        const family = await ctx.adapter.find('family', current.record.familyId, { now });
+        if (family?.revokedAt !== undefined) throw new FamilyRevokedError(family.familyId);
+        return {
+          token: next,
+          record: successorOf(current.record, current.record.consumedAt ?? now, ttlSeconds),
+        };
+      }
+      if (found.consumedAt === undefined) return { token: next, record: found };
+      current = { token: next, record: found };
+    }
+    throw new InvalidTokenError('The refresh token was already rotated');
   }
 
   return {
@@ -78,7 +124,18 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       assertStringArray(data.scopes, 'data.scopes');
       if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
-      return store(data, options.ttlSeconds);
+      const now = ctx.now();
+      const token = generateSecret();
+      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
+      const record: RefreshTokenRecord = compact({
+        ...data,
+        familyId: data.familyId ?? generateSecret(),
+        grantExpiresAt,
+        createdAt: now,
+        expiresAt: expiryWithin(now, options.ttlSeconds ?? ctx.ttl.refreshToken, grantExpiresAt),
+      });
+      await setInFamily(ctx, 'refresh_token', await hashSecret(token), record);
+      return { token, record };
     },
 
     async find(token) {
@@ -91,22 +148,22 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       assertString(token, 'token');
       assertOptionalSeconds(options.graceSeconds, 'graceSeconds', true);
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
-      if (options.scopes !== undefined) assertStringArray(options.scopes, 'scopes');
       if (!SECRET_PATTERN.test(token))
         throw new InvalidTokenError('The refresh token is not valid');
+      const graceMs = (options.graceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS) * 1000;
       const id = await hashSecret(token);
       const now = ctx.now();
+      // The successor is chosen before the consume and sealed into it in the same atomic step,
+      // so a replay that finds the token consumed can always tell which successor it got.
+      const next = generateSecret();
+      const sealed = graceMs > 0 ? await sealSuccessor(token, next) : undefined;
 
-      // A wider scope request is refused before the token is spent, so the client can retry.
-      if (options.scopes) {
-        const current = await ctx.adapter.find('refresh_token', id, { now });
-        const notGranted = current
-          ? options.scopes.filter((scope) => !current.scopes.includes(scope))
-          : [];
-        if (notGranted.length > 0) throw new InvalidScopeError(notGranted);
-      }
-
-      const result = await ctx.adapter.consume('refresh_token', id, now);
+      const result = await ctx.adapter.consume(
+        'refresh_token',
+        id,
+        now,
+        sealed === undefined ? {} : { successor: sealed },
+      );
       if (result.status === 'not_found') {
         const stale = await ctx.adapter.find('refresh_token', id, { now, includeExpired: true });
         if (stale && isExpired(stale.expiresAt, now)) throw new TokenExpiredError(stale.expiresAt!);
@@ -114,26 +171,19 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       }
       const previous = result.record;
       if (result.status === 'already_consumed') {
-        const graceMs = (options.graceSeconds ?? 0) * 1000;
         const consumedAt = previous.consumedAt ?? 0;
-        if (!(graceMs > 0 && now - consumedAt <= graceMs)) {
-          // RFC 9700 §4.14.2: the server cannot tell the thief from the client, so both lose.
-          await ctx.adapter.revokeFamily(previous.familyId);
-          throw new RefreshTokenReuseError(previous.familyId);
+        if (graceMs > 0 && now - consumedAt <= graceMs) {
+          return { ...(await follow(token, previous, options.ttlSeconds)), previous };
         }
+        // RFC 9700 §4.14.2: the server cannot tell the thief from the client, so both lose.
+        await revokeFamily(ctx, previous.familyId);
+        throw new RefreshTokenReuseError(previous.familyId);
       }
-      const next = await store(
-        {
-          familyId: previous.familyId,
-          clientId: previous.clientId,
-          userId: previous.userId,
-          scopes: options.scopes ?? previous.scopes,
-          resource: previous.resource,
-          extra: previous.extra,
-        },
-        options.ttlSeconds,
-      );
-      return { ...next, previous };
+      const record = successorOf(previous, now, options.ttlSeconds);
+      // Throws FamilyRevokedError if the family was revoked since the consume: the successor
+      // is then never stored, whatever the interleaving.
+      await setInFamily(ctx, 'refresh_token', await hashSecret(next), record);
+      return { token: next, record, previous };
     },
 
     async revoke(token) {
@@ -144,7 +194,7 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
         includeExpired: true,
       });
       if (!record) return false;
-      await ctx.adapter.revokeFamily(record.familyId);
+      await revokeFamily(ctx, record.familyId);
       return true;
     },
   };

@@ -3,13 +3,16 @@ import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
 import type {
   ConsumableKind,
+  ConsumeOptions,
   ConsumeResult,
+  FamilyRecord,
   FindOptions,
   ReadOptions,
   RecordKind,
   RecordOf,
   StoreAdapter,
   Timestamp,
+  UserKind,
 } from '../types.js';
 import { IDENTIFIER, migrate, type Tables, tablesFor } from './migrations.js';
 import { changedRows, isQueryable, type Queryable } from './queryable.js';
@@ -45,7 +48,12 @@ const FAMILY_KINDS = ['authorization_code', 'access_token', 'refresh_token'];
  * A `StoreAdapter` on Postgres, through either a `pg` Pool/Client or a PGlite instance: the
  * same SQL on both. The schema is migrated idempotently on first use. Lookup is by primary key
  * `(kind, id)` where `id` is the SHA-256 of the secret; consuming is a single
- * `UPDATE … WHERE consumed_at IS NULL RETURNING`, so exactly one concurrent caller wins.
+ * `UPDATE … WHERE consumed_at IS NULL RETURNING`, so exactly one concurrent caller wins. A
+ * family (grant) has a row of its own (`kind = 'family'`, `consumed_at` = revoked at): every
+ * write of a code or token upserts it in the same statement and proceeds only while it is not
+ * revoked, holding its row lock until commit; revocation updates that row (waiting for those
+ * locks), then deletes the family's records in a new statement that sees every write that got
+ * in first. So no interleaving leaves a record of a revoked family stored.
  * Every driver error rejects as `StoreUnavailableError`. The adapter never closes the `db`
  * it was given.
  *
@@ -104,6 +112,16 @@ export function postgresAdapter(
     }
   }
 
+  function familyOf(row: Row): FamilyRecord {
+    const record: FamilyRecord = {
+      familyId: String(row.data.familyId),
+      createdAt: Number(row.data.createdAt),
+      expiresAt: row.expires_at === null ? null : Number(row.expires_at),
+    };
+    if (row.consumed_at !== null) record.revokedAt = Number(row.consumed_at);
+    return record;
+  }
+
   function toRecord<T>(row: Row): T {
     const record = { ...row.data };
     if (row.consumed_at !== null) record.consumedAt = Number(row.consumed_at);
@@ -131,24 +149,45 @@ export function postgresAdapter(
 
     async set(kind, id, record) {
       const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
-      await query(
-        `INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb)
-         ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
+      const params = [
+        kind,
+        id,
+        (record as { familyId?: string }).familyId ?? null,
+        (record as { userId?: string }).userId ?? null,
+        record.createdAt,
+        record.expiresAt,
+        consumedAt ?? null,
+        JSON.stringify(data),
+      ];
+      const upsert = `INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
+         SELECT $1, $2, $3, $4, $5, $6, $7, $8::jsonb`;
+      const replace = `ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
            created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-           consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data`,
-        [
-          kind,
-          id,
-          (record as { familyId?: string }).familyId ?? null,
-          (record as { userId?: string }).userId ?? null,
-          record.createdAt,
-          record.expiresAt,
-          consumedAt ?? null,
-          JSON.stringify(data),
-        ],
+           consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data`;
+      if (!FAMILY_KINDS.includes(kind)) {
+        await query(`${upsert} ${replace}`, params);
+        maybePurge();
+        return true;
+      }
+      // The family row is inserted or locked first (ON CONFLICT DO UPDATE sees its latest
+      // version and keeps the lock to commit); the record is written only if it is not revoked.
+      const { rows } = await query(
+        `WITH family AS (
+           INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
+           VALUES ('family', $3::text, $3::text, $5, $6,
+                   jsonb_build_object('familyId', $3::text, 'createdAt', $5::bigint))
+           ON CONFLICT (kind, id) DO UPDATE SET expires_at =
+             CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
+                  ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
+           WHERE r.consumed_at IS NULL
+           RETURNING 1
+         )
+         ${upsert} FROM family ${replace}
+         RETURNING 1`,
+        params,
       );
       maybePurge();
+      return rows.length > 0;
     },
 
     async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
@@ -162,6 +201,7 @@ export function postgresAdapter(
       if (!findOptions.includeExpired && isExpired(expiresAt, findOptions.now ?? Date.now())) {
         return undefined;
       }
+      if (kind === 'family') return familyOf(row) as RecordOf[K];
       return toRecord<RecordOf[K]>(row);
     },
 
@@ -169,14 +209,16 @@ export function postgresAdapter(
       kind: K,
       id: string,
       now: Timestamp,
+      consumeOptions: ConsumeOptions = {},
     ): Promise<ConsumeResult<RecordOf[K]>> {
       // Under READ COMMITTED a concurrent UPDATE waits for the winner, then re-checks the WHERE
       // on the new row version and matches nothing: exactly one caller gets the row back.
       const { rows } = await query(
-        `UPDATE ${t.records} SET consumed_at = $3
+        `UPDATE ${t.records} SET consumed_at = $3,
+           data = CASE WHEN $4::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($4::text)) END
          WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
          RETURNING data, expires_at, consumed_at`,
-        [kind, id, now],
+        [kind, id, now, consumeOptions.successor ?? null],
       );
       if (rows[0]) return { status: 'consumed', record: toRecord<RecordOf[K]>(rows[0] as Row) };
       const record = await adapter.find(kind, id, { now });
@@ -192,7 +234,20 @@ export function postgresAdapter(
       return changedRows(result) > 0;
     },
 
-    async revokeFamily(familyId) {
+    async revokeFamily(familyId, revokeOptions = {}) {
+      const now = revokeOptions.now ?? Date.now();
+      // First the marker: this waits for every write of the family that holds the family row,
+      // and every later write sees it. Then, in a new statement (a new snapshot), the records.
+      await query(
+        `INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, consumed_at, data)
+         VALUES ('family', $1::text, $1::text, $2, $3, $2,
+                 jsonb_build_object('familyId', $1::text, 'createdAt', $2::bigint))
+         ON CONFLICT (kind, id) DO UPDATE SET
+           consumed_at = COALESCE(r.consumed_at, EXCLUDED.consumed_at),
+           expires_at = CASE WHEN r.expires_at IS NULL THEN NULL
+                             ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END`,
+        [familyId, now, revokeOptions.retainUntil ?? now],
+      );
       const result = await query(
         `DELETE FROM ${t.records} WHERE family_id = $1 AND kind = ANY($2::text[])`,
         [familyId, FAMILY_KINDS],
@@ -200,11 +255,7 @@ export function postgresAdapter(
       return changedRows(result);
     },
 
-    async listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
-      kind: K,
-      userId: string,
-      readOptions: ReadOptions = {},
-    ) {
+    async listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
       const { rows } = await query(
         `SELECT data, expires_at, consumed_at FROM ${t.records}
          WHERE kind = $1 AND user_id = $2 AND (expires_at IS NULL OR expires_at > $3)

@@ -4,13 +4,16 @@ import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
 import type {
   ConsumableKind,
+  ConsumeOptions,
   ConsumeResult,
+  FamilyRecord,
   FindOptions,
   ReadOptions,
   RecordKind,
   RecordOf,
   StoreAdapter,
   Timestamp,
+  UserKind,
 } from '../types.js';
 import { consume as consumeScript } from './lua/consume.js';
 import { deleteRecord } from './lua/delete.js';
@@ -35,7 +38,8 @@ export interface RedisAdapter extends StoreAdapter {
   readonly prefix: string;
 }
 
-type Reply = [string | null, string | null, string | null];
+type Reply = [string | null, string | null, string | null, string | null];
+const FAMILY_KINDS = new Set<RecordKind>(['authorization_code', 'access_token', 'refresh_token']);
 const INDEXED_KINDS = new Set<RecordKind>(['client', 'signing_key']);
 // While ioredis reconnects, a queued command could wait for minutes; answer at once instead.
 const DOWN = new Set(['reconnecting', 'close', 'end']);
@@ -44,8 +48,9 @@ const DOWN = new Set(['reconnecting', 'close', 'end']);
  * A `StoreAdapter` on Redis through an ioredis client. Each record is a hash under
  * `<prefix>r:<kind>:<id>` (`id` is the SHA-256 of the secret) with a native expiry; families,
  * users and kinds have index sets. Writes, consume, delete and family revocation are Lua
- * scripts (EVALSHA, EVAL on NOSCRIPT), so consume is atomic: exactly one concurrent caller
- * wins. A down or slow Redis rejects with `StoreUnavailableError` quickly instead of queueing.
+ * scripts (EVALSHA, EVAL on NOSCRIPT), so consume is atomic (exactly one concurrent caller
+ * wins) and a write checks the family's revocation marker (`<prefix>x:<familyId>`) in the same
+ * step as it stores. A down or slow Redis rejects with `StoreUnavailableError` quickly instead of queueing.
  * The adapter never closes the client it was given. Standalone Redis (or one Cluster slot):
  * the scripts touch keys they derive.
  *
@@ -75,6 +80,7 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
   const familyKey = (familyId: string) => `${prefix}f:${familyId}`;
   const userKey = (kind: RecordKind, userId: string) => `${prefix}u:${kind}:${userId}`;
   const kindKey = (kind: RecordKind) => `${prefix}k:${kind}`;
+  const markerKey = (familyId: string) => `${prefix}x:${familyId}`;
 
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (DOWN.has(redis.status)) {
@@ -114,18 +120,43 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
     }
   }
 
-  function toRecord<T>(data: string, consumedAt: string | null): T {
+  function toRecord<T>(data: string, consumedAt: string | null, successor: string | null): T {
     const record = JSON.parse(data) as Record<string, unknown>;
     if (consumedAt !== null) record.consumedAt = Number(consumedAt);
+    if (successor) record.successor = successor;
     return record as T;
   }
 
   function visible<T>(reply: Reply, now: Timestamp, includeExpired = false): T | undefined {
-    const [data, expires, consumedAt] = reply;
+    const [data, expires, consumedAt, successor] = reply;
     if (data === null) return undefined;
     const expiresAt = expires ? Number(expires) : null;
     if (!includeExpired && isExpired(expiresAt, now)) return undefined;
-    return toRecord<T>(data, consumedAt);
+    return toRecord<T>(data, consumedAt, successor);
+  }
+
+  /** A family's state: the revocation marker when there is one, else its live family set. */
+  async function findFamily(familyId: string, now: Timestamp): Promise<FamilyRecord | undefined> {
+    const replies = ((await redis
+      .multi()
+      .get(markerKey(familyId))
+      .pttl(markerKey(familyId))
+      .pttl(familyKey(familyId))
+      .exec()) ?? []) as [unknown, unknown][];
+    const [revokedAt, markerTtl, setTtl] = replies.map(([, reply]) => reply) as [
+      string | null,
+      number,
+      number,
+    ];
+    const ttl = Number(revokedAt === null ? setTtl : markerTtl);
+    if (ttl === -2) return undefined;
+    const record: FamilyRecord = {
+      familyId,
+      createdAt: revokedAt === null ? now : Number(revokedAt),
+      expiresAt: ttl === -1 ? null : now + ttl,
+    };
+    if (revokedAt !== null) record.revokedAt = Number(revokedAt);
+    return record;
   }
 
   /** Reads the records an index set names, dropping (and unindexing) the ones that are gone. */
@@ -138,7 +169,7 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
     const ids = await redis.smembers(setKey);
     if (ids.length === 0) return [];
     const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(recordKey(kind, id), 'd', 'e', 'c');
+    for (const id of ids) pipeline.hmget(recordKey(kind, id), 'd', 'e', 'c', 's');
     const replies = (await pipeline.exec()) ?? [];
     const out: T[] = [];
     const gone: string[] = [];
@@ -169,9 +200,15 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
           record.expiresAt === null
             ? ''
             : Math.max(1, Math.ceil(record.expiresAt - record.createdAt)) + retentionMs;
-        await runScript(
+        const stored = await runScript(
           setRecord,
-          [recordKey(kind, id), familyKey(familyId), userKey(kind, userId), kindKey(kind)],
+          [
+            recordKey(kind, id),
+            familyKey(familyId),
+            userKey(kind, userId),
+            kindKey(kind),
+            markerKey(familyId),
+          ],
           [
             JSON.stringify(data),
             record.expiresAt === null ? '' : String(record.expiresAt),
@@ -183,12 +220,16 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
             INDEXED_KINDS.has(kind) ? '1' : '0',
           ],
         );
+        return !FAMILY_KINDS.has(kind) || Number(stored) === 1;
       });
     },
 
     find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
       return call('find', async () => {
-        const reply = (await redis.hmget(recordKey(kind, id), 'd', 'e', 'c')) as Reply;
+        if (kind === 'family') {
+          return (await findFamily(id, findOptions.now ?? Date.now())) as RecordOf[K] | undefined;
+        }
+        const reply = (await redis.hmget(recordKey(kind, id), 'd', 'e', 'c', 's')) as Reply;
         return visible<RecordOf[K]>(
           reply,
           findOptions.now ?? Date.now(),
@@ -201,14 +242,17 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
       kind: K,
       id: string,
       now: Timestamp,
+      consumeOptions: ConsumeOptions = {},
     ): Promise<ConsumeResult<RecordOf[K]>> {
       return call('consume', async () => {
-        const reply = (await runScript(consumeScript, [recordKey(kind, id)], [now])) as
-          | [number, string, string]
-          | null;
+        const reply = (await runScript(
+          consumeScript,
+          [recordKey(kind, id)],
+          [now, consumeOptions.successor ?? ''],
+        )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
-        const [won, data, consumedAt] = reply;
-        const record = toRecord<RecordOf[K]>(data, consumedAt);
+        const [won, data, consumedAt, successor] = reply;
+        const record = toRecord<RecordOf[K]>(data, consumedAt, successor);
         return won === 1 ? { status: 'consumed', record } : { status: 'already_consumed', record };
       });
     },
@@ -220,17 +264,21 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
       });
     },
 
-    revokeFamily(familyId) {
-      return call('revokeFamily', async () =>
-        Number(await runScript(revokeFamilyScript, [familyKey(familyId)], [])),
-      );
+    revokeFamily(familyId, revokeOptions = {}) {
+      return call('revokeFamily', async () => {
+        const now = revokeOptions.now ?? Date.now();
+        const retainMs = Math.max(1, (revokeOptions.retainUntil ?? now) - now) + retentionMs;
+        return Number(
+          await runScript(
+            revokeFamilyScript,
+            [familyKey(familyId), markerKey(familyId)],
+            [now, retainMs],
+          ),
+        );
+      });
     },
 
-    listByUser<K extends 'access_token' | 'refresh_token' | 'consent'>(
-      kind: K,
-      userId: string,
-      readOptions: ReadOptions = {},
-    ) {
+    listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
       return call('listByUser', () =>
         readIndexed<RecordOf[K]>(userKey(kind, userId), kind, readOptions.now ?? Date.now()),
       );

@@ -2,9 +2,9 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type ClientRecord,
   createTokenStore,
+  FamilyRevokedError,
   generateSecret,
   hashSecret,
-  InvalidScopeError,
   InvalidTokenError,
   KeyDecryptionError,
   RefreshTokenReuseError,
@@ -248,6 +248,7 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
           authorizationCode: 60,
           accessToken: 3600,
           refreshToken: 1_209_600,
+          grant: 7_776_000,
         });
       });
     });
@@ -295,8 +296,10 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
 
       it('RFC 9700 §4.14.2: rotating the same token twice revokes the whole family', async () => {
         const { familyId, code, access, refresh } = await grant();
-        const rotated = await store.refreshTokens.rotate(refresh);
-        const error = await store.refreshTokens.rotate(refresh).catch((e: unknown) => e);
+        const rotated = await store.refreshTokens.rotate(refresh, { graceSeconds: 0 });
+        const error = await store.refreshTokens
+          .rotate(refresh, { graceSeconds: 0 })
+          .catch((e: unknown) => e);
         expect(error).toBeInstanceOf(RefreshTokenReuseError);
         expect(error).toMatchObject({ code: 'token_reused', familyId });
         // Every other token of the grant is gone, the newest one included.
@@ -309,28 +312,49 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
       });
 
-      it('RFC 9700 §4.14.2: within the grace window a retried rotation gets a sibling token; after it, reuse revokes', async () => {
+      it('RFC 9700 §4.14.2: within the grace window a replay gets the same successor; after it, reuse revokes', async () => {
         const { familyId, refresh } = await grant();
         const first = await store.refreshTokens.rotate(refresh, { graceSeconds: 10 });
         advance(5);
         const retry = await store.refreshTokens.rotate(refresh, { graceSeconds: 10 });
         expect(retry.record.familyId).toBe(familyId);
-        expect(retry.token).not.toBe(first.token);
-        expect(await store.refreshTokens.find(first.token)).toBeDefined();
+        expect(retry.token).toBe(first.token);
+        expect(retry.record).toEqual(first.record);
+        // The client rotated the successor meanwhile: a late replay gets the head of the chain.
+        const second = await store.refreshTokens.rotate(first.token, { graceSeconds: 10 });
+        const late = await store.refreshTokens.rotate(refresh, { graceSeconds: 10 });
+        expect(late.token).toBe(second.token);
         advance(6);
         await expect(
           store.refreshTokens.rotate(refresh, { graceSeconds: 10 }),
         ).rejects.toBeInstanceOf(RefreshTokenReuseError);
         expect(await store.refreshTokens.find(first.token)).toBeUndefined();
-        expect(await store.refreshTokens.find(retry.token)).toBeUndefined();
+        expect(await store.refreshTokens.find(second.token)).toBeUndefined();
       });
 
-      it('RFC 9700 §4.14.2: the grace window is off by default', async () => {
+      it('RFC 9700 §4.14.2: the grace window is 30 s by default; 0 turns it off', async () => {
         const { refresh } = await grant();
-        await store.refreshTokens.rotate(refresh);
+        const first = await store.refreshTokens.rotate(refresh);
+        advance(30);
+        expect((await store.refreshTokens.rotate(refresh)).token).toBe(first.token);
+        advance(1);
         await expect(store.refreshTokens.rotate(refresh)).rejects.toBeInstanceOf(
           RefreshTokenReuseError,
         );
+        const other = await grant();
+        await store.refreshTokens.rotate(other.refresh, { graceSeconds: 0 });
+        await expect(
+          store.refreshTokens.rotate(other.refresh, { graceSeconds: 0 }),
+        ).rejects.toBeInstanceOf(RefreshTokenReuseError);
+      });
+
+      it('the successor is stored sealed: a dump holds neither it nor anything that opens it', async () => {
+        const { refresh } = await grant();
+        const rotated = await store.refreshTokens.rotate(refresh);
+        const dump = await backend.dump();
+        expect(dump).toContain(await hashSecret(rotated.token));
+        expect(dump).not.toContain(rotated.token);
+        expect(dump).not.toContain(refresh);
       });
 
       it('RFC 6749 §6: unknown refresh tokens are invalid, expired ones expired', async () => {
@@ -346,17 +370,6 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         await expect(store.refreshTokens.rotate(token)).rejects.toBeInstanceOf(TokenExpiredError);
       });
 
-      it('RFC 6749 §6: a refresh may narrow the scope, never widen it (the token stays usable)', async () => {
-        const { refresh } = await grant();
-        const error = await store.refreshTokens
-          .rotate(refresh, { scopes: ['read', 'admin'] })
-          .catch((e: unknown) => e);
-        expect(error).toBeInstanceOf(InvalidScopeError);
-        expect(error).toMatchObject({ code: 'invalid_scope', scopes: ['admin'] });
-        const narrowed = await store.refreshTokens.rotate(refresh, { scopes: ['read'] });
-        expect(narrowed.record.scopes).toEqual(['read']);
-      });
-
       it('RFC 7009 §2.1: revoking a refresh token revokes its family', async () => {
         const { access, refresh, familyId } = await grant();
         const other = await grant();
@@ -367,6 +380,164 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect((await store.accessTokens.validate(other.access)).familyId).toBe(other.familyId);
         // code, access token, refresh token of the other grant
         expect(await store.revokeFamily(other.familyId)).toBe(3);
+      });
+    });
+
+    describe('family revocation is final (RFC 9700 §4.14.2)', () => {
+      const tokenData = (familyId: string) => ({
+        familyId,
+        userId: 'user-1',
+        clientId: 'client-a',
+        scopes: ['read'],
+      });
+
+      it('consume → revoke → store, by hand: the successor of a consumed token is never stored', async () => {
+        const { token, record } = await store.refreshTokens.issue(tokenData(generateSecret()));
+        const consumed = await backend.adapter.consume(
+          'refresh_token',
+          await hashSecret(token),
+          clock.now,
+        );
+        expect(consumed.status).toBe('consumed');
+        expect(await store.revokeFamily(record.familyId)).toBe(1);
+        const successor = generateSecret();
+        const { consumedAt: _, ...fresh } = { ...record, createdAt: clock.now };
+        expect(await backend.adapter.set('refresh_token', await hashSecret(successor), fresh)).toBe(
+          false,
+        );
+        expect(await store.refreshTokens.find(successor)).toBeUndefined();
+        // Through the facade every kind of the family is refused, codes included.
+        await expect(store.refreshTokens.issue(tokenData(record.familyId))).rejects.toBeInstanceOf(
+          FamilyRevokedError,
+        );
+        await expect(store.accessTokens.issue(tokenData(record.familyId))).rejects.toMatchObject({
+          code: 'family_revoked',
+          familyId: record.familyId,
+        });
+        await expect(
+          store.codes.issue(codeData({ familyId: record.familyId })),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+        // Other families are untouched.
+        expect((await store.refreshTokens.issue(tokenData(generateSecret()))).token).toMatch(
+          BASE64URL_256,
+        );
+      });
+
+      it('code consumed → family revoked → tokens from the code are refused', async () => {
+        const { code, record } = await store.codes.issue(codeData());
+        expect((await store.codes.find(code))?.consumedAt).toBeUndefined();
+        expect((await store.codes.consume(code)).status).toBe('consumed');
+        await store.revokeFamily(record.familyId);
+        await expect(store.accessTokens.issue(tokenData(record.familyId))).rejects.toBeInstanceOf(
+          FamilyRevokedError,
+        );
+        expect(await store.codes.find(code)).toBeUndefined();
+        expect((await store.codes.consume(code)).status).toBe('not_found');
+      });
+
+      it('the marker is kept at least as long as the family’s longest-lived token', async () => {
+        const familyId = generateSecret();
+        const long = await store.refreshTokens.issue(tokenData(familyId), { ttlSeconds: 5000 });
+        await store.accessTokens.issue(tokenData(familyId), { ttlSeconds: 60 });
+        await store.revokeFamily(familyId);
+        const marker = await backend.adapter.find('family', familyId, { now: clock.now });
+        expect(marker?.revokedAt).toBe(clock.now);
+        expect(marker?.expiresAt).toBeGreaterThanOrEqual(long.record.expiresAt!);
+        advance(4999);
+        await expect(store.refreshTokens.issue(tokenData(familyId))).rejects.toBeInstanceOf(
+          FamilyRevokedError,
+        );
+      });
+
+      async function assertFamilyDead(tokens: TokenManager, issued: string[], access: string[]) {
+        for (const token of issued) {
+          await expect(tokens.rotate(token, { graceSeconds: 0 })).rejects.toMatchObject({
+            code: expect.stringMatching(/^(invalid_token|token_reused|family_revoked)$/),
+          });
+          expect(await store.refreshTokens.find(token)).toBeUndefined();
+        }
+        for (const token of access) expect(await store.accessTokens.find(token)).toBeUndefined();
+      }
+
+      it('20 concurrent refreshes of one token, then the original again (10 rounds, no grace): nothing of the family survives', async () => {
+        const tokens = new TokenManager(store);
+        for (let round = 0; round < 10; round++) {
+          const issued = await tokens.issue('user-1', ['read'], {
+            clientId: 'client-a',
+            refresh: true,
+          });
+          const results = await Promise.allSettled(
+            Array.from({ length: 20 }, () =>
+              tokens.rotate(issued.refreshToken!, { graceSeconds: 0 }),
+            ),
+          );
+          const won = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+          expect(won.length).toBeLessThanOrEqual(1);
+          // Found spent (revokes again) or already gone with its family: refused either way.
+          await expect(
+            tokens.rotate(issued.refreshToken!, { graceSeconds: 0 }),
+          ).rejects.toMatchObject({
+            code: expect.stringMatching(/^(invalid_token|token_reused)$/),
+          });
+          await assertFamilyDead(
+            tokens,
+            won.map((w) => w.refreshToken),
+            [issued.accessToken, ...won.map((w) => w.accessToken)],
+          );
+        }
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('20 concurrent refreshes within the grace window get one successor; the original after it revokes everything (10 rounds)', async () => {
+        const tokens = new TokenManager(store);
+        for (let round = 0; round < 10; round++) {
+          const issued = await tokens.issue('user-1', ['read'], {
+            clientId: 'client-a',
+            refresh: true,
+          });
+          const results = await Promise.all(
+            Array.from({ length: 20 }, () => tokens.rotate(issued.refreshToken!)),
+          );
+          expect(new Set(results.map((r) => r.refreshToken)).size).toBe(1);
+          expect(new Set(results.map((r) => r.familyId))).toEqual(new Set([issued.familyId]));
+          advance(31);
+          await expect(tokens.rotate(issued.refreshToken!)).rejects.toBeInstanceOf(
+            RefreshTokenReuseError,
+          );
+          await assertFamilyDead(
+            tokens,
+            [results[0]!.refreshToken],
+            [issued.accessToken, ...results.map((r) => r.accessToken)],
+          );
+        }
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('rotation never extends a token past the grant’s absolute lifetime', async () => {
+        const limited = createTokenStore({
+          adapter: backend.adapter,
+          now: () => clock.now,
+          ttl: { refreshToken: 60, accessToken: 30, grant: 100 },
+          production: false,
+        });
+        const born = clock.now;
+        const first = await limited.refreshTokens.issue(tokenData(generateSecret()));
+        expect(first.record.grantExpiresAt).toBe(born + 100_000);
+        advance(50);
+        const second = await limited.refreshTokens.rotate(first.token);
+        expect(second.record.expiresAt).toBe(born + 100_000);
+        expect(second.record.grantExpiresAt).toBe(born + 100_000);
+        advance(45);
+        const access = await limited.accessTokens.issue({
+          ...tokenData(first.record.familyId),
+          grantExpiresAt: second.record.grantExpiresAt,
+        });
+        expect(access.record.expiresAt).toBe(born + 100_000);
+        advance(6);
+        await expect(limited.refreshTokens.rotate(second.token)).rejects.toBeInstanceOf(
+          TokenExpiredError,
+        );
       });
     });
 
@@ -399,33 +570,77 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         });
       });
 
-      it('consent: grants accumulate per user × client; revoking ends that client’s grants only', async () => {
-        await store.consents.grant('user-1', 'client-a', ['read']);
-        const both = await store.consents.grant('user-1', 'client-a', ['write', 'read']);
-        expect(both.scopes).toEqual(['read', 'write']);
-        await store.consents.grant('user-1', 'client-b', ['read']);
-        await store.consents.grant('user-2', 'client-a', ['read']);
-        expect(await store.consents.find('user-1', 'client-a')).toEqual(both);
+      it('consent: user × client × resource; scopes accumulate; revoking ends that client’s grants only, codes included', async () => {
+        const A = 'https://a.example/mcp';
+        const B = 'https://b.example/mcp';
+        await store.consents.grant('user-1', 'client-a', ['read'], { resource: A });
+        const both = await store.consents.grant('user-1', 'client-a', ['write', 'read'], {
+          resource: A,
+        });
+        expect(both).toMatchObject({ resource: A, scopes: ['read', 'write'] });
+        expect(await store.consents.find('user-1', 'client-a', { resource: A })).toEqual(both);
+        expect(await store.consents.find('user-1', 'client-a', { resource: B })).toBeUndefined();
+        expect(await store.consents.find('user-1', 'client-a')).toBeUndefined();
+        await store.consents.grant('user-1', 'client-a', ['read'], { resource: B });
+        await store.consents.grant('user-1', 'client-b', ['read'], { resource: A });
+        await store.consents.grant('user-2', 'client-a', ['read'], { resource: A });
         expect(
-          (await store.consents.listByUser('user-1')).map((consent) => consent.clientId).sort(),
-        ).toEqual(['client-a', 'client-b']);
+          (await store.consents.listByUser('user-1'))
+            .map((consent) => `${consent.clientId} ${consent.resource}`)
+            .sort(),
+        ).toEqual([`client-a ${A}`, `client-a ${B}`, `client-b ${A}`]);
 
         const a = await store.refreshTokens.issue({
           userId: 'user-1',
           clientId: 'client-a',
           scopes: ['read'],
         });
+        const code = await store.codes.issue(codeData());
         const b = await store.refreshTokens.issue({
           userId: 'user-1',
           clientId: 'client-b',
           scopes: ['read'],
         });
         expect(await store.consents.revoke('user-1', 'client-a')).toBe(true);
-        expect(await store.consents.find('user-1', 'client-a')).toBeUndefined();
+        expect(await store.consents.find('user-1', 'client-a', { resource: A })).toBeUndefined();
+        expect(await store.consents.find('user-1', 'client-a', { resource: B })).toBeUndefined();
         expect(await store.refreshTokens.find(a.token)).toBeUndefined();
+        // A code issued before the withdrawal can no longer be redeemed.
+        expect((await store.codes.consume(code.code)).status).toBe('not_found');
+        await expect(
+          store.accessTokens.issue({
+            familyId: code.record.familyId,
+            userId: 'user-1',
+            clientId: 'client-a',
+            scopes: ['read'],
+          }),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
         expect(await store.refreshTokens.find(b.token)).toBeDefined();
-        expect(await store.consents.find('user-2', 'client-a')).toBeDefined();
+        expect(await store.consents.find('user-2', 'client-a', { resource: A })).toBeDefined();
         expect(await store.consents.revoke('user-1', 'client-a')).toBe(false);
+      });
+
+      it('grantsByUser lists every live grant: a code not yet redeemed, a rotated chain once', async () => {
+        const code = await store.codes.issue(codeData());
+        const tokens = new TokenManager(store);
+        const issued = await tokens.issue('user-1', ['read'], {
+          clientId: 'client-b',
+          refresh: true,
+        });
+        await tokens.rotate(issued.refreshToken!);
+        await store.accessTokens.issue({ userId: 'user-2', clientId: 'client-a', scopes: [] });
+        const grants = await store.grantsByUser('user-1');
+        expect(grants.map((g) => [g.clientId, g.familyId])).toEqual([
+          ['client-a', code.record.familyId],
+          ['client-b', issued.familyId],
+        ]);
+        expect(grants[0]).toMatchObject({
+          resource: 'http://localhost:8000/mcp',
+          scopes: ['read', 'write'],
+          grantExpiresAt: clock.now + 7_776_000_000,
+        });
+        await store.revokeFamily(issued.familyId);
+        expect((await store.grantsByUser('user-1')).map((g) => g.clientId)).toEqual(['client-a']);
       });
 
       it('signing keys are sealed with AES-GCM at rest and opened on read', async () => {
@@ -542,6 +757,8 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         const next = await tokens.rotate(issued.refreshToken!);
         expect(next.familyId).toBe(issued.familyId);
         expect((await tokens.validate(next.accessToken)).familyId).toBe(issued.familyId);
+        expect((await tokens.rotate(issued.refreshToken!)).refreshToken).toBe(next.refreshToken);
+        advance(31);
         await expect(tokens.rotate(issued.refreshToken!)).rejects.toBeInstanceOf(
           RefreshTokenReuseError,
         );

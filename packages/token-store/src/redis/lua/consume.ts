@@ -1,18 +1,20 @@
 import type { LuaScript } from './script.js';
 
-/** Atomic single-use consume (HMGET + HSET c in one script). */
+/** Atomic single-use consume (HMGET + HSET c, and the successor, in one script). */
 export const consume: LuaScript = {
   name: 'consume',
-  sha1: '29d0b1a33cb00d361d02d703c355b6b2f792640a',
+  sha1: '88210dd541660752b6abe5dad3cfd8e9aa267c17',
   source: `-- Marks a record consumed unless it already was: the check and the write are one step, so of
 -- any number of concurrent callers exactly one gets {1, ...}.
--- KEYS: 1 record.  ARGV: 1 now (ms).
--- Returns nil (missing or expired), {1, data, now} (consumed), {0, data, consumedAt} (already).
-local v = redis.call('HMGET', KEYS[1], 'd', 'e', 'c')
+-- KEYS: 1 record.  ARGV: 1 now (ms), 2 successor to store with it, or ''.
+-- Returns nil (missing or expired), {1, data, now, successor} (consumed),
+-- {0, data, consumedAt, successor} (already).
+local v = redis.call('HMGET', KEYS[1], 'd', 'e', 'c', 's')
 if not v[1] then return false end
 if v[2] ~= '' and tonumber(v[2]) <= tonumber(ARGV[1]) then return false end
-if v[3] then return {0, v[1], v[3]} end
+if v[3] then return {0, v[1], v[3], v[4] or ''} end
 redis.call('HSET', KEYS[1], 'c', ARGV[1])
-return {1, v[1], ARGV[1]}
+if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[2]) end
+return {1, v[1], ARGV[1], ARGV[2]}
 `,
 };

@@ -1,11 +1,26 @@
 import type { LuaScript } from './script.js';
 
-/** Deletes every record of a family, then the family set. Returns how many records existed. */
+/**
+ * Sets the family's revocation marker, then deletes every record of the family and the family
+ * set, in one step. Returns how many records existed.
+ */
 export const revokeFamily: LuaScript = {
   name: 'revoke-family',
-  sha1: 'd1d55f8a572dba0329ac008ea43201720d55b653',
-  source: `-- Deletes every record of a family, then the family set. Returns how many records existed.
--- KEYS: 1 family set.
+  sha1: 'e882d9d476dcd3c2a9df08d158f1504dd3789d0d',
+  source: `-- Sets the family's revocation marker (kept as long as the family set, which lives as long as
+-- the family's longest-lived record, and at least ARGV[2] ms), then deletes every record of the
+-- family and the family set. Returns how many records existed.
+-- KEYS: 1 family set, 2 revocation marker.  ARGV: 1 revokedAt (ms), 2 minimum retention (ms).
+local keep = tonumber(ARGV[2])
+local family = redis.call('PTTL', KEYS[1])
+if family == -1 then keep = -1 elseif family > keep then keep = family end
+local current = redis.call('PTTL', KEYS[2])
+if current == -2 then redis.call('SET', KEYS[2], ARGV[1]) end
+if keep == -1 then
+  redis.call('PERSIST', KEYS[2])
+elseif current ~= -1 and current < keep then
+  redis.call('PEXPIRE', KEYS[2], keep)
+end
 local n = 0
 for _, key in ipairs(redis.call('SMEMBERS', KEYS[1])) do n = n + redis.call('DEL', key) end
 redis.call('DEL', KEYS[1])

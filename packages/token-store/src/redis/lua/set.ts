@@ -1,14 +1,20 @@
 import type { LuaScript } from './script.js';
 
-/** Stores one record as a hash and adds it to its indexes, in one step. */
+/**
+ * Stores one record as a hash and adds it to its indexes, in one step; a record of a revoked
+ * family is refused in that same step.
+ */
 export const setRecord: LuaScript = {
   name: 'set',
-  sha1: 'b98e8ce334027c145db72599d03eb3f59209eac6',
-  source: `-- Stores one record as a hash and adds it to its indexes, in one step.
--- KEYS: 1 record, 2 family set, 3 user set, 4 kind set
+  sha1: '683f0f16ce581e8c1f28c8653f52730093553212',
+  source: `-- Stores one record as a hash and adds it to its indexes, in one step. A record of a family
+-- whose revocation marker exists is not stored: the check and the write are one step.
+-- KEYS: 1 record, 2 family set, 3 user set, 4 kind set, 5 family revocation marker
 -- ARGV: 1 data (JSON), 2 expiresAt ms or '', 3 consumedAt ms or '', 4 familyId or '',
 --       5 userId or '', 6 physical TTL ms or '' (none), 7 id, 8 '1' to add to the kind set
+-- Returns 1 (stored) or 0 (the family is revoked).
 local key = KEYS[1]
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
 redis.call('DEL', key)
 redis.call('HSET', key, 'd', ARGV[1], 'e', ARGV[2], 'f', ARGV[4], 'u', ARGV[5])
 if ARGV[3] ~= '' then redis.call('HSET', key, 'c', ARGV[3]) end
