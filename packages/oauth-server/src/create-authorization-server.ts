@@ -11,7 +11,7 @@ import { createTokenHandler } from './endpoints/token.js';
 import { createContext, PATHS } from './lib/context.js';
 import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
-import type { ConsentRecord } from './lib/store.js';
+import type { ConsentRecord, GrantSummary } from './lib/store.js';
 import { invalidArgType } from './lib/type-error.js';
 import type { AuthorizationServerOptions } from './options.js';
 import type { AuthorizationParseResult } from './pending-authorization.js';
@@ -42,10 +42,21 @@ export interface AuthorizationServer {
     ): Promise<AuthorizationParseResult>;
   };
   consents: {
-    /** A user's standing grants, one per client. */
+    /** A user's standing consents, one per client × resource. */
     list(userId: string): Promise<ConsentRecord[]>;
-    /** Withdraws a grant and revokes that user's refresh tokens for the client. */
+    /**
+     * Withdraws every consent the user gave the client and revokes everything issued to it for
+     * that user: outstanding codes, access tokens and refresh tokens (their grants are revoked
+     * for good). Resolves whether there was anything to withdraw.
+     */
     revoke(userId: string, clientId: string): Promise<boolean>;
+  };
+  grants: {
+    /**
+     * A user's live grants (one per family holding an unredeemed code or a live token), so an
+     * account page shows everything the user authorized, consent or not.
+     */
+    list(userId: string): Promise<GrantSummary[]>;
   };
   keys: {
     /** The published verification keys (the JWKS). */
@@ -134,6 +145,9 @@ export async function createAuthorizationServer(
     consents: {
       list: (userId) => ctx.store.consents.listByUser(userId),
       revoke: (userId, clientId) => ctx.store.consents.revoke(userId, clientId),
+    },
+    grants: {
+      list: (userId) => ctx.store.grantsByUser(userId),
     },
     keys: {
       list: () => ctx.keys.publicKeys(),

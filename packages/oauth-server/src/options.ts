@@ -51,9 +51,17 @@ export interface AuthorizationServerOptions {
   signingKey?: JWK | string;
   /** `'jwt'` (RFC 9068, default) or `'opaque'` (looked up in the store). */
   accessTokenFormat?: 'jwt' | 'opaque';
-  /** Lifetimes in seconds: code 60, access token 3600, refresh token 1 209 600 by default. */
-  ttl?: { authorizationCode?: number; accessToken?: number; refreshToken?: number };
-  /** A rotated refresh token stays usable this long (default 0: reuse revokes the family at once). */
+  /**
+   * Lifetimes in seconds, defaulting to @portcullis/token-store's `DEFAULT_TTL`: code 60, access
+   * token 3600, refresh token 1 209 600 (14 days), and `grant` 7 776 000 (90 days), the absolute
+   * lifetime of a grant: rotation never extends a token past it.
+   */
+  ttl?: { authorizationCode?: number; accessToken?: number; refreshToken?: number; grant?: number };
+  /**
+   * Seconds after a rotation during which the rotated refresh token, presented again (parallel
+   * refreshes, a retry after a lost response), gets the same successor instead of revoking the
+   * grant (default 30; 0 turns it off). Later reuse revokes the grant (RFC 9700 §4.14.2).
+   */
   refreshGraceSeconds?: number;
   /** Per-client and per-IP limits on token, register and authorize (default on, in memory). */
   rateLimit?: false | RateLimitOptions;

@@ -16,13 +16,14 @@ export interface PendingAuthorization {
   /** The scopes requested (or the defaults when the request named none). */
   scopes: string[];
   scopeDescriptions: { scope: string; description: string }[];
-  /** The RFC 8707 resource the token will be for. */
+  /** The RFC 8707 resource the token will be for; the consent screen names it. */
   resource: string;
   state?: string | undefined;
-  /** Whether the user has not yet granted this client every requested scope. */
+  /** Whether the user has not yet granted this client every requested scope at this resource. */
   needsConsent(userId: string): Promise<boolean>;
   /**
-   * Records the user's consent, stores a single-use code (hashed, 60 s) and returns the 302 to
+   * Records the user's consent (user × client × resource × scopes), stores a single-use code
+   * (hashed, 60 s) that starts a grant of `ttl.grant` seconds at most, and returns the 302 to
    * the client with `code`, `state` and `iss` (RFC 9207). `scopes` may narrow the request.
    */
   approve(userId: string, options?: { scopes?: string[] }): Promise<Response>;

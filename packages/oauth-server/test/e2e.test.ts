@@ -11,12 +11,17 @@ const CALLBACK = 'http://127.0.0.1:7000/callback';
 const insecure = { [oauth.allowInsecureRequests]: true };
 
 /** A real deployment: the handlers behind node:http on 127.0.0.1, reached with fetch. */
+/** The clock of the server and its store: real time, plus what a test skips ahead. */
+const clock = { now: 0 };
+const now = () => Date.now() + clock.now;
+
 async function deploy(store: TokenStore) {
   let as: AuthorizationServer | undefined;
   const http = await listen(async (request) => as?.handle(request));
   as = await createAuthorizationServer({
     issuer: http.origin,
     store,
+    now,
     resources: [{ uri: RESOURCE }],
     scopes: { 'mcp:read': 'Read', 'mcp:write': 'Write' },
     defaultScopes: ['mcp:read'],
@@ -137,6 +142,20 @@ async function codeFlow(
     ),
   );
   expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+  // Presented again within the grace window (a retry, parallel refreshes): the same successor.
+  const retried = await oauth.processRefreshTokenResponse(
+    server,
+    client,
+    await oauth.refreshTokenGrantRequest(
+      server,
+      client,
+      clientAuth,
+      tokens.refresh_token!,
+      insecure,
+    ),
+  );
+  expect(retried.refresh_token).toBe(refreshed.refresh_token);
+  clock.now += 31_000;
   const rotatedOut = await oauth.refreshTokenGrantRequest(
     server,
     client,
@@ -179,7 +198,7 @@ describe('end to end over HTTP with oauth4webapi', () => {
   });
 
   it('MCP authorization 2025-11-25: DCR → authorize → code → token → refresh → revoke → introspect (public client, memory store)', async () => {
-    const { as, http } = await deploy(createTokenStore({ adapter: memoryAdapter() }));
+    const { as, http } = await deploy(createTokenStore({ adapter: memoryAdapter(), now }));
     cleanups.push(http.close);
     const { server, client, clientAuth, introspect } = await codeFlow(as, http.origin, 'none');
 
@@ -226,7 +245,7 @@ describe('end to end over HTTP with oauth4webapi', () => {
 
   it('MCP authorization 2025-11-25: the same flow for a confidential client (client_secret_basic) on PGlite', async () => {
     const db = new PGlite();
-    const { as, http } = await deploy(createTokenStore({ adapter: postgresAdapter(db) }));
+    const { as, http } = await deploy(createTokenStore({ adapter: postgresAdapter(db), now }));
     cleanups.push(async () => {
       await http.close();
       await db.close();
@@ -235,7 +254,7 @@ describe('end to end over HTTP with oauth4webapi', () => {
   }, 60_000);
 
   it('RFC 8414 §3: metadata is reachable by fetch with CORS over HTTP', async () => {
-    const { http } = await deploy(createTokenStore({ adapter: memoryAdapter() }));
+    const { http } = await deploy(createTokenStore({ adapter: memoryAdapter(), now }));
     cleanups.push(http.close);
     const response = await fetch(`${http.origin}/.well-known/oauth-authorization-server`, {
       headers: { Origin: 'https://inspector.example' },

@@ -223,7 +223,10 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
     state,
     async needsConsent(userId) {
       assertUser(userId);
-      const consent = await ctx.store.consents.find(userId, client.clientId);
+      // A consent covers user × client × resource: approving one MCP server is not approving another.
+      const consent = await ctx.store.consents.find(userId, client.clientId, {
+        resource: input.resource,
+      });
       return !consent || scopes.some((s) => !consent.scopes.includes(s));
     },
     async approve(userId, options = {}) {
@@ -239,10 +242,14 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         granted = [...new Set(options.scopes)];
       }
       try {
-        await ctx.store.consents.grant(userId, client.clientId, granted);
+        await ctx.store.consents.grant(userId, client.clientId, granted, {
+          resource: input.resource,
+        });
+        // The grant (family) is born here, with its absolute lifetime.
         const { code } = await ctx.store.codes.issue(
           {
             familyId: randomId(16),
+            grantExpiresAt: ctx.now() + ctx.ttl.grant * 1000,
             clientId: client.clientId,
             userId,
             redirectUri,

@@ -1,5 +1,10 @@
 import { verifyCodeChallenge } from '@portcullis/pkce';
 import {
+  FamilyRevokedError,
+  RefreshTokenReuseError,
+  TokenExpiredError,
+} from '@portcullis/token-store';
+import {
   InvalidGrantError,
   InvalidScopeError,
   InvalidTargetError,
@@ -18,7 +23,7 @@ import {
   refreshTokenGrantSchema,
 } from '../lib/schemas.js';
 import { parseScope } from '../lib/scopes.js';
-import { isRefreshGrantFailure } from '../lib/store.js';
+import { isGrantFailure } from '../lib/store.js';
 import { issueAccessToken, issueRefreshToken } from '../lib/tokens.js';
 
 /** The successful token response (RFC 6749 §5.1). */
@@ -78,22 +83,34 @@ async function authenticated(
   return auth;
 }
 
+/** The `invalid_grant` a store failure stands for, saying what actually happened. */
+function grantFailure(error: unknown, subject: 'authorization code' | 'refresh token'): never {
+  if (!isGrantFailure(error)) throw error;
+  const code = (error as { code: string }).code;
+  const description =
+    code === RefreshTokenReuseError.code
+      ? 'the refresh token was already used; its grant is revoked'
+      : code === FamilyRevokedError.code
+        ? 'the grant has been revoked'
+        : code === TokenExpiredError.code
+          ? `the ${subject} has expired`
+          : `the ${subject} is invalid, expired or revoked`;
+  throw new InvalidGrantError(description, { cause: error });
+}
+
+/**
+ * RFC 6749 §4.1.3 in node-oidc-provider's order: the code is found without being spent, the
+ * whole request is validated against it (client, PKCE verifier, redirect_uri, resource), and
+ * only then is it consumed. A failed attempt leaves the code usable by its rightful client; a
+ * second successful redemption revokes everything issued from it (RFC 6749 §4.1.2).
+ */
 async function authorizationCodeGrant(
   ctx: Context,
   { client }: AuthenticatedClient,
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
 ): Promise<Response> {
-  const result = await ctx.store.codes.consume(params.code);
-  if (result.status === 'not_found')
-    throw new InvalidGrantError('the authorization code is invalid or expired');
-  const code = result.record;
-  if (result.status === 'already_consumed') {
-    // RFC 6749 §4.1.2 / RFC 9700 §4.14: a replayed code revokes what was issued from it.
-    await ctx.store.revokeFamily(code.familyId);
-    throw new InvalidGrantError(
-      'the authorization code was already used; tokens issued from it are revoked',
-    );
-  }
+  const code = await ctx.store.codes.find(params.code);
+  if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
   if (code.clientId !== client.clientId) {
     throw new InvalidGrantError('the authorization code was issued to another client');
   }
@@ -112,23 +129,37 @@ async function authorizationCodeGrant(
   if (params.resource !== undefined && params.resource !== code.resource) {
     throw new InvalidTargetError('resource does not match the authorization request');
   }
+
+  const result = await ctx.store.codes.consume(params.code);
+  if (result.status === 'not_found') {
+    throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
+  }
+  if (result.status === 'already_consumed') {
+    // RFC 6749 §4.1.2 / RFC 9700 §4.14: a replayed code revokes what was issued from it.
+    await ctx.store.revokeFamily(code.familyId);
+    throw new InvalidGrantError(
+      'the authorization code was already redeemed; the tokens issued from it are revoked',
+    );
+  }
   const grant = {
     familyId: code.familyId,
+    grantExpiresAt: code.grantExpiresAt,
     clientId: client.clientId,
     userId: code.userId,
     scopes: code.scopes,
     resource: code.resource ?? ctx.resources[0]!.uri,
   };
-  const access = await issueAccessToken(ctx, grant);
-  const refresh = client.grantTypes.includes('refresh_token')
-    ? await issueRefreshToken(ctx, grant)
-    : undefined;
-  // A replay that raced this exchange revoked the family, possibly before these tokens were
-  // stored. The consumed code stays stored until it expires unless its family was revoked, so
-  // its absence now means exactly that: revoke what was just issued too.
-  if ((await ctx.store.codes.consume(params.code)).status === 'not_found') {
-    await ctx.store.revokeFamily(code.familyId);
-    throw new InvalidGrantError('the authorization code was replayed; its tokens are revoked');
+  // A replay that raced this exchange revokes the family; the store then refuses every token of
+  // it (the family's revocation marker), so nothing issued here survives.
+  let access: Awaited<ReturnType<typeof issueAccessToken>>;
+  let refresh: string | undefined;
+  try {
+    access = await issueAccessToken(ctx, grant);
+    refresh = client.grantTypes.includes('refresh_token')
+      ? await issueRefreshToken(ctx, grant)
+      : undefined;
+  } catch (error) {
+    grantFailure(error, 'authorization code');
   }
   return tokenResponse({
     access_token: access.token,
@@ -153,6 +184,8 @@ async function refreshTokenGrant(
   if (params.resource !== undefined && params.resource !== current.resource) {
     throw new InvalidTargetError('resource does not match the grant');
   }
+  // RFC 6749 §6 scope narrowing: the one place it is decided. The grant keeps its scope; a
+  // narrower one applies to the new access token only.
   let scopes: string[] | undefined;
   if (params.scope !== undefined && params.scope.trim() !== '') {
     scopes = parseScope(params.scope);
@@ -161,35 +194,29 @@ async function refreshTokenGrant(
       throw new InvalidScopeError('scope exceeds the scope originally granted (RFC 6749 §6)');
     }
   }
-  let rotated: Awaited<ReturnType<typeof ctx.store.refreshTokens.rotate>>;
   try {
-    rotated = await ctx.store.refreshTokens.rotate(params.refresh_token, {
+    const rotated = await ctx.store.refreshTokens.rotate(params.refresh_token, {
       graceSeconds: ctx.refreshGraceSeconds,
       ttlSeconds: ctx.ttl.refreshToken,
     });
+    const record = rotated.record;
+    const grant = {
+      familyId: record.familyId,
+      grantExpiresAt: record.grantExpiresAt,
+      clientId: client.clientId,
+      userId: record.userId,
+      scopes: scopes ?? record.scopes,
+      resource: record.resource ?? ctx.resources[0]!.uri,
+    };
+    const access = await issueAccessToken(ctx, grant);
+    return tokenResponse({
+      access_token: access.token,
+      token_type: 'Bearer',
+      expires_in: access.expiresIn,
+      refresh_token: rotated.token,
+      scope: grant.scopes.join(' '),
+    });
   } catch (error) {
-    if (isRefreshGrantFailure(error)) {
-      throw new InvalidGrantError('the refresh token is invalid, expired or was already used', {
-        cause: error,
-      });
-    }
-    throw error;
+    grantFailure(error, 'refresh token');
   }
-  const record = rotated.record;
-  // RFC 6749 §6: a narrower scope applies to the new access token; the grant keeps its scope.
-  const grant = {
-    familyId: record.familyId,
-    clientId: client.clientId,
-    userId: record.userId,
-    scopes: scopes ?? record.scopes,
-    resource: record.resource ?? ctx.resources[0]!.uri,
-  };
-  const access = await issueAccessToken(ctx, grant);
-  return tokenResponse({
-    access_token: access.token,
-    token_type: 'Bearer',
-    expires_in: access.expiresIn,
-    refresh_token: rotated.token,
-    scope: grant.scopes.join(' '),
-  });
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL } from '@portcullis/token-store';
 import type { AuthorizationServerOptions } from '../options.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
 import { createKeyManager, type KeyManager } from './keys.js';
@@ -28,7 +29,7 @@ export interface Context {
   keys: KeyManager;
   cimd: CimdFetcher;
   accessTokenFormat: 'jwt' | 'opaque';
-  ttl: { authorizationCode: number; accessToken: number; refreshToken: number };
+  ttl: { authorizationCode: number; accessToken: number; refreshToken: number; grant: number };
   refreshGraceSeconds: number;
   allowRegistration: boolean;
   clientSecretTtlSeconds: number;
@@ -113,11 +114,29 @@ export function createContext(options: AuthorizationServerOptions): Context {
   if (format !== 'jwt' && format !== 'opaque')
     throw invalidArg('"accessTokenFormat" must be "jwt" or "opaque"');
   const now = options.now ?? Date.now;
+  // The defaults are token-store's (one definition); the store cuts every token at the grant's end.
   const ttl = {
-    authorizationCode: positiveSeconds(options.ttl?.authorizationCode, 'ttl.authorizationCode', 60),
-    accessToken: positiveSeconds(options.ttl?.accessToken, 'ttl.accessToken', 3600),
-    refreshToken: positiveSeconds(options.ttl?.refreshToken, 'ttl.refreshToken', 1_209_600),
+    authorizationCode: positiveSeconds(
+      options.ttl?.authorizationCode,
+      'ttl.authorizationCode',
+      DEFAULT_TTL.authorizationCode,
+    ),
+    accessToken: positiveSeconds(
+      options.ttl?.accessToken,
+      'ttl.accessToken',
+      DEFAULT_TTL.accessToken,
+    ),
+    refreshToken: positiveSeconds(
+      options.ttl?.refreshToken,
+      'ttl.refreshToken',
+      DEFAULT_TTL.refreshToken,
+    ),
+    grant: positiveSeconds(options.ttl?.grant, 'ttl.grant', DEFAULT_TTL.grant),
   };
+  const grace = options.refreshGraceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS;
+  if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
+    throw invalidArg('"refreshGraceSeconds" must be a number of seconds, 0 or more');
+  }
   const trustProxy = options.trustProxy === true;
   return {
     issuer,
@@ -143,7 +162,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     cimd: createCimdFetcher(options.clientIdMetadataDocuments ?? {}, now),
     accessTokenFormat: format,
     ttl,
-    refreshGraceSeconds: options.refreshGraceSeconds ?? 0,
+    refreshGraceSeconds: grace,
     allowRegistration: options.allowDynamicRegistration !== false,
     clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
     maxBodyBytes: options.maxBodyBytes ?? 32_768,

@@ -4,8 +4,14 @@ import type {
   ClientRecord,
   ConsentRecord,
   ConsumeResult,
+  GrantSummary,
   RefreshTokenRecord,
   SigningKeyRecord,
+} from '@portcullis/token-store';
+import {
+  GRANT_FAILURE_CODES,
+  isTokenStoreError,
+  StoreUnavailableError,
 } from '@portcullis/token-store';
 
 /**
@@ -20,6 +26,7 @@ export interface AuthorizationServerStore {
       options?: { ttlSeconds?: number },
     ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
     consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;
+    find(code: string): Promise<AuthorizationCodeRecord | undefined>;
   };
   accessTokens: {
     issue(
@@ -37,19 +44,29 @@ export interface AuthorizationServerStore {
     find(token: string): Promise<RefreshTokenRecord | undefined>;
     rotate(
       token: string,
-      options?: { graceSeconds?: number; ttlSeconds?: number; scopes?: string[] },
+      options?: { graceSeconds?: number; ttlSeconds?: number },
     ): Promise<{ token: string; record: RefreshTokenRecord; previous: RefreshTokenRecord }>;
     revoke(token: string): Promise<boolean>;
   };
   revokeFamily(familyId: string): Promise<number>;
+  grantsByUser(userId: string): Promise<GrantSummary[]>;
   clients: {
     save(record: ClientRecord): Promise<unknown>;
     find(clientId: string): Promise<ClientRecord | undefined>;
     verifySecret(client: ClientRecord, secret: string): Promise<boolean>;
   };
   consents: {
-    grant(userId: string, clientId: string, scopes: string[]): Promise<ConsentRecord>;
-    find(userId: string, clientId: string): Promise<ConsentRecord | undefined>;
+    grant(
+      userId: string,
+      clientId: string,
+      scopes: string[],
+      options?: { resource?: string },
+    ): Promise<ConsentRecord>;
+    find(
+      userId: string,
+      clientId: string,
+      options?: { resource?: string },
+    ): Promise<ConsentRecord | undefined>;
     listByUser(userId: string): Promise<ConsentRecord[]>;
     revoke(userId: string, clientId: string): Promise<boolean>;
   };
@@ -65,24 +82,20 @@ export type {
   AuthorizationCodeRecord,
   ClientRecord,
   ConsentRecord,
+  GrantSummary,
   RefreshTokenRecord,
   SigningKeyRecord,
 };
 
-/** Store errors are recognised by their stable `code`, so a second copy of the package still matches. */
-function storeErrorCode(error: unknown): string | undefined {
-  if (typeof error !== 'object' || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-/** StoreUnavailableError of @portcullis/token-store (or a limiter's store outage). */
+/** StoreUnavailableError of @portcullis/token-store: answered 503. */
 export function isStoreUnavailable(error: unknown): boolean {
-  return storeErrorCode(error) === 'store_unavailable';
+  return isTokenStoreError(error, StoreUnavailableError.code);
 }
 
-/** The rotate() failures that mean "this refresh token is no good": invalid_grant. */
-export function isRefreshGrantFailure(error: unknown): boolean {
-  const code = storeErrorCode(error);
-  return code === 'invalid_token' || code === 'expired' || code === 'token_reused';
+/**
+ * The store failures that mean "this code or refresh token is no good" (unknown, expired,
+ * reused, or its grant revoked): answered `invalid_grant`.
+ */
+export function isGrantFailure(error: unknown): boolean {
+  return isTokenStoreError(error, ...GRANT_FAILURE_CODES);
 }

@@ -14,8 +14,10 @@ export interface AccessTokenClaims {
   jti: string;
 }
 
-interface Grant {
+export interface Grant {
   familyId: string;
+  /** The grant's absolute end (epoch ms): no token outlives it. */
+  grantExpiresAt?: number | undefined;
   clientId: string;
   userId: string;
   scopes: string[];
@@ -27,23 +29,30 @@ interface Grant {
  * (`typ: at+jwt`, ES256, `kid`) whose `jti` is the handle of a store record in the grant's
  * family, so revoking the family (code replay, refresh reuse, consent revoked) makes
  * introspection and revocation see it as inactive. In opaque mode the handle is the token.
+ * The store refuses a revoked family (`FamilyRevokedError`) and cuts the lifetime at the
+ * grant's end.
  */
 export async function issueAccessToken(
   ctx: Context,
   grant: Grant,
 ): Promise<{ token: string; expiresIn: number }> {
-  const expiresIn = ctx.ttl.accessToken;
-  const { token: handle } = await ctx.store.accessTokens.issue(
+  const { token: handle, record } = await ctx.store.accessTokens.issue(
     {
       familyId: grant.familyId,
+      grantExpiresAt: grant.grantExpiresAt,
       clientId: grant.clientId,
       userId: grant.userId,
       scopes: grant.scopes,
       resource: grant.resource,
       extra: { format: ctx.accessTokenFormat },
     },
-    { ttlSeconds: expiresIn },
+    { ttlSeconds: ctx.ttl.accessToken },
   );
+  // Shorter than the TTL when the grant ends sooner.
+  const expiresIn =
+    record.expiresAt === null
+      ? ctx.ttl.accessToken
+      : Math.max(0, Math.floor((record.expiresAt - record.createdAt) / 1000));
   if (ctx.accessTokenFormat === 'opaque') return { token: handle, expiresIn };
   const { kid, key } = await ctx.keys.signingKey();
   const iat = Math.floor(ctx.now() / 1000);
@@ -67,6 +76,7 @@ export async function issueRefreshToken(ctx: Context, grant: Grant): Promise<str
   const { token } = await ctx.store.refreshTokens.issue(
     {
       familyId: grant.familyId,
+      grantExpiresAt: grant.grantExpiresAt,
       clientId: grant.clientId,
       userId: grant.userId,
       scopes: grant.scopes,
