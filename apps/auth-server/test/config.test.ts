@@ -115,6 +115,26 @@ describe('configuration', () => {
     ).toBe(600);
   });
 
+  it('token lifecycle: REFRESH_TOKEN_GRACE_SECONDS (0 turns it off) and GRANT_MAX_LIFETIME_SECONDS', () => {
+    expect(loadConfig({ DATA_DIR: dir })).toMatchObject({
+      refreshTokenGraceSeconds: undefined,
+      grantMaxLifetimeSeconds: undefined,
+    });
+    expect(
+      loadConfig({
+        DATA_DIR: dir,
+        REFRESH_TOKEN_GRACE_SECONDS: '0',
+        GRANT_MAX_LIFETIME_SECONDS: '86400',
+      }),
+    ).toMatchObject({ refreshTokenGraceSeconds: 0, grantMaxLifetimeSeconds: 86_400 });
+    expect(errorOf({ DATA_DIR: dir, REFRESH_TOKEN_GRACE_SECONDS: '-1' }).message).toBe(
+      'Invalid configuration: REFRESH_TOKEN_GRACE_SECONDS must be a whole number of seconds, 0 or more (got "-1")',
+    );
+    expect(errorOf({ DATA_DIR: dir, GRANT_MAX_LIFETIME_SECONDS: '0' }).variable).toBe(
+      'GRANT_MAX_LIFETIME_SECONDS',
+    );
+  });
+
   it('MCP_RESOURCE_URL takes a comma-separated list', () => {
     expect(
       loadConfig({

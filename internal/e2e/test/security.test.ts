@@ -37,6 +37,8 @@ describe('security end to end: two MCP servers behind one authorization server',
     const [portA, portB] = [await freePort(), await freePort()];
     as = await startAuthServer({
       resources: [`http://127.0.0.1:${portA}/mcp`, `http://127.0.0.1:${portB}/mcp`],
+      // Reuse detection at once: without a grace window a second use is reuse, not a retry.
+      env: { REFRESH_TOKEN_GRACE_SECONDS: '0' },
     });
     [mcpA, mcpB] = await Promise.all([
       startMcpServer({ issuer: as.url, port: portA }),

@@ -80,10 +80,7 @@ async function createServer(config: Config): Promise<Server> {
     adapter,
     production: config.production,
     ...(config.keyEncryptionSecret ? { keyEncryptionSecret: config.keyEncryptionSecret } : {}),
-    ttl: {
-      ...(config.accessTokenTtlSeconds ? { accessToken: config.accessTokenTtlSeconds } : {}),
-      ...(config.refreshTokenTtlSeconds ? { refreshToken: config.refreshTokenTtlSeconds } : {}),
-    },
+    ttl: lifetimes(config),
   });
   closers.unshift(() => store.close());
 
@@ -137,10 +134,10 @@ async function createServer(config: Config): Promise<Server> {
             : config.signingKey,
         }
       : {}),
-    ttl: {
-      ...(config.accessTokenTtlSeconds ? { accessToken: config.accessTokenTtlSeconds } : {}),
-      ...(config.refreshTokenTtlSeconds ? { refreshToken: config.refreshTokenTtlSeconds } : {}),
-    },
+    ttl: lifetimes(config),
+    ...(config.refreshTokenGraceSeconds !== undefined
+      ? { refreshGraceSeconds: config.refreshTokenGraceSeconds }
+      : {}),
     ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
     clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
     trustProxy: config.trustProxy,
@@ -151,6 +148,15 @@ async function createServer(config: Config): Promise<Server> {
     for (const close of closers) await close().catch(() => {});
   });
   return { as, store, config };
+}
+
+/** The configured lifetimes, for the store and the server alike (unset: the libraries' defaults). */
+function lifetimes(config: Config) {
+  return {
+    ...(config.accessTokenTtlSeconds ? { accessToken: config.accessTokenTtlSeconds } : {}),
+    ...(config.refreshTokenTtlSeconds ? { refreshToken: config.refreshTokenTtlSeconds } : {}),
+    ...(config.grantMaxLifetimeSeconds ? { grant: config.grantMaxLifetimeSeconds } : {}),
+  };
 }
 
 function onShutdown(close: () => Promise<void>): void {

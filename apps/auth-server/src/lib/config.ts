@@ -46,6 +46,10 @@ export interface Config {
     | undefined;
   accessTokenTtlSeconds?: number | undefined;
   refreshTokenTtlSeconds?: number | undefined;
+  /** Seconds a rotated refresh token still gets the same successor (0 = off); library default 30. */
+  refreshTokenGraceSeconds?: number | undefined;
+  /** Absolute lifetime of a grant in seconds; library default 7 776 000 (90 days). */
+  grantMaxLifetimeSeconds?: number | undefined;
   cimdAllowInsecure: boolean;
   /** Trust X-Forwarded-For for per-IP rate limits (on by default on Vercel). */
   trustProxy: boolean;
@@ -114,6 +118,16 @@ function positive(env: Env, name: string, integer: boolean): number | undefined 
       name,
       `must be a positive ${integer ? 'integer' : 'number'} (got "${value.slice(0, 20)}")`,
     );
+  }
+  return n;
+}
+
+function nonNegativeInteger(env: Env, name: string): number | undefined {
+  const value = read(env, name);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) {
+    fail(name, `must be a whole number of seconds, 0 or more (got "${value.slice(0, 20)}")`);
   }
   return n;
 }
@@ -347,6 +361,8 @@ export function loadConfig(env: Env = process.env): Config {
     firebase,
     accessTokenTtlSeconds,
     refreshTokenTtlSeconds: positive(env, 'REFRESH_TOKEN_TTL_SECONDS', true),
+    refreshTokenGraceSeconds: nonNegativeInteger(env, 'REFRESH_TOKEN_GRACE_SECONDS'),
+    grantMaxLifetimeSeconds: positive(env, 'GRANT_MAX_LIFETIME_SECONDS', true),
     cimdAllowInsecure,
     trustProxy: bool(env, 'TRUST_PROXY') ?? vercel,
     staticClient,

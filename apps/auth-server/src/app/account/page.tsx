@@ -10,17 +10,58 @@ export const metadata: Metadata = { title: 'Your account · Portcullis' };
 
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
-/** The applications this user has authorized, each with a revoke button. */
+interface Row {
+  clientId: string;
+  name: string;
+  /** Each resource (MCP server) the application may use, with its scopes. */
+  resources: { resource: string; scopes: string[] }[];
+  since: number;
+  /** Live grants (codes not yet redeemed, live tokens). */
+  grants: number;
+}
+
+/**
+ * Every application this user has authorized: one row per client, built from the consents
+ * (user × client × resource) and from every live grant, so a grant without a consent (or a
+ * consent whose tokens are gone) is never invisible. Revoking withdraws the consents and
+ * revokes the client's codes, access and refresh tokens.
+ */
 export default async function AccountPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
   const user = await currentUser();
   if (!user) redirect('/login?callbackUrl=%2Faccount');
   const { as, store } = await getServer();
-  const consents = await as.consents.list(user.id);
-  const rows = await Promise.all(
-    consents.map(async (consent) => {
-      const client = await store.clients.find(consent.clientId).catch(() => undefined);
-      return { consent, name: client?.clientName ?? consent.clientId };
+  const [consents, grants] = await Promise.all([
+    as.consents.list(user.id),
+    as.grants.list(user.id),
+  ]);
+  const byClient = new Map<string, Omit<Row, 'name'>>();
+  const entry = (clientId: string, since: number) => {
+    let row = byClient.get(clientId);
+    if (!row) {
+      row = { clientId, resources: [], since, grants: 0 };
+      byClient.set(clientId, row);
+    }
+    row.since = Math.min(row.since, since);
+    return row;
+  };
+  const addScopes = (row: Omit<Row, 'name'>, resource: string, scopes: string[]) => {
+    const known = row.resources.find((r) => r.resource === resource);
+    if (known) known.scopes = [...new Set([...known.scopes, ...scopes])];
+    else row.resources.push({ resource, scopes: [...scopes] });
+  };
+  for (const consent of consents) {
+    addScopes(entry(consent.clientId, consent.createdAt), consent.resource ?? '', consent.scopes);
+  }
+  for (const grant of grants) {
+    const row = entry(grant.clientId, grant.createdAt);
+    row.grants++;
+    addScopes(row, grant.resource ?? '', grant.scopes);
+  }
+  const rows: Row[] = await Promise.all(
+    [...byClient.values()].map(async (row) => {
+      const client = await store.clients.find(row.clientId).catch(() => undefined);
+      return { ...row, name: client?.clientName ?? row.clientId };
     }),
   );
   return (
@@ -40,19 +81,29 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
         <p className="muted">You have not authorized any application.</p>
       ) : (
         <ul className="clients">
-          {rows.map(({ consent, name }) => (
-            <li key={consent.clientId}>
+          {rows.map(({ clientId, name, resources, since, grants: live }) => (
+            <li key={clientId}>
               <strong>{name}</strong>
+              {resources.map(({ resource, scopes }) => (
+                <div className="muted" key={resource}>
+                  {resource ? (
+                    <>
+                      On <code>{resource}</code>:{' '}
+                    </>
+                  ) : null}
+                  <code>{scopes.join(' ')}</code>
+                </div>
+              ))}
               <div className="muted">
-                Scopes: <code>{consent.scopes.join(' ')}</code> · since{' '}
-                {new Date(consent.createdAt).toISOString().slice(0, 10)}
+                Since {new Date(since).toISOString().slice(0, 10)} ·{' '}
+                {live === 1 ? '1 active sign-in' : `${live} active sign-ins`}
               </div>
               <form method="post" action="/account/revoke">
-                <input type="hidden" name="client_id" value={consent.clientId} />
+                <input type="hidden" name="client_id" value={clientId} />
                 <input
                   type="hidden"
                   name="csrf"
-                  value={csrfToken('revoke', user.sid, user.id, consent.clientId)}
+                  value={csrfToken('revoke', user.sid, user.id, clientId)}
                 />
                 <button type="submit" className="danger" aria-label={`Revoke access for ${name}`}>
                   Revoke access

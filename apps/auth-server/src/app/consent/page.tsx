@@ -51,6 +51,10 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
       <h1>
         Allow <span className="client-name">{name}</span> to access your account?
       </h1>
+      {/* A consent covers one resource: approving one MCP server is not approving another. */}
+      <p className="resource">
+        On the MCP server <code>{pending.resource}</code>
+      </p>
       <p className="muted">
         After you decide, you will be sent back to <strong>{pending.redirectHost}</strong>.
       </p>
@@ -74,11 +78,6 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
           </li>
         ))}
       </ul>
-      {pending.resource ? (
-        <p className="muted">
-          On <code>{String(pending.resource)}</code>
-        </p>
-      ) : null}
       <form method="post" action="/authorize/decision">
         <input type="hidden" name="request" value={request} />
         <input type="hidden" name="csrf" value={csrf} />

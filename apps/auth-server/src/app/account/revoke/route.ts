@@ -5,7 +5,10 @@ import { currentUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
 
-/** Revokes this user's consent for one client, and with it that client's refresh tokens. */
+/**
+ * Withdraws this user's consents for one client and revokes everything issued to it for this
+ * user: outstanding codes, access tokens and refresh tokens.
+ */
 export async function POST(request: Request): Promise<Response> {
   if (!sameOrigin(request)) return new Response('Cross-site request refused.', { status: 403 });
   const user = await currentUser();
