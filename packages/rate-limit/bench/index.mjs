@@ -1,11 +1,13 @@
 // One run (about a minute): decisions per second for each algorithm beside rate-limiter-flexible,
-// on the memory store, on Redis (the same server, the same ioredis client) and on a Redis Cluster
-// of three masters started for the run, with ratios; then bytes per key of the memory store at
+// on the memory store, on Redis (the same server, the same ioredis client), on a Redis Cluster
+// of three masters started for the run and on Postgres (pg Pool) and PGlite, with ratios; then bytes per key of the memory store at
 // 1,000,000 keys beside the guide's timestamp list.
 // Run with `node --expose-gc` (the package's `bench` script does).
 import { randomBytes } from 'node:crypto';
+import { PGlite } from '@electric-sql/pglite';
 import { Cluster, Redis } from 'ioredis';
-import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
+import pg from 'pg';
+import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis } from 'rate-limiter-flexible';
 import {
   createRateLimiter,
   fixedWindow,
@@ -13,12 +15,15 @@ import {
   slidingWindow,
   tokenBucket,
 } from '../dist/index.js';
+import { postgresStore } from '../dist/postgres/index.js';
 import { redisStore } from '../dist/redis/index.js';
 import { startRedisCluster } from '../test/redis-cluster.mjs';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = 3;
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const POSTGRES_POOL = 10;
 const MEMORY_KEYS = 10_000;
 const REDIS_KEYS = 1_000;
 const REDIS_CONCURRENCY = 64;
@@ -37,20 +42,23 @@ const ALGORITHMS = {
 };
 
 /** Runs `concurrency` loops of awaited decisions for DURATION_MS; returns decisions per second. */
-async function measure(decide, keyCount, concurrency) {
+async function measure(decide, keyCount, concurrency, warmup = Math.min(2000, keyCount * 2)) {
   const keys = Array.from({ length: keyCount }, (_, i) => `user:${i}`);
-  for (let i = 0; i < Math.min(2000, keyCount * 2); i++) await decide(keys[i % keyCount]); // warm-up
+  for (let i = 0; i < warmup; i++) await decide(keys[i % keyCount]);
   let ops = 0;
+  // Decisions between two looks at the clock: many when they take microseconds, one when many
+  // are in flight (a slow store would otherwise run far past DURATION_MS).
+  const step = Math.max(1, Math.floor(50 / concurrency));
   const start = performance.now();
   await Promise.all(
     Array.from({ length: concurrency }, async (_, worker) => {
       let i = worker;
       while (performance.now() - start < DURATION_MS) {
-        for (let n = 0; n < 50; n++) {
+        for (let n = 0; n < step; n++) {
           i += concurrency;
           await decide(keys[i % keyCount]);
         }
-        ops += 50;
+        ops += step;
       }
     }),
   );
@@ -62,13 +70,13 @@ const flexible = (limiter) => (key) => limiter.consume(key).catch(() => undefine
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Interleaved rounds (the machine is shared and noisy), then the median of each contender. */
-async function compare(title, baseName, base, contenders, keyCount, concurrency) {
+async function compare(title, baseName, base, contenders, keyCount, concurrency, warmup) {
   console.log(`\n${title}`);
   const runs = new Map([[baseName, []], ...contenders.map(([name]) => [name, []])]);
   for (let round = 0; round < ROUNDS; round++) {
-    runs.get(baseName).push(await measure(base, keyCount, concurrency));
+    runs.get(baseName).push(await measure(base, keyCount, concurrency, warmup));
     for (const [name, decide] of contenders) {
-      runs.get(name).push(await measure(decide, keyCount, concurrency));
+      runs.get(name).push(await measure(decide, keyCount, concurrency, warmup));
     }
   }
   const baseline = median(runs.get(baseName));
@@ -174,6 +182,56 @@ async function clusterThroughput() {
   }
 }
 
+async function postgresThroughput() {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: POSTGRES_POOL });
+  pool.on('error', () => {});
+  try {
+    await pool.query('SELECT 1');
+  } catch (error) {
+    console.log(`\nPostgres is unreachable (${error.message}): Postgres figures skipped`);
+    await pool.end();
+    return;
+  }
+  const schema = `rlbench_${randomBytes(6).toString('hex')}`;
+  await pool.query(`CREATE SCHEMA "${schema}"`);
+  const pglite = await PGlite.create();
+  try {
+    const flexiblePostgres = await new Promise((resolve, reject) => {
+      const limiter = new RateLimiterPostgres(
+        {
+          storeClient: pool,
+          schemaName: schema,
+          tableName: 'rlf',
+          points: 100,
+          duration: 3600,
+        },
+        (error) => (error ? reject(error) : resolve(limiter)),
+      );
+    });
+    const onPool = postgresStore(pool, { schema });
+    const onPglite = postgresStore(pglite);
+    await Promise.all([onPool.migrate(), onPglite.migrate()]);
+    const rows = (label, store) =>
+      Object.entries(ALGORITHMS).map(([name, make]) => {
+        const limiter = createRateLimiter({ algorithm: make(), store });
+        return [`@portcullis/rate-limit ${name} (${label})`, (key) => limiter.limit(key)];
+      });
+    await compare(
+      `Postgres store: decisions per second (pg Pool of ${POSTGRES_POOL} on ${new URL(DATABASE_URL).host}, and PGlite in process; ${REDIS_CONCURRENCY} in flight, ${fmt(REDIS_KEYS)} keys, median of ${ROUNDS} rounds)`,
+      'rate-limiter-flexible RateLimiterPostgres (pg)',
+      flexible(flexiblePostgres),
+      [...rows('pg', onPool), ...rows('PGlite', onPglite)],
+      REDIS_KEYS,
+      REDIS_CONCURRENCY,
+      200, // a statement is a millisecond or more: a shorter warm-up
+    );
+  } finally {
+    await pool.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await pool.end();
+    await pglite.close();
+  }
+}
+
 // Measured structures are parked here so that no liveness analysis frees them before the reading.
 const keep = [];
 
@@ -232,10 +290,11 @@ async function memoryPerKey() {
   console.log(`  ratio: the guide's design takes ${(guide / ours).toFixed(1)}× the memory per key`);
 }
 
-const ONLY = process.env.BENCH_ONLY; // memory | redis | cluster | bytes, for profiling one part
+const ONLY = process.env.BENCH_ONLY; // memory | redis | cluster | postgres | bytes, for profiling one part
 const started = performance.now();
 if (!ONLY || ONLY === 'memory') await memoryThroughput();
 if (!ONLY || ONLY === 'redis') await redisThroughput();
 if (!ONLY || ONLY === 'cluster') await clusterThroughput();
+if (!ONLY || ONLY === 'postgres') await postgresThroughput();
 if (!ONLY || ONLY === 'bytes') await memoryPerKey();
 console.log(`\nbench took ${((performance.now() - started) / 1000).toFixed(0)} s`);
