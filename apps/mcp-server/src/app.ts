@@ -1,5 +1,4 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { toNodeHandler } from '@modelcontextprotocol/node';
 import { createMcpHandler } from '@modelcontextprotocol/server';
 import { corsHeaders, type TokenVerifier } from '@portcullis/mcp-context';
 import {
@@ -10,6 +9,7 @@ import {
 import type { RateLimiter } from '@portcullis/rate-limit';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
+import { mcpNodeHandler } from './node-handler.js';
 import { createMcpServer } from './server.js';
 import { createServerPool } from './server-pool.js';
 import { SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
@@ -33,6 +33,25 @@ const rpcError = (code: number, message: string) => ({
   error: { code, message },
   id: null,
 });
+
+/** The MCP SDK's limit on one message (4 MiB); a larger body is refused, not buffered. */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** The JSON body, read once here for everyone after (bearerAuth, the SDK); `undefined` if not JSON. */
+async function readJson(req: NodeRequest): Promise<{ value: unknown } | { status: 400 | 413 }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) return { status: 413 };
+    chunks.push(chunk);
+  }
+  try {
+    return { value: JSON.parse(Buffer.concat(chunks, size).toString('utf8')) };
+  } catch {
+    return { status: 400 };
+  }
+}
 
 /**
  * The HTTP app, a `node:http` request listener: protected resource metadata (RFC 9728) at the
@@ -62,29 +81,44 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
         cors: false,
       })
     : undefined;
-  const mcp = toNodeHandler(
+  const mcp = mcpNodeHandler(
     createMcpHandler(
       createServerPool(() => createMcpServer({ limiter })),
       {
         onerror: (error) => logger.debug('mcp request refused', { error: error.message }),
       },
     ),
-    { onerror: (error) => logger.error('mcp request failed', { error: error.message }) },
+    (error) => logger.error('mcp request failed', { error: error.message }),
   );
 
-  const serveMcp = (req: NodeRequest, res: ServerResponse) => {
+  const serveMcp = async (req: NodeRequest, res: ServerResponse) => {
     if (req.method !== 'POST') {
       // Stateless: no server-initiated stream and no session to delete.
       sendJson(res, 405, rpcError(-32000, 'Method not allowed.'), { Allow: 'POST, OPTIONS' });
       return;
     }
-    const run = () => void mcp(req, res, req.body);
-    if (!auth) return run();
-    auth(req, res, (error) => {
-      if (error === undefined) return run();
-      logger.error('authentication failed', { error: String(error) });
-      if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal server error'));
-    });
+    const body = await readJson(req);
+    if ('status' in body) {
+      // A body that is not JSON is the client's mistake: a JSON-RPC error, never a 500.
+      const tooLarge = body.status === 413;
+      sendJson(
+        res,
+        body.status,
+        rpcError(tooLarge ? -32000 : -32700, tooLarge ? 'Payload too large' : 'Parse error'),
+      );
+      return;
+    }
+    req.body = body.value;
+    if (auth) {
+      // bearerAuth answers everyone it refuses itself, and calls next() for the rest.
+      let outcome: { error: unknown } | undefined;
+      await auth(req, res, (error) => {
+        outcome = { error };
+      });
+      if (!outcome) return;
+      if (outcome.error !== undefined) throw outcome.error;
+    }
+    await mcp(req, res, req.body, req.auth);
   };
 
   return (req, res) => {
@@ -101,7 +135,13 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query === -1 ? url : url.slice(0, query);
-    if (path === mcpPath) return serveMcp(req, res);
+    if (path === mcpPath) {
+      serveMcp(req, res).catch((error) => {
+        logger.error('mcp request failed', { error: String(error) });
+        if (!res.headersSent) sendJson(res, 500, rpcError(-32603, 'Internal server error'));
+      });
+      return;
+    }
     if (path === '/healthz' && req.method === 'GET') {
       sendJson(res, 200, { status: 'ok', authMode: config.authMode });
       return;

@@ -224,20 +224,28 @@ export async function startAuthServerExpectingFailure({ resources, env }) {
  * @typedef {object} McpServer
  * @property {string} url the MCP endpoint (the resource), http://127.0.0.1:<port>/mcp
  * @property {number} port
+ * @property {number | undefined} pid the server process, for the bench's CPU figures
  * @property {() => string} output
  * @property {() => Promise<void>} close
  */
 
 /**
  * Starts the example MCP server (`node dist/main.js`) on 127.0.0.1.
- * @param {{ issuer?: string, authMode?: 'oauth' | 'none' | 'static', port?: number, env?: Record<string, string> }} options
+ * `nodeArgs` go before the script (the bench's `--cpu-prof`, which NODE_OPTIONS refuses).
+ * @param {{ issuer?: string, authMode?: 'oauth' | 'none' | 'static', port?: number, env?: Record<string, string>, nodeArgs?: string[] }} options
  * @returns {Promise<McpServer>}
  */
-export async function startMcpServer({ issuer, authMode = 'oauth', port, env = {} }) {
+export async function startMcpServer({
+  issuer,
+  authMode = 'oauth',
+  port,
+  env = {},
+  nodeArgs = [],
+}) {
   assertBuilt('mcp');
   const listenPort = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenPort}/mcp`;
-  const spawned = spawnGroup(process.execPath, [MCP_MAIN], {
+  const spawned = spawnGroup(process.execPath, [...nodeArgs, MCP_MAIN], {
     cwd: MCP_DIR,
     env: cleanEnv({
       AUTH_MODE: authMode,
@@ -259,5 +267,11 @@ export async function startMcpServer({ issuer, authMode = 'oauth', port, env = {
     await spawned.stop();
     throw error;
   }
-  return { url, port: listenPort, output: spawned.output, close: () => spawned.stop() };
+  return {
+    url,
+    port: listenPort,
+    pid: spawned.child.pid,
+    output: spawned.output,
+    close: () => spawned.stop(),
+  };
 }
