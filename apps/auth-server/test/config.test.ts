@@ -88,7 +88,26 @@ describe('configuration', () => {
     });
     expect(config.storage.kind).toBe('redis');
     expect(config.signingKey).toContain('\n');
-    expect(config.trustProxy).toBe(true);
+    expect(config.trustProxy).toEqual({ kind: 'vercel' });
+  });
+
+  it('TRUST_PROXY: the socket by default, a count of proxies, or their addresses', () => {
+    const trust = (value?: string) =>
+      loadConfig({ DATA_DIR: dir, ...(value === undefined ? {} : { TRUST_PROXY: value }) })
+        .trustProxy;
+    expect(trust()).toEqual({ kind: 'socket' });
+    expect(trust('false')).toEqual({ kind: 'socket' });
+    expect(trust('0')).toEqual({ kind: 'socket' });
+    expect(trust('true')).toEqual({ kind: 'hops', hops: 1 });
+    expect(trust('1')).toEqual({ kind: 'hops', hops: 1 });
+    expect(trust('2')).toEqual({ kind: 'hops', hops: 2 });
+    expect(trust('10.0.0.1, fd00::1')).toEqual({
+      kind: 'addresses',
+      addresses: ['10.0.0.1', 'fd00::1'],
+    });
+    const bad = errorOf({ DATA_DIR: dir, TRUST_PROXY: '10.0.0.0/8' });
+    expect(bad.variable).toBe('TRUST_PROXY');
+    expect(bad.message).toContain('"10.0.0.0/8"');
   });
 
   it('DATABASE_URL wins for tokens; REDIS_URL still carries rate limits', () => {

@@ -3,8 +3,11 @@ import type { AuthOptions } from 'next-auth';
 import Auth0Provider from 'next-auth/providers/auth0';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
+import { isLoopbackAddress } from './client-address';
 import { type Config, getConfig } from './config';
 import { verifyFirebaseIdToken } from './firebase-token';
+import { describeError, log } from './log';
+import { PEER_HEADER, peerAddress } from './peer';
 
 const SESSION_MAX_AGE = 8 * 60 * 60;
 
@@ -29,6 +32,12 @@ export function getAuthOptions(): AuthOptions {
 
 const optionsFor = new WeakMap<Config, AuthOptions>();
 
+function fromLoopback(headers: Record<string, unknown> | undefined): boolean {
+  const stamp = headers?.[PEER_HEADER];
+  if (typeof stamp !== 'string') return false;
+  return isLoopbackAddress(peerAddress(new Headers({ [PEER_HEADER]: stamp })));
+}
+
 /** The options for one configuration (exported for tests; the app uses getAuthOptions). */
 export function buildAuthOptions(config: Config): AuthOptions {
   const providers: AuthOptions['providers'] = [];
@@ -38,7 +47,13 @@ export function buildAuthOptions(config: Config): AuthOptions {
         id: 'dev-login',
         name: 'Development login',
         credentials: { email: { label: 'Email', type: 'email' } },
-        async authorize(credentials) {
+        async authorize(credentials, req) {
+          // The Node guard already closes other machines' connections in development; this
+          // holds even for a request that reached the server before the guard was installed.
+          if (!config.production && !config.devAllowRemote && !fromLoopback(req.headers)) {
+            log('warn', 'dev login refused: not from this machine');
+            return null;
+          }
           const email = devEmail.safeParse(credentials?.email?.trim().toLowerCase());
           if (!email.success) return null;
           return { id: email.data, email: email.data, name: email.data.split('@')[0] };
@@ -74,7 +89,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
               name: user.name ?? user.email ?? null,
             };
           } catch (error) {
-            console.warn(`[auth] Firebase sign-in refused: ${(error as Error).message}`);
+            log('warn', 'Firebase sign-in refused', { error: describeError(error) });
             return null;
           }
         },
@@ -136,15 +151,15 @@ export function buildAuthOptions(config: Config): AuthOptions {
     },
     logger: {
       error(code, metadata) {
-        // next-auth logs whole error objects; keep one line and no token material.
-        const message =
+        // next-auth logs whole error objects (stacks quoting the input); keep one JSON line.
+        const error =
           metadata instanceof Error
-            ? metadata.message
-            : (metadata as { message?: string })?.message;
-        console.error(`[next-auth] ${code}${message ? `: ${message}` : ''}`);
+            ? metadata
+            : ((metadata as { error?: unknown })?.error ?? (metadata as { message?: string }));
+        log('error', 'next-auth error', { code, error: describeError(error) });
       },
       warn(code) {
-        if (code !== 'DEBUG_ENABLED') console.warn(`[next-auth] ${code}`);
+        if (code !== 'DEBUG_ENABLED') log('warn', 'next-auth warning', { code });
       },
       debug() {},
     },

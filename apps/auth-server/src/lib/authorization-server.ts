@@ -1,5 +1,6 @@
 import type { AuthorizationServer } from '@portcullis/oauth-server';
 import type { TokenStore } from '@portcullis/token-store';
+import { addressKey, requestAddress } from './client-address';
 import { type Config, getConfig } from './config';
 
 /** Every scope this server knows, with what the consent screen says about it. */
@@ -15,6 +16,16 @@ export interface Server {
   as: AuthorizationServer;
   store: TokenStore;
   config: Config;
+}
+
+/** The server could not be created (its store unreachable, most often); the next request retries. */
+export class ServerStartError extends Error {
+  constructor(cause: unknown) {
+    super(`the authorization server could not start: ${(cause as Error)?.message ?? cause}`, {
+      cause,
+    });
+    this.name = 'ServerStartError';
+  }
 }
 
 const SERVER = Symbol.for('portcullis.auth-server.instance');
@@ -35,7 +46,7 @@ export function getServer(): Promise<Server> {
     g[SERVER] = createServer(getConfig()).catch((error: unknown) => {
       // Let the next request try again (a database that was down may be back).
       delete g[SERVER];
-      throw error;
+      throw new ServerStartError(error);
     });
   }
   return g[SERVER];
@@ -140,7 +151,11 @@ async function createServer(config: Config): Promise<Server> {
       : {}),
     ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
     clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
-    trustProxy: config.trustProxy,
+    // The library reads no header itself: the app knows its socket and its proxies.
+    getClientIp: (request) => {
+      const address = requestAddress(request, config.trustProxy);
+      return address === undefined ? undefined : addressKey(address);
+    },
   });
   closers.unshift(() => as.close());
 

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -22,6 +23,21 @@ export type StorageConfig =
   | { kind: 'pglite'; dir: string }
   | { kind: 'postgres'; url: string; schema: string }
   | { kind: 'redis'; url: string; prefix: string };
+
+/**
+ * Where the caller's address comes from, for per-address rate limits:
+ * - `socket`: the TCP peer (nothing in front of the app, or nothing trusted);
+ * - `vercel`: the `x-real-ip` header Vercel's edge writes (it overwrites what the client sent);
+ * - `hops`: that many proxies append to `X-Forwarded-For`; the entry that many places from the
+ *   right of "X-Forwarded-For, socket peer" is the caller;
+ * - `addresses`: the proxies' own addresses; walking from the right, the first address that is
+ *   not one of them is the caller.
+ */
+export type TrustProxy =
+  | { kind: 'socket' }
+  | { kind: 'vercel' }
+  | { kind: 'hops'; hops: number }
+  | { kind: 'addresses'; addresses: string[] };
 
 export interface Config {
   /** Deployed: on Vercel, or NODE_ENV=production with an issuer that is not a loopback address. */
@@ -51,8 +67,10 @@ export interface Config {
   /** Absolute lifetime of a grant in seconds; library default 7 776 000 (90 days). */
   grantMaxLifetimeSeconds?: number | undefined;
   cimdAllowInsecure: boolean;
-  /** Trust X-Forwarded-For for per-IP rate limits (on by default on Vercel). */
-  trustProxy: boolean;
+  /** Where the caller's address for per-address limits comes from (`TRUST_PROXY`). */
+  trustProxy: TrustProxy;
+  /** Development mode answers connections from other machines too (`DEV_ALLOW_REMOTE`). */
+  devAllowRemote: boolean;
   /** The guide's OAUTH_CLIENT_ID/SECRET/REDIRECT_URI: one client registered at start-up. */
   staticClient?: { clientId: string; clientSecret?: string; redirectUri: string } | undefined;
 }
@@ -161,6 +179,28 @@ function signingKey(env: Env): string | undefined {
     fail('SIGNING_KEY', 'must be a private JWK (JSON) or a PKCS#8 PEM private key');
   }
   return pem;
+}
+
+/**
+ * `TRUST_PROXY`: unset → the socket (Vercel: its `x-real-ip`); `false`/`0` → the socket;
+ * `true` or a count → that many proxies; a comma-separated list → the proxies' addresses.
+ */
+function trustProxy(env: Env, vercel: boolean): TrustProxy {
+  const value = read(env, 'TRUST_PROXY');
+  if (value === undefined) return vercel ? { kind: 'vercel' } : { kind: 'socket' };
+  const lower = value.toLowerCase();
+  if (['false', 'no', 'off', '0'].includes(lower)) return { kind: 'socket' };
+  if (['true', 'yes', 'on'].includes(lower)) return { kind: 'hops', hops: 1 };
+  if (/^\d{1,2}$/.test(value)) return { kind: 'hops', hops: Number(value) };
+  const addresses = value.split(',').map((a) => a.trim());
+  const bad = addresses.find((a) => isIP(a) === 0);
+  if (bad !== undefined) {
+    fail(
+      'TRUST_PROXY',
+      `must be false, true, a number of proxies, or their IP addresses separated by commas (got "${bad.slice(0, 45)}")`,
+    );
+  }
+  return { kind: 'addresses', addresses };
 }
 
 /** The development NEXTAUTH_SECRET: generated once, kept (0600) in the data directory. */
@@ -364,7 +404,8 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenGraceSeconds: nonNegativeInteger(env, 'REFRESH_TOKEN_GRACE_SECONDS'),
     grantMaxLifetimeSeconds: positive(env, 'GRANT_MAX_LIFETIME_SECONDS', true),
     cimdAllowInsecure,
-    trustProxy: bool(env, 'TRUST_PROXY') ?? vercel,
+    trustProxy: trustProxy(env, vercel),
+    devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,
     staticClient,
   };
 }

@@ -1,4 +1,6 @@
 import { getServer } from './authorization-server';
+import { describeError, log } from './log';
+import { storeUnavailable } from './route-guard';
 
 /**
  * Hands a request to @portcullis/oauth-server, which routes metadata, JWKS, token, register,
@@ -14,11 +16,8 @@ export async function handleOAuthRequest(request: Request): Promise<Response> {
   try {
     server = await getServer();
   } catch (error) {
-    console.error(`[auth-server] storage unavailable: ${(error as Error).message}`);
-    return Response.json(
-      { error: 'temporarily_unavailable', error_description: 'The server cannot reach its store.' },
-      { status: 503, headers: { 'cache-control': 'no-store', 'retry-after': '5' } },
-    );
+    log('error', 'store unavailable', { error: describeError(error) });
+    return storeUnavailable();
   }
   const incoming = new URL(request.url);
   const issuer = new URL(server.config.issuer);

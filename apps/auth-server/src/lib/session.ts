@@ -1,5 +1,6 @@
 import { getServerSession } from 'next-auth';
 import { getAuthOptions } from './auth-options';
+import { describeError, log } from './log';
 
 export interface CurrentUser {
   id: string;
@@ -17,10 +18,18 @@ export interface CurrentUser {
  * if (!user) redirect('/login');
  */
 export async function currentUser(): Promise<CurrentUser | null> {
-  const session = (await getServerSession(getAuthOptions())) as {
+  type Session = {
     user?: { id?: string; provider?: string; name?: string | null; email?: string | null };
     sid?: string;
   } | null;
+  let session: Session;
+  try {
+    session = (await getServerSession(getAuthOptions())) as Session;
+  } catch (error) {
+    // next-auth throws on a malformed cookie (a callback-url that is not a URL): no session.
+    log('warn', 'session unreadable', { error: describeError(error) });
+    return null;
+  }
   const id = session?.user?.id;
   if (!session || !id || !session.sid) return null;
   return {

@@ -1,5 +1,6 @@
 import { getServer } from '@/lib/authorization-server';
 import { seeOther } from '@/lib/redirect';
+import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -9,7 +10,7 @@ export const dynamic = 'force-dynamic';
  * request (client, exact redirect URI, PKCE S256, resource, scopes); this app adds the person:
  * sign in, then consent unless this user already granted these scopes to this client.
  */
-export async function GET(request: Request): Promise<Response> {
+export const GET = guardRoute(async (request: Request): Promise<Response> => {
   const url = new URL(request.url);
   const { as } = await getServer();
   const parsed = await as.authorization.parse(url.searchParams, { request });
@@ -25,4 +26,4 @@ export async function GET(request: Request): Promise<Response> {
     return seeOther(`/consent?${query}`, 302);
   }
   return parsed.pending.approve(user.id);
-}
+});

@@ -1,6 +1,9 @@
 import { handleOAuthRequest } from '@/lib/oauth-route';
+import { guardRoute } from '@/lib/route-guard';
 
-// Answered per request from run-time configuration; never prerendered at build.
+// RFC 8414 and OpenID Connect discovery documents, including their path-inserted forms.
 export const dynamic = 'force-dynamic';
 
-export { handleOAuthRequest as GET, handleOAuthRequest as OPTIONS, handleOAuthRequest as POST };
+const handler = guardRoute(handleOAuthRequest);
+
+export { handler as GET, handler as OPTIONS, handler as POST };

@@ -1,6 +1,7 @@
 import { getServer } from '@/lib/authorization-server';
 import { sameOrigin, verifyCsrfToken } from '@/lib/csrf';
 import { seeOther } from '@/lib/redirect';
+import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -9,7 +10,7 @@ export const dynamic = 'force-dynamic';
  * Withdraws this user's consents for one client and revokes everything issued to it for this
  * user: outstanding codes, access tokens and refresh tokens.
  */
-export async function POST(request: Request): Promise<Response> {
+export const POST = guardRoute(async (request: Request): Promise<Response> => {
   if (!sameOrigin(request)) return new Response('Cross-site request refused.', { status: 403 });
   const user = await currentUser();
   if (!user) return seeOther('/login?callbackUrl=%2Faccount');
@@ -26,4 +27,4 @@ export async function POST(request: Request): Promise<Response> {
   const { as } = await getServer();
   await as.consents.revoke(user.id, clientId);
   return seeOther('/account?revoked=1');
-}
+});

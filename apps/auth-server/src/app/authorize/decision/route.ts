@@ -1,6 +1,7 @@
 import { getServer } from '@/lib/authorization-server';
 import { sameOrigin, verifyCsrfToken } from '@/lib/csrf';
 import { asSeeOther, seeOther } from '@/lib/redirect';
+import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
 export const dynamic = 'force-dynamic';
@@ -17,7 +18,7 @@ function refuse(status: number, message: string): Response {
  * validated again from scratch; the CSRF token binds the decision to this session, this user
  * and exactly that request.
  */
-export async function POST(request: Request): Promise<Response> {
+export const POST = guardRoute(async (request: Request): Promise<Response> => {
   if (!sameOrigin(request)) return refuse(403, 'Cross-site request refused.');
   let form: FormData;
   try {
@@ -45,4 +46,4 @@ export async function POST(request: Request): Promise<Response> {
   if (!parsed.ok) return asSeeOther(parsed.response);
   if (decision === 'deny') return asSeeOther(parsed.pending.deny());
   return asSeeOther(await parsed.pending.approve(user.id));
-}
+});
