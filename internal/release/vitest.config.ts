@@ -9,7 +9,8 @@ export default defineProject({
     globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
-    // In the root run: after the package projects, beside the apps.
+    // In the root run: after the package projects, beside the apps (a group shares one maxWorkers).
+    maxWorkers: 2,
     sequence: { groupOrder: 1 },
   },
 });
