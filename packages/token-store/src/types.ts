@@ -68,9 +68,9 @@ export interface RefreshTokenRecord extends Expiring, InFamily {
   /** Set when this token was exchanged for a newer one (rotation). */
   consumedAt?: Timestamp | undefined;
   /**
-   * Set with `consumedAt` when rotated with a grace window: the successor refresh token,
-   * AES-GCM sealed under a key derived from this (never stored) token, so a replay within the
-   * window gets the same successor and a dump of the store yields nothing usable.
+   * Set with `consumedAt` when rotated with a grace window: the successor refresh token, sealed
+   * with a one-time pad derived from this (never stored) token, so a replay within the window
+   * gets the same successor and a dump of the store yields nothing usable.
    */
   successor?: string | undefined;
   extra?: Record<string, unknown> | undefined;

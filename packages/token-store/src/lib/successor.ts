@@ -1,53 +1,42 @@
 import { base64url, fromBase64url } from './base64url.js';
 
 const encoder = new TextEncoder();
-const INFO = encoder.encode('portcullis refresh-token successor v1');
+const DOMAIN = 'portcullis refresh-token successor v1\0';
 
-/** AES-256-GCM key derived (HKDF-SHA256) from a refresh token, which the store never holds. */
-async function keyFrom(token: string): Promise<CryptoKey> {
-  const material = await crypto.subtle.importKey('raw', encoder.encode(token), 'HKDF', false, [
-    'deriveKey',
-  ]);
-  return crypto.subtle.deriveKey(
-    { name: 'HKDF', hash: 'SHA-256', salt: new Uint8Array(0), info: INFO },
-    material,
-    { name: 'AES-GCM', length: 256 },
-    false,
-    ['encrypt', 'decrypt'],
-  );
+/**
+ * A one-time pad derived from a refresh token: SHA-256 of a domain string and the token. It is
+ * not the token's record id (that is SHA-256 of the token alone), and only a holder of the
+ * token can compute it; each token seals exactly one successor, so the pad is used once.
+ */
+async function padFor(token: string): Promise<Uint8Array> {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(DOMAIN + token)));
+}
+
+function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  const out = new Uint8Array(a.length);
+  for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
+  return out;
 }
 
 /**
- * Seals a rotated refresh token's successor under a key only the holder of the rotated token
- * can derive: a replay within the grace window gets the same successor back, and a dump of the
- * store (which holds only the rotated token's hash) cannot open it.
+ * Seals a rotated refresh token's 256-bit successor under a pad only the holder of the rotated
+ * token can derive: a replay within the grace window gets the same successor back, and a dump
+ * of the store (which holds only the rotated token's hash) cannot open it.
  */
 export async function sealSuccessor(token: string, successor: string): Promise<string> {
-  const iv = crypto.getRandomValues(new Uint8Array(12));
-  const sealed = new Uint8Array(
-    await crypto.subtle.encrypt(
-      { name: 'AES-GCM', iv },
-      await keyFrom(token),
-      encoder.encode(successor),
-    ),
-  );
-  const out = new Uint8Array(iv.length + sealed.length);
-  out.set(iv);
-  out.set(sealed, iv.length);
-  return base64url(out);
+  const clear = fromBase64url(successor);
+  if (clear.length !== 32) throw new TypeError('a successor is a 256-bit secret');
+  return base64url(xor(clear, await padFor(token)));
 }
 
-/** The successor sealed by `sealSuccessor(token, …)`, or `undefined` if it does not open. */
+/** The successor sealed by `sealSuccessor(token, …)`, or `undefined` if it is not one. */
 export async function openSuccessor(token: string, sealed: string): Promise<string | undefined> {
+  let bytes: Uint8Array;
   try {
-    const bytes = fromBase64url(sealed);
-    const clear = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: bytes.subarray(0, 12) },
-      await keyFrom(token),
-      bytes.subarray(12),
-    );
-    return new TextDecoder().decode(clear);
+    bytes = fromBase64url(sealed);
   } catch {
     return undefined;
   }
+  if (bytes.length !== 32) return undefined;
+  return base64url(xor(bytes, await padFor(token)));
 }
