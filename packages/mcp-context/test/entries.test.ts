@@ -22,7 +22,7 @@ const V2 = [
  * Imports one entry of the built package in a fresh Node process whose module resolution
  * refuses the given packages (a resolve hook), as if they were not installed.
  */
-async function importWithout(entry: string, blocked: string[]) {
+async function runWithout(code: string, blocked: string[]): Promise<string> {
   const hook = `data:text/javascript,${encodeURIComponent(`
     const blocked = ${JSON.stringify(blocked)};
     export async function resolve(specifier, context, next) {
@@ -38,11 +38,16 @@ async function importWithout(entry: string, blocked: string[]) {
       `data:text/javascript,${encodeURIComponent(register)}`,
       '--input-type=module',
       '-e',
-      `const m = await import(${JSON.stringify(entry)}); console.log(Object.keys(m).sort().join(','));`,
+      code,
     ],
     { cwd: packageDir },
   );
-  return stdout.trim().split(',');
+  return stdout.trim();
+}
+
+async function importWithout(entry: string, blocked: string[]): Promise<string[]> {
+  const code = `const m = await import(${JSON.stringify(entry)}); console.log(Object.keys(m).sort().join(','));`;
+  return (await runWithout(code, blocked)).split(',');
 }
 
 describe('entry points: each era needs only its own SDK, the root neither', () => {
@@ -71,8 +76,19 @@ describe('entry points: each era needs only its own SDK, the root neither', () =
     ]);
   });
 
-  it('the hook does refuse: ./testing (SDK 1.x client) fails without SDK 1.x', async () => {
-    await expect(importWithout('@portcullis/mcp-context/testing', V1)).rejects.toThrow(
+  it('./testing loads with no MCP SDK; each test client needs only its own era', async () => {
+    expect(await importWithout('@portcullis/mcp-context/testing', [...V1, ...V2])).toEqual([
+      'connectTestClient',
+      'connectTestClientV2',
+      'createTestIssuer',
+    ]);
+    const issuer = `const { createTestIssuer } = await import('@portcullis/mcp-context/testing');
+      const issuer = await createTestIssuer(); console.log(issuer.issuer.startsWith('http://127.0.0.1:')); await issuer.close();`;
+    expect(await runWithout(issuer, [...V1, ...V2])).toBe('true');
+    // The hook does refuse: the v1 test client without SDK 1.x fails, naming the package.
+    const v1Client = `const { connectTestClient } = await import('@portcullis/mcp-context/testing');
+      await connectTestClient({ connect: async () => {} });`;
+    await expect(runWithout(v1Client, V1)).rejects.toThrow(
       /not installed: @modelcontextprotocol\/sdk/,
     );
   });

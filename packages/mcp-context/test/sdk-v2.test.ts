@@ -1,9 +1,9 @@
 import { Client, StreamableHTTPClientTransport } from '@modelcontextprotocol/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { jwtVerifier } from '../src/index.js';
-import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
+import { connectTestClientV2, createTestIssuer, type TestIssuer } from '../src/testing/index.js';
 import { callTool, parseChallenge, post, TOOL_SCOPES, text } from './support/server.js';
-import { startV2Server, type V2TestServer } from './support/v2-server.js';
+import { createV2Server, startV2Server, type V2TestServer } from './support/v2-server.js';
 
 let issuer: TestIssuer;
 beforeAll(async () => {
@@ -162,6 +162,41 @@ describe('SDK 2.x: the checks inside the server, without the HTTP toolScopes', (
       );
     } finally {
       await admin.close();
+    }
+  });
+});
+
+describe('SDK 2.x in memory: connectTestClientV2 carries auth through the SDK transport', () => {
+  it('tools see the test caller as ctx.http.authInfo; protectTools hides and refuses', async () => {
+    const client = await connectTestClientV2(createV2Server(TOOL_SCOPES), {
+      clientId: 'test_client',
+      userId: 'test_user',
+      scopes: ['read_data'],
+      claims: { sub: 'test_user' },
+    });
+    try {
+      const who = JSON.parse(text(await client.callTool({ name: 'whoami', arguments: {} })));
+      expect(who).toMatchObject({ clientId: 'test_client', userId: 'test_user', sub: 'test_user' });
+      expect(text(await client.callTool({ name: 'read_data', arguments: {} }))).toBe(
+        'data for test_user',
+      );
+      const names = (await client.listTools()).tools.map((tool) => tool.name);
+      expect(names).not.toContain('secure_operation');
+      const refused = await client.callTool({ name: 'secure_operation', arguments: {} });
+      expect(refused.isError).toBe(true);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it('without auth, authContext(ctx) answers "Authentication required"', async () => {
+    const client = await connectTestClientV2(createV2Server(undefined));
+    try {
+      const result = await client.callTool({ name: 'whoami', arguments: {} });
+      expect(result.isError).toBe(true);
+      expect(text(result)).toBe('Authentication required');
+    } finally {
+      await client.close();
     }
   });
 });

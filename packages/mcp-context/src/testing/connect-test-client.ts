@@ -1,5 +1,5 @@
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { InMemoryTransport } from '@modelcontextprotocol/sdk/inMemory.js';
 import type { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type {
@@ -9,6 +9,7 @@ import type {
 import type { JSONRPCMessage } from '@modelcontextprotocol/sdk/types.js';
 import type { AuthInfo } from '../types.js';
 
+/** Who the test client is; every field has a default. */
 export interface TestAuth {
   clientId?: string;
   userId?: string;
@@ -20,6 +21,20 @@ export interface TestAuth {
   resource?: URL;
   /** Claims a tool reads through `authContext(extra).claims`. */
   claims?: Record<string, unknown>;
+}
+
+/** The `AuthInfo` a verifier would have produced for this test caller. */
+export function testAuthInfo(auth: TestAuth): AuthInfo {
+  const authInfo: AuthInfo = {
+    token: auth.token ?? `test-${crypto.randomUUID()}`,
+    clientId: auth.clientId ?? auth.userId ?? 'test-client',
+    scopes: [...(auth.scopes ?? [])],
+    expiresAt: auth.expiresAt ?? Math.floor(Date.now() / 1000) + 3600,
+    extra: { claims: { ...(auth.claims ?? {}) } },
+  };
+  if (auth.userId !== undefined) authInfo.userId = auth.userId;
+  if (auth.resource !== undefined) authInfo.resource = auth.resource;
+  return authInfo;
 }
 
 /**
@@ -69,20 +84,14 @@ export async function connectTestClient(
   server: McpServer | Server,
   auth?: TestAuth,
 ): Promise<Client> {
+  // Loaded on use, so `./testing` (and `createTestIssuer`) load without SDK 1.x installed.
+  const [{ Client }, { InMemoryTransport }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'),
+    import('@modelcontextprotocol/sdk/inMemory.js'),
+  ]);
   const [clientSide, serverSide] = InMemoryTransport.createLinkedPair();
   let transport: Transport = clientSide;
-  if (auth !== undefined) {
-    const authInfo: AuthInfo = {
-      token: auth.token ?? `test-${crypto.randomUUID()}`,
-      clientId: auth.clientId ?? auth.userId ?? 'test-client',
-      scopes: [...(auth.scopes ?? [])],
-      expiresAt: auth.expiresAt ?? Math.floor(Date.now() / 1000) + 3600,
-      extra: { claims: { ...(auth.claims ?? {}) } },
-    };
-    if (auth.userId !== undefined) authInfo.userId = auth.userId;
-    if (auth.resource !== undefined) authInfo.resource = auth.resource;
-    transport = new AuthenticatedTransport(clientSide, authInfo);
-  }
+  if (auth !== undefined) transport = new AuthenticatedTransport(clientSide, testAuthInfo(auth));
   await server.connect(serverSide);
   const client = new Client({ name: '@portcullis/mcp-context test client', version: '0.0.0' });
   await client.connect(transport);
