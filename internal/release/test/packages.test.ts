@@ -45,6 +45,14 @@ describe.each(packages)('$name, packed as published', ({ name, directory }) => {
     expect(JSON.stringify(manifest)).not.toContain('workspace:');
   });
 
+  it('runs the release check before any publish of it, even outside pnpm release', () => {
+    // In the source manifest: pnpm leaves prepublishOnly out of the tarball.
+    const { manifest } = packages.find((pkg) => pkg.name === name)!;
+    expect(manifest.scripts?.prepublishOnly).toBe(
+      'node ../../internal/release/src/release-check.mjs',
+    );
+  });
+
   it('takes repository, homepage and bugs from the root package.json only', async () => {
     const manifest = JSON.parse(await fromTarball(tarball, 'package.json'));
     const url = rootRepositoryUrl();

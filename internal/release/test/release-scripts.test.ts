@@ -72,6 +72,21 @@ describe('pnpm release: repository, homepage and bugs from the root package.json
     expect(check.code).toBe(0);
   });
 
+  it('pnpm publish of a package on its own runs the check too, and is refused while unset', async () => {
+    const root = scratchRoot('');
+    const pkce = publishedPackages().find((pkg) => pkg.name === '@portcullis/pkce');
+    const publish = await exec(
+      'npx',
+      ['-y', 'pnpm@12.4.2', 'publish', '--dry-run', '--no-git-checks'],
+      { cwd: pkce!.dir, env: { ...process.env, PORTCULLIS_RELEASE_ROOT: root } },
+    ).then(
+      () => ({ code: 0, output: '' }),
+      (error) => ({ code: error.code as number, output: `${error.stdout}${error.stderr}` }),
+    );
+    expect(publish.code).not.toBe(0);
+    expect(publish.output).toContain('set "repository.url" in the root package.json');
+  });
+
   it('refuses a package whose LICENSE is not the root one', async () => {
     const root = scratchRoot('https://github.com/acme/portcullis');
     await run('stamp-metadata.mjs', root);
