@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createProject } from '@portcullis/create-mcp-server';
 
-const folder = path.join(mkdtempSync(path.join(tmpdir(), 'example-')), 'my-server');
-const project = await createProject({ directory: folder });
+const parent = mkdtempSync(path.join(tmpdir(), 'example-'));
+const project = await createProject({ directory: path.join(parent, 'my-server') });
 console.log(project.name, readdirSync(project.directory).sort());
+rmSync(parent, { recursive: true, force: true });
