@@ -12,7 +12,11 @@ export type RateLimitStore = NonNullable<LimiterOptions['store']>;
 
 /** Limits for one endpoint; `false` turns one off. */
 export interface EndpointRateLimits {
-  /** Keyed by the authenticated (token) or named (authorize) client. */
+  /**
+   * Keyed by the client once it has authenticated with a secret (token); for a public client,
+   * and at authorize (nobody has authenticated yet), by client × caller address, so a stranger
+   * naming a client cannot spend its users' limit. Off for those when the address is unknown.
+   */
   perClient?: RateLimitAlgorithm | false;
   /** Keyed by the caller's IP address, when `getClientIp` knows it. */
   perIp?: RateLimitAlgorithm | false;
@@ -71,8 +75,14 @@ export interface AuthorizationServerOptions {
   allowDynamicRegistration?: boolean;
   /** Lifetime of secrets issued by /register in seconds (default 0: they do not expire). */
   clientSecretTtlSeconds?: number;
-  /** Trust the first hop of `X-Forwarded-For` as the client IP (default `false`). */
-  trustProxy?: boolean;
+  /**
+   * Read the caller's address (for per-IP limits) from `X-Forwarded-For`, from the right: `true`
+   * or a number N = the Nth entry from the right (N proxies in front of this server, each
+   * appending what it saw); a list of proxy addresses = the rightmost entry that is not one of
+   * them. Entries a client wrote itself are never chosen. Default `false`: no address, unless
+   * `getClientIp` gives one (the socket address, in a Node server).
+   */
+  trustProxy?: boolean | number | string[];
   /** The caller's IP for per-IP limits; overrides `trustProxy`. */
   getClientIp?: (request: Request) => string | undefined;
   /** Largest request body accepted (default 32 768 bytes); larger → 413. */

@@ -1,7 +1,10 @@
+import { createPkcePair } from '@portcullis/pkce';
 import { slidingWindow } from '@portcullis/rate-limit';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeParams,
+  basic,
+  confidentialClient,
   exchange,
   form,
   ISSUER,
@@ -77,17 +80,19 @@ describe('request size limits', () => {
 });
 
 describe('rate limits', () => {
-  it('token: per client, 429 too_many_requests with Retry-After and RateLimit headers', async () => {
+  it('token: per authenticated client, 429 too_many_requests with Retry-After and RateLimit headers', async () => {
     const { as } = await setup({
       rateLimit: { token: { perClient: slidingWindow(2, 60), perIp: false } },
     });
-    const clientId = await publicClient(as);
-    const call = () =>
-      exchange(as, {
-        grant_type: 'refresh_token',
-        refresh_token: 'x'.repeat(43),
-        client_id: clientId,
-      });
+    const { clientId, secret } = await confidentialClient(as);
+    const call = (id = clientId, password = secret) =>
+      exchange(
+        as,
+        { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) },
+        basic(id, password),
+      );
+    // Failed authentication is not counted against the client.
+    for (let i = 0; i < 5; i++) expect((await call(clientId, 'wrong')).response.status).toBe(401);
     const first = await call();
     expect(first.response.headers.get('ratelimit')).toMatch(/r=1/);
     expect(first.response.headers.get('ratelimit-policy')).toBeTruthy();
@@ -97,13 +102,97 @@ describe('rate limits', () => {
     expect(third.body.error).toBe('too_many_requests');
     expect(Number(third.response.headers.get('retry-after'))).toBeGreaterThan(0);
     // Another client is not affected.
-    const other = await publicClient(as);
-    const fourth = await exchange(as, {
-      grant_type: 'refresh_token',
-      refresh_token: 'x'.repeat(43),
-      client_id: other,
+    const other = await confidentialClient(as);
+    expect((await call(other.clientId, other.secret)).response.status).toBe(400);
+  });
+
+  it('token: a public client is limited per client × caller address, never deployment-wide', async () => {
+    const { as } = await setup({
+      rateLimit: { token: { perClient: slidingWindow(2, 60), perIp: false } },
+      getClientIp: (r) => r.headers.get('x-test-ip') ?? undefined,
     });
-    expect(fourth.response.status).toBe(400);
+    const clientId = await publicClient(as);
+    const call = (ip: string) =>
+      exchange(
+        as,
+        { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43), client_id: clientId },
+        { 'x-test-ip': ip },
+      );
+    await call('6.6.6.6');
+    await call('6.6.6.6');
+    expect((await call('6.6.6.6')).response.status).toBe(429);
+    expect((await call('7.7.7.7')).response.status).toBe(400);
+  });
+
+  it('while an attacker floods /token and /authorize naming a public client, 200 sign-ins and code exchanges of it from other addresses all succeed', async () => {
+    const { as } = await setup({
+      rateLimit: {},
+      getClientIp: (r) => r.headers.get('x-test-ip') ?? undefined,
+      interaction: () => new Response(null, { status: 204 }),
+    });
+    const clientId = await publicClient(as);
+    const authorizeUrl = (challenge: string) =>
+      `${ISSUER}/authorize?${authorizeParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      })}`;
+    const attacker = { 'x-test-ip': '6.6.6.6' };
+    const flood = async () => {
+      for (let i = 0; i < 150; i++) {
+        await exchange(
+          as,
+          {
+            grant_type: 'authorization_code',
+            code: 'x'.repeat(43),
+            code_verifier: 'y'.repeat(43),
+            client_id: clientId,
+          },
+          attacker,
+        );
+        await as.handle(
+          new Request(authorizeUrl('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM'), {
+            headers: attacker,
+          }),
+        );
+      }
+    };
+    const signIn = async (n: number) => {
+      const ip = { 'x-test-ip': `10.1.${n >> 8}.${n & 255}` };
+      const pkce = await createPkcePair();
+      const request = new Request(authorizeUrl(pkce.codeChallenge), { headers: ip });
+      const parsed = await as.authorization.parse(new URL(request.url).searchParams, { request });
+      if (!parsed.ok) return parsed.response.status;
+      const code = new URL(
+        (await parsed.pending.approve(`user-${n}`)).headers.get('location')!,
+      ).searchParams.get('code')!;
+      const { response } = await exchange(
+        as,
+        {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: pkce.codeVerifier,
+          redirect_uri: REDIRECT,
+          client_id: clientId,
+        },
+        ip,
+      );
+      return response.status;
+    };
+    const [, statuses] = await Promise.all([
+      flood(),
+      Promise.all(Array.from({ length: 200 }, (_, n) => signIn(n))),
+    ]);
+    expect(statuses).toEqual(Array(200).fill(200));
+    // The attacker's own address is limited.
+    const blocked = await exchange(
+      as,
+      { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43), client_id: clientId },
+      attacker,
+    );
+    expect(blocked.response.status).toBe(429);
   });
 
   it('token: per IP from getClientIp', async () => {
@@ -118,31 +207,35 @@ describe('rate limits', () => {
     expect((await call('2.2.2.2'))!.status).toBe(400);
   });
 
-  it('trustProxy: the first X-Forwarded-For hop is the IP; without trustProxy no per-IP limit applies', async () => {
+  it('trustProxy reads X-Forwarded-For from the right (hops or proxy addresses); a spoofed first hop never helps; without it no per-IP limit applies', async () => {
     const limits = { register: { perIp: slidingWindow(1, 3600) } };
-    const trusting = await setup({ rateLimit: limits, trustProxy: true });
-    const req = (ip: string) => ({
-      redirect_uris: [REDIRECT],
-      token_endpoint_auth_method: 'none',
-      _ip: ip,
-    });
-    const post = (as: typeof trusting.as, ip: string) =>
+    const post = (as: Awaited<ReturnType<typeof setup>>['as'], forwardedFor: string) =>
       as.handle(
         new Request(`${ISSUER}/register`, {
           method: 'POST',
-          headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': `${ip}, 10.0.0.1` },
-          body: JSON.stringify(req(ip)),
+          headers: { 'Content-Type': 'application/json', 'X-Forwarded-For': forwardedFor },
+          body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
         }),
       );
-    expect((await post(trusting.as, '9.9.9.9'))!.status).toBe(201);
-    expect((await post(trusting.as, '9.9.9.9'))!.status).toBe(429);
-    expect((await post(trusting.as, '8.8.8.8'))!.status).toBe(201);
+    for (const trustProxy of [true, 1, ['10.0.0.1']] as const) {
+      const { as } = await setup({ rateLimit: limits, trustProxy: trustProxy as never });
+      // The client writes "1.1.1.1, 2.2.2.2"; the one trusted proxy appends what it saw, 9.9.9.9.
+      expect((await post(as, '1.1.1.1, 9.9.9.9'))!.status).toBe(201);
+      expect((await post(as, '2.2.2.2, 9.9.9.9'))!.status).toBe(429);
+      expect((await post(as, '8.8.8.8'))!.status).toBe(201);
+    }
+    const twoHops = await setup({ rateLimit: limits, trustProxy: ['10.0.0.1', '10.0.0.2'] });
+    expect((await post(twoHops.as, '1.1.1.1, 9.9.9.9, 10.0.0.2'))!.status).toBe(201);
+    expect((await post(twoHops.as, '5.5.5.5, 9.9.9.9, 10.0.0.2'))!.status).toBe(429);
     const untrusting = await setup({ rateLimit: limits });
     for (let i = 0; i < 3; i++) expect((await post(untrusting.as, '9.9.9.9'))!.status).toBe(201);
   });
 
   it('authorize: over the limit the error is shown (429), not redirected', async () => {
-    const { as } = await setup({ rateLimit: { authorize: { perClient: slidingWindow(1, 60) } } });
+    const { as } = await setup({
+      rateLimit: { authorize: { perClient: slidingWindow(1, 60) } },
+      getClientIp: () => '3.3.3.3',
+    });
     const clientId = await publicClient(as);
     const params = authorizeParams({
       response_type: 'code',
@@ -151,8 +244,9 @@ describe('rate limits', () => {
       code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
       code_challenge_method: 'S256',
     });
-    expect((await as.authorization.parse(params)).ok).toBe(true);
-    const second = await as.authorization.parse(params);
+    const request = new Request(`${ISSUER}/authorize?${params}`);
+    expect((await as.authorization.parse(params, { request })).ok).toBe(true);
+    const second = await as.authorization.parse(params, { request });
     expect(second.ok).toBe(false);
     if (!second.ok) {
       expect(second.response.status).toBe(429);
@@ -168,12 +262,12 @@ describe('rate limits', () => {
       token_endpoint_auth_method: 'none',
     });
     expect(response.status).toBe(201);
-    const clientId = await publicClient(as);
-    const { response: token } = await exchange(as, {
-      grant_type: 'refresh_token',
-      refresh_token: 'x'.repeat(43),
-      client_id: clientId,
-    });
+    const { clientId, secret } = await confidentialClient(as);
+    const { response: token } = await exchange(
+      as,
+      { grant_type: 'refresh_token', refresh_token: 'x'.repeat(43) },
+      basic(clientId, secret),
+    );
     expect(token.headers.get('ratelimit')).toBeTruthy();
   });
 });

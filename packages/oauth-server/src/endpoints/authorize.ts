@@ -16,7 +16,7 @@ import { type Handler, withHeaders } from '../lib/endpoint.js';
 import { shownError } from '../lib/error-page.js';
 import { paramsToRecord, readForm } from '../lib/http.js';
 import { randomId } from '../lib/random.js';
-import { RateLimitState } from '../lib/rate-limits.js';
+import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
 import { parseScope } from '../lib/scopes.js';
@@ -78,13 +78,21 @@ export async function parseAuthorizationRequest(
   try {
     if (!(params instanceof URLSearchParams))
       throw invalidArgType('params must be URLSearchParams');
-    if (request) await ctx.limits.check(limits, 'authorize', 'perIp', ctx.getClientIp(request));
+    const ip = request ? ctx.getClientIp(request) : undefined;
+    if (request) await ctx.limits.check(limits, 'authorize', 'perIp', ip);
     record = paramsToRecord(params);
     const first = parseWith(authorizeClientSchema, record);
     const found = await findClient(ctx, first.client_id);
     if (!found) throw new InvalidClientError('client_id is not a registered client');
     client = found;
-    await ctx.limits.check(limits, 'authorize', 'perClient', client.clientId);
+    // Nobody has authenticated yet: a client's limit is counted per caller address, so a
+    // stranger cannot spend the sign-ins of a client that thousands of users share.
+    await ctx.limits.check(
+      limits,
+      'authorize',
+      'perClient',
+      perClientKey(client.clientId, false, ip),
+    );
     redirectUriSent = first.redirect_uri !== undefined;
     if (first.redirect_uri !== undefined) {
       if (!matchRedirectUri(first.redirect_uri, client.redirectUris)) {

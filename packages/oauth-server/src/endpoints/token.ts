@@ -15,7 +15,7 @@ import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js'
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonResponse, NO_STORE, readForm } from '../lib/http.js';
-import type { RateLimitState } from '../lib/rate-limits.js';
+import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
   authorizationCodeGrantSchema,
   grantTypeSchema,
@@ -74,7 +74,13 @@ async function authenticated(
   limits: RateLimitState,
 ): Promise<AuthenticatedClient> {
   const auth = await authenticateClient(ctx, request, params);
-  await ctx.limits.check(limits, 'token', 'perClient', auth.client.clientId);
+  // Counted only once authenticated; a public client is named by anyone, so per caller address.
+  await ctx.limits.check(
+    limits,
+    'token',
+    'perClient',
+    perClientKey(auth.client.clientId, auth.method !== 'none', ctx.getClientIp(request)),
+  );
   if (!auth.client.grantTypes.includes(params.grant_type)) {
     throw new UnauthorizedClientError(
       `this client is not registered for grant_type ${params.grant_type}`,

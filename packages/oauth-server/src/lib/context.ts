@@ -1,6 +1,7 @@
 import { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL } from '@portcullis/token-store';
 import type { AuthorizationServerOptions } from '../options.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
+import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
 import { createLimits, type Limits } from './rate-limits.js';
 import { isLoopbackHost } from './redirect-uri.js';
@@ -137,7 +138,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
   if (typeof grace !== 'number' || !Number.isFinite(grace) || grace < 0) {
     throw invalidArg('"refreshGraceSeconds" must be a number of seconds, 0 or more');
   }
-  const trustProxy = options.trustProxy === true;
+  const fromForwardedFor = forwardedForReader(options.trustProxy ?? false);
   return {
     issuer,
     issuerPath,
@@ -168,16 +169,8 @@ export function createContext(options: AuthorizationServerOptions): Context {
     maxBodyBytes: options.maxBodyBytes ?? 32_768,
     cors: options.cors !== false,
     limits: createLimits(options.rateLimit, now),
-    getClientIp:
-      options.getClientIp ?? ((request) => (trustProxy ? forwardedFor(request) : undefined)),
+    getClientIp: options.getClientIp ?? fromForwardedFor,
     interaction: options.interaction,
     now,
   };
-}
-
-/** The first hop of X-Forwarded-For, only if it looks like an IP address. */
-function forwardedFor(request: Request): string | undefined {
-  const first = request.headers.get('x-forwarded-for')?.split(',')[0]?.trim();
-  if (!first || first.length > 64 || !/^[0-9a-fA-F:.]+$/.test(first)) return undefined;
-  return first;
 }

@@ -43,6 +43,21 @@ export interface Limits {
   ): Promise<void>;
 }
 
+/**
+ * The key of a per-client limit. A client that authenticated (a verified secret) is counted
+ * alone; a request that did not (a public client, or /authorize, where anyone can name any
+ * client) is counted per client × caller address, and not at all when the address is unknown:
+ * a stranger must never be able to spend a limit the client's users need.
+ */
+export function perClientKey(
+  clientId: string,
+  authenticated: boolean,
+  ip: string | undefined,
+): string | undefined {
+  if (authenticated) return clientId;
+  return ip === undefined ? undefined : `${clientId} @${ip}`;
+}
+
 const DEFAULTS: Record<LimitedEndpoint, Record<Kind, () => RateLimitAlgorithm | false>> = {
   token: { perClient: () => slidingWindow(60, 60), perIp: () => slidingWindow(120, 60) },
   register: { perClient: () => false, perIp: () => slidingWindow(20, 3600) },
