@@ -20,6 +20,8 @@ export interface EndpointRateLimits {
   perClient?: RateLimitAlgorithm | false;
   /** Keyed by the caller's IP address, when `getClientIp` knows it. */
   perIp?: RateLimitAlgorithm | false;
+  /** One limit for every caller together (register: 1000 an hour; cimd: 120 fetches a minute). */
+  global?: RateLimitAlgorithm | false;
 }
 
 export interface RateLimitOptions {
@@ -30,6 +32,11 @@ export interface RateLimitOptions {
   token?: EndpointRateLimits | false;
   register?: EndpointRateLimits | false;
   authorize?: EndpointRateLimits | false;
+  /**
+   * Budgets of outbound Client ID Metadata Document fetches, checked before each fetch (a cache
+   * hit costs nothing): per caller address (10 a minute) and global (120 a minute).
+   */
+  cimd?: EndpointRateLimits | false;
 }
 
 /** A protected resource (RFC 8707 resource indicator) this server issues tokens for. */

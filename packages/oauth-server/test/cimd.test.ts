@@ -1,7 +1,9 @@
 import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPkcePair } from '@portcullis/pkce';
+import { slidingWindow } from '@portcullis/rate-limit';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { nodePinnedFetch } from '../src/node/index.js';
 import { authorizeParams, exchange, ISSUER, RESOURCE, setup } from './support/setup.js';
 
 /** A real HTTP server publishing client metadata documents on 127.0.0.1. */
@@ -282,5 +284,86 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
       new Request(`${ISSUER}/.well-known/oauth-authorization-server`),
     ))!.json();
     expect(body.client_id_metadata_document_supported).toBe(false);
+  });
+});
+
+describe('CIMD fetching is bounded and pinned (issue: abuse resistance)', () => {
+  it('nodePinnedFetch connects to the given address and never resolves the host name again', async () => {
+    const path = serveDoc('/pinned.json', (self) => ({
+      client_id: self,
+      redirect_uris: [CALLBACK],
+    }));
+    const port = new URL(path).port;
+    // rebind.invalid resolves nowhere (RFC 6761): only the pinned address can be reached.
+    const response = await nodePinnedFetch(
+      `http://rebind.invalid:${port}/pinned.json`,
+      '127.0.0.1',
+    );
+    expect(response.status).toBe(200);
+    expect(hits.get('/pinned.json')).toBe(1);
+    // The server listens on 127.0.0.1 only: pinned to 127.0.0.2 the same URL is refused.
+    await expect(
+      nodePinnedFetch(`http://rebind.invalid:${port}/pinned.json`, '127.0.0.2'),
+    ).rejects.toMatchObject({ code: 'ECONNREFUSED', address: '127.0.0.2' });
+  });
+
+  it('DNS rebinding: the connection goes to the address that passed the check, whatever the resolver says next', async () => {
+    const answers = [['93.184.216.34'], ['127.0.0.1']];
+    const lookups: string[] = [];
+    const connects: string[] = [];
+    const clientId = 'https://rebind.example.com/client.json';
+    const { as } = await setup({
+      clientIdMetadataDocuments: {
+        resolveHost: async (host) => {
+          lookups.push(host);
+          return answers.shift() ?? ['127.0.0.1'];
+        },
+        connect: async (url, address) => {
+          connects.push(`${address} ${url}`);
+          return Response.json({ client_id: clientId, redirect_uris: [CALLBACK] });
+        },
+      },
+    });
+    const result = await as.authorization.parse(request(clientId));
+    expect(result.ok).toBe(true);
+    expect(lookups).toEqual(['rebind.example.com']);
+    expect(connects).toEqual([`93.184.216.34 ${clientId}`]);
+  });
+
+  it('a failed document is remembered briefly: no new fetch until failureCacheSeconds have passed', async () => {
+    routes.delete('/missing.json');
+    hits.delete('/missing.json');
+    const clientId = `${origin}/missing.json`;
+    const { as, clock } = await setup(insecure);
+    for (let i = 0; i < 5; i++) {
+      expect((await shownError(as, clientId)).error_description).toContain('HTTP 404');
+    }
+    expect(hits.get('/missing.json')).toBe(1);
+    clock.now += 61_000;
+    await shownError(as, clientId);
+    expect(hits.get('/missing.json')).toBe(2);
+  });
+
+  it('fetch budgets per caller address and global are spent before the fetch: over them, 429 and nothing is fetched', async () => {
+    const { as } = await setup({
+      ...insecure,
+      rateLimit: { cimd: { perIp: slidingWindow(2, 60), global: slidingWindow(3, 60) } },
+      getClientIp: (r) => r.headers.get('x-test-ip') ?? undefined,
+    });
+    const parse = async (n: number, ip: string) => {
+      const path = `/budget-${n}.json`;
+      const clientId = serveDoc(path, (self) => ({ client_id: self, redirect_uris: [CALLBACK] }));
+      const result = await as.authorization.parse(request(clientId), {
+        request: new Request(`${ISSUER}/authorize`, {
+          headers: { Accept: 'application/json', 'x-test-ip': ip },
+        }),
+      });
+      return { status: result.ok ? 200 : result.response.status, fetched: hits.get(path) ?? 0 };
+    };
+    expect(await parse(1, '5.5.5.5')).toEqual({ status: 200, fetched: 1 });
+    expect(await parse(2, '5.5.5.5')).toEqual({ status: 200, fetched: 1 });
+    expect(await parse(3, '5.5.5.5')).toEqual({ status: 429, fetched: 0 });
+    expect(await parse(4, '6.6.6.6')).toEqual({ status: 200, fetched: 1 });
+    expect(await parse(5, '7.7.7.7')).toEqual({ status: 429, fetched: 0 });
   });
 });

@@ -43,6 +43,34 @@ describe('address classification for the CIMD SSRF guard (unit)', () => {
       expect(isPublicAddress(ip), ip).toBe(true);
   });
 
+  it('every IPv6 form of a private IPv4 address is refused (mapped, compatible, translated, NAT64, 6to4, ISATAP; Teredo)', () => {
+    for (const v4 of ['10.0.0.1', '127.0.0.1', '192.168.1.1', '169.254.169.254', '172.16.0.1']) {
+      const [a, b, c, d] = v4.split('.').map(Number) as [number, number, number, number];
+      const hi = ((a << 8) | b).toString(16);
+      const lo = ((c << 8) | d).toString(16);
+      for (const form of [
+        `::ffff:${v4}`,
+        `::ffff:${hi}:${lo}`,
+        `::${v4}`,
+        `::ffff:0:${v4}`,
+        `::ffff:0:${hi}:${lo}`,
+        `0:0:0:0:ffff:0:${v4}`,
+        `64:ff9b::${v4}`,
+        `64:ff9b:1::${v4}`,
+        `2002:${hi}:${lo}::1`,
+        `2001:db9::5efe:${v4}`,
+        `fe80::200:5efe:${v4}`,
+        `[::ffff:0:${v4}]`,
+      ]) {
+        expect(isPublicAddress(form), form).toBe(false);
+      }
+    }
+    expect(isPublicAddress('2001:0:4136:e378:8000:63bf:3fff:fdd2'), 'Teredo').toBe(false);
+    for (const ip of ['::ffff:0:8.8.8.8', '64:ff9b::8.8.8.8', '2001:4860:4860::8888']) {
+      expect(isPublicAddress(ip), ip).toBe(true);
+    }
+  });
+
   it('parses IPv6 with embedded IPv4 and compression', () => {
     expect(parseIPv6('::ffff:1.2.3.4')).toEqual([0, 0, 0, 0, 0, 0xffff, 0x0102, 0x0304]);
     expect(parseIPv6('1::')).toEqual([1, 0, 0, 0, 0, 0, 0, 0]);

@@ -82,7 +82,7 @@ export async function parseAuthorizationRequest(
     if (request) await ctx.limits.check(limits, 'authorize', 'perIp', ip);
     record = paramsToRecord(params);
     const first = parseWith(authorizeClientSchema, record);
-    const found = await findClient(ctx, first.client_id);
+    const found = await findClient(ctx, first.client_id, request, limits);
     if (!found) throw new InvalidClientError('client_id is not a registered client');
     client = found;
     // Nobody has authenticated yet: a client's limit is counted per caller address, so a

@@ -24,6 +24,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       throw new AccessDeniedError('dynamic client registration is disabled on this server');
     }
     await ctx.limits.check(limits, 'register', 'perIp', ctx.getClientIp(request));
+    await ctx.limits.check(limits, 'register', 'global', 'all');
     const body = await readJsonObject(request, ctx.maxBodyBytes);
     if ('client_id' in body || 'client_secret' in body) {
       throw new InvalidClientMetadataError(

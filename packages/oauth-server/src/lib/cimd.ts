@@ -8,14 +8,32 @@ import type { ClientRecord } from './store.js';
 /** Resolves a host name to the IP addresses a connection to it would use. */
 export type ResolveHost = (hostname: string) => Promise<string[]>;
 
+/** Fetches a URL over a connection to exactly `address` (the one the SSRF check passed). */
+export type ConnectPinned = (
+  url: string,
+  address: string,
+  init: { signal?: AbortSignal; headers?: Record<string, string> },
+) => Promise<Response>;
+
 /** Options for Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-document). */
 export interface ClientIdMetadataDocumentOptions {
   /** Accept https client_id URLs at all (default `true`). */
   enabled?: boolean;
   /** Development only: allow http URLs and loopback/private addresses. */
   allowInsecure?: boolean;
-  /** The fetch to use (default `globalThis.fetch`); it must not follow redirects itself. */
+  /**
+   * A fetch to use instead of the pinned connection (it must not follow redirects, and must
+   * itself connect only to public addresses: it is not pinned to the checked one).
+   */
   fetch?: typeof fetch;
+  /**
+   * Connects to the very address that passed the private-range check (default on Node.js:
+   * `nodePinnedFetch` from `@portcullis/oauth-server/node`), so DNS rebinding cannot reach a
+   * private address. Elsewhere pass one, or a `fetch` that pins addresses.
+   */
+  connect?: ConnectPinned;
+  /** How long a failed document is remembered and refused without a new fetch (default 60 s). */
+  failureCacheSeconds?: number;
   /** Abort the fetch after this long (default 5000 ms). */
   timeoutMs?: number;
   /** Refuse documents larger than this (default 10 240 bytes); the download is cut off. */
@@ -40,12 +58,21 @@ interface CacheEntry {
   freshUntil: number;
 }
 
+interface FailureEntry {
+  error: ClientMetadataDocumentError;
+  until: number;
+}
+
 const MAX_CACHE_ENTRIES = 1000;
 
 export interface CimdFetcher {
   enabled: boolean;
   isClientIdUrl(clientId: string): boolean;
-  resolve(clientId: string): Promise<ClientRecord>;
+  /**
+   * The client a document describes: from the cache, or fetched once `beforeFetch` (the fetch
+   * budgets) let it through. A failure is remembered for `failureCacheSeconds`.
+   */
+  resolve(clientId: string, beforeFetch?: () => Promise<void>): Promise<ClientRecord>;
   clear(): void;
 }
 
@@ -60,6 +87,8 @@ export function createCimdFetcher(
   const maxCache = options.maxCacheSeconds ?? 86_400;
   const defaultCache = options.defaultCacheSeconds ?? 60;
   const cache = new Map<string, CacheEntry>();
+  const failures = new Map<string, FailureEntry>();
+  const failureMs = (options.failureCacheSeconds ?? 60) * 1000;
   const inFlight = new Map<string, Promise<ClientRecord>>();
   const enabled = options.enabled !== false;
 
@@ -68,27 +97,50 @@ export function createCimdFetcher(
     return clientId.startsWith('https://') || (allowInsecure && clientId.startsWith('http://'));
   }
 
-  async function resolve(clientId: string): Promise<ClientRecord> {
+  async function resolve(
+    clientId: string,
+    beforeFetch?: () => Promise<void>,
+  ): Promise<ClientRecord> {
     const cached = cache.get(clientId);
     if (cached && cached.freshUntil > now()) return cached.client;
+    const failed = failures.get(clientId);
+    if (failed && failed.until > now()) throw failed.error;
     const pending = inFlight.get(clientId);
     if (pending) return pending;
-    const promise = fetchDocument(clientId).finally(() => inFlight.delete(clientId));
+    // The budgets are spent before anything leaves the server.
+    await beforeFetch?.();
+    const promise = fetchDocument(clientId)
+      .catch((error: unknown) => {
+        if (error instanceof ClientMetadataDocumentError && failureMs > 0) {
+          if (failures.size >= MAX_CACHE_ENTRIES) failures.delete(failures.keys().next().value!);
+          failures.set(clientId, { error, until: now() + failureMs });
+        }
+        throw error;
+      })
+      .finally(() => inFlight.delete(clientId));
     inFlight.set(clientId, promise);
     return promise;
   }
 
   async function fetchDocument(clientId: string): Promise<ClientRecord> {
     const url = checkClientIdUrl(clientId, allowInsecure);
-    if (!allowInsecure) await assertPublicHost(url.hostname, options.resolveHost);
-    const doFetch = options.fetch ?? globalThis.fetch;
+    const addresses = allowInsecure
+      ? undefined
+      : await assertPublicHost(url.hostname, options.resolveHost);
+    const signal = AbortSignal.timeout(timeoutMs);
+    const headers = { Accept: 'application/json' };
     let response: Response;
     try {
-      response = await doFetch(url.href, {
-        redirect: 'manual',
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: { Accept: 'application/json' },
-      });
+      const connect = options.fetch ? undefined : (options.connect ?? (await defaultConnect()));
+      response =
+        connect && addresses
+          ? // The connection goes to the address that was checked, not to a new DNS answer.
+            await connect(url.href, addresses[0]!, { signal, headers })
+          : await (options.fetch ?? globalThis.fetch)(url.href, {
+              redirect: 'manual',
+              signal,
+              headers,
+            });
     } catch (error) {
       throw new ClientMetadataDocumentError('the client metadata document could not be fetched', {
         cause: error,
@@ -148,7 +200,15 @@ export function createCimdFetcher(
     return client;
   }
 
-  return { enabled, isClientIdUrl, resolve, clear: () => cache.clear() };
+  return {
+    enabled,
+    isClientIdUrl,
+    resolve,
+    clear: () => {
+      cache.clear();
+      failures.clear();
+    },
+  };
 }
 
 /** draft §3: https, a path, no dot segments, no fragment, no credentials; in normalised form. */
@@ -174,20 +234,21 @@ function checkClientIdUrl(clientId: string, allowInsecure: boolean): URL {
   return url;
 }
 
+/** The checked, public addresses of the host (`undefined` when no resolver is available). */
 async function assertPublicHost(
   hostname: string,
   resolveHost: ResolveHost | undefined,
-): Promise<void> {
+): Promise<string[] | undefined> {
   const host = hostname.toLowerCase();
   const literal = isPublicAddress(host);
   if (literal === false)
     throw new ClientMetadataDocumentError('the client_id URL points to a non-public address');
-  if (literal === true) return;
+  if (literal === true) return [host.replace(/^\[|\]$/g, '')];
   if (host === 'localhost' || host.endsWith('.localhost') || !host.includes('.')) {
     throw new ClientMetadataDocumentError('the client_id URL points to a non-public host');
   }
   const resolver = resolveHost ?? (await defaultResolver());
-  if (!resolver) return;
+  if (!resolver) return undefined;
   let addresses: string[];
   try {
     addresses = await resolver(host);
@@ -199,6 +260,27 @@ async function assertPublicHost(
   if (addresses.length === 0 || addresses.some((address) => isPublicAddress(address) !== true)) {
     throw new ClientMetadataDocumentError('the client_id URL points to a non-public address');
   }
+  return addresses;
+}
+
+let nodeConnect: Promise<ConnectPinned | undefined> | undefined;
+
+/** `nodePinnedFetch` when on Node.js, loaded lazily so this entry point stays runtime-agnostic. */
+function defaultConnect(): Promise<ConnectPinned | undefined> {
+  nodeConnect ??= (async () => {
+    const runtime = (globalThis as { process?: { versions?: { node?: unknown } } }).process;
+    if (typeof runtime?.versions?.node !== 'string') return undefined;
+    try {
+      const specifier = '../node/pinned-fetch.js';
+      const module = (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as {
+        nodePinnedFetch: ConnectPinned;
+      };
+      return module.nodePinnedFetch;
+    } catch {
+      return undefined;
+    }
+  })();
+  return nodeConnect;
 }
 
 let nodeResolver: Promise<ResolveHost | undefined> | undefined;

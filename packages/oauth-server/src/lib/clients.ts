@@ -1,13 +1,26 @@
 import { InvalidClientError, InvalidRequestError } from '../errors.js';
 import type { Context } from './context.js';
+import { RateLimitState } from './rate-limits.js';
 import type { ClientRecord } from './store.js';
 
-/** A registered client, or the client a Client ID Metadata Document URL describes. */
+/**
+ * A registered client, or the client a Client ID Metadata Document URL describes. A document
+ * not in the cache is fetched only within the fetch budgets (per caller address and global),
+ * spent before the fetch.
+ */
 export async function findClient(
   ctx: Context,
   clientId: string,
+  request?: Request,
+  limits: RateLimitState = new RateLimitState(ctx.now),
 ): Promise<ClientRecord | undefined> {
-  if (ctx.cimd.isClientIdUrl(clientId)) return ctx.cimd.resolve(clientId);
+  if (ctx.cimd.isClientIdUrl(clientId)) {
+    return ctx.cimd.resolve(clientId, async () => {
+      // Per address first, so one address over its budget does not spend everyone's.
+      if (request) await ctx.limits.check(limits, 'cimd', 'perIp', ctx.getClientIp(request));
+      await ctx.limits.check(limits, 'cimd', 'global', 'all');
+    });
+  }
   return ctx.store.clients.find(clientId);
 }
 
@@ -89,7 +102,7 @@ export async function authenticateClient(
   ) {
     throw new InvalidClientError('client authentication failed');
   }
-  const client = await findClient(ctx, clientId);
+  const client = await findClient(ctx, clientId, request);
   if (!client) throw new InvalidClientError('client authentication failed');
   if (client.tokenEndpointAuthMethod === 'none') {
     if (secret !== undefined)

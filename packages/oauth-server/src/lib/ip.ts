@@ -84,7 +84,17 @@ function ipv6IsPublic(g: number[]): boolean {
       return g5 === 0xffff || g6 !== 0 ? ipv4IsPublic(embeddedV4) : false;
     return false;
   }
-  if (g0 === 0x64 && g1 === 0xff9b) return ipv4IsPublic(embeddedV4); // NAT64
+  // ::ffff:0:a.b.c.d (RFC 2765 IPv4-translated) leads to IPv4 too.
+  if (g0 === 0 && g1 === 0 && g2 === 0 && g3 === 0 && g4 === 0xffff && g5 === 0) {
+    return ipv4IsPublic(embeddedV4);
+  }
+  if (g0 === 0x64 && g1 === 0xff9b && g2 === 0 && g3 === 0 && g4 === 0 && g5 === 0) {
+    return ipv4IsPublic(embeddedV4); // NAT64 well-known prefix (RFC 6052)
+  }
+  if (g0 === 0x64 && g1 === 0xff9b) return false; // NAT64 local-use 64:ff9b:1::/48 (RFC 8215), rest
+  if (g0 === 0x2001 && g1 === 0) return false; // Teredo (RFC 4380): an IPv4 tunnel, obfuscated
+  // ISATAP (RFC 5214): an interface identifier ::0:5efe:a.b.c.d or ::200:5efe:a.b.c.d.
+  if ((g4 === 0 || g4 === 0x200) && g5 === 0x5efe && !ipv4IsPublic(embeddedV4)) return false;
   if ((g0 & 0xfe00) === 0xfc00) return false; // unique local
   if ((g0 & 0xffc0) === 0xfe80) return false; // link-local
   if ((g0 & 0xffc0) === 0xfec0) return false; // site-local (deprecated)

@@ -9,8 +9,8 @@ import {
 import { TemporarilyUnavailableError, TooManyRequestsError } from '../errors.js';
 import type { EndpointRateLimits, RateLimitAlgorithm, RateLimitOptions } from '../options.js';
 
-export type LimitedEndpoint = 'token' | 'register' | 'authorize';
-type Kind = 'perClient' | 'perIp';
+export type LimitedEndpoint = 'token' | 'register' | 'authorize' | 'cimd';
+type Kind = 'perClient' | 'perIp' | 'global';
 
 /** Collects the most restrictive result of a request's limiters, for its RateLimit headers. */
 export class RateLimitState {
@@ -34,7 +34,10 @@ export class RateLimitState {
 }
 
 export interface Limits {
-  /** Counts one request; throws `too_many_requests` (429) when over the limit. No key → no limit. */
+  /**
+   * Counts one request; throws `too_many_requests` (429) when over the limit. No key → no limit
+   * (a `global` limit takes any constant key).
+   */
   check(
     state: RateLimitState,
     endpoint: LimitedEndpoint,
@@ -58,10 +61,29 @@ export function perClientKey(
   return ip === undefined ? undefined : `${clientId} @${ip}`;
 }
 
+const off = () => false as const;
 const DEFAULTS: Record<LimitedEndpoint, Record<Kind, () => RateLimitAlgorithm | false>> = {
-  token: { perClient: () => slidingWindow(60, 60), perIp: () => slidingWindow(120, 60) },
-  register: { perClient: () => false, perIp: () => slidingWindow(20, 3600) },
-  authorize: { perClient: () => slidingWindow(60, 60), perIp: () => slidingWindow(60, 60) },
+  token: {
+    perClient: () => slidingWindow(60, 60),
+    perIp: () => slidingWindow(120, 60),
+    global: off,
+  },
+  register: {
+    perClient: off,
+    perIp: () => slidingWindow(20, 3600),
+    global: () => slidingWindow(1000, 3600),
+  },
+  authorize: {
+    perClient: () => slidingWindow(60, 60),
+    perIp: () => slidingWindow(60, 60),
+    global: off,
+  },
+  // Outbound fetches of client metadata documents: spent before the fetch, on a cache miss.
+  cimd: {
+    perClient: off,
+    perIp: () => slidingWindow(10, 60),
+    global: () => slidingWindow(120, 60),
+  },
 };
 
 /** Builds the per-client and per-IP limiters of token, register and authorize. */
@@ -72,10 +94,10 @@ export function createLimits(
   if (options === false) return { check: async () => {} };
   const store = options?.store ?? memoryStore();
   const limiters = new Map<string, RateLimiter>();
-  for (const endpoint of ['token', 'register', 'authorize'] as const) {
+  for (const endpoint of ['token', 'register', 'authorize', 'cimd'] as const) {
     const configured: EndpointRateLimits | false | undefined = options?.[endpoint];
     if (configured === false) continue;
-    for (const kind of ['perClient', 'perIp'] as const) {
+    for (const kind of ['perClient', 'perIp', 'global'] as const) {
       const algorithm = configured?.[kind] ?? DEFAULTS[endpoint][kind]();
       if (algorithm === false) continue;
       limiters.set(
@@ -83,7 +105,7 @@ export function createLimits(
         createRateLimiter({
           algorithm,
           store,
-          prefix: `oauth:${endpoint}:${kind === 'perClient' ? 'client' : 'ip'}`,
+          prefix: `oauth:${endpoint}:${kind === 'perClient' ? 'client' : kind === 'perIp' ? 'ip' : 'all'}`,
           failMode: options?.failMode ?? 'closed',
           now,
         }),
