@@ -91,6 +91,34 @@ describe('configuration', () => {
     expect(config.trustProxy).toEqual({ kind: 'vercel' });
   });
 
+  it('RFC 7591 §2 / OAuth 2.1 §2.3.1: OAUTH_REDIRECT_URI follows the rule /register applies, kept byte for byte', () => {
+    const client = { DATA_DIR: dir, OAUTH_CLIENT_ID: 'guide-client' };
+    for (const uri of [
+      'http://app.example.test/cb',
+      'https://app.example.test/cb#frag',
+      'https://user:pw@app.example.test/cb',
+      'app.example.test/cb',
+      'javascript:alert(1)',
+    ]) {
+      const error = errorOf({ ...client, OAUTH_REDIRECT_URI: uri });
+      expect(error.variable, uri).toBe('OAUTH_REDIRECT_URI');
+      expect(error.message).not.toContain('\n');
+    }
+    expect(
+      errorOf({ ...prod, ...client, OAUTH_REDIRECT_URI: 'http://app.example.test/cb' }).message,
+    ).toMatch(/^Invalid configuration: OAUTH_REDIRECT_URI must use https/);
+    for (const uri of ['https://app.example.test/cb/', 'http://127.0.0.1:8765/callback?x=1']) {
+      expect(loadConfig({ ...client, OAUTH_REDIRECT_URI: uri }).staticClient?.redirectUri).toBe(
+        uri,
+      );
+    }
+    const id = (value: string) =>
+      errorOf({ ...client, OAUTH_CLIENT_ID: value, OAUTH_REDIRECT_URI: 'https://a.example/cb' })
+        .variable;
+    expect(id('https://app.example/client.json')).toBe('OAUTH_CLIENT_ID');
+    expect(id('has space')).toBe('OAUTH_CLIENT_ID');
+  });
+
   it('TRUST_PROXY: the socket by default, a count of proxies, or their addresses', () => {
     const trust = (value?: string) =>
       loadConfig({ DATA_DIR: dir, ...(value === undefined ? {} : { TRUST_PROXY: value }) })

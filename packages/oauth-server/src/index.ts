@@ -30,6 +30,7 @@ export {
 } from './errors.js';
 export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
 export type { PublicJwk } from './lib/keys.js';
+export { redirectUriProblem } from './lib/redirect-uri.js';
 export type { AuthorizationServerStore, GrantSummary } from './lib/store.js';
 export type { AccessTokenClaims } from './lib/tokens.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';

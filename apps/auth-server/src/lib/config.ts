@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { redirectUriProblem } from '@portcullis/oauth-server';
 import { z } from 'zod';
 
 /**
@@ -370,11 +371,24 @@ export function loadConfig(env: Env = process.env): Config {
   }
 
   const staticClientId = read(env, 'OAUTH_CLIENT_ID');
-  const staticRedirect = url(env, 'OAUTH_REDIRECT_URI');
+  // Kept byte for byte: redirect URIs are compared exactly (OAuth 2.1 §4.1.1).
+  const staticRedirect = read(env, 'OAUTH_REDIRECT_URI');
   let staticClient: Config['staticClient'];
   if (staticClientId || staticRedirect) {
     if (!staticClientId) fail('OAUTH_CLIENT_ID', 'is required when OAUTH_REDIRECT_URI is set');
     if (!staticRedirect) fail('OAUTH_REDIRECT_URI', 'is required when OAUTH_CLIENT_ID is set');
+    if (!/^[\x21-\x7e]{1,255}$/.test(staticClientId)) {
+      fail('OAUTH_CLIENT_ID', 'must be 1-255 printable ASCII characters without spaces');
+    }
+    if (/^https?:\/\//i.test(staticClientId)) {
+      fail(
+        'OAUTH_CLIENT_ID',
+        'must not be a URL (a URL client_id is a Client ID Metadata Document)',
+      );
+    }
+    // The rule /register applies to every dynamically registered client (RFC 7591 §2).
+    const problem = redirectUriProblem(staticRedirect);
+    if (problem) fail('OAUTH_REDIRECT_URI', `${problem} (got "${staticRedirect.slice(0, 80)}")`);
     const clientSecret = secret(env, 'OAUTH_CLIENT_SECRET');
     staticClient = {
       clientId: staticClientId,

@@ -12,7 +12,11 @@ function parse(value: string): URL | undefined {
 /**
  * Why a redirect URI may not be registered, or `undefined` when it may: absolute, no fragment
  * (RFC 6749 §3.1.2), no credentials, and either https or http on a loopback host (RFC 8252
- * §7.3, §8.3; OAuth 2.1 §2.3.1).
+ * §7.3, §8.3; OAuth 2.1 §2.3.1). The rule /register applies; use it for clients you configure.
+ *
+ * @example
+ * redirectUriProblem('http://app.example/cb') // 'must use https, or http on a loopback address …'
+ * redirectUriProblem('https://app.example/cb') // undefined
  */
 export function redirectUriProblem(value: string): string | undefined {
   const url = parse(value);
