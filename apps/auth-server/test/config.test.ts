@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/lib/config';
+import { guideNotices } from '../src/lib/startup';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -117,6 +118,38 @@ describe('configuration', () => {
         .variable;
     expect(id('https://app.example/client.json')).toBe('OAUTH_CLIENT_ID');
     expect(id('has space')).toBe('OAUTH_CLIENT_ID');
+  });
+
+  it("the guide's Firebase block without FIREBASE_API_KEY stops with one line saying why", () => {
+    const error = errorOf({
+      DATA_DIR: dir,
+      FIREBASE_PROJECT_ID: 'my-project',
+      FIREBASE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\n…',
+      FIREBASE_CLIENT_EMAIL: 'svc@my-project.iam.gserviceaccount.com',
+    });
+    expect(error.variable).toBe('FIREBASE_API_KEY');
+    expect(error.message).toContain('Firebase web SDK');
+    expect(error.message).toContain(
+      'FIREBASE_PRIVATE_KEY and FIREBASE_CLIENT_EMAIL are not needed',
+    );
+    expect(error.message).not.toContain('\n');
+  });
+
+  it('JWT_SECRET_KEY and the service-account variables: one start-up line each saying why they are not used', () => {
+    expect(guideNotices({})).toEqual([]);
+    const [jwt, firebase, ...rest] = guideNotices({
+      JWT_SECRET_KEY: 'secret',
+      FIREBASE_PRIVATE_KEY: 'k',
+      FIREBASE_CLIENT_EMAIL: 'e',
+    });
+    expect(rest).toEqual([]);
+    expect(jwt).toMatch(/^\[auth-server\] JWT_SECRET_KEY is set but not used: .*ES256/);
+    expect(firebase).toMatch(
+      /^\[auth-server\] FIREBASE_PRIVATE_KEY and FIREBASE_CLIENT_EMAIL are set but not needed: /,
+    );
+    expect(guideNotices({ FIREBASE_CLIENT_EMAIL: 'e' })[0]).toContain(
+      'FIREBASE_CLIENT_EMAIL is set',
+    );
   });
 
   it('TRUST_PROXY: the socket by default, a count of proxies, or their addresses', () => {

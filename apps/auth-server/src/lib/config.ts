@@ -333,7 +333,12 @@ export function loadConfig(env: Env = process.env): Config {
   let firebase: Config['firebase'];
   if (projectId || apiKey) {
     if (!projectId) fail('FIREBASE_PROJECT_ID', 'is required when FIREBASE_API_KEY is set');
-    if (!apiKey) fail('FIREBASE_API_KEY', 'is required when FIREBASE_PROJECT_ID is set');
+    if (!apiKey) {
+      fail(
+        'FIREBASE_API_KEY',
+        "is required with FIREBASE_PROJECT_ID: the login page signs in through the Firebase web SDK, which needs the web app's apiKey (Firebase console → Project settings → Your apps); FIREBASE_PRIVATE_KEY and FIREBASE_CLIENT_EMAIL are not needed",
+      );
+    }
     if (!/^[a-z0-9-]{4,40}$/.test(projectId)) {
       fail('FIREBASE_PROJECT_ID', `is not a Firebase project id (got "${projectId.slice(0, 40)}")`);
     }
