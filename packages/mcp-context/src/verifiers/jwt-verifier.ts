@@ -172,6 +172,8 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   }
 
   let asymmetric: KeyResolver | undefined;
+  // A configured public key needs no lookup: handed to jose as it is, without a promise hop.
+  let staticKey: JWK | CryptoKey | undefined;
   if (options.jwksUri !== undefined && options.key !== undefined) {
     throw invalidValue('options', 'takes "jwksUri" or "key", not both');
   }
@@ -211,7 +213,7 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       throw invalidValue('key', 'must be a public key; use "secret" for HMAC');
     if ('d' in key && key.d !== undefined)
       throw invalidValue('key', 'must be a public key, not a private one');
-    asymmetric = async () => key;
+    staticKey = key;
   }
   const clockTolerance = options.clockTolerance ?? 5;
   if (typeof clockTolerance !== 'number' || clockTolerance < 0 || clockTolerance > 300) {
@@ -226,16 +228,9 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   const requiredClaims = strict ? ['exp', 'iat', 'sub', 'client_id'] : ['exp'];
   const issuer = options.issuer;
 
-  const resolveKey = async (header: JWTHeaderParameters): Promise<KeyInput> => {
-    // The allowlist is checked again by jose; choosing the key by family here means an HS*
-    // header can never be verified against a public key.
-    if (header.alg.startsWith('HS')) {
-      if (!secret) throw new InvalidTokenError('The token algorithm is not accepted');
-      return secret;
-    }
-    if (!asymmetric) throw new InvalidTokenError('The token algorithm is not accepted');
+  const fetchKey = async (resolve: KeyResolver, header: JWTHeaderParameters): Promise<KeyInput> => {
     try {
-      return await asymmetric(header);
+      return await resolve(header);
     } catch (error) {
       if (error instanceof VerifierUnavailableError) throw error;
       if (isKeySourceFailure(error)) {
@@ -245,6 +240,17 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       }
       throw new InvalidTokenError('The token is signed with an unknown key', { cause: error });
     }
+  };
+  const resolveKey = (header: JWTHeaderParameters): KeyInput | Promise<KeyInput> => {
+    // The allowlist is checked again by jose; choosing the key by family here means an HS*
+    // header can never be verified against a public key.
+    if (header.alg.startsWith('HS')) {
+      if (!secret) throw new InvalidTokenError('The token algorithm is not accepted');
+      return secret;
+    }
+    if (staticKey) return staticKey;
+    if (!asymmetric) throw new InvalidTokenError('The token algorithm is not accepted');
+    return fetchKey(asymmetric, header);
   };
 
   const verify: TokenVerifier = async (token) => {
