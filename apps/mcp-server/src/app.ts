@@ -4,6 +4,7 @@ import { corsHeaders, type TokenVerifier } from '@portcullis/mcp-context';
 import {
   bearerAuth,
   type NodeRequest,
+  originGuardMiddleware,
   protectedResourceMetadataMiddleware,
 } from '@portcullis/mcp-context/node';
 import type { RateLimiter } from '@portcullis/rate-limit';
@@ -79,8 +80,13 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
         challengeScopes: ['read'],
         // CORS is answered once, for every route, below.
         cors: false,
+        // The DNS-rebinding check (Origin and Host) runs first, with its defaults.
       })
     : undefined;
+  // Without auth, the same Origin/Host check on its own.
+  const originGuard = verifier
+    ? undefined
+    : originGuardMiddleware({ resource: config.resource.href });
   const mcp = mcpNodeHandler(
     createMcpHandler(
       createServerPool(() => createMcpServer({ limiter })),
@@ -109,6 +115,13 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
       return;
     }
     req.body = body.value;
+    if (originGuard) {
+      let allowed = false;
+      originGuard(req, res, () => {
+        allowed = true;
+      });
+      if (!allowed) return;
+    }
     if (auth) {
       // bearerAuth answers everyone it refuses itself, and calls next() for the rest.
       let outcome: { error: unknown } | undefined;

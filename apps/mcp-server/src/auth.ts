@@ -23,6 +23,8 @@ export function createVerifier(config: Config): TokenVerifier | undefined {
       const jwt = jwtVerifier({
         issuer: config.issuer,
         audience: config.resource.href,
+        // Our authorization server issues RFC 9068 tokens: typ at+jwt, sub, client_id, iat.
+        profile: 'rfc9068',
         ...(config.jwksUri ? { jwksUri: config.jwksUri } : {}),
       });
       const opaque = config.introspection

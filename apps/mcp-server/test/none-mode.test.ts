@@ -43,9 +43,12 @@ describe('AUTH_MODE=none (development only)', () => {
     expect(textOf(await client.callTool({ name: 'public_tool', arguments: {} }))).toBe(
       'This is accessible to everyone',
     );
+    const anonymous = await client.callTool({ name: 'protected_tool', arguments: {} });
+    expect(anonymous.isError).toBe(true);
+    expect(textOf(anonymous)).toMatch(/Authentication required/);
     const denied = await client.callTool({ name: 'authenticated_tool', arguments: { param: 'x' } });
     expect(denied.isError).toBe(true);
-    expect(textOf(denied)).toMatch(/Authentication required/);
+    expect(textOf(denied)).toMatch(/Insufficient permissions: read scope required/);
     await client.close();
   });
 

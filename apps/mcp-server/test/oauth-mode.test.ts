@@ -193,6 +193,30 @@ describe('AUTH_MODE=oauth: the guide tools with the MCP SDK client', () => {
     }
   });
 
+  it('RFC 9068 §4 (the strict profile): typ other than at+jwt, no sub, no client_id or a future iat is refused', async () => {
+    const base = { aud: app.url, scope: 'read', sub: 'u', client_id: 'c' };
+    const { sub: _sub, ...noSub } = base;
+    const { client_id: _client, ...noClient } = base;
+    const now = Math.floor(Date.now() / 1000);
+    const refused = [
+      await issuer.mintToken(base, { expiresIn: 600, header: { typ: 'JWT' } }),
+      await issuer.mintToken(noSub, { expiresIn: 600 }),
+      await issuer.mintToken(noClient, { expiresIn: 600 }),
+      await issuer.mintToken({ ...base, iat: now + 3600 }, { expiresIn: 7200 }),
+    ];
+    for (const token of refused) {
+      const res = await rpc(app.url, callTool('protected_tool'), token);
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toContain('error="invalid_token"');
+    }
+    const accepted = await rpc(
+      app.url,
+      callTool('protected_tool'),
+      await issuer.mintToken(base, { expiresIn: 600 }),
+    );
+    expect(accepted.status).toBe(200);
+  });
+
   it('rate_limited_tool: the per-user limit answers with the guide message and a retry time', async () => {
     const client = await connect(app.url, await mint('read', { sub: 'rate-user' }));
     try {

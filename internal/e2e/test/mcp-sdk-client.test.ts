@@ -195,7 +195,7 @@ describe.runIf(chromiumAvailable())(
         await client.close();
       });
 
-      it('step-up: a read token gets 403 insufficient_scope from secure_operation; re-authorizing with admin succeeds', async () => {
+      it('step-up: a read token gets 403 insufficient_scope from secure_operation naming read and admin; re-authorizing with the challenged scope makes secure_operation and the read tools succeed', async () => {
         const log: Exchange[] = [];
         // Registered by DCR with the first challenge's scope ("read"): the registered scope is
         // the client's default, not a ceiling, so it can step up to admin later.
@@ -219,7 +219,8 @@ describe.runIf(chromiumAvailable())(
         expect(denied.status).toBe(403);
         const challenge = bearerChallenge(denied.headers.get('www-authenticate'));
         expect(challenge.error).toBe('insufficient_scope');
-        expect(challenge.scope?.split(' ')).toContain('admin');
+        // One challenge naming what the client needs to keep working: its read plus the tool's admin.
+        expect(challenge.scope?.split(' ').sort()).toEqual(['admin', 'read']);
         expect(challenge.resource_metadata).toBe(
           `${new URL(mcp.url).origin}/.well-known/oauth-protected-resource/mcp`,
         );
@@ -231,15 +232,15 @@ describe.runIf(chromiumAvailable())(
         await expect(viaTransport).rejects.toBeInstanceOf(StreamableHTTPError);
         await expect(viaTransport).rejects.toMatchObject({ code: 403 });
 
-        // So the application steps up itself: a new authorization with the scopes it had plus
-        // the challenged ones, through the same SDK auth().
-        const granted = claimsOf(provider.tokens()?.access_token ?? '').scope as string;
-        const scope = [...new Set([...granted.split(' '), ...(challenge.scope ?? '').split(' ')])]
-          .filter(Boolean)
-          .join(' ');
+        // So the application re-authorizes itself, through the same SDK auth(), with exactly the
+        // challenged scope: no need to remember what it had, the challenge says it.
         provider.invalidateCredentials('tokens');
-        expect(await auth(provider, { serverUrl: mcp.url, scope })).toBe('REDIRECT');
-        expect(provider.authorizationUrls.at(-1)?.searchParams.get('scope')).toBe('read admin');
+        expect(await auth(provider, { serverUrl: mcp.url, scope: challenge.scope })).toBe(
+          'REDIRECT',
+        );
+        expect(
+          provider.authorizationUrls.at(-1)?.searchParams.get('scope')?.split(' ').sort(),
+        ).toEqual(['admin', 'read']);
         // Already signed in: only the consent screen, which now asks for admin.
         expect(seen.at(-1)?.loggedIn).toBe(false);
         expect(seen.at(-1)?.consent).toContain('Administer the server');
@@ -254,6 +255,15 @@ describe.runIf(chromiumAvailable())(
         expect(toolJson(result).message).toBe(
           'Secure operation completed for user dev:ada@example.com',
         );
+        // And the read tools still work: the step-up did not cost the client its read scope.
+        const profile = await client.callTool({ name: 'user_profile', arguments: {} });
+        expect(profile.isError).toBeFalsy();
+        expect(toolJson(profile).permissions).toEqual(expect.arrayContaining(['read', 'admin']));
+        const data = await client.callTool({
+          name: 'authenticated_tool',
+          arguments: { param: 'x' },
+        });
+        expect(data.isError).toBeFalsy();
         await client.close();
       });
     });

@@ -1,10 +1,11 @@
 import type { McpServer } from '@modelcontextprotocol/server';
+import { authContext } from '@portcullis/mcp-context';
 import { z } from 'zod';
-import { caller, json } from './context.js';
+import { json } from './context.js';
 
 /** The guide's `authenticated_tool`: uses the caller's client id, user and scopes. */
 export function registerAuthenticatedTool(server: McpServer) {
-  return server.registerTool(
+  server.registerTool(
     'authenticated_tool',
     {
       description: 'Fetches data for the authenticated user. Requires the read scope.',
@@ -12,7 +13,7 @@ export function registerAuthenticatedTool(server: McpServer) {
       annotations: { readOnlyHint: true },
     },
     async ({ param }, ctx) => {
-      const { userId, clientId, scopes } = caller(ctx);
+      const { userId, clientId, scopes } = authContext(ctx);
       const user = userId ?? clientId;
       return json({
         result: `Data for user ${user}: ${param}`,

@@ -1,13 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/server';
-import { caller, json } from './context.js';
+import { authContext } from '@portcullis/mcp-context';
+import { json } from './context.js';
 
 /** The guide's `protected_tool`: any valid bearer token, no particular scope. */
 export function registerProtectedTool(server: McpServer) {
-  return server.registerTool(
+  server.registerTool(
     'protected_tool',
     { description: 'A tool protected by a bearer token.', annotations: { readOnlyHint: true } },
     async (ctx) => {
-      const { userId, clientId } = caller(ctx);
+      const { userId, clientId } = authContext(ctx);
       return json({ message: `Hello user ${userId ?? clientId}` });
     },
   );

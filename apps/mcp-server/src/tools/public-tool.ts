@@ -2,7 +2,7 @@ import type { McpServer } from '@modelcontextprotocol/server';
 
 /** The guide's `public_tool`: no authentication needed. */
 export function registerPublicTool(server: McpServer) {
-  return server.registerTool(
+  server.registerTool(
     'public_tool',
     {
       description: 'A tool available without authentication.',

@@ -1,8 +1,8 @@
 /**
- * The scopes each tool needs, declared once, here. The HTTP layer (`bearerAuth`'s
- * `toolScopes`) answers a `tools/call` the token's scopes do not cover with a 403 step-up
- * challenge before the tool runs, and each tool is registered with the SDK's scope challenge
- * from the same entry, so a call that reached the server some other way is refused too.
+ * The scopes each tool needs, declared once, here, as mcp-context's `toolScopes`: `bearerAuth`
+ * answers a `tools/call` the token's scopes do not cover with a 403 step-up challenge before
+ * the tool runs, and `protectTools` (in ../server.ts) refuses such a call inside the server
+ * too, whatever way it arrived.
  *
  * To add a tool: create a file beside this one, register it in ./index.ts, and list its scopes here.
  */

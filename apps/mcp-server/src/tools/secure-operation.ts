@@ -1,16 +1,17 @@
 import type { McpServer } from '@modelcontextprotocol/server';
-import { caller, json } from './context.js';
+import { authContext } from '@portcullis/mcp-context';
+import { json } from './context.js';
 
 /** The guide's `secure_operation`: needs `admin` (declared in ./scopes.ts). */
 export function registerSecureOperation(server: McpServer) {
-  return server.registerTool(
+  server.registerTool(
     'secure_operation',
     {
       description: 'Performs a secure operation. Requires the admin scope.',
       annotations: { destructiveHint: false },
     },
     async (ctx) => {
-      const { userId, clientId } = caller(ctx);
+      const { userId, clientId } = authContext(ctx);
       return json({ message: `Secure operation completed for user ${userId ?? clientId}` });
     },
   );

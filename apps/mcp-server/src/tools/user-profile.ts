@@ -1,13 +1,14 @@
 import type { McpServer } from '@modelcontextprotocol/server';
-import { caller, json } from './context.js';
+import { authContext } from '@portcullis/mcp-context';
+import { json } from './context.js';
 
 /** The guide's `user_profile`: the caller's identity and permissions. */
 export function registerUserProfile(server: McpServer) {
-  return server.registerTool(
+  server.registerTool(
     'user_profile',
     { description: "Gets the current user's profile.", annotations: { readOnlyHint: true } },
     async (ctx) => {
-      const { userId, clientId, scopes, expiresAt, claims } = caller(ctx);
+      const { userId, clientId, scopes, expiresAt, claims } = authContext(ctx);
       return json({
         user: {
           id: userId ?? null,
