@@ -52,11 +52,12 @@ describe.each(Object.keys(modes))('DNS-rebinding protection, AUTH_MODE=%s', (mod
     );
 
   it('refuses an evil Host, an evil Origin, and both, with a JSON-RPC error before anything else', async () => {
-    for (const headers of [
+    const evil: Record<string, string>[] = [
       { Host: 'evil.example.com' },
       { Origin: 'http://evil.example.com' },
       { Host: 'evil.example.com', Origin: 'http://evil.example.com' },
-    ]) {
+    ];
+    for (const headers of evil) {
       const res = await call(headers);
       expect(res.status, JSON.stringify(headers)).toBe(403);
       expect(res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32000 } });
