@@ -121,6 +121,28 @@ describe('authenticate(): the fetch-style path', () => {
     expect(denied.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
   });
 
+  it('RFC 6750 §2.3 is off (MCP): a token in the URI query is refused with 400 invalid_request', async () => {
+    const token = await issuer.mintToken({
+      sub: 'dana',
+      aud: RESOURCE,
+      client_id: 'web',
+      scope: 'read',
+    });
+    for (const query of [`?access_token=${token}`, `?x=1&access_token=${token}`]) {
+      const response = await handler(
+        new Request(`${RESOURCE}${query}`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+          body: JSON.stringify(callTool('whoami')),
+        }),
+      );
+      expect(response.status).toBe(400);
+      expect(parseChallenge(response.headers.get('www-authenticate')).params.error).toBe(
+        'invalid_request',
+      );
+    }
+  });
+
   it('an allowlist of origins: only those get Access-Control-Allow-Origin', async () => {
     const local = createFetchServer(
       {

@@ -155,6 +155,26 @@ describe('authContext and requireScopes', () => {
     });
   });
 
+  it("SDK 2.x's ctx: authContext, requireScopes and rateLimit read ctx.http.authInfo", async () => {
+    const v2 = (scopes: string[]) => ({
+      mcpReq: { id: 1, method: 'tools/call' },
+      http: { authInfo: { token: 'tok', clientId: 'c', scopes, userId: 'dora' } },
+    });
+    expect(authContext(v2(['read']))).toMatchObject({ clientId: 'c', userId: 'dora' });
+    expect(() => requireScopes(v2(['read']), 'read')).not.toThrow();
+    expect(() => requireScopes(v2(['read']), 'admin')).toThrow(InsufficientScopeError);
+    const keys: string[] = [];
+    const limiter: RateLimiterLike = {
+      limit: async (key) => {
+        keys.push(key);
+        return { success: true, retryAfter: 0, reset: 0 };
+      },
+    };
+    await rateLimit(v2([]), limiter);
+    expect(keys).toEqual(['user:dora']);
+    expect(() => authContext({ http: {} })).toThrow(AuthenticationRequiredError);
+  });
+
   it('throws AuthenticationRequiredError without authInfo', () => {
     expect(() => authContext({})).toThrow(AuthenticationRequiredError);
     expect(() => authContext(undefined)).toThrow('Authentication required');

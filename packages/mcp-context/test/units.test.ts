@@ -7,6 +7,7 @@ import {
 } from '../src/index.js';
 import { parseAuthorization } from '../src/lib/authorization-header.js';
 import { bearerChallenge, quote } from '../src/lib/challenge.js';
+import { createOriginCheck } from '../src/lib/origin-check.js';
 import { parseChallenge } from './support/server.js';
 
 describe('RFC 9728 §3.1: resourceMetadataUrl', () => {
@@ -161,5 +162,58 @@ describe('SHA-256 (FIPS 180-4)', () => {
     } finally {
       holder.getBuiltinModule = original;
     }
+  });
+});
+
+describe('MCP transport security: the Origin/Host decision', () => {
+  const publicCheck = createOriginCheck('https://mcp.example.com/mcp');
+  const localCheck = createOriginCheck('http://localhost:8000/mcp');
+
+  it('Host: the resource host (with or without its default port, any case) and loopback names', () => {
+    for (const host of ['mcp.example.com', 'MCP.Example.com', 'mcp.example.com:443']) {
+      expect(publicCheck(host, undefined)).toBeUndefined();
+    }
+    for (const host of ['localhost:3000', '127.0.0.1', '[::1]:8000', 'app.localhost']) {
+      expect(publicCheck(host, undefined)).toBeUndefined();
+    }
+    for (const host of [
+      'evil.example.com',
+      'mcp.example.com.evil.test',
+      'mcp.example.com:8443',
+      '',
+      undefined,
+    ]) {
+      expect(publicCheck(host, undefined)?.reason).toBe('host');
+    }
+  });
+
+  it('RFC 6454 §7: Origin must be the resource origin; loopback pages only in development', () => {
+    expect(publicCheck('mcp.example.com', 'https://mcp.example.com')).toBeUndefined();
+    for (const origin of [
+      'http://mcp.example.com',
+      'https://mcp.example.com:8443',
+      'http://localhost:6274',
+      'null',
+      'not a url',
+    ]) {
+      expect(publicCheck('mcp.example.com', origin)?.reason).toBe('origin');
+    }
+    expect(localCheck('localhost:8000', 'http://localhost:6274')).toBeUndefined();
+    expect(localCheck('localhost:8000', 'http://[::1]:5173')).toBeUndefined();
+    expect(localCheck('localhost:8000', 'http://evil.example.com')?.reason).toBe('origin');
+    expect(localCheck('localhost:8000', 'file://')?.reason).toBe('origin');
+  });
+
+  it("allowLoopbackOrigins and '*' lists", () => {
+    const strictLocal = createOriginCheck('http://localhost:8000/mcp', {
+      allowLoopbackOrigins: false,
+    });
+    expect(strictLocal('localhost:8000', 'http://localhost:6274')?.reason).toBe('origin');
+    expect(strictLocal('localhost:8000', 'http://localhost:8000')).toBeUndefined();
+    const open = createOriginCheck('https://mcp.example.com/mcp', {
+      allowedOrigins: '*',
+      allowedHosts: '*',
+    });
+    expect(open('evil.example.com', 'http://evil.example.com')).toBeUndefined();
   });
 });

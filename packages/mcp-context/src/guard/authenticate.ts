@@ -38,7 +38,7 @@ export async function authenticate(
   const url = new URL(request.url);
   const result = await guard({
     method: request.method,
-    url,
+    search: url.search,
     authorization: request.headers.get('authorization'),
     host: request.headers.get('host') ?? url.host,
     origin: request.headers.get('origin'),

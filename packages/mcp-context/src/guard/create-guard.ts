@@ -42,7 +42,8 @@ export interface BearerAuthOptions {
 
 export interface GuardRequest {
   method: string;
-  url: URL;
+  /** The request target's query string (`?a=b`, or `''`), to refuse tokens sent in it. */
+  search: string;
   authorization: string | null | undefined;
   /** The `Host` header (HTTP/1.1) or `:authority` (HTTP/2). */
   host: string | null | undefined;
@@ -151,7 +152,10 @@ export function createGuard(options: BearerAuthOptions): Guard {
     });
 
     // MCP authorization: access tokens MUST NOT be sent in the URI query (RFC 6750 §2.3 is off).
-    if (request.url.searchParams.has('access_token')) {
+    if (
+      request.search.includes('access_token') &&
+      new URLSearchParams(request.search).has('access_token')
+    ) {
       return deny(400, 'invalid_request', 'Access tokens are not accepted in the URI query');
     }
 

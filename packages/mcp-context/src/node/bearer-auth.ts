@@ -45,6 +45,14 @@ async function readJsonBody(req: NodeRequest): Promise<BodyRead> {
   }
 }
 
+/** The query of a request target (`/mcp?a=b` → `?a=b`), without parsing the whole URL. */
+function querySearch(target: string): string {
+  const query = target.indexOf('?');
+  if (query === -1) return '';
+  const hash = target.indexOf('#', query);
+  return hash === -1 ? target.slice(query) : target.slice(query, hash);
+}
+
 /**
  * Express (or Connect, or `node:http`) middleware that lets through only requests with a
  * valid bearer token for this resource and puts the `AuthInfo` on `req.auth`, where the MCP
@@ -67,7 +75,7 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
     try {
       const result = await guard({
         method: req.method ?? 'GET',
-        url: new URL(req.originalUrl ?? req.url ?? '/', 'http://localhost'),
+        search: querySearch(req.originalUrl ?? req.url ?? '/'),
         authorization: header(req, 'authorization'),
         host: header(req, 'host') ?? header(req, ':authority'),
         origin: header(req, 'origin'),
