@@ -4,6 +4,12 @@
  */
 export interface PendingAuthorization {
   clientId: string;
+  /**
+   * For a client identified by a Client ID Metadata Document URL: the URL's host, the one
+   * identity that was verified (the document's `client_name` is self-declared). Show it beside
+   * the name on the consent screen.
+   */
+  clientIdHost?: string | undefined;
   clientName?: string | undefined;
   clientUri?: string | undefined;
   logoUri?: string | undefined;

@@ -234,6 +234,15 @@ describe('authorize: errors after the redirect URI is trusted are redirected wit
     expect(stepUp.ok && stepUp.pending.scopes).toEqual(['read', 'admin']);
   });
 
+  it('openid, profile and email are dropped as at registration; alone they mean the defaults', async () => {
+    const { as } = await setup();
+    const clientId = await publicClient(as);
+    const withRead = await as.authorization.parse(params(clientId, { scope: 'openid read email' }));
+    expect(withRead.ok && withRead.pending.scopes).toEqual(['read']);
+    const alone = await as.authorization.parse(params(clientId, { scope: 'openid profile email' }));
+    expect(alone.ok && alone.pending.scopes).toEqual(['read']);
+  });
+
   it('offline_access is accepted and dropped (refresh tokens are always issued)', async () => {
     const { as } = await setup();
     const clientId = await publicClient(as);

@@ -366,4 +366,25 @@ describe('CIMD fetching is bounded and pinned (issue: abuse resistance)', () => 
     expect(await parse(4, '6.6.6.6')).toEqual({ status: 200, fetched: 1 });
     expect(await parse(5, '7.7.7.7')).toEqual({ status: 429, fetched: 0 });
   });
+
+  it('an http client_id URL without the development allowance says https is required and how to allow http', async () => {
+    const { as } = await setup();
+    const error = await shownError(as, 'http://app.example.com/client.json');
+    expect(error.error).toBe('invalid_client');
+    expect(error.error_description).toContain('must use https');
+    expect(error.error_description).toContain('CIMD_ALLOW_INSECURE');
+  });
+
+  it('the pending authorization names the client_id URL host beside the declared name', async () => {
+    const clientId = serveDoc('/named.json', (self) => ({
+      client_id: self,
+      client_name: 'Totally Official App',
+      redirect_uris: [CALLBACK],
+    }));
+    const { as } = await setup(insecure);
+    const result = await as.authorization.parse(request(clientId));
+    if (!result.ok) throw new Error('expected ok');
+    expect(result.pending.clientIdHost).toBe(new URL(clientId).host);
+    expect(result.pending.clientName).toBe('Totally Official App');
+  });
 });

@@ -97,8 +97,6 @@ describe('dynamic client registration (RFC 7591)', () => {
       grant_types: ['client_credentials'],
     });
     expect(grant.body.error).toBe('invalid_client_metadata');
-    const scope = await register(as, { redirect_uris: [REDIRECT], scope: 'read nuke' });
-    expect(scope.body.error).toBe('invalid_client_metadata');
     const appType = await register(as, { redirect_uris: [REDIRECT], application_type: 'desktop' });
     expect(appType.body.error).toBe('invalid_client_metadata');
   });
@@ -124,5 +122,24 @@ describe('dynamic client registration (RFC 7591)', () => {
     const { as } = await setup();
     const { body } = await register(as, { redirect_uris: [REDIRECT], client_id: 'admin' });
     expect(body.error).toBe('invalid_client_metadata');
+  });
+
+  it('RFC 7591 §2: registration keeps the supported subset of scope and says so; offline_access and OpenID scopes are accepted and dropped', async () => {
+    const { as } = await setup();
+    const cases: [string, string | undefined][] = [
+      ['read offline_access', 'read'],
+      ['read nuke write', 'read write'],
+      ['openid profile email', undefined],
+      ['read read', 'read'],
+    ];
+    for (const [asked, kept] of cases) {
+      const { response, body } = await register(as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+        scope: asked,
+      });
+      expect(response.status, asked).toBe(201);
+      expect(body.scope, asked).toBe(kept);
+    }
   });
 });

@@ -19,7 +19,7 @@ import { randomId } from '../lib/random.js';
 import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
-import { parseScope } from '../lib/scopes.js';
+import { parseScope, TOLERATED_SCOPES } from '../lib/scopes.js';
 import type { ClientRecord } from '../lib/store.js';
 import { CodedTypeError, invalidArg, invalidArgType } from '../lib/type-error.js';
 import type { AuthorizationParseResult, PendingAuthorization } from '../pending-authorization.js';
@@ -180,7 +180,14 @@ function resolveScopes(
   scope: string | undefined,
 ): string[] {
   const offered = (s: string) => resource.scopes.includes(s);
-  if (scope === undefined || scope.trim() === '') {
+  // OpenID Connect scopes this server does not define are dropped, as at registration.
+  const requested =
+    scope === undefined
+      ? []
+      : parseScope(scope).filter(
+          (s) => Object.hasOwn(ctx.scopes, s) || !TOLERATED_SCOPES.includes(s),
+        );
+  if (requested.length === 0) {
     const registered = client.scope ? client.scope.split(' ').filter(Boolean) : [];
     const fallback = registered.length > 0 ? registered : (ctx.defaultScopes ?? resource.scopes);
     const defaults = fallback.filter(offered);
@@ -188,9 +195,6 @@ function resolveScopes(
       throw new InvalidScopeError('scope is required: no default scope applies');
     return defaults;
   }
-  // Refresh tokens are always issued; offline_access (OIDC) is accepted and dropped.
-  const requested = parseScope(scope).filter((s) => s !== 'offline_access' || s in ctx.scopes);
-  if (requested.length === 0) throw new InvalidScopeError('scope names no known scope');
   for (const s of requested) {
     if (!Object.hasOwn(ctx.scopes, s))
       throw new InvalidScopeError('scope contains an unknown scope');
@@ -219,6 +223,9 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
   };
   return {
     clientId: client.clientId,
+    clientIdHost: ctx.cimd.isClientIdUrl(client.clientId)
+      ? new URL(client.clientId).host
+      : undefined,
     clientName: client.clientName,
     clientUri: client.clientUri,
     logoUri: client.logoUri,

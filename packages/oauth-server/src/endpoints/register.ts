@@ -51,11 +51,14 @@ export function createRegisterHandler(ctx: Context): Handler {
     if (!grantTypes.includes('authorization_code')) {
       throw new InvalidClientMetadataError('grant_types must include authorization_code');
     }
+    // RFC 7591 §2: the server may register fewer scopes than asked for, and says so in the
+    // response. The supported subset is kept; the rest (openid, offline_access, …) is dropped.
+    let scope: string | undefined;
     if (meta.scope !== undefined) {
-      const scopes = meta.scope.split(' ').filter(Boolean);
-      if (scopes.some((s) => !Object.hasOwn(ctx.scopes, s))) {
-        throw new InvalidClientMetadataError('scope contains an unknown scope');
-      }
+      const kept = [...new Set(meta.scope.split(' ').filter(Boolean))].filter((s) =>
+        Object.hasOwn(ctx.scopes, s),
+      );
+      scope = kept.length > 0 ? kept.join(' ') : undefined;
     }
     const method = meta.token_endpoint_auth_method ?? 'client_secret_basic';
     const issuedAt = Math.floor(ctx.now() / 1000);
@@ -76,7 +79,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       clientName: meta.client_name,
       clientUri: meta.client_uri,
       logoUri: meta.logo_uri,
-      scope: meta.scope,
+      scope,
       metadata: {
         ...(meta.tos_uri ? { tos_uri: meta.tos_uri } : {}),
         ...(meta.policy_uri ? { policy_uri: meta.policy_uri } : {}),
@@ -101,7 +104,7 @@ export function createRegisterHandler(ctx: Context): Handler {
         ...(meta.client_name ? { client_name: meta.client_name } : {}),
         ...(meta.client_uri ? { client_uri: meta.client_uri } : {}),
         ...(meta.logo_uri ? { logo_uri: meta.logo_uri } : {}),
-        ...(meta.scope !== undefined ? { scope: meta.scope } : {}),
+        ...(scope !== undefined ? { scope } : {}),
         ...record.metadata,
       },
       201,

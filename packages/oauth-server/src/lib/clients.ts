@@ -1,4 +1,5 @@
 import { InvalidClientError, InvalidRequestError } from '../errors.js';
+import { ClientMetadataDocumentError } from './cimd.js';
 import type { Context } from './context.js';
 import { RateLimitState } from './rate-limits.js';
 import type { ClientRecord } from './store.js';
@@ -20,6 +21,12 @@ export async function findClient(
       if (request) await ctx.limits.check(limits, 'cimd', 'perIp', ctx.getClientIp(request));
       await ctx.limits.check(limits, 'cimd', 'global', 'all');
     });
+  }
+  if (ctx.cimd.enabled && clientId.startsWith('http://')) {
+    // Looks like a client metadata document URL, but not https: say so, rather than "unknown".
+    throw new ClientMetadataDocumentError(
+      'a client_id URL must use https; http client_id URLs are accepted only with the development allowance (clientIdMetadataDocuments.allowInsecure, CIMD_ALLOW_INSECURE=true in the Portcullis auth server)',
+    );
   }
   return ctx.store.clients.find(clientId);
 }

@@ -11,3 +11,10 @@ export function parseScope(value: string): string[] {
   }
   return scopes;
 }
+
+/**
+ * OpenID Connect scopes a client sends because this server publishes an OpenID configuration:
+ * unless the server defines them, they are accepted and dropped, the same way at registration
+ * and at /authorize (`offline_access` means nothing extra: refresh tokens are always issued).
+ */
+export const TOLERATED_SCOPES: readonly string[] = ['openid', 'profile', 'email', 'offline_access'];

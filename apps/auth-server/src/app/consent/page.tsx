@@ -51,6 +51,12 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
       <h1>
         Allow <span className="client-name">{name}</span> to access your account?
       </h1>
+      {pending.clientIdHost ? (
+        // The name is what the client's own document declares; the host is what was verified.
+        <p className="muted">
+          Identified by its metadata document at <strong>{pending.clientIdHost}</strong>.
+        </p>
+      ) : null}
       {/* A consent covers one resource: approving one MCP server is not approving another. */}
       <p className="resource">
         On the MCP server <code>{pending.resource}</code>
