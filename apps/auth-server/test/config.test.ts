@@ -205,8 +205,13 @@ describe('configuration', () => {
         DATA_DIR: dir,
         REFRESH_TOKEN_GRACE_SECONDS: '0',
         GRANT_MAX_LIFETIME_SECONDS: '86400',
+        DCR_CLIENT_TTL_SECONDS: '0',
       }),
-    ).toMatchObject({ refreshTokenGraceSeconds: 0, grantMaxLifetimeSeconds: 86_400 });
+    ).toMatchObject({
+      refreshTokenGraceSeconds: 0,
+      grantMaxLifetimeSeconds: 86_400,
+      dcrClientTtlSeconds: 0,
+    });
     expect(errorOf({ DATA_DIR: dir, REFRESH_TOKEN_GRACE_SECONDS: '-1' }).message).toBe(
       'Invalid configuration: REFRESH_TOKEN_GRACE_SECONDS must be a whole number of seconds, 0 or more (got "-1")',
     );

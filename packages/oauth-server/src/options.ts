@@ -80,6 +80,12 @@ export interface AuthorizationServerOptions {
   clientIdMetadataDocuments?: ClientIdMetadataDocumentOptions;
   /** Serve Dynamic Client Registration (RFC 7591) at /register (default `true`). */
   allowDynamicRegistration?: boolean;
+  /**
+   * How long a dynamically registered client that is never used is kept, in seconds (default
+   * 2 592 000, 30 days; 0 keeps every one). The store's own expiry deletes it; the first time a
+   * user approves it, it is kept for good.
+   */
+  dynamicClientTtlSeconds?: number;
   /** Lifetime of secrets issued by /register in seconds (default 0: they do not expire). */
   clientSecretTtlSeconds?: number;
   /**

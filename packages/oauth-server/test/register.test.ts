@@ -1,6 +1,15 @@
+import { slidingWindow } from '@portcullis/rate-limit';
 import { hashSecret } from '@portcullis/token-store';
 import { describe, expect, it } from 'vitest';
-import { ISSUER, REDIRECT, register, setup } from './support/setup.js';
+import {
+  authorizeParams,
+  ISSUER,
+  obtainCode,
+  publicClient,
+  REDIRECT,
+  register,
+  setup,
+} from './support/setup.js';
 
 describe('dynamic client registration (RFC 7591)', () => {
   it('RFC 7591 §3.2.1: a public client gets 201 with client_id and its metadata, no secret', async () => {
@@ -141,5 +150,67 @@ describe('dynamic client registration (RFC 7591)', () => {
       expect(response.status, asked).toBe(201);
       expect(body.scope, asked).toBe(kept);
     }
+  });
+
+  it('a dynamically registered client never used expires by the store’s own TTL (30 days); one a user approved stays', async () => {
+    const { as, store, clock } = await setup();
+    const unused = await publicClient(as);
+    const used = await publicClient(as);
+    await obtainCode(as, used);
+    expect((await store.clients.find(unused))?.expiresAt).toBe(clock.now + 2_592_000_000);
+    expect((await store.clients.find(used))?.expiresAt).toBeNull();
+    expect((await store.clients.find(used))?.expiresAt).toBeNull();
+    clock.now += 2_592_001_000;
+    expect(await store.clients.find(unused)).toBeUndefined();
+    expect(await store.clients.find(used)).toBeDefined();
+    const shown = await as.authorization.parse(
+      authorizeParams({
+        response_type: 'code',
+        client_id: unused,
+        redirect_uri: REDIRECT,
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+        code_challenge_method: 'S256',
+      }),
+    );
+    expect(shown.ok).toBe(false);
+    expect((await obtainCode(as, used)).code).toBeTruthy();
+    // 0 keeps every client.
+    const keeping = await setup({ dynamicClientTtlSeconds: 0 });
+    const kept = await publicClient(keeping.as);
+    expect((await keeping.store.clients.find(kept))?.expiresAt).toBeNull();
+  });
+
+  it('registrations are limited per address and globally: 2,000 from one address get 429 after the limit', async () => {
+    const { as } = await setup({
+      rateLimit: {},
+      getClientIp: () => '9.9.9.9',
+    });
+    let created = 0;
+    let refused = 0;
+    for (let i = 0; i < 2000; i++) {
+      const { response } = await register(as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'none',
+      });
+      if (response.status === 201) created++;
+      else if (response.status === 429) refused++;
+    }
+    expect(created).toBe(20);
+    expect(refused).toBe(1980);
+    const global = await setup({
+      rateLimit: { register: { perIp: false, global: slidingWindow(5, 3600) } },
+    });
+    const statuses: number[] = [];
+    for (let i = 0; i < 7; i++) {
+      statuses.push(
+        (
+          await register(global.as, {
+            redirect_uris: [REDIRECT],
+            token_endpoint_auth_method: 'none',
+          })
+        ).response.status,
+      );
+    }
+    expect(statuses).toEqual([201, 201, 201, 201, 201, 429, 429]);
   });
 });

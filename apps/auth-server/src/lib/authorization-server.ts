@@ -149,6 +149,9 @@ async function createServer(config: Config): Promise<Server> {
     ...(config.refreshTokenGraceSeconds !== undefined
       ? { refreshGraceSeconds: config.refreshTokenGraceSeconds }
       : {}),
+    ...(config.dcrClientTtlSeconds !== undefined
+      ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
+      : {}),
     ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
     clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
     // The library reads no header itself: the app knows its socket and its proxies.

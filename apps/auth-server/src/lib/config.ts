@@ -67,6 +67,8 @@ export interface Config {
   refreshTokenGraceSeconds?: number | undefined;
   /** Absolute lifetime of a grant in seconds; library default 7 776 000 (90 days). */
   grantMaxLifetimeSeconds?: number | undefined;
+  /** How long a dynamically registered client that is never used is kept (0 = always); library default 30 days. */
+  dcrClientTtlSeconds?: number | undefined;
   cimdAllowInsecure: boolean;
   /** Where the caller's address for per-address limits comes from (`TRUST_PROXY`). */
   trustProxy: TrustProxy;
@@ -422,6 +424,7 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenTtlSeconds: positive(env, 'REFRESH_TOKEN_TTL_SECONDS', true),
     refreshTokenGraceSeconds: nonNegativeInteger(env, 'REFRESH_TOKEN_GRACE_SECONDS'),
     grantMaxLifetimeSeconds: positive(env, 'GRANT_MAX_LIFETIME_SECONDS', true),
+    dcrClientTtlSeconds: nonNegativeInteger(env, 'DCR_CLIENT_TTL_SECONDS'),
     cimdAllowInsecure,
     trustProxy: trustProxy(env, vercel),
     devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,

@@ -257,6 +257,10 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         granted = [...new Set(options.scopes)];
       }
       try {
+        // A dynamically registered client is used from now on: it no longer expires unused.
+        if (client.expiresAt !== null && !ctx.cimd.isClientIdUrl(client.clientId)) {
+          await ctx.store.clients.save({ ...client, expiresAt: null });
+        }
         await ctx.store.consents.grant(userId, client.clientId, granted, {
           resource: input.resource,
         });
@@ -264,7 +268,6 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         const { code } = await ctx.store.codes.issue(
           {
             familyId: randomId(16),
-            grantExpiresAt: ctx.now() + ctx.ttl.grant * 1000,
             clientId: client.clientId,
             userId,
             redirectUri,
@@ -274,7 +277,7 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
             resource: input.resource,
             extra: { redirectUriSent: input.redirectUriSent },
           },
-          { ttlSeconds: ctx.ttl.authorizationCode },
+          { ttlSeconds: ctx.ttl.authorizationCode, grantTtlSeconds: ctx.ttl.grant },
         );
         return redirectTo(redirectUri, { code, state, iss: ctx.issuer });
       } catch (error) {

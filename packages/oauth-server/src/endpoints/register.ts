@@ -90,7 +90,11 @@ export function createRegisterHandler(ctx: Context): Handler {
       createdAt: ctx.now(),
       expiresAt: null,
     };
-    await ctx.store.clients.save(record);
+    // Unused, it is deleted by the store's own expiry; the first approval keeps it for good.
+    await ctx.store.clients.save(
+      record,
+      ctx.dynamicClientTtlSeconds > 0 ? { ttlSeconds: ctx.dynamicClientTtlSeconds } : {},
+    );
     return jsonResponse(
       {
         client_id: clientId,

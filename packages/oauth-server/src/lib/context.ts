@@ -34,6 +34,7 @@ export interface Context {
   refreshGraceSeconds: number;
   allowRegistration: boolean;
   clientSecretTtlSeconds: number;
+  dynamicClientTtlSeconds: number;
   maxBodyBytes: number;
   cors: boolean;
   limits: Limits;
@@ -57,6 +58,14 @@ function positiveSeconds(value: unknown, name: string, fallback: number): number
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
     throw invalidArg(`"${name}" must be a positive number of seconds`);
+  }
+  return value;
+}
+
+function nonNegativeSeconds(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw invalidArg(`"${name}" must be a number of seconds, 0 or more`);
   }
   return value;
 }
@@ -166,6 +175,11 @@ export function createContext(options: AuthorizationServerOptions): Context {
     refreshGraceSeconds: grace,
     allowRegistration: options.allowDynamicRegistration !== false,
     clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
+    dynamicClientTtlSeconds: nonNegativeSeconds(
+      options.dynamicClientTtlSeconds,
+      'dynamicClientTtlSeconds',
+      2_592_000,
+    ),
     maxBodyBytes: options.maxBodyBytes ?? 32_768,
     cors: options.cors !== false,
     limits: createLimits(options.rateLimit, now),

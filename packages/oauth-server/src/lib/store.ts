@@ -23,7 +23,7 @@ export interface AuthorizationServerStore {
   codes: {
     issue(
       data: Omit<AuthorizationCodeRecord, 'createdAt' | 'expiresAt' | 'consumedAt'>,
-      options?: { ttlSeconds?: number },
+      options?: { ttlSeconds?: number; grantTtlSeconds?: number },
     ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
     consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;
     find(code: string): Promise<AuthorizationCodeRecord | undefined>;
@@ -51,7 +51,7 @@ export interface AuthorizationServerStore {
   revokeFamily(familyId: string): Promise<number>;
   grantsByUser(userId: string): Promise<GrantSummary[]>;
   clients: {
-    save(record: ClientRecord): Promise<unknown>;
+    save(record: ClientRecord, options?: { ttlSeconds?: number }): Promise<unknown>;
     find(clientId: string): Promise<ClientRecord | undefined>;
     verifySecret(client: ClientRecord, secret: string): Promise<boolean>;
   };

@@ -51,9 +51,11 @@ export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
       assertStringArray(data.scopes, 'data.scopes');
       if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      assertOptionalSeconds(options.grantTtlSeconds, 'grantTtlSeconds');
       const now = ctx.now();
       const token = generateSecret();
-      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
+      const grantExpiresAt =
+        data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
       const record: AccessTokenRecord = compact({
         ...data,
         familyId: data.familyId ?? generateSecret(),

@@ -5,14 +5,19 @@ import { compact, type StoreContext } from './context.js';
 import {
   assertNonEmptyString,
   assertObject,
+  assertOptionalSeconds,
   assertString,
   assertStringArray,
   CodedTypeError,
 } from './errors.js';
 
 export interface ClientStore {
-  /** Stores (or replaces) a registered client (RFC 7591 §3.2.1). Holds the secret's hash only. */
-  save(record: ClientRecord): Promise<ClientRecord>;
+  /**
+   * Stores (or replaces) a registered client (RFC 7591 §3.2.1). Holds the secret's hash only.
+   * `ttlSeconds` makes it expire that long from now on the store's clock (an unused dynamic
+   * client); without it the record's own `expiresAt` applies (`null`: kept).
+   */
+  save(record: ClientRecord, options?: { ttlSeconds?: number }): Promise<ClientRecord>;
   find(clientId: string): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<boolean>;
   list(options?: { limit?: number }): Promise<ClientRecord[]>;
@@ -25,7 +30,7 @@ export interface ClientStore {
 
 export function clientStore(ctx: StoreContext): ClientStore {
   return {
-    async save(record) {
+    async save(record, options = {}) {
       assertObject(record, 'record');
       assertNonEmptyString(record.clientId, 'record.clientId');
       assertStringArray(record.redirectUris, 'record.redirectUris');
@@ -36,10 +41,15 @@ export function clientStore(ctx: StoreContext): ClientStore {
           'ERR_INVALID_ARG_VALUE',
         );
       }
+      assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      const now = ctx.now();
       const stored = compact({
         ...record,
-        createdAt: record.createdAt ?? ctx.now(),
-        expiresAt: record.expiresAt ?? null,
+        createdAt: record.createdAt ?? now,
+        expiresAt:
+          options.ttlSeconds !== undefined
+            ? now + options.ttlSeconds * 1000
+            : (record.expiresAt ?? null),
       });
       await ctx.adapter.set('client', record.clientId, stored);
       return stored;

@@ -29,6 +29,11 @@ export type AuthorizationCodeInput = Omit<
 export interface IssueOptions {
   /** Overrides the store's TTL for this one record. */
   ttlSeconds?: number;
+  /**
+   * When the record starts a grant (no `grantExpiresAt` given): the grant's lifetime, instead
+   * of the store's `ttl.grant`. Counted on the store's clock.
+   */
+  grantTtlSeconds?: number;
 }
 
 export interface CodeStore {
@@ -68,9 +73,11 @@ export function codeStore(ctx: StoreContext): CodeStore {
       }
       if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      assertOptionalSeconds(options.grantTtlSeconds, 'grantTtlSeconds');
       const now = ctx.now();
       const code = generateSecret();
-      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
+      const grantExpiresAt =
+        data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
       const record: AuthorizationCodeRecord = compact({
         ...data,
         familyId: data.familyId ?? generateSecret(),

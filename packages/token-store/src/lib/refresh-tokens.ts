@@ -124,9 +124,11 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       assertStringArray(data.scopes, 'data.scopes');
       if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      assertOptionalSeconds(options.grantTtlSeconds, 'grantTtlSeconds');
       const now = ctx.now();
       const token = generateSecret();
-      const grantExpiresAt = data.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
+      const grantExpiresAt =
+        data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
       const record: RefreshTokenRecord = compact({
         ...data,
         familyId: data.familyId ?? generateSecret(),
