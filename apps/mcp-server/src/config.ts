@@ -5,21 +5,32 @@ const bool = z
   .enum(['1', '0', 'true', 'false', 'yes', 'no', ''])
   .transform((v) => v === '1' || v === 'true' || v === 'yes');
 
-const staticToken = z.object({
-  userId: z.string().min(1),
-  clientId: z.string().min(1).optional(),
-  scopes: z.array(z.string()).default([]),
-});
-const staticTable = z.record(
-  z.string().min(16, 'tokens must be at least 16 characters'),
-  staticToken,
-);
+/** Shorter tokens are guessable: the table refuses them, naming this rule. */
+const MIN_TOKEN_LENGTH = 16;
+
+// The guide's table writes `user_id`; ours `userId`. Both are accepted, not both at once.
+const staticToken = z
+  .object({
+    userId: z.string().min(1).optional(),
+    user_id: z.string().min(1).optional(),
+    clientId: z.string().min(1).optional(),
+    scopes: z.array(z.string()).default([]),
+  })
+  .refine((entry) => (entry.userId === undefined) !== (entry.user_id === undefined), {
+    message: 'needs "userId" (or the guide\'s "user_id"), exactly one of them',
+  })
+  .transform(({ userId, user_id, clientId, scopes }) => ({
+    userId: (userId ?? user_id) as string,
+    ...(clientId ? { clientId } : {}),
+    scopes,
+  }));
+const staticTable = z.record(z.string(), staticToken);
 
 const Env = z.object({
   AUTH_MODE: z.enum(['none', 'static', 'oauth']).default('oauth'),
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(8000),
-  MCP_RESOURCE_URL: z.url().default('http://localhost:8000/mcp'),
+  MCP_RESOURCE_URL: z.url().optional(),
   ISSUER_URL: z.url().default('http://localhost:3000'),
   JWKS_URI: z.url().optional(),
   INTROSPECTION_ENDPOINT: z.url().optional(),
@@ -31,6 +42,8 @@ const Env = z.object({
   REDIS_URL: z.url().optional(),
   RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(10),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  NODE_ENV: z.string().optional(),
+  TLS_TERMINATED_AT_PROXY: bool.default(false),
 });
 
 export type StaticTokens = z.infer<typeof staticTable>;
@@ -74,10 +87,28 @@ function parseStaticTokens(env: z.infer<typeof Env>): StaticTokens {
   } catch {
     throw new ConfigError([`${name}: is not valid JSON`]);
   }
+  if (json && typeof json === 'object' && !Array.isArray(json)) {
+    const short = Object.keys(json).findIndex((token) => token.length < MIN_TOKEN_LENGTH);
+    if (short !== -1) {
+      // The token itself is a secret: name its place and length, never its value.
+      const length = Object.keys(json)[short]?.length;
+      throw new ConfigError([
+        `${name}: the token of entry ${short + 1} is ${length} characters; every token must be at least ${MIN_TOKEN_LENGTH} characters (a random string, e.g. \`openssl rand -hex 24\`)`,
+      ]);
+    }
+  }
   const parsed = staticTable.safeParse(json);
   if (!parsed.success) {
     throw new ConfigError(
-      parsed.error.issues.map((i) => `${name}: ${i.path.join('.') || '(root)'}: ${i.message}`),
+      // Paths start with the token: show the entry's place instead.
+      parsed.error.issues.map((i) => {
+        const [token, ...rest] = i.path.map(String);
+        const entry =
+          token === undefined
+            ? '(root)'
+            : `entry ${Object.keys(json as object).indexOf(token) + 1}`;
+        return `${name}: ${[entry, ...rest].join('.')}: ${i.message}`;
+      }),
     );
   }
   return parsed.data;
@@ -105,11 +136,35 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET: required with INTROSPECTION_ENDPOINT',
     ]);
   }
+  // PORT alone moves the default resource URL with it.
+  const resource = new URL(env.MCP_RESOURCE_URL ?? `http://localhost:${env.PORT}/mcp`);
+  if (env.PORT !== 0 && isLoopbackHost(resource.hostname) && effectivePort(resource) !== env.PORT) {
+    throw new ConfigError([
+      `MCP_RESOURCE_URL: ${resource.href} is not where this server listens (PORT=${env.PORT}): tokens for it would not reach it; set MCP_RESOURCE_URL=${new URL(`${resource.pathname}${resource.search}`, `${resource.protocol}//${resource.hostname}:${env.PORT}`).href} or leave it unset`,
+    ]);
+  }
+  const production = !isLoopbackHost(env.HOST) || env.NODE_ENV === 'production';
+  const insecure = [
+    ['MCP_RESOURCE_URL', resource.href] as const,
+    ...(env.AUTH_MODE === 'oauth' ? [['ISSUER_URL', env.ISSUER_URL] as const] : []),
+  ].filter(([, url]) => url.startsWith('http:'));
+  // Tokens travel to and from these URLs; AUTH_MODE=none has none (and its own host rule).
+  if (
+    env.AUTH_MODE !== 'none' &&
+    production &&
+    !env.TLS_TERMINATED_AT_PROXY &&
+    insecure.length > 0
+  ) {
+    const why = env.NODE_ENV === 'production' ? 'NODE_ENV=production' : `HOST=${env.HOST}`;
+    throw new ConfigError([
+      `${insecure.map(([name]) => name).join(' and ')}: HTTPS is required in production (${why}): use https:// URLs, or set TLS_TERMINATED_AT_PROXY=1 if a proxy in front of this server ends TLS`,
+    ]);
+  }
   return {
     authMode: env.AUTH_MODE,
     host: env.HOST,
     port: env.PORT,
-    resource: new URL(env.MCP_RESOURCE_URL),
+    resource,
     issuer: env.ISSUER_URL,
     jwksUri: env.JWKS_URI,
     introspection:
@@ -120,6 +175,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     logLevel: env.LOG_LEVEL,
   };
+}
+
+/** The port a URL reaches, its scheme's default when it names none. */
+function effectivePort(url: URL): number {
+  if (url.port) return Number(url.port);
+  return url.protocol === 'https:' ? 443 : 80;
 }
 
 /** Loopback hosts: the only ones `AUTH_MODE=none` may listen on without ALLOW_INSECURE_NO_AUTH. */

@@ -94,6 +94,34 @@ describe('start-up (the built server, as a user runs it)', () => {
     expect(lines.some((l) => l.startsWith('config error: MCP_RESOURCE_URL:'))).toBe(true);
   });
 
+  it('a MCP_RESOURCE_URL that is not where it listens stops the start with one line', async () => {
+    const { code, stderr } = await run({
+      AUTH_MODE: 'none',
+      PORT: '9123',
+      MCP_RESOURCE_URL: 'http://localhost:8000/mcp',
+    });
+    expect(code).toBe(1);
+    const lines = stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^config error: MCP_RESOURCE_URL: .* is not where this server listens \(PORT=9123\)/,
+    );
+  });
+
+  it('HTTPS required in production: an http:// resource on a public HOST stops the start with one line', async () => {
+    const { code, stderr } = await run({
+      AUTH_MODE: 'static',
+      STATIC_TOKENS: JSON.stringify({ 'a-long-random-token-0123': { userId: '1' } }),
+      HOST: '0.0.0.0',
+      PORT: '0',
+      MCP_RESOURCE_URL: 'http://mcp.example.com/mcp',
+    });
+    expect(code).toBe(1);
+    expect(stderr.trim().split('\n')).toEqual([
+      'config error: MCP_RESOURCE_URL: HTTPS is required in production (HOST=0.0.0.0): use https:// URLs, or set TLS_TERMINATED_AT_PROXY=1 if a proxy in front of this server ends TLS',
+    ]);
+  });
+
   it('AUTH_MODE=static without a token table names the variable', async () => {
     const { code, stderr } = await run({ AUTH_MODE: 'static', PORT: '0' });
     expect(code).toBe(1);

@@ -170,14 +170,23 @@ describe('oauth4webapi as a strict client of the built apps', () => {
     expect(() => oauth.validateAuthResponse(server, client, forged, state)).toThrow(/iss/);
   });
 
-  it('RFC 7636 §4.6: a wrong code_verifier is refused with invalid_grant', async () => {
-    const { callback, state } = await authorize();
+  it('RFC 7636 §4.6: a wrong code_verifier is refused with invalid_grant, and the same code then exchanges with the right one', async () => {
+    const { callback, verifier, state } = await authorize();
     const params = oauth.validateAuthResponse(server, client, callback, state);
+    // A strict client probing first: the failed attempt must not spend the code.
     const response = await exchange(params, oauth.generateRandomCodeVerifier());
     expect(response.status).toBe(400);
     const refusal = oauth.processAuthorizationCodeResponse(server, client, response);
     await expect(refusal).rejects.toBeInstanceOf(oauth.ResponseBodyError);
     await expect(refusal).rejects.toMatchObject({ error: 'invalid_grant' });
+
+    const tokens = await oauth.processAuthorizationCodeResponse(
+      server,
+      client,
+      await exchange(params, verifier),
+    );
+    expect(tokens.access_token).toBeTruthy();
+    expect((await mcpRequest(mcp.url, tokens.access_token, 'tools/list')).status).toBe(200);
   });
 
   it('RFC 6749 §4.1.2: an authorization code used twice is refused with invalid_grant', async () => {
