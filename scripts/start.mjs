@@ -11,6 +11,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { build, checkServices } from './start-steps.mjs';
 
 const AUTH_PORT = Number(process.env.AUTH_PORT || 3000);
 const MCP_PORT = Number(process.env.MCP_PORT || 8000);
@@ -32,6 +33,10 @@ for (const [name, port] of [
     process.exit(1);
   }
 }
+
+await checkServices(process.env);
+// `pnpm start` builds first (`--build`); run without it, the script starts what is built.
+if (process.argv.includes('--build')) await build(root);
 
 for (const built of ['apps/auth-server/.next/BUILD_ID', 'apps/mcp-server/dist/main.js']) {
   if (!existsSync(new URL(built, root))) {
@@ -136,8 +141,18 @@ if (!authReady || !mcpReady) {
   if (!stopping) console.error('The servers did not become ready within 120 s.');
   await stop(1);
 } else {
+  // Inspector 2.12 needs Node >= 22.19; npm's node-<platform>-<arch> package brings one for
+  // that command alone when this Node is older.
+  const [major, minor] = process.versions.node.split('.').map(Number);
+  const modernNode = major > 22 || (major === 22 && minor >= 19);
+  const inspectorArgs = `-p @modelcontextprotocol/inspector@2.12.0 mcp-inspector --web --transport http --server-url ${RESOURCE}`;
+  const inspector = modernNode
+    ? `npx -y ${inspectorArgs}`
+    : `npx -y -p node-${process.platform === 'win32' ? 'win' : process.platform}-${process.arch}@22 ${inspectorArgs}`;
   const claude = JSON.stringify(
-    { mcpServers: { portcullis: { command: 'npx', args: ['-y', 'mcp-remote', RESOURCE] } } },
+    {
+      mcpServers: { portcullis: { command: 'npx', args: ['-y', 'mcp-remote@0.15.1', RESOURCE] } },
+    },
     null,
     2,
   );
@@ -149,9 +164,9 @@ Portcullis is running.
   Data                  ${DATA_DIR}        (tokens, clients, keys; delete it to start afresh)
 
 Connect a client:
-  MCP Inspector   npx -y @modelcontextprotocol/inspector
-                  then Transport "Streamable HTTP", URL ${RESOURCE}, and "Open Auth Settings" → "Quick OAuth Flow"
-  mcp-remote      npx -y mcp-remote ${RESOURCE}
+  MCP Inspector   ${inspector}
+                  opens in the browser with this server added; connect, then sign in and approve
+  mcp-remote      npx -y mcp-remote@0.15.1 ${RESOURCE}
   Claude Desktop  add to claude_desktop_config.json:
 ${claude.replace(/^/gm, '                  ')}
 
