@@ -116,6 +116,39 @@ describe.runIf(withPostgres)('DATABASE_URL: Postgres for tokens', () => {
   });
 });
 
+describe.runIf(withPostgres)('DATABASE_URL alone: Postgres for tokens and rate limits', () => {
+  const schema = `rl_${randomBytes(6).toString('hex')}`;
+  afterAll(async () => {
+    const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+    await db.connect();
+    await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
+    await db.end();
+  });
+
+  it('the limits are decided in Postgres, so every instance on the database shares them', async () => {
+    const app = await startApp({
+      env: { DATABASE_URL: TEST_DATABASE_URL, DATABASE_SCHEMA: schema, REDIS_URL: '' },
+    });
+    try {
+      await fullFlow(app, 'pg-limits@example.com');
+      const db = new pg.Client({ connectionString: TEST_DATABASE_URL });
+      await db.connect();
+      try {
+        const { rows } = await db.query<{ key: string; ok: boolean }>(
+          `SELECT key, ok FROM ${schema}.portcullis_rate_limits`,
+        );
+        // The flow's register, authorize and token calls each left their limiter's row.
+        expect(rows.length).toBeGreaterThan(0);
+        expect(rows.every((row) => row.ok)).toBe(true);
+      } finally {
+        await db.end();
+      }
+    } finally {
+      await app.close();
+    }
+  });
+});
+
 describe.runIf(withRedis)('REDIS_URL alone: Redis for tokens and rate limits', () => {
   const prefix = `test:${randomBytes(6).toString('hex')}:`;
   afterAll(() => deleteKeys(prefix));

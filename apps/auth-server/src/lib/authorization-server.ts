@@ -57,6 +57,7 @@ async function createServer(config: Config): Promise<Server> {
   const { createTokenStore, hashSecret } = await import('@portcullis/token-store');
 
   let adapter: Parameters<typeof createTokenStore>[0]['adapter'];
+  let pgPool: import('pg').Pool | undefined;
   if (config.storage.kind === 'postgres') {
     const [{ default: pg }, { postgresAdapter }] = await Promise.all([
       import('pg'),
@@ -65,6 +66,7 @@ async function createServer(config: Config): Promise<Server> {
     const pool = new pg.Pool({ connectionString: config.storage.url, max: 5 });
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });
+    pgPool = pool;
   } else if (config.storage.kind === 'redis') {
     const [{ Redis }, { redisAdapter }] = await Promise.all([
       import('ioredis'),
@@ -111,6 +113,11 @@ async function createServer(config: Config): Promise<Server> {
     redis.on('error', () => {}); // reported per request as store failures
     closers.push(() => redis.quit());
     rateLimitStore = { store: redisStore(redis) };
+  } else if (pgPool && config.storage.kind === 'postgres') {
+    // DATABASE_URL without REDIS_URL: instances share their limits through the same database
+    // (one table next to the token records), never silently per-instance memory.
+    const { postgresStore } = await import('@portcullis/rate-limit/postgres');
+    rateLimitStore = { store: postgresStore(pgPool, { schema: config.storage.schema }) };
   }
 
   if (config.staticClient) {
