@@ -206,8 +206,10 @@ describe('configuration', () => {
         REFRESH_TOKEN_GRACE_SECONDS: '0',
         GRANT_MAX_LIFETIME_SECONDS: '86400',
         DCR_CLIENT_TTL_SECONDS: '0',
+        INTROSPECTION_CLIENT_IDS: 'rs-a, rs-b',
       }),
     ).toMatchObject({
+      introspectionClientIds: ['rs-a', 'rs-b'],
       refreshTokenGraceSeconds: 0,
       grantMaxLifetimeSeconds: 86_400,
       dcrClientTtlSeconds: 0,

@@ -22,6 +22,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // never reached: redirects are read, not followed
 
+/** The resource server's client, configured on the authorization server as the one that may introspect. */
+const INTROSPECTOR = {
+  client_id: 'e2e-resource-server',
+  client_secret: randomBytes(32).toString('base64url'),
+  token_endpoint_auth_method: 'client_secret_basic',
+} satisfies RegisteredClient;
+
 async function jsonOf(response: Response): Promise<Record<string, unknown>> {
   return (await response.json()) as Record<string, unknown>;
 }
@@ -37,8 +44,15 @@ describe('security end to end: two MCP servers behind one authorization server',
     const [portA, portB] = [await freePort(), await freePort()];
     as = await startAuthServer({
       resources: [`http://127.0.0.1:${portA}/mcp`, `http://127.0.0.1:${portB}/mcp`],
-      // Reuse detection at once: without a grace window a second use is reuse, not a retry.
-      env: { REFRESH_TOKEN_GRACE_SECONDS: '0' },
+      env: {
+        // Reuse detection at once: without a grace window a second use is reuse, not a retry.
+        REFRESH_TOKEN_GRACE_SECONDS: '0',
+        // A resource server's own confidential client, the one allowed to introspect (RFC 7662).
+        OAUTH_CLIENT_ID: INTROSPECTOR.client_id,
+        OAUTH_CLIENT_SECRET: INTROSPECTOR.client_secret,
+        OAUTH_REDIRECT_URI: 'http://127.0.0.1:9/resource-server',
+        INTROSPECTION_CLIENT_IDS: INTROSPECTOR.client_id,
+      },
     });
     [mcpA, mcpB] = await Promise.all([
       startMcpServer({ issuer: as.url, port: portA }),
@@ -155,13 +169,7 @@ describe('security end to end: two MCP servers behind one authorization server',
 
     it('between token and refresh: the refresh token still works and the access token still introspects as active', async () => {
       const tokens = await flow(mcpA.url);
-      // A resource server's own confidential client, for RFC 7662 introspection.
-      const introspector = await registerClient(as.url, {
-        redirectUri: REDIRECT_URI,
-        name: 'Introspecting resource server',
-        confidential: true,
-      });
-      expect(introspector.client_secret).toBeTruthy();
+      const introspector = INTROSPECTOR;
 
       await as.restart();
 

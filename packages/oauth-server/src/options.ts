@@ -1,7 +1,7 @@
 import type { createRateLimiter } from '@portcullis/rate-limit';
 import type { JWK } from 'jose';
 import type { ClientIdMetadataDocumentOptions } from './lib/cimd.js';
-import type { AuthorizationServerStore } from './lib/store.js';
+import type { AuthorizationServerStore, ClientRecord } from './lib/store.js';
 import type { PendingAuthorization } from './pending-authorization.js';
 
 type LimiterOptions = Parameters<typeof createRateLimiter>[0];
@@ -98,6 +98,17 @@ export interface AuthorizationServerOptions {
   trustProxy?: boolean | number | string[];
   /** The caller's IP for per-IP limits; overrides `trustProxy`. */
   getClientIp?: (request: Request) => string | undefined;
+  /**
+   * Who may introspect tokens (RFC 7662 §2.1: the endpoint is for protected resources). Only
+   * authenticated confidential clients that are listed in `clientIds`, pass `allow`, or whose
+   * record carries `metadata.introspection: true` (an operator sets it; `/register` never does).
+   * Default: none of the dynamically registered clients. Every refusal reads the same as a
+   * failed authentication, so the endpoint does not tell whether a client exists or is public.
+   */
+  introspection?: {
+    clientIds?: string[];
+    allow?: (client: ClientRecord) => boolean;
+  };
   /** Largest request body accepted (default 32 768 bytes); larger → 413. */
   maxBodyBytes?: number;
   /** CORS headers on metadata, JWKS, token, register and revoke (default `true`). */

@@ -22,6 +22,8 @@ async function deploy(store: TokenStore) {
     issuer: http.origin,
     store,
     now,
+    // The resource server below registers itself; allowed to introspect by the operator.
+    introspection: { allow: () => true },
     resources: [{ uri: RESOURCE }],
     scopes: { 'mcp:read': 'Read', 'mcp:write': 'Write' },
     defaultScopes: ['mcp:read'],

@@ -7,6 +7,7 @@ import {
   obtainCode,
   publicClient,
   REDIRECT,
+  register,
   setup,
 } from './support/setup.js';
 
@@ -143,5 +144,64 @@ describe('revocation (RFC 7009)', () => {
       error: 'invalid_request',
       error_description: 'parameter token is required',
     });
+  });
+});
+
+describe('introspection for resource servers only (RFC 7662 §2.1)', () => {
+  it('by default no self-registered client may introspect; every refusal reads the same', async () => {
+    const { as } = await setup({ introspection: undefined });
+    const registered = await confidentialClient(as);
+    const publicId = await publicClient(as);
+    const answers = [];
+    for (const auth of [
+      basic(registered.clientId, registered.secret), // a real, authenticated confidential client
+      basic(registered.clientId, 'wrong-secret'),
+      basic('no-such-client', 'whatever'),
+      basic(publicId, 'anything'),
+    ]) {
+      const response = (await as.handle(form('/introspect', { token: 'x'.repeat(43) }, auth)))!;
+      answers.push({ status: response.status, body: await response.json() });
+    }
+    const publicOnly = (await as.handle(
+      form('/introspect', { token: 'x'.repeat(43), client_id: publicId }),
+    ))!;
+    answers.push({ status: publicOnly.status, body: await publicOnly.json() });
+    for (const answer of answers) {
+      expect(answer).toEqual({
+        status: 401,
+        body: { error: 'invalid_client', error_description: 'client authentication failed' },
+      });
+    }
+  });
+
+  it('clients listed in introspection.clientIds, or flagged by the operator, may introspect', async () => {
+    const { as, store } = await setup({ introspection: undefined });
+    const flagged = await confidentialClient(as);
+    const record = (await store.clients.find(flagged.clientId))!;
+    await store.clients.save({ ...record, metadata: { ...record.metadata, introspection: true } });
+    const response = (await as.handle(
+      form('/introspect', { token: 'x'.repeat(43) }, basic(flagged.clientId, flagged.secret)),
+    ))!;
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ active: false });
+
+    const listed = await setup({ introspection: { clientIds: ['rs-1'] } });
+    await listed.store.clients.save({ ...record, clientId: 'rs-1' });
+    const ok = (await listed.as.handle(
+      form('/introspect', { token: 'x'.repeat(43) }, basic('rs-1', flagged.secret)),
+    ))!;
+    expect(ok.status).toBe(200);
+  });
+
+  it('a registration cannot set the introspection flag itself', async () => {
+    const { as, store } = await setup({ introspection: undefined });
+    const { body } = await register(as, {
+      redirect_uris: ['https://rs.example/cb'],
+      token_endpoint_auth_method: 'client_secret_basic',
+      introspection: true,
+      metadata: { introspection: true },
+    });
+    const record = await store.clients.find(body.client_id as string);
+    expect(record?.metadata?.introspection).toBeUndefined();
   });
 });

@@ -159,6 +159,7 @@ async function createServer(config: Config): Promise<Server> {
     ...(config.dcrClientTtlSeconds !== undefined
       ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
       : {}),
+    introspection: { clientIds: config.introspectionClientIds },
     ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
     clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
     // The library reads no header itself: the app knows its socket and its proxies.

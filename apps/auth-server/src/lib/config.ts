@@ -69,6 +69,8 @@ export interface Config {
   grantMaxLifetimeSeconds?: number | undefined;
   /** How long a dynamically registered client that is never used is kept (0 = always); library default 30 days. */
   dcrClientTtlSeconds?: number | undefined;
+  /** Clients allowed to introspect tokens (resource servers); nobody else may. */
+  introspectionClientIds: string[];
   cimdAllowInsecure: boolean;
   /** Where the caller's address for per-address limits comes from (`TRUST_PROXY`). */
   trustProxy: TrustProxy;
@@ -425,6 +427,10 @@ export function loadConfig(env: Env = process.env): Config {
     refreshTokenGraceSeconds: nonNegativeInteger(env, 'REFRESH_TOKEN_GRACE_SECONDS'),
     grantMaxLifetimeSeconds: positive(env, 'GRANT_MAX_LIFETIME_SECONDS', true),
     dcrClientTtlSeconds: nonNegativeInteger(env, 'DCR_CLIENT_TTL_SECONDS'),
+    introspectionClientIds: (read(env, 'INTROSPECTION_CLIENT_IDS') ?? '')
+      .split(',')
+      .map((id) => id.trim())
+      .filter(Boolean),
     cimdAllowInsecure,
     trustProxy: trustProxy(env, vercel),
     devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,

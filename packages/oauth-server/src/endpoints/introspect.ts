@@ -1,3 +1,4 @@
+import { InvalidClientError } from '../errors.js';
 import { authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
@@ -23,14 +24,26 @@ export interface IntrospectionResponse {
 const INACTIVE: IntrospectionResponse = { active: false };
 
 /**
- * Token introspection (RFC 7662 §2) for authenticated confidential clients (resource servers
- * register as one). `{ active: false }` for anything not currently valid (§2.2).
+ * Token introspection (RFC 7662 §2) for resource servers only: authenticated confidential
+ * clients the operator allowed (`introspection` option, or `metadata.introspection` on the
+ * client record). `{ active: false }` for anything not currently valid (§2.2).
  */
 export function createIntrospectHandler(ctx: Context): Handler {
   return endpoint(ctx, { methods: ['POST'], cors: false }, async (request) => {
     const form = await readForm(request, ctx.maxBodyBytes);
     const params = parseWith(introspectSchema, form);
-    await authenticateClient(ctx, request, params, { confidentialOnly: true });
+    // One answer for every refusal (unknown, public, wrong secret, not a resource server), so
+    // the endpoint tells a caller nothing about which clients exist.
+    let allowed = false;
+    try {
+      const { client } = await authenticateClient(ctx, request, params, {
+        confidentialOnly: true,
+      });
+      allowed = ctx.mayIntrospect(client);
+    } catch (error) {
+      if (!(error instanceof InvalidClientError)) throw error;
+    }
+    if (!allowed) throw new InvalidClientError('client authentication failed');
     return jsonResponse(await introspect(ctx, params.token, params.token_type_hint), 200, NO_STORE);
   });
 }

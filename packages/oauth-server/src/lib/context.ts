@@ -5,7 +5,7 @@ import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
 import { createLimits, type Limits } from './rate-limits.js';
 import { isLoopbackHost } from './redirect-uri.js';
-import type { AuthorizationServerStore } from './store.js';
+import type { AuthorizationServerStore, ClientRecord } from './store.js';
 import { invalidArg, invalidArgType } from './type-error.js';
 
 export interface Endpoints {
@@ -35,6 +35,8 @@ export interface Context {
   allowRegistration: boolean;
   clientSecretTtlSeconds: number;
   dynamicClientTtlSeconds: number;
+  /** Whether an authenticated confidential client may introspect. */
+  mayIntrospect: (client: ClientRecord) => boolean;
   maxBodyBytes: number;
   cors: boolean;
   limits: Limits;
@@ -68,6 +70,27 @@ function nonNegativeSeconds(value: unknown, name: string, fallback: number): num
     throw invalidArg(`"${name}" must be a number of seconds, 0 or more`);
   }
   return value;
+}
+
+function introspectionPolicy(
+  options: AuthorizationServerOptions['introspection'],
+): (client: ClientRecord) => boolean {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw invalidArgType('"introspection" must be an object { clientIds?, allow? }');
+  }
+  const ids = options?.clientIds ?? [];
+  if (!Array.isArray(ids) || ids.some((id) => typeof id !== 'string')) {
+    throw invalidArgType('"introspection.clientIds" must be an array of client ids');
+  }
+  const allow = options?.allow;
+  if (allow !== undefined && typeof allow !== 'function') {
+    throw invalidArgType('"introspection.allow" must be a function of the client');
+  }
+  const listed = new Set(ids);
+  return (client) =>
+    listed.has(client.clientId) ||
+    client.metadata?.introspection === true ||
+    (allow?.(client) ?? false);
 }
 
 /** Validates options (a caller's mistake throws TypeError) and builds the shared context. */
@@ -175,6 +198,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     refreshGraceSeconds: grace,
     allowRegistration: options.allowDynamicRegistration !== false,
     clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
+    mayIntrospect: introspectionPolicy(options.introspection),
     dynamicClientTtlSeconds: nonNegativeSeconds(
       options.dynamicClientTtlSeconds,
       'dynamicClientTtlSeconds',

@@ -35,6 +35,8 @@ export async function setup(
     defaultScopes: ['read'],
     rateLimit: false,
     now: () => clock.now,
+    // The tests' resource servers register themselves; the default (none) is tested on its own.
+    introspection: { allow: () => true },
     ...overrides,
   });
   return { as, store: theStore, clock };
