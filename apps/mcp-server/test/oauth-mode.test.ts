@@ -72,12 +72,14 @@ describe('AUTH_MODE=oauth: discovery', () => {
       headers: {
         Origin: 'http://localhost:6274',
         'Access-Control-Request-Method': 'POST',
-        'Access-Control-Request-Headers': 'authorization, mcp-protocol-version',
+        'Access-Control-Request-Headers':
+          'authorization, mcp-protocol-version, mcp-method, mcp-name',
       },
     });
     expect(res.status).toBe(204);
-    expect(res.headers.get('access-control-allow-headers')).toMatch(/Authorization/);
-    expect(res.headers.get('access-control-allow-headers')).toMatch(/Mcp-Protocol-Version/);
+    // Mcp-Method and Mcp-Name: what a browser client sends with every 2026-07-28 request.
+    for (const header of ['Authorization', 'Mcp-Protocol-Version', 'Mcp-Method', 'Mcp-Name'])
+      expect(res.headers.get('access-control-allow-headers')).toContain(header);
     expect(res.headers.get('access-control-expose-headers')).toMatch(/WWW-Authenticate/);
   });
 });

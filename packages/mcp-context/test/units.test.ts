@@ -126,7 +126,7 @@ describe('Fetch §3.2: corsHeaders', () => {
     });
     const preflight = corsHeaders({ preflight: true });
     expect(preflight['Access-Control-Allow-Headers']).toBe(
-      'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID',
+      'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, Mcp-Method, Mcp-Name',
     );
   });
 });

@@ -18,7 +18,10 @@ export interface CorsRequest {
   preflight?: boolean;
 }
 
-/** The headers an MCP client in a browser sends, including on resumption (`Last-Event-ID`). */
+/**
+ * The headers an MCP client in a browser sends, including on resumption (`Last-Event-ID`) and
+ * the 2026-07-28 request headers (`Mcp-Method`, `Mcp-Name`).
+ */
 export const CORS_ALLOWED_HEADERS = [
   'Authorization',
   'Content-Type',
@@ -26,6 +29,8 @@ export const CORS_ALLOWED_HEADERS = [
   'Mcp-Protocol-Version',
   'Mcp-Session-Id',
   'Last-Event-ID',
+  'Mcp-Method',
+  'Mcp-Name',
 ] as const;
 
 /** A browser script may only read response headers that are exposed. */
