@@ -4,6 +4,7 @@ import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, fixedWindow } from '../src/index.js';
 import { redisStore } from '../src/redis/index.js';
+import { keySlot } from '../src/redis/key-slot.js';
 import { storeConformance } from './conformance.js';
 import { exactAcrossProcesses } from './processes.js';
 import { type RunningRedisCluster, startRedisCluster } from './redis-cluster.mjs';
@@ -43,16 +44,30 @@ describe.runIf(redisServerInstalled())('redisStore on a Redis Cluster (3 masters
     storeConformance(() => redisStore(client));
   });
 
-  it('each script call carries one key, and the keys land on every master', async () => {
+  it('each script call carries one key; calls bound for one master share a pipeline', async () => {
     const numkeys: number[] = [];
+    let pipelines = 0;
     const counting = {
       isCluster: true,
+      slots: client.slots,
+      options: client.options,
       evalsha: (...args: Parameters<Cluster['evalsha']>) => {
         numkeys.push(Number(args[1]));
         return client.evalsha(...args);
       },
       eval: (...args: Parameters<Cluster['eval']>) => client.eval(...args),
       del: (...keys: string[]) => client.del(...keys),
+      pipeline: () => {
+        pipelines++;
+        const pipeline = client.pipeline();
+        const evalsha = pipeline.evalsha.bind(pipeline);
+        return Object.assign(pipeline, {
+          evalsha: (...args: Parameters<typeof evalsha>) => {
+            numkeys.push(Number(args[1]));
+            return evalsha(...args);
+          },
+        });
+      },
     };
     const limiter = createRateLimiter({
       algorithm: fixedWindow(3, 3600),
@@ -62,11 +77,30 @@ describe.runIf(redisServerInstalled())('redisStore on a Redis Cluster (3 masters
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => limiter.limit(`user-${i}`)),
     );
-    expect(results.every((r) => r.success && r.remaining === 2)).toBe(true);
+    expect(results.map((r) => [r.success, r.remaining])).toEqual(Array(30).fill([true, 2]));
     expect(numkeys).toEqual(Array(30).fill(1));
+    expect(pipelines).toBeGreaterThanOrEqual(1);
+    expect(pipelines).toBeLessThanOrEqual(3);
     const sizes = await Promise.all(client.nodes('master').map((node) => node.dbsize()));
     expect(sizes).toHaveLength(3);
     for (const size of sizes) expect(size).toBeGreaterThan(0);
+  });
+
+  it('computes the slot of a key as the cluster does (hash tags included)', async () => {
+    const keys = [
+      'rl:sw:user:1',
+      '{user1000}.following',
+      'foo{}{bar}',
+      'foo{{bar}}zap',
+      'foo{bar}{zap}',
+      'héllo wörld ✓',
+      '',
+      ...Array.from({ length: 20 }, (_, i) => `${prefix}:tb:client:${i}`),
+    ];
+    const node = client.nodes('master')[0]!;
+    for (const key of keys) {
+      expect(keySlot(key), key).toBe(Number(await node.cluster('KEYSLOT', key)));
+    }
   });
 
   describe('across processes', () => {

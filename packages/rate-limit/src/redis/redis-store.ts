@@ -1,7 +1,14 @@
 import { StoreUnavailableError } from '../errors.js';
 import { assertPositiveInteger, CodedTypeError, describe } from '../lib/errors.js';
 import type { RateLimitAlgorithm, RateLimitStore, StoreDecision } from '../types.js';
+import { keySlot } from './key-slot.js';
 import { type LuaScript, loadScripts } from './scripts.js';
+
+/** A pipeline of the client: commands queued, then written at once by `exec`. */
+export interface RedisPipelineLike {
+  evalsha(sha1: string, numkeys: number, ...args: (string | number)[]): unknown;
+  exec(): Promise<[Error | null, unknown][] | null>;
+}
 
 /** What the store needs of a Redis client; an ioredis 6 `Redis` or `Cluster` instance fits. */
 export interface RedisClientLike {
@@ -10,6 +17,11 @@ export interface RedisClientLike {
   del(...keys: string[]): Promise<number>;
   /** ioredis sets it on `Cluster` clients: there every script gets one key, so one slot. */
   readonly isCluster?: boolean;
+  /** A Cluster's nodes by slot (master first): decisions bound for one node share a pipeline. */
+  readonly slots?: readonly (readonly string[])[];
+  /** Where a Cluster's `keyPrefix` is, so that slots are computed on the keys Redis sees. */
+  readonly options?: { readonly keyPrefix?: string };
+  pipeline?(): RedisPipelineLike;
 }
 
 /** Options of `redisStore`. */
@@ -26,8 +38,10 @@ interface Batch {
   algorithm: RateLimitAlgorithm;
   keys: string[];
   costs: number[];
-  settle: ((error: unknown, decision?: StoreDecision) => void)[];
+  settle: Settle[];
 }
+
+type Settle = (error: unknown, decision?: StoreDecision) => void;
 
 /** Most decisions one script call makes, so that no call holds Redis for long. */
 const MAX_BATCH = 128;
@@ -39,7 +53,8 @@ const MAX_BATCH = 128;
  * so instances whose clocks disagree still share one window. Keys expire when idle.
  * Decisions of one algorithm asked for in the same tick go to Redis as one script call over
  * their keys — most of a decision's cost is the command around it. On an ioredis `Cluster`
- * (`isCluster`) each call carries one key, so no script touches two slots. For fast failure when
+ * (`isCluster`) each call carries one key, so no script touches two slots, and the calls bound
+ * for one node go out as one pipeline. For fast failure when
  * Redis is down, create the client with `enableOfflineQueue: false`, `maxRetriesPerRequest: 1`
  * and `commandTimeout`. Node.js only.
  *
@@ -63,7 +78,8 @@ export function redisStore(
   const timeoutMs = options.timeoutMs ?? 1000;
   if (timeoutMs !== 0) assertPositiveInteger(timeoutMs, 'timeoutMs');
   const scripts = loadScripts();
-  const batchLimit = redis.isCluster === true ? 1 : MAX_BATCH;
+  const cluster = redis.isCluster === true;
+  const keyPrefix = cluster ? (redis.options?.keyPrefix ?? '') : '';
   // Open batches by algorithm: limiters sharing this store each have their own.
   const open = new Map<RateLimitAlgorithm, Batch>();
   let flushQueued = false;
@@ -72,63 +88,111 @@ export function redisStore(
     try {
       return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
     } catch (error) {
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      if (!isNoScript(error)) throw error;
       // EVAL also loads the script, so the next EVALSHA finds it.
       return await redis.eval(script.source, keys.length, ...keys, ...args);
     }
   }
 
-  function send(batch: Batch): void {
-    const { algorithm, keys, costs, settle } = batch;
+  /** Runs `work` (which settles each decision it carries) with one timeout for all of them. */
+  function guarded(settle: Settle[], work: (settle: Settle[]) => Promise<void>): void {
     let done = false;
-    const finish = (error: unknown, reply?: unknown) => {
-      if (done) return; // a reply after the timeout is dropped
-      done = true;
-      if (timer) clearTimeout(timer);
-      if (error !== undefined) {
-        const failure =
-          error instanceof StoreUnavailableError
-            ? error
-            : new StoreUnavailableError('Redis could not run the rate-limit script', {
-                cause: error,
-              });
-        for (const one of settle) one(failure);
-        return;
-      }
-      if (!Array.isArray(reply) || reply.length !== keys.length * 4) {
-        const failure = new StoreUnavailableError(
-          `unexpected reply from the ${algorithm.name} script`,
-        );
-        for (const one of settle) one(failure);
-        return;
-      }
-      for (let i = 0; i < settle.length; i++) {
-        settle[i]!(undefined, {
-          allowed: reply[i * 4] === 1,
-          remaining: Number(reply[i * 4 + 1]),
-          resetAfterUs: Number(reply[i * 4 + 2]),
-          retryAfterUs: Number(reply[i * 4 + 3]),
-        });
-      }
-    };
+    const once = settle.map(
+      (one): Settle =>
+        (error, decision) => {
+          if (!done) one(error, decision);
+        },
+    );
     const timer =
       timeoutMs === 0
         ? undefined
-        : setTimeout(
-            () => finish(new StoreUnavailableError(`Redis did not answer within ${timeoutMs} ms`)),
-            timeoutMs,
+        : setTimeout(() => {
+            const failure = new StoreUnavailableError(
+              `Redis did not answer within ${timeoutMs} ms`,
+            );
+            for (const one of once) one(failure);
+            done = true; // a reply after the timeout is dropped
+          }, timeoutMs);
+    work(once)
+      .catch((error: unknown) => {
+        for (const one of once) one(storeFailure(error));
+      })
+      .finally(() => {
+        done = true;
+        if (timer) clearTimeout(timer);
+      });
+  }
+
+  /** One script call over every key of the batch (one node, or keys of one slot). */
+  function send(batch: Batch): void {
+    const { algorithm, keys, costs } = batch;
+    guarded(batch.settle, async (settle) => {
+      const reply = await evaluate(scripts[algorithm.name], keys, [...algorithm.args, ...costs]);
+      if (!Array.isArray(reply) || reply.length !== keys.length * 4) {
+        throw new StoreUnavailableError(`unexpected reply from the ${algorithm.name} script`);
+      }
+      for (let i = 0; i < settle.length; i++) settle[i]!(undefined, toDecision(reply, i * 4));
+    });
+  }
+
+  /**
+   * On a Cluster: one script call per key (so per slot), the calls bound for one node written as
+   * one pipeline. Without slot information yet, or without pipelines, one call each.
+   */
+  function sendToCluster(batch: Batch): void {
+    const { algorithm, keys, costs, settle } = batch;
+    const script = scripts[algorithm.name];
+    const groups = new Map<string, number[]>();
+    for (let i = 0; i < keys.length; i++) {
+      const nodes = redis.slots?.[keySlot(keyPrefix + keys[i]!)];
+      const group = nodes && typeof redis.pipeline === 'function' ? nodes.join(',') : `#${i}`;
+      const members = groups.get(group);
+      if (members) members.push(i);
+      else groups.set(group, [i]);
+    }
+    for (const members of groups.values()) {
+      if (members.length === 1) {
+        const i = members[0]!;
+        send({ algorithm, keys: [keys[i]!], costs: [costs[i]!], settle: [settle[i]!] });
+        continue;
+      }
+      guarded(
+        members.map((i) => settle[i]!),
+        async (own) => {
+          const pipeline = redis.pipeline!();
+          for (const i of members) {
+            pipeline.evalsha(script.sha1, 1, keys[i]!, ...algorithm.args, costs[i]!);
+          }
+          const results = await pipeline.exec();
+          await Promise.all(
+            members.map(async (i, at) => {
+              const [error, value] = results?.[at] ?? [new Error('no reply in the pipeline')];
+              try {
+                const reply = isNoScript(error)
+                  ? await evaluate(script, [keys[i]!], [...algorithm.args, costs[i]!])
+                  : value;
+                if (error && !isNoScript(error)) throw error;
+                if (!Array.isArray(reply) || reply.length !== 4) {
+                  throw new StoreUnavailableError(
+                    `unexpected reply from the ${algorithm.name} script`,
+                  );
+                }
+                own[at]!(undefined, toDecision(reply, 0));
+              } catch (failure) {
+                own[at]!(storeFailure(failure));
+              }
+            }),
           );
-    evaluate(scripts[algorithm.name], keys, [...algorithm.args, ...costs]).then(
-      (reply) => finish(undefined, reply),
-      (error: unknown) => finish(error ?? new Error('Redis failed')),
-    );
+        },
+      );
+    }
   }
 
   function flush(): void {
     flushQueued = false;
     const batches = [...open.values()];
     open.clear();
-    for (const batch of batches) send(batch);
+    for (const batch of batches) (cluster ? sendToCluster : send)(batch);
   }
 
   return {
@@ -142,9 +206,9 @@ export function redisStore(
         batch.keys.push(key);
         batch.costs.push(cost);
         batch.settle.push((error, decision) => (error ? reject(error) : resolve(decision!)));
-        if (batch.keys.length >= batchLimit) {
+        if (batch.keys.length >= MAX_BATCH) {
           open.delete(algorithm);
-          send(batch);
+          (cluster ? sendToCluster : send)(batch);
         } else if (!flushQueued) {
           // process.nextTick runs after the promise jobs of this turn, so every decision that
           // the replies just read set off joins the same call.
@@ -174,5 +238,25 @@ export function redisStore(
         clearTimeout(timer);
       }
     },
+  };
+}
+
+function isNoScript(error: unknown): boolean {
+  return String((error as Error)?.message).startsWith('NOSCRIPT');
+}
+
+function storeFailure(error: unknown): StoreUnavailableError {
+  return error instanceof StoreUnavailableError
+    ? error
+    : new StoreUnavailableError('Redis could not run the rate-limit script', { cause: error });
+}
+
+/** Four numbers of a script's reply, from `at`: allowed 0|1, remaining, reset µs, retry µs. */
+function toDecision(reply: unknown[], at: number): StoreDecision {
+  return {
+    allowed: reply[at] === 1,
+    remaining: Number(reply[at + 1]),
+    resetAfterUs: Number(reply[at + 2]),
+    retryAfterUs: Number(reply[at + 3]),
   };
 }
