@@ -15,7 +15,7 @@ import { createMcpServer } from './server.js';
 import { createServerPool } from './server-pool.js';
 import { SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
 
-export interface AppDeps {
+interface AppDeps {
   config: Config;
   verifier: TokenVerifier | undefined;
   limiter: RateLimiter;
@@ -38,7 +38,7 @@ const rpcError = (code: number, message: string) => ({
 /** The MCP SDK's limit on one message (4 MiB); a larger body is refused, not buffered. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-/** The JSON body, read once here for everyone after (bearerAuth, the SDK); `undefined` if not JSON. */
+/** The JSON body, read once here for everyone after (bearerAuth, the SDK), or why not. */
 async function readJson(req: NodeRequest): Promise<{ value: unknown } | { status: 400 | 413 }> {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -80,7 +80,7 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
         challengeScopes: ['read'],
         // CORS is answered once, for every route, below.
         cors: false,
-        // The DNS-rebinding check (Origin and Host) runs first, with its defaults.
+        // Its DNS-rebinding check (Origin, Host) runs first, with mcp-context's defaults.
       })
     : undefined;
   // Without auth, the same Origin/Host check on its own.
@@ -103,6 +103,13 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
       sendJson(res, 405, rpcError(-32000, 'Method not allowed.'), { Allow: 'POST, OPTIONS' });
       return;
     }
+    if (originGuard) {
+      let allowed = false;
+      originGuard(req, res, () => {
+        allowed = true;
+      });
+      if (!allowed) return;
+    }
     const body = await readJson(req);
     if ('status' in body) {
       // A body that is not JSON is the client's mistake: a JSON-RPC error, never a 500.
@@ -115,13 +122,6 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
       return;
     }
     req.body = body.value;
-    if (originGuard) {
-      let allowed = false;
-      originGuard(req, res, () => {
-        allowed = true;
-      });
-      if (!allowed) return;
-    }
     if (auth) {
       // bearerAuth answers everyone it refuses itself, and calls next() for the rest.
       let outcome: { error: unknown } | undefined;

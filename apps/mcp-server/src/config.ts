@@ -46,7 +46,7 @@ const Env = z.object({
   TLS_TERMINATED_AT_PROXY: bool.default(false),
 });
 
-export type StaticTokens = z.infer<typeof staticTable>;
+type StaticTokens = z.infer<typeof staticTable>;
 
 export interface Config {
   authMode: 'none' | 'static' | 'oauth';

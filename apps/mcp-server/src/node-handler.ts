@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { McpHttpHandler } from '@modelcontextprotocol/server';
 import type { AuthInfo } from '@portcullis/mcp-context';
 
-export type McpNodeHandler = (
+type McpNodeHandler = (
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody: unknown,

@@ -6,7 +6,7 @@ interface ClientIdentity {
   _clientVersion?: unknown;
 }
 
-export interface ServerPoolOptions {
+interface ServerPoolOptions {
   /** Idle servers kept for reuse; more are built under load and dropped once idle. Default 64. */
   maxIdle?: number;
 }

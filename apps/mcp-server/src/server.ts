@@ -2,7 +2,7 @@ import { McpServer } from '@modelcontextprotocol/server';
 import { protectTools } from '@portcullis/mcp-context/sdk-v2';
 import { registerTools, TOOL_SCOPES, type ToolDeps } from './tools/index.js';
 
-export const SERVER_INFO = { name: 'portcullis-mcp-server', version: '0.1.0' };
+const SERVER_INFO = { name: 'portcullis-mcp-server', version: '0.1.0' };
 
 /** A new MCP server with every tool registered. */
 export function createMcpServer(deps: ToolDeps): McpServer {
