@@ -95,7 +95,7 @@ describe('`pnpm start` (scripts/start.mjs): one command runs Portcullis', () => 
     expect(banner).toContain(`Authorization server  ${issuer}`);
     expect(banner).toContain(`MCP server            ${resource}`);
     expect(banner).toContain('@modelcontextprotocol/inspector');
-    expect(banner).toContain(`npx -y mcp-remote ${resource}`);
+    expect(banner).toContain(`npx -y mcp-remote@0.15.1 ${resource}`);
     expect(banner).toContain('claude_desktop_config.json');
     expect(banner).toContain('"mcpServers"');
 
