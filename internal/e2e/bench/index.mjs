@@ -30,7 +30,8 @@ import autocannon from 'autocannon';
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const TOKEN_CLIENTS = Number(process.env.BENCH_TOKEN_CLIENTS ?? 24);
+// 16 + the first client stay under the authorization server's 20 registrations an hour per address.
+const TOKEN_CLIENTS = Number(process.env.BENCH_TOKEN_CLIENTS ?? 16);
 const TOKEN_REFRESHES = Number(process.env.BENCH_TOKEN_REFRESHES ?? 50);
 const TOKEN_SECONDS = Number(process.env.BENCH_TOKEN_SECONDS ?? 10);
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from Location, never followed
