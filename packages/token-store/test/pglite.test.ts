@@ -8,10 +8,11 @@ import { dumpPostgres } from './support/dump.js';
 let db: PGlite;
 let n = 0;
 
+// PGlite compiles its WASM on start: over 10 s on a loaded 2-core machine.
 beforeAll(async () => {
   db = new PGlite();
   await db.waitReady;
-});
+}, 120_000);
 
 afterAll(async () => {
   await db.close();
