@@ -100,7 +100,13 @@ describe('npm create @portcullis/mcp-server my-server, from the tarball', () => 
       opts,
     );
     await exec('npm', ['run', 'build'], opts);
-    const { stdout } = await exec('npm', ['test', '--', '--reporter=dot'], opts).catch((error) => {
+    // One file at a time: this runs beside the rest of the suite on a small machine, and the
+    // template has a load test of its own.
+    const { stdout } = await exec(
+      'npm',
+      ['test', '--', '--reporter=dot', '--no-file-parallelism'],
+      opts,
+    ).catch((error) => {
       throw new Error(`the project's npm test failed:\n${error.stdout}\n${error.stderr}`);
     });
     expect(stdout).toMatch(/Test Files\s+\d+ passed/);
