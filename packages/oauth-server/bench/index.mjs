@@ -85,7 +85,32 @@ function tokenDriver(http, tokenUrl, prepare) {
   };
 }
 
-async function portcullis(store) {
+/**
+ * The store as the server sees it, counting each call (a call is one round trip on Postgres
+ * and Redis), so the bench can print how many one grant costs.
+ */
+function counting(store) {
+  const calls = [];
+  const wrap = (target, path) =>
+    new Proxy(target, {
+      get(obj, name, receiver) {
+        const value = Reflect.get(obj, name, receiver);
+        if (typeof name !== 'string') return value;
+        if (typeof value === 'function') {
+          return (...args) => {
+            calls.push(`${path}${name}`);
+            return value.apply(obj, args);
+          };
+        }
+        if (value && typeof value === 'object' && !path) return wrap(value, `${name}.`);
+        return value;
+      },
+    });
+  return { store: wrap(store, ''), calls };
+}
+
+async function portcullis(rawStore) {
+  const { store, calls } = counting(rawStore);
   let as;
   const http = await listen((req, res) =>
     toNodeHandler((r) => as.handle(r), { origin: http.origin })(req, res),
@@ -135,10 +160,28 @@ async function portcullis(store) {
       resource: RESOURCE,
     });
   };
-  return tokenDriver(http, tokenUrl, async () => {
-    const c = await newCode();
-    return () => exchange(c);
+  // One of each grant, counting the store calls the token endpoint makes (approve() not included).
+  const c = await newCode();
+  const location = new URL((await c.pending.approve('alice')).headers.get('location'));
+  calls.length = 0;
+  const { refresh_token } = await post(tokenUrl, {
+    grant_type: 'authorization_code',
+    code: location.searchParams.get('code'),
+    code_verifier: c.verifier,
+    redirect_uri: REDIRECT,
+    client_id: 'bench',
+    resource: RESOURCE,
   });
+  const exchangeCalls = calls.splice(0);
+  await post(tokenUrl, { grant_type: 'refresh_token', refresh_token, client_id: 'bench' });
+  const refreshCalls = calls.splice(0);
+  return {
+    ...tokenDriver(http, tokenUrl, async () => {
+      const c = await newCode();
+      return () => exchange(c);
+    }),
+    roundTrips: { exchange: exchangeCalls, refresh: refreshCalls },
+  };
 }
 
 async function oidcProvider() {
@@ -224,7 +267,11 @@ results.push(['node-oidc-provider 9.13.3 (memory)', base]);
 const mem = await portcullis(createTokenStore({ adapter: memoryAdapter() }));
 results.push([
   '@portcullis/oauth-server (memory store)',
-  { exchanges: await mem.exchanges(), refreshes: await mem.refreshes() },
+  {
+    exchanges: await mem.exchanges(),
+    refreshes: await mem.refreshes(),
+    roundTrips: mem.roundTrips,
+  },
 ]);
 await mem.close();
 
@@ -248,6 +295,10 @@ for (const [name, r] of results) {
     `${name.padEnd(42)} ${fmt(r.exchanges).padStart(11)} ${(r.exchanges / base.exchanges).toFixed(2).padStart(5)}x ${fmt(r.refreshes).padStart(10)} ${(r.refreshes / base.refreshes).toFixed(2).padStart(5)}x`,
   );
 }
+const trips = results.find(([, r]) => r.roundTrips)?.[1].roundTrips;
+console.log(
+  `\nstore calls per grant at the token endpoint (each is a round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
+);
 console.log(
   `\nratio = figure / node-oidc-provider's figure. oidc-provider has no PGlite adapter: its in-memory adapter is the baseline for both rows. Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 );

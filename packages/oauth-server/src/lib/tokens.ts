@@ -1,6 +1,6 @@
-import { SignJWT } from 'jose';
 import type { Context } from './context.js';
 import { SIGNING_ALG } from './keys.js';
+import { signEs256Jwt } from './sign-jwt.js';
 
 /** The claims of an access token this server issues (RFC 9068 §2.2). */
 export interface AccessTokenClaims {
@@ -66,9 +66,7 @@ export async function issueAccessToken(
     iat,
     jti: handle,
   };
-  const token = await new SignJWT({ ...claims })
-    .setProtectedHeader({ alg: SIGNING_ALG, typ: 'at+jwt', kid })
-    .sign(key);
+  const token = await signEs256Jwt({ alg: SIGNING_ALG, typ: 'at+jwt', kid }, { ...claims }, key);
   return { token, expiresIn };
 }
 

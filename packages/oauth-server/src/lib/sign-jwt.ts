@@ -1,0 +1,58 @@
+import { base64url, SignJWT } from 'jose';
+
+export interface NodeSign {
+  KeyObject: { from(key: CryptoKey): unknown };
+  sign(
+    algorithm: 'sha256',
+    data: Uint8Array,
+    key: { key: unknown; dsaEncoding: 'ieee-p1363' },
+  ): Uint8Array;
+}
+
+/**
+ * node:crypto when the runtime offers it, found without a static `node:` import so the root
+ * entry still loads on edge runtimes. Its ECDSA signature is synchronous; Web Crypto's
+ * `subtle.sign` (what jose uses) hops to libuv's thread pool and back for each token.
+ */
+const nodeCrypto = (
+  globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+).process?.getBuiltinModule?.('node:crypto') as NodeSign | undefined;
+
+/** KeyObjects made once per signing key, not per token. */
+const keyObjects = new WeakMap<CryptoKey, unknown>();
+
+const encoder = new TextEncoder();
+
+/**
+ * An ES256 JWS in compact form (RFC 7515 §7.1) over `payload`: node:crypto's signature in
+ * IEEE P1363 form (r‖s, what JWS wants, RFC 7518 §3.4) where it exists, jose on Web Crypto
+ * everywhere else. Both produce the same kind of token; either verifies with any JOSE library.
+ */
+export function signEs256Jwt(
+  header: { alg: 'ES256'; typ: string; kid: string },
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+): Promise<string> {
+  return signWith(nodeCrypto, header, payload, key);
+}
+
+/** signEs256Jwt with the runtime's node:crypto given (or not): both paths are tested on Node. */
+export async function signWith(
+  node: NodeSign | undefined,
+  header: { alg: 'ES256'; typ: string; kid: string },
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+): Promise<string> {
+  if (!node) return new SignJWT(payload).setProtectedHeader(header).sign(key);
+  let keyObject = keyObjects.get(key);
+  if (keyObject === undefined) {
+    keyObject = node.KeyObject.from(key);
+    keyObjects.set(key, keyObject);
+  }
+  const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+  const signature = node.sign('sha256', encoder.encode(input), {
+    key: keyObject,
+    dsaEncoding: 'ieee-p1363',
+  });
+  return `${input}.${base64url.encode(signature)}`;
+}
