@@ -1,3 +1,4 @@
+import { copyRecord } from './lib/copy-record.js';
 import { isExpired } from './lib/expiry.js';
 import { warnOnce } from './lib/warn-once.js';
 import type {
@@ -35,7 +36,7 @@ const SWEEP_EVERY_MS = 60_000;
 /**
  * A `StoreAdapter` in a `Map`: for unit tests and throwaway demos. Nothing survives a restart
  * and nothing is shared between instances, so it warns once per process. Records are copied in
- * and out (`structuredClone`), as a real backend would, so callers cannot change stored state
+ * and out, as a real backend would, so callers cannot change stored state
  * by mutating a returned object. Consume, and the family-marker check of a write, are atomic
  * because each runs in one synchronous step.
  *
@@ -87,7 +88,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         const { familyId, expiresAt, createdAt } = record as RecordOf['refresh_token'];
         if (!touchFamily(familyId, expiresAt, createdAt)) return false;
       }
-      records.set(keyOf(kind, id), structuredClone(record));
+      records.set(keyOf(kind, id), copyRecord(record));
       // Purge as a side effect of writes, at most once a minute, so an idle store costs nothing.
       const wallClock = Date.now();
       if (wallClock - lastSweep > SWEEP_EVERY_MS) {
@@ -101,7 +102,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const record = records.get(keyOf(kind, id));
       const now = findOptions.now ?? Date.now();
       const found = findOptions.includeExpired ? record : visible(record, now);
-      return found ? (structuredClone(found) as RecordOf[K]) : undefined;
+      return found ? (copyRecord(found) as RecordOf[K]) : undefined;
     },
 
     async consume<K extends ConsumableKind>(
@@ -113,13 +114,13 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       const record = visible(records.get(keyOf(kind, id)), now) as RecordOf[K] | undefined;
       if (!record) return { status: 'not_found' };
       if (record.consumedAt !== undefined && record.consumedAt !== null) {
-        return { status: 'already_consumed', record: structuredClone(record) };
+        return { status: 'already_consumed', record: copyRecord(record) };
       }
       record.consumedAt = now;
       if (consumeOptions.successor !== undefined) {
         (record as RecordOf['refresh_token']).successor = consumeOptions.successor;
       }
-      return { status: 'consumed', record: structuredClone(record) };
+      return { status: 'consumed', record: copyRecord(record) };
     },
 
     async delete(kind, id) {
@@ -158,7 +159,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
           (record as { userId?: string }).userId === userId &&
           visible(record, now)
         ) {
-          out.push(structuredClone(record) as RecordOf[K]);
+          out.push(copyRecord(record) as RecordOf[K]);
         }
       }
       return out;
@@ -175,7 +176,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       for (const [key, record] of records) {
         if (out.length >= limit) break;
         if (key.startsWith(prefix) && visible(record, now)) {
-          out.push(structuredClone(record) as RecordOf[K]);
+          out.push(copyRecord(record) as RecordOf[K]);
         }
       }
       return out;
@@ -190,7 +191,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     },
 
     dump() {
-      return structuredClone(Object.fromEntries(records));
+      return copyRecord(Object.fromEntries(records));
     },
   };
 }

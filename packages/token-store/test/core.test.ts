@@ -37,6 +37,67 @@ describe('secrets', () => {
     expect(await hashSecret('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
     await expect(hashSecret(42 as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_TYPE' });
   });
+
+  it('FIPS 180-4: node:crypto and the Web Crypto fallback give the same digests', async () => {
+    const { sha256, sha256Now, sha256WebCrypto } = await import('../src/lib/sha256.js');
+    for (const text of ['abc', '', 'héllo ✓', generateSecret(), generateSecret(64)]) {
+      const web = await sha256WebCrypto(text);
+      expect(sha256Now(text)).toBe(web);
+      expect(await sha256(text)).toBe(web);
+    }
+    expect(await sha256WebCrypto('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+  });
+
+  it('hashSecret falls back to Web Crypto where process.getBuiltinModule is absent', async () => {
+    const original = process.getBuiltinModule;
+    vi.resetModules();
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    try {
+      const fresh = await import('../src/lib/sha256.js');
+      expect(fresh.sha256Now('abc')).toBeUndefined();
+      const pending = fresh.sha256('abc');
+      expect(pending).toBeInstanceOf(Promise);
+      expect(await pending).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+      const { hashSecret: freshHash } = await import('../src/hash-secret.js');
+      expect(await freshHash('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+    } finally {
+      Object.defineProperty(process, 'getBuiltinModule', { value: original, configurable: true });
+      vi.resetModules();
+    }
+  });
+});
+
+describe('memoryAdapter copies', () => {
+  it('returns copies: a caller mutating a found record changes nothing stored', async () => {
+    const adapter = memoryAdapter();
+    const record = {
+      familyId: 'f1',
+      userId: 'u1',
+      clientId: 'c1',
+      scopes: ['read'],
+      createdAt: 1,
+      expiresAt: null,
+      extra: { nested: { list: [1, { deep: true }] }, when: new Date(5) },
+    };
+    await adapter.set('access_token', 'id1', record as never);
+    record.scopes.push('write');
+    const found = (await adapter.find('access_token', 'id1')) as typeof record;
+    expect(found.scopes).toEqual(['read']);
+    expect(found.extra.when).toEqual(new Date(5));
+    found.extra.nested.list.push(2);
+    (found.extra.nested.list[1] as { deep: boolean }).deep = false;
+    const again = (await adapter.find('access_token', 'id1')) as typeof record;
+    expect(again.extra.nested.list).toEqual([1, { deep: true }]);
+  });
+
+  it('keeps an own __proto__ key as data, never as a prototype', async () => {
+    const { copyRecord } = await import('../src/lib/copy-record.js');
+    const parsed = JSON.parse('{"a":1,"__proto__":{"polluted":true}}');
+    const copy = copyRecord(parsed);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    expect((copy as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.keys(copy)).toEqual(['a', '__proto__']);
+  });
 });
 
 describe('createTokenStore', () => {

@@ -1,6 +1,5 @@
 import { InvalidTokenError, TokenExpiredError } from '../errors.js';
 import { generateSecret } from '../generate-secret.js';
-import { hashSecret } from '../hash-secret.js';
 import type { AccessTokenRecord } from '../types.js';
 import type { IssueOptions } from './codes.js';
 import {
@@ -18,6 +17,7 @@ import {
   assertStringArray,
 } from './errors.js';
 import { isExpired } from './expiry.js';
+import { sha256 } from './sha256.js';
 
 /** What a caller gives to issue an opaque access token; `familyId` is generated when absent. */
 export type AccessTokenInput = Omit<AccessTokenRecord, 'createdAt' | 'expiresAt' | 'familyId'> & {
@@ -64,21 +64,21 @@ export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
         expiresAt: expiryWithin(now, options.ttlSeconds ?? ctx.ttl.accessToken, grantExpiresAt),
       });
       // Throws FamilyRevokedError when the grant was revoked: nothing is stored then.
-      await setInFamily(ctx, 'access_token', await hashSecret(token), record);
+      await setInFamily(ctx, 'access_token', await sha256(token), record);
       return { token, record };
     },
 
     async find(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) return undefined;
-      return ctx.adapter.find('access_token', await hashSecret(token), { now: ctx.now() });
+      return ctx.adapter.find('access_token', await sha256(token), { now: ctx.now() });
     },
 
     async validate(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) throw new InvalidTokenError();
       const now = ctx.now();
-      const record = await ctx.adapter.find('access_token', await hashSecret(token), {
+      const record = await ctx.adapter.find('access_token', await sha256(token), {
         now,
         includeExpired: true,
       });
@@ -90,7 +90,7 @@ export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
     async revoke(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) return false;
-      return ctx.adapter.delete('access_token', await hashSecret(token));
+      return ctx.adapter.delete('access_token', await sha256(token));
     },
   };
 }

@@ -1,4 +1,3 @@
-import { hashSecret } from '../hash-secret.js';
 import type { ClientRecord } from '../types.js';
 import { constantTimeEqual } from './constant-time.js';
 import { compact, type StoreContext } from './context.js';
@@ -10,6 +9,7 @@ import {
   assertStringArray,
   CodedTypeError,
 } from './errors.js';
+import { sha256 } from './sha256.js';
 
 export interface ClientStore {
   /**
@@ -75,7 +75,7 @@ export function clientStore(ctx: StoreContext): ClientStore {
       if (!client.clientSecretHash) return false;
       const expiresAt = client.clientSecretExpiresAt ?? 0;
       if (expiresAt !== 0 && expiresAt * 1000 <= ctx.now()) return false;
-      return constantTimeEqual(await hashSecret(secret), client.clientSecretHash);
+      return constantTimeEqual(await sha256(secret), client.clientSecretHash);
     },
   };
 }

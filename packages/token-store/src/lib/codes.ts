@@ -1,5 +1,4 @@
 import { generateSecret } from '../generate-secret.js';
-import { hashSecret } from '../hash-secret.js';
 import type { AuthorizationCodeRecord, ConsumeResult } from '../types.js';
 import {
   compact,
@@ -16,6 +15,7 @@ import {
   assertStringArray,
   CodedTypeError,
 } from './errors.js';
+import { sha256 } from './sha256.js';
 
 /**
  * What a caller gives to issue a code; `familyId` is generated when absent, and
@@ -89,20 +89,20 @@ export function codeStore(ctx: StoreContext): CodeStore {
           grantExpiresAt,
         ),
       });
-      await setInFamily(ctx, 'authorization_code', await hashSecret(code), record);
+      await setInFamily(ctx, 'authorization_code', await sha256(code), record);
       return { code, record };
     },
 
     async find(code) {
       assertString(code, 'code');
       if (!SECRET_PATTERN.test(code)) return undefined;
-      return ctx.adapter.find('authorization_code', await hashSecret(code), { now: ctx.now() });
+      return ctx.adapter.find('authorization_code', await sha256(code), { now: ctx.now() });
     },
 
     async consume(code) {
       assertString(code, 'code');
       if (!SECRET_PATTERN.test(code)) return { status: 'not_found' };
-      return ctx.adapter.consume('authorization_code', await hashSecret(code), ctx.now());
+      return ctx.adapter.consume('authorization_code', await sha256(code), ctx.now());
     },
   };
 }

@@ -5,7 +5,6 @@ import {
   TokenExpiredError,
 } from '../errors.js';
 import { generateSecret } from '../generate-secret.js';
-import { hashSecret } from '../hash-secret.js';
 import type { RefreshTokenRecord } from '../types.js';
 import type { IssueOptions } from './codes.js';
 import {
@@ -25,6 +24,7 @@ import {
   assertStringArray,
 } from './errors.js';
 import { isExpired } from './expiry.js';
+import { sha256 } from './sha256.js';
 import { openSuccessor, sealSuccessor } from './successor.js';
 
 /** What a caller gives to issue a refresh token; `familyId` is generated when absent. */
@@ -100,7 +100,7 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const sealed = current.record.successor;
       const next = sealed === undefined ? undefined : await openSuccessor(current.token, sealed);
       if (next === undefined) break;
-      const found = await ctx.adapter.find('refresh_token', await hashSecret(next), { now });
+      const found = await ctx.adapter.find('refresh_token', await sha256(next), { now });
       if (found === undefined) {
         // Not stored yet (its rotation is still writing it), or its family was just revoked.
         const family = await ctx.adapter.find('family', current.record.familyId, { now });
@@ -136,14 +136,14 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
         createdAt: now,
         expiresAt: expiryWithin(now, options.ttlSeconds ?? ctx.ttl.refreshToken, grantExpiresAt),
       });
-      await setInFamily(ctx, 'refresh_token', await hashSecret(token), record);
+      await setInFamily(ctx, 'refresh_token', await sha256(token), record);
       return { token, record };
     },
 
     async find(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) return undefined;
-      return ctx.adapter.find('refresh_token', await hashSecret(token), { now: ctx.now() });
+      return ctx.adapter.find('refresh_token', await sha256(token), { now: ctx.now() });
     },
 
     async rotate(token, options = {}) {
@@ -153,7 +153,7 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       if (!SECRET_PATTERN.test(token))
         throw new InvalidTokenError('The refresh token is not valid');
       const graceMs = (options.graceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS) * 1000;
-      const id = await hashSecret(token);
+      const id = await sha256(token);
       const now = ctx.now();
       // The successor is chosen before the consume and sealed into it in the same atomic step,
       // so a replay that finds the token consumed can always tell which successor it got.
@@ -184,14 +184,14 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const record = successorOf(previous, now, options.ttlSeconds);
       // Throws FamilyRevokedError if the family was revoked since the consume: the successor
       // is then never stored, whatever the interleaving.
-      await setInFamily(ctx, 'refresh_token', await hashSecret(next), record);
+      await setInFamily(ctx, 'refresh_token', await sha256(next), record);
       return { token: next, record, previous };
     },
 
     async revoke(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) return false;
-      const record = await ctx.adapter.find('refresh_token', await hashSecret(token), {
+      const record = await ctx.adapter.find('refresh_token', await sha256(token), {
         now: ctx.now(),
         includeExpired: true,
       });
