@@ -228,6 +228,8 @@ describe('issue 13 item 7: no 5xx from anyone input; one JSON line per log event
         400,
       ],
       ['/api/auth/session', { headers: { cookie: 'next-auth.callback-url=x' } }, 400],
+      // A control character next-auth would copy into its Location header.
+      ['/api/auth/error/%7f', {}, 400],
     ];
     for (const [target, init, status] of cases) {
       const response = await fetch(`${app.url}${target}`, { redirect: 'manual', ...init });

@@ -1,5 +1,8 @@
 import { describeError, log } from './log';
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it finds.
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
 /** next-auth's own check of a callback URL: a path, or an absolute http(s) URL. */
 function validCallbackUrl(value: string): boolean {
   try {
@@ -30,7 +33,21 @@ export function screenNextAuthRequest(
   segments: string[],
   credentialProviders: readonly string[],
 ): Response | undefined {
-  const callbackUrl = new URL(request.url).searchParams.get('callbackUrl');
+  const url = new URL(request.url);
+  // next-auth copies the action's segments and `error` into a Location header, where a control
+  // character makes Node refuse to write the response (500).
+  if (
+    segments.some((segment) => CONTROL.test(segment)) ||
+    [...url.searchParams.values()].some((value) => CONTROL.test(value))
+  ) {
+    log('warn', 'next-auth request refused', {
+      reason: 'control character',
+      path: url.pathname,
+      query: [...url.searchParams].slice(0, 10),
+    });
+    return refuse(400, 'invalid_request');
+  }
+  const callbackUrl = url.searchParams.get('callbackUrl');
   if (callbackUrl !== null && !validCallbackUrl(callbackUrl)) {
     log('warn', 'next-auth request refused', { reason: 'invalid callbackUrl', callbackUrl });
     return refuse(400, 'invalid_callback_url');
