@@ -159,11 +159,13 @@ async function authorizationCodeGrant(
   // it (the family's revocation marker), so nothing issued here survives.
   let access: Awaited<ReturnType<typeof issueAccessToken>>;
   let refresh: string | undefined;
+  // The two writes are independent: issued side by side, so a pooled store overlaps their
+  // round trips. A revoked family refuses both; if only one fails, nothing is returned.
   try {
-    access = await issueAccessToken(ctx, grant);
-    refresh = client.grantTypes.includes('refresh_token')
-      ? await issueRefreshToken(ctx, grant)
-      : undefined;
+    [access, refresh] = await Promise.all([
+      issueAccessToken(ctx, grant),
+      client.grantTypes.includes('refresh_token') ? issueRefreshToken(ctx, grant) : undefined,
+    ]);
   } catch (error) {
     grantFailure(error, 'authorization code');
   }
