@@ -17,7 +17,7 @@ import {
 } from '../dist/index.js';
 import { postgresStore } from '../dist/postgres/index.js';
 import { redisStore } from '../dist/redis/index.js';
-import { startRedisCluster } from '../test/redis-cluster.mjs';
+import { startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = 3;

@@ -7,7 +7,7 @@ import { redisStore } from '../src/redis/index.js';
 import { keySlot } from '../src/redis/key-slot.js';
 import { storeConformance } from './conformance.js';
 import { exactAcrossProcesses } from './processes.js';
-import { type RunningRedisCluster, startRedisCluster } from './redis-cluster.mjs';
+import { type RunningRedisCluster, startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
 import { uniquePrefix } from './redis-helpers.js';
 
 function redisServerInstalled(): boolean {

@@ -1,4 +1,4 @@
-// A real Redis Cluster for tests and the bench: three masters from the machine's redis-server
+// A real Redis Cluster for tests and benches: three masters from the machine's redis-server
 // (Debian's package), each on free ports with its own bus port, in a temporary directory, joined
 // with `redis-cli --cluster create`. Plain JavaScript so that the bench can use it too.
 import { execFile, spawn } from 'node:child_process';
