@@ -1,15 +1,27 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import {
+  clusterAdmit,
+  clusterIndex,
+  clusterRevoke,
+  clusterWrite,
+} from '../src/redis/lua/cluster.js';
 import { consume } from '../src/redis/lua/consume.js';
 import { deleteRecord } from '../src/redis/lua/delete.js';
 import { revokeFamily } from '../src/redis/lua/revoke-family.js';
 import { setRecord } from '../src/redis/lua/set.js';
 
 describe('Redis Lua scripts', () => {
-  it.each([setRecord, consume, deleteRecord, revokeFamily])(
-    'the pinned EVALSHA hash of $name is the SHA-1 of its source',
-    (script) => {
-      expect(script.sha1).toBe(createHash('sha1').update(script.source).digest('hex'));
-    },
-  );
+  it.each([
+    setRecord,
+    consume,
+    deleteRecord,
+    revokeFamily,
+    clusterAdmit,
+    clusterIndex,
+    clusterWrite,
+    clusterRevoke,
+  ])('the pinned EVALSHA hash of $name is the SHA-1 of its source', (script) => {
+    expect(script.sha1).toBe(createHash('sha1').update(script.source).digest('hex'));
+  });
 });

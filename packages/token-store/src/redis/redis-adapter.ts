@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
@@ -15,6 +15,7 @@ import type {
   Timestamp,
   UserKind,
 } from '../types.js';
+import { clusterAdmit, clusterIndex, clusterRevoke, clusterWrite } from './lua/cluster.js';
 import { consume as consumeScript } from './lua/consume.js';
 import { deleteRecord } from './lua/delete.js';
 import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
@@ -39,6 +40,7 @@ export interface RedisAdapter extends StoreAdapter {
 }
 
 type Reply = [string | null, string | null, string | null, string | null];
+type Client = Redis | Cluster;
 const FAMILY_KINDS = new Set<RecordKind>(['authorization_code', 'access_token', 'refresh_token']);
 const INDEXED_KINDS = new Set<RecordKind>(['client', 'signing_key']);
 // While ioredis reconnects, a queued command could wait for minutes; answer at once instead.
@@ -51,15 +53,25 @@ const DOWN = new Set(['reconnecting', 'close', 'end']);
  * scripts (EVALSHA, EVAL on NOSCRIPT), so consume is atomic (exactly one concurrent caller
  * wins) and a write checks the family's revocation marker (`<prefix>x:<familyId>`) in the same
  * step as it stores. A down or slow Redis rejects with `StoreUnavailableError` quickly instead of queueing.
- * The adapter never closes the client it was given. Standalone Redis (or one Cluster slot):
- * the scripts touch keys they derive.
+ * The adapter never closes the client it was given.
+ *
+ * On a Redis Cluster (an ioredis `Cluster`) no script touches keys of two slots: a family's set
+ * and marker share the hash tag `{f:<familyId>}` (`<prefix>{f:<familyId>}s` / `…x`), a write
+ * first admits the record into its family (refused when revoked, in one step with the check),
+ * then stores it, and every read of a family's record checks the marker, so a record written
+ * while its family was being revoked is never returned. Index sets are written before the
+ * records they name and pruned on read.
  *
  * @example
  * import { Redis } from 'ioredis';
  * const redis = new Redis(process.env.REDIS_URL, { maxRetriesPerRequest: 1 });
  * const store = createTokenStore({ adapter: redisAdapter(redis, { prefix: 'myapp:tokens:' }) });
  */
-export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): RedisAdapter {
+export function redisAdapter(
+  client: Redis | Cluster,
+  options: RedisAdapterOptions = {},
+): RedisAdapter {
+  const redis = client as Client;
   if (typeof redis !== 'object' || redis === null || typeof redis.evalsha !== 'function') {
     throw new CodedTypeError(
       `"redis" must be an ioredis client, received ${describe(redis)}`,
@@ -73,14 +85,29 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
     );
   }
   const prefix = options.prefix ?? 'portcullis:ts:';
+  const cluster = (redis as { isCluster?: boolean }).isCluster === true;
+  if (cluster && /[{}]/.test(prefix)) {
+    throw new CodedTypeError(
+      'on a Redis Cluster the prefix must not contain { or }: the adapter sets the hash tags itself',
+      'ERR_INVALID_ARG_VALUE',
+    );
+  }
   const timeoutMs = options.commandTimeoutMs ?? 2000;
   const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
 
   const recordKey = (kind: RecordKind, id: string) => `${prefix}r:${kind}:${id}`;
-  const familyKey = (familyId: string) => `${prefix}f:${familyId}`;
+  const familyKey = (familyId: string) =>
+    cluster ? `${prefix}{f:${familyId}}s` : `${prefix}f:${familyId}`;
   const userKey = (kind: RecordKind, userId: string) => `${prefix}u:${kind}:${userId}`;
   const kindKey = (kind: RecordKind) => `${prefix}k:${kind}`;
-  const markerKey = (familyId: string) => `${prefix}x:${familyId}`;
+  const markerKey = (familyId: string) =>
+    cluster ? `${prefix}{f:${familyId}}x` : `${prefix}x:${familyId}`;
+
+  /** Cluster only: whether the family of a record read from Redis is revoked. */
+  async function revoked(kind: RecordKind, familyId: string | null | undefined) {
+    if (!FAMILY_KINDS.has(kind) || !familyId) return false;
+    return (await redis.exists(markerKey(familyId))) === 1;
+  }
 
   async function call<T>(what: string, run: () => Promise<T>): Promise<T> {
     if (DOWN.has(redis.status)) {
@@ -168,9 +195,22 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
   ): Promise<T[]> {
     const ids = await redis.smembers(setKey);
     if (ids.length === 0) return [];
-    const pipeline = redis.pipeline();
-    for (const id of ids) pipeline.hmget(recordKey(kind, id), 'd', 'e', 'c', 's');
-    const replies = (await pipeline.exec()) ?? [];
+    let replies: [Error | null, unknown][];
+    if (cluster) {
+      // The records live in other slots: one read each (ioredis sends them together), and a
+      // record whose family is revoked reads as gone.
+      replies = await Promise.all(
+        ids.map(async (id): Promise<[null, Reply]> => {
+          const [d, e, c, s, f] = await redis.hmget(recordKey(kind, id), 'd', 'e', 'c', 's', 'f');
+          if (d !== null && (await revoked(kind, f))) return [null, [null, null, null, null]];
+          return [null, [d ?? null, e ?? null, c ?? null, s ?? null]];
+        }),
+      );
+    } else {
+      const pipeline = redis.pipeline();
+      for (const id of ids) pipeline.hmget(recordKey(kind, id), 'd', 'e', 'c', 's');
+      replies = ((await pipeline.exec()) ?? []) as [Error | null, unknown][];
+    }
     const out: T[] = [];
     const gone: string[] = [];
     replies.forEach(([error, reply], i) => {
@@ -184,6 +224,17 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
       (a, b) => (a as { createdAt: number }).createdAt - (b as { createdAt: number }).createdAt,
     );
     return out.slice(0, limit);
+  }
+
+  /** Cluster only: deletes a record, then its index entries (each in its own slot). */
+  async function deleteInCluster(kind: RecordKind, id: string): Promise<boolean> {
+    const key = recordKey(kind, id);
+    const [familyId, userId] = await redis.hmget(key, 'f', 'u');
+    if ((await redis.del(key)) === 0) return false;
+    if (familyId) await redis.srem(familyKey(familyId), key);
+    if (userId) await redis.srem(userKey(kind, userId), id);
+    await redis.srem(kindKey(kind), id);
+    return true;
   }
 
   const adapter: RedisAdapter = {
@@ -200,6 +251,37 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
           record.expiresAt === null
             ? ''
             : Math.max(1, Math.ceil(record.expiresAt - record.createdAt)) + retentionMs;
+        if (cluster) {
+          const key = recordKey(kind, id);
+          if (familyId !== '') {
+            const admitted = await runScript(
+              clusterAdmit,
+              [familyKey(familyId), markerKey(familyId)],
+              [key, ttl],
+            );
+            if (Number(admitted) !== 1) return false;
+          }
+          if (userId !== '') await runScript(clusterIndex, [userKey(kind, userId)], [id, ttl]);
+          if (INDEXED_KINDS.has(kind)) await runScript(clusterIndex, [kindKey(kind)], [id, ttl]);
+          await runScript(
+            clusterWrite,
+            [key],
+            [
+              JSON.stringify(data),
+              record.expiresAt === null ? '' : String(record.expiresAt),
+              consumedAt === undefined || consumedAt === null ? '' : String(consumedAt),
+              familyId,
+              userId,
+              ttl,
+            ],
+          );
+          // Revoked between admission and write: the record is unreadable already; remove it.
+          if (await revoked(kind, familyId)) {
+            await redis.del(key);
+            return false;
+          }
+          return true;
+        }
         const stored = await runScript(
           setRecord,
           [
@@ -229,6 +311,15 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
         if (kind === 'family') {
           return (await findFamily(id, findOptions.now ?? Date.now())) as RecordOf[K] | undefined;
         }
+        if (cluster) {
+          const [d, e, c, s, f] = await redis.hmget(recordKey(kind, id), 'd', 'e', 'c', 's', 'f');
+          if (d === null || d === undefined || (await revoked(kind, f))) return undefined;
+          return visible<RecordOf[K]>(
+            [d, e ?? null, c ?? null, s ?? null],
+            findOptions.now ?? Date.now(),
+            findOptions.includeExpired,
+          );
+        }
         const reply = (await redis.hmget(recordKey(kind, id), 'd', 'e', 'c', 's')) as Reply;
         return visible<RecordOf[K]>(
           reply,
@@ -253,12 +344,16 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
         if (!reply) return { status: 'not_found' };
         const [won, data, consumedAt, successor] = reply;
         const record = toRecord<RecordOf[K]>(data, consumedAt, successor);
+        if (cluster && (await revoked(kind, (record as { familyId?: string }).familyId))) {
+          return { status: 'not_found' };
+        }
         return won === 1 ? { status: 'consumed', record } : { status: 'already_consumed', record };
       });
     },
 
     delete(kind, id) {
       return call('delete', async () => {
+        if (cluster) return deleteInCluster(kind, id);
         const removed = await runScript(deleteRecord, [recordKey(kind, id)], [prefix, kind, id]);
         return removed === 1;
       });
@@ -268,6 +363,15 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
       return call('revokeFamily', async () => {
         const now = revokeOptions.now ?? Date.now();
         const retainMs = Math.max(1, (revokeOptions.retainUntil ?? now) - now) + retentionMs;
+        if (cluster) {
+          const members = (await runScript(
+            clusterRevoke,
+            [familyKey(familyId), markerKey(familyId)],
+            [now, retainMs],
+          )) as string[];
+          const removed = await Promise.all(members.map((key) => redis.del(key)));
+          return removed.reduce((sum: number, n) => sum + Number(n), 0);
+        }
         return Number(
           await runScript(
             revokeFamilyScript,
@@ -302,20 +406,23 @@ export function redisAdapter(redis: Redis, options: RedisAdapterOptions = {}): R
       // Redis drops keys on its own; this only removes the ones still in their retention time.
       return call('purgeExpired', async () => {
         let removed = 0;
-        let cursor = '0';
-        do {
-          const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}r:*`, 'COUNT', 500);
-          cursor = next;
-          for (const key of keys) {
-            const expires = await redis.hget(key, 'e');
-            if (expires && Number(expires) <= now) {
-              const [, kind, ...rest] = key.slice(prefix.length).split(':');
-              removed += Number(
-                await runScript(deleteRecord, [key], [prefix, kind!, rest.join(':')]),
-              );
+        const nodes = cluster ? (redis as Cluster).nodes('master') : [redis as Redis];
+        for (const node of nodes) {
+          let cursor = '0';
+          do {
+            const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}r:*`, 'COUNT', 500);
+            cursor = next;
+            for (const key of keys) {
+              const expires = await redis.hget(key, 'e');
+              if (expires && Number(expires) <= now) {
+                const [, kind, ...rest] = key.slice(prefix.length).split(':');
+                removed += cluster
+                  ? Number(await deleteInCluster(kind as RecordKind, rest.join(':')))
+                  : Number(await runScript(deleteRecord, [key], [prefix, kind!, rest.join(':')]));
+              }
             }
-          }
-        } while (cursor !== '0');
+          } while (cursor !== '0');
+        }
         return removed;
       });
     },
