@@ -2,10 +2,14 @@
 // plain Map baseline measured in the same run. Lookup is by indexed hash, so the two figures of
 // one adapter should stay close. Filler records are written in bulk (one INSERT … SELECT
 // generate_series, Redis pipelines); the 1,000 validated tokens are issued through the API.
-// Cleans up its own schema / key prefix. Env: DATABASE_URL, REDIS_URL, BENCH_MS (default 1500).
+// The Redis Cluster row runs on its own 3-master cluster from the machine's redis-server, started
+// and killed here. Cleans up its own schema / key prefix. Env: DATABASE_URL, REDIS_URL, BENCH_MS
+// (default 1500), BENCH_ONLY (comma-separated parts of adapter names, to run only those rows).
+import { execFileSync } from 'node:child_process';
 import net from 'node:net';
 import { PGlite } from '@electric-sql/pglite';
-import { Redis } from 'ioredis';
+import { startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
+import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { createTokenStore, generateSecret, memoryAdapter, TokenManager } from '../dist/index.js';
 import { postgresAdapter } from '../dist/postgres/index.js';
@@ -20,6 +24,10 @@ const DATABASE_URL =
   process.env.TEST_DATABASE_URL ??
   'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+const ONLY = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((part) => part.trim().toLowerCase())
+  .filter(Boolean);
 const tag = generateSecret()
   .slice(0, 8)
   .replace(/[^A-Za-z0-9]/g, 'x')
@@ -72,6 +80,37 @@ function measureMap(size) {
   }
   if (hits !== ops) throw new Error('baseline lookups failed');
   return ops / ((performance.now() - start) / 1000);
+}
+
+function redisServerInstalled() {
+  try {
+    execFileSync('redis-server', ['--version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Filler access-token records as the adapter stores them, `count` at a time. */
+function fillerRecord(n, now) {
+  const data = {
+    familyId: `f${n}`,
+    userId: `bench-${n % 1000}`,
+    clientId: 'bench',
+    scopes: ['read'],
+    createdAt: now,
+    expiresAt: now + 3_600_000,
+  };
+  return [
+    'd',
+    JSON.stringify(data),
+    'e',
+    String(data.expiresAt),
+    'f',
+    data.familyId,
+    'u',
+    data.userId,
+  ];
 }
 
 function pgFiller(adapter, db) {
@@ -195,6 +234,52 @@ const backends = [
       };
     },
   },
+  {
+    name: 'Redis Cluster (3 masters)',
+    available: async () => redisServerInstalled(),
+    url: 'redis-server (not installed)',
+    async open() {
+      const cluster = await startRedisCluster(3);
+      const client = new Cluster(cluster.nodes, {
+        enableAutoPipelining: true,
+        redisOptions: { maxRetriesPerRequest: 1 },
+      });
+      try {
+        await new Promise((resolve, reject) => {
+          client.once('ready', resolve);
+          client.once('error', reject);
+        });
+      } catch (error) {
+        client.disconnect();
+        await cluster.stop();
+        throw error;
+      }
+      const prefix = `bench:${tag}:`;
+      const adapter = redisAdapter(client, { prefix });
+      let filled = 0;
+      return {
+        adapter,
+        async fill(count) {
+          const now = Date.now();
+          // Keys of many slots: no one pipeline; auto-pipelining batches them per master.
+          for (let start = 0; start < count; start += 5_000) {
+            const writes = [];
+            for (let i = start; i < Math.min(count, start + 5_000); i++) {
+              const key = `${prefix}r:access_token:filler-${filled + i}`;
+              writes.push(client.hset(key, ...fillerRecord(filled + i, now)));
+              writes.push(client.pexpire(key, 3_600_000));
+            }
+            await Promise.all(writes);
+          }
+          filled += count;
+        },
+        async close() {
+          client.disconnect();
+          await cluster.stop();
+        },
+      };
+    },
+  },
 ];
 
 const started = performance.now();
@@ -203,6 +288,7 @@ for (const size of SIZES) baseline[size] = measureMap(size);
 
 const rows = [];
 for (const backend of backends) {
+  if (ONLY.length > 0 && !ONLY.some((part) => backend.name.toLowerCase().includes(part))) continue;
   if (backend.available && !(await backend.available())) {
     console.log(
       `[skip] ${backend.name}: ${backend.url.replace(/\/\/[^@/]*@/, '//***@')} is unreachable`,
@@ -242,14 +328,14 @@ console.log(
   `\nvalidations per second (concurrency ${CONCURRENCY}; Map baseline: synchronous Map.get of the clear token)`,
 );
 console.log(
-  `${'adapter'.padEnd(22)}${SIZES.map((s) => `${s.toLocaleString('en')} tokens`.padStart(16)).join('')}${'100k / 1k'.padStart(12)}${SIZES.map((s) => `÷ Map @${s / 1000}k`.padStart(14)).join('')}`,
+  `${'adapter'.padEnd(28)}${SIZES.map((s) => `${s.toLocaleString('en')} tokens`.padStart(16)).join('')}${'100k / 1k'.padStart(12)}${SIZES.map((s) => `÷ Map @${s / 1000}k`.padStart(14)).join('')}`,
 );
 console.log(
-  `${'Map baseline'.padEnd(22)}${SIZES.map((s) => fmt(baseline[s]).padStart(16)).join('')}${(baseline[SIZES[1]] / baseline[SIZES[0]]).toFixed(2).padStart(12)}`,
+  `${'Map baseline'.padEnd(28)}${SIZES.map((s) => fmt(baseline[s]).padStart(16)).join('')}${(baseline[SIZES[1]] / baseline[SIZES[0]]).toFixed(2).padStart(12)}`,
 );
 for (const { name, figures } of rows) {
   console.log(
-    `${name.padEnd(22)}${SIZES.map((s) => fmt(figures[s]).padStart(16)).join('')}${(figures[SIZES[1]] / figures[SIZES[0]]).toFixed(2).padStart(12)}${SIZES.map((s) => (figures[s] / baseline[s]).toFixed(4).padStart(14)).join('')}`,
+    `${name.padEnd(28)}${SIZES.map((s) => fmt(figures[s]).padStart(16)).join('')}${(figures[SIZES[1]] / figures[SIZES[0]]).toFixed(2).padStart(12)}${SIZES.map((s) => (figures[s] / baseline[s]).toFixed(4).padStart(14)).join('')}`,
   );
 }
 console.log(`\ntotal ${((performance.now() - started) / 1000).toFixed(1)} s`);
