@@ -5,6 +5,7 @@
 // Run with `node --expose-gc` (the package's `bench` script does).
 import { randomBytes } from 'node:crypto';
 import { PGlite } from '@electric-sql/pglite';
+import { startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
 import { Cluster, Redis } from 'ioredis';
 import pg from 'pg';
 import { RateLimiterMemory, RateLimiterPostgres, RateLimiterRedis } from 'rate-limiter-flexible';
@@ -17,7 +18,6 @@ import {
 } from '../dist/index.js';
 import { postgresStore } from '../dist/postgres/index.js';
 import { redisStore } from '../dist/redis/index.js';
-import { startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
 
 const DURATION_MS = Number(process.env.BENCH_MS ?? 1000);
 const ROUNDS = 3;

@@ -1,5 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { isCI } from '@portcullis/internal-testing';
+import {
+  type RunningRedisCluster,
+  startRedisCluster,
+} from '@portcullis/internal-testing/redis-cluster';
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, fixedWindow } from '../src/index.js';
@@ -7,7 +11,6 @@ import { redisStore } from '../src/redis/index.js';
 import { keySlot } from '../src/redis/key-slot.js';
 import { storeConformance } from './conformance.js';
 import { exactAcrossProcesses } from './processes.js';
-import { type RunningRedisCluster, startRedisCluster } from '@portcullis/internal-testing/redis-cluster';
 import { uniquePrefix } from './redis-helpers.js';
 
 function redisServerInstalled(): boolean {
