@@ -1,6 +1,7 @@
 import { serviceAvailable, TEST_DATABASE_URL } from '@portcullis/internal-testing';
 import pg from 'pg';
-import { afterAll, beforeAll, describe } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTokenStore } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres/index.js';
 import { conformance } from './support/conformance.js';
 import { dumpPostgres, randomSchema } from './support/dump.js';
@@ -27,5 +28,28 @@ describe.runIf(await serviceAvailable('Postgres'))('Postgres (pg Pool)', () => {
       dump: () => dumpPostgres(pool, adapter.table),
       close: () => adapter.close(),
     };
+  });
+
+  it('sends the queries as named prepared statements on pg, and plain text when told not to', async () => {
+    for (const preparedStatements of [undefined, false]) {
+      const sent: unknown[] = [];
+      const spy = Object.assign(Object.create(pool) as pg.Pool, {
+        query: (...args: Parameters<pg.Pool['query']>) => {
+          sent.push(args[0]);
+          return (pool.query as (...a: unknown[]) => unknown)(...args);
+        },
+      });
+      const adapter = postgresAdapter(spy, {
+        schema,
+        tablePrefix: `p${++n}_`,
+        ...(preparedStatements === undefined ? {} : { preparedStatements }),
+      });
+      const store = createTokenStore({ adapter, production: false });
+      const { token } = await store.accessTokens.issue({ clientId: 'c', userId: 'u', scopes: [] });
+      expect(await store.accessTokens.validate(token)).toMatchObject({ userId: 'u' });
+      const named = sent.filter((q) => typeof q === 'object' && q !== null && 'name' in q);
+      if (preparedStatements === false) expect(named).toEqual([]);
+      else expect(named.length).toBeGreaterThanOrEqual(2);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
+import { sha256Now } from '../lib/sha256.js';
 import type {
   ConsumableKind,
   ConsumeOptions,
@@ -26,6 +27,13 @@ export interface PostgresAdapterOptions {
   expiredRetentionSeconds?: number;
   /** Seconds between automatic purges, run as a side effect of writes. Default 60. */
   purgeIntervalSeconds?: number;
+  /**
+   * Send the adapter's queries as named prepared statements, parsed and planned once per
+   * connection. Default `true` for a `pg` Pool or Client, never for PGlite. Set `false` behind a
+   * pooler that cannot carry prepared statements across transactions (PgBouncer in transaction
+   * mode before 1.21).
+   */
+  preparedStatements?: boolean;
 }
 
 /** A `StoreAdapter` on Postgres or PGlite, with the name of the table it writes, for tests and tools. */
@@ -34,6 +42,10 @@ export interface PostgresAdapter extends StoreAdapter {
   readonly table: string;
   /** Applies the migrations now (otherwise done on first use); safe to call again. */
   migrate(): Promise<void>;
+}
+
+interface NamedQueryable {
+  query(config: { name: string; text: string; values: unknown[] }): ReturnType<Queryable['query']>;
 }
 
 interface Row {
@@ -96,6 +108,23 @@ export function postgresAdapter(
   let lastPurge = Date.now();
   let purging: Promise<unknown> | undefined;
 
+  // node-postgres (and pg-compatible pools such as Neon's) take `{ name, text, values }`; a name
+  // derived from the text names each statement once, whatever schema or prefix it uses.
+  const prepared =
+    options.preparedStatements ?? ('totalCount' in db || 'connectionParameters' in db);
+  const names = new Map<string, string | undefined>();
+  function send(text: string, params: unknown[]) {
+    if (!prepared) return db.query(text, params);
+    let name = names.get(text);
+    if (!names.has(text)) {
+      const digest = sha256Now(text);
+      name = digest === undefined ? undefined : `portcullis_${digest.slice(0, 24)}`;
+      names.set(text, name);
+    }
+    if (name === undefined) return db.query(text, params);
+    return (db as unknown as NamedQueryable).query({ name, text, values: params });
+  }
+
   async function query(text: string, params: unknown[] = []) {
     try {
       ready ??= migrate(db, t).catch((error: unknown) => {
@@ -103,7 +132,7 @@ export function postgresAdapter(
         throw error;
       });
       await ready;
-      return await db.query(text, params);
+      return await send(text, params);
     } catch (cause) {
       throw new StoreUnavailableError(
         `Postgres token store failed: ${cause instanceof Error ? cause.message : String(cause)}`,
