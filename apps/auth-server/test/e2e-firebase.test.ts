@@ -26,7 +26,7 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: Firebase Auth emula
         DEV_LOGIN: 'false',
       },
     });
-  });
+  }, 240_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -46,6 +46,7 @@ export function exactAcrossProcesses(spec: () => string, prefix: () => string): 
       );
       expect(reports.map((r) => r.failed)).toEqual([0, 0]);
       expect(reports[0]!.admitted + reports[1]!.admitted).toBe(100);
-    });
+      // Two Node processes starting and 1,000 calls: seconds on a busy two-core machine.
+    }, 60_000);
   }
 }

@@ -42,7 +42,8 @@ export async function startFirebaseEmulator(): Promise<{
   const host = `127.0.0.1:${auth}`;
   try {
     await waitFor('firebase auth emulator', async () => (await fetch(`http://${host}/`)).ok, {
-      timeoutMs: 60_000,
+      // Its start takes over a minute on a busy two-core machine.
+      timeoutMs: 150_000,
       spawned,
     });
   } catch (error) {
