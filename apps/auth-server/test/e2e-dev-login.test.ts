@@ -96,13 +96,16 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
     expect(claimsOf(tokens.access_token).scope).toBe('read');
   });
 
-  it('broader scopes ask again; Deny returns access_denied with state and iss', async () => {
+  it('broader scopes ask again, showing only what is new; Deny returns access_denied with state and iss', async () => {
     const flow = await client.authorizationUrl('read write');
     await page.goto(flow.url.href);
     await page.waitForURL(/\/consent\?/);
     expect((await page.locator('main').textContent()) ?? '').toContain(
       'Create and change your data',
     );
+    // `read` was approved by the first test: only `write` is asked for, `read` is named apart.
+    expect(await page.locator('ul.scopes code').allTextContents()).toEqual(['write']);
+    expect(await page.locator('p.already').textContent()).toContain('read');
     const arrival = loopback.next();
     await page.getByRole('button', { name: 'Deny' }).click();
     const callback = await arrival;

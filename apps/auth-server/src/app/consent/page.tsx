@@ -44,6 +44,16 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
   }
   const pending = parsed.pending;
   const name = pending.clientName ?? pending.clientId;
+  // A client authorized again (a step-up) is shown only what is new; what this user already
+  // approved for this client and resource is named apart.
+  const approved = new Set(
+    (await as.consents.list(user.id))
+      .filter((c) => c.clientId === pending.clientId && c.resource === pending.resource)
+      .flatMap((c) => c.scopes),
+  );
+  const asked = pending.scopeDescriptions.filter(({ scope }) => !approved.has(scope));
+  const shown = asked.length > 0 ? asked : pending.scopeDescriptions;
+  const kept = pending.scopeDescriptions.filter(({ scope }) => approved.has(scope));
   const request = query.toString();
   const csrf = csrfToken('consent', user.sid, user.id, request);
   return (
@@ -76,14 +86,21 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
           <code>{pending.clientId}</code>.
         </p>
       )}
-      <h2>It will be able to:</h2>
+      <h2>
+        {kept.length > 0 && asked.length > 0 ? 'It will also be able to:' : 'It will be able to:'}
+      </h2>
       <ul className="scopes">
-        {pending.scopeDescriptions.map(({ scope, description }) => (
+        {shown.map(({ scope, description }) => (
           <li key={scope}>
             <code>{scope}</code> — {description}
           </li>
         ))}
       </ul>
+      {kept.length > 0 && asked.length > 0 ? (
+        <p className="muted already">
+          You already allowed it: {kept.map(({ scope }) => scope).join(', ')}.
+        </p>
+      ) : null}
       <form method="post" action="/authorize/decision">
         <input type="hidden" name="request" value={request} />
         <input type="hidden" name="csrf" value={csrf} />
