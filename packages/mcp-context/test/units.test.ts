@@ -163,6 +163,29 @@ describe('SHA-256 (FIPS 180-4)', () => {
       holder.getBuiltinModule = original;
     }
   });
+
+  it('the cache key (sync one-shot hash on Node, Web Crypto elsewhere) is the base64url SHA-256', async () => {
+    const holder = process as { getBuiltinModule?: unknown };
+    const original = holder.getBuiltinModule;
+    holder.getBuiltinModule = undefined;
+    try {
+      vi.resetModules();
+      const web = await import('../src/lib/sha256.js');
+      holder.getBuiltinModule = original;
+      vi.resetModules();
+      const node = await import('../src/lib/sha256.js');
+      expect(typeof node.sha256Base64url('abc')).toBe('string');
+      expect(web.sha256Base64url('abc')).toBeInstanceOf(Promise);
+      for (const input of ['abc', '', 'é😀', 'x'.repeat(5000)]) {
+        const expected = Buffer.from(await node.sha256(input)).toString('base64url');
+        expect(node.sha256Base64url(input)).toBe(expected);
+        expect(await web.sha256Base64url(input)).toBe(expected);
+      }
+      expect(node.sha256Base64url('abc')).toBe(Buffer.from(ABC, 'hex').toString('base64url'));
+    } finally {
+      holder.getBuiltinModule = original;
+    }
+  });
 });
 
 describe('MCP transport security: the Origin/Host decision', () => {

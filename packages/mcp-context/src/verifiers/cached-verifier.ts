@@ -1,7 +1,6 @@
-import { base64url } from '../lib/base64url.js';
 import { assertObject, assertPositiveInteger, invalidType } from '../lib/errors.js';
 import { Lru } from '../lib/lru.js';
-import { sha256 } from '../lib/sha256.js';
+import { sha256Base64url } from '../lib/sha256.js';
 import type { AuthInfo, TokenVerifier } from '../types.js';
 
 export interface CacheOptions {
@@ -43,7 +42,8 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
   const inFlight = new Map<string, Promise<AuthInfo>>();
 
   return async (token) => {
-    const key = base64url(await sha256(token));
+    const digest = sha256Base64url(token);
+    const key = typeof digest === 'string' ? digest : await digest;
     const hit = entries.get(key);
     if (hit) {
       if (now() < hit.validUntil) return { ...hit.info, scopes: [...hit.info.scopes], token };
