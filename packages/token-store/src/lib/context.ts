@@ -1,7 +1,7 @@
 import { FamilyRevokedError, StoreUnavailableError, TokenStoreError } from '../errors.js';
 import type { FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
 
-/** Artifact lifetimes in seconds (STYLE.md §10: short defaults, each overridable). */
+/** Artifact lifetimes in seconds: short defaults, each overridable (as node-oidc-provider does). */
 export interface TtlOptions {
   /** Default 60 ([RFC 6749 §4.1.2](https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2): "a maximum lifetime of 10 minutes is RECOMMENDED"). */
   authorizationCode?: number;
