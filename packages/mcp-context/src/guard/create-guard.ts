@@ -192,7 +192,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
           }),
         };
       }
-      // A verifier bug: answer without internals (STYLE.md §6).
+      // A verifier bug: a 500 that leaks no internals to the caller.
       return {
         ok: false,
         status: 500,
