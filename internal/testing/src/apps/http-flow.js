@@ -223,15 +223,19 @@ export async function codeFlow({ issuer, resource, client, redirectUri, scope, j
 
 /**
  * RFC 6749 §6: exchanges a refresh token; resolves the raw response.
- * @param {{ issuer: string, resource: string, client: RegisteredClient, refreshToken: string }} options
+ * @param {{ issuer: string, resource: string, client: RegisteredClient, refreshToken: string, headers?: Record<string, string> }} options
  */
-export function refreshGrant({ issuer, resource, client, refreshToken }) {
+export function refreshGrant({ issuer, resource, client, refreshToken, headers = {} }) {
   const request = tokenRequest(client, {
     grant_type: 'refresh_token',
     refresh_token: refreshToken,
     resource,
   });
-  return fetch(`${issuer}/token`, { method: 'POST', ...request });
+  return fetch(`${issuer}/token`, {
+    method: 'POST',
+    ...request,
+    headers: { ...request.headers, ...headers },
+  });
 }
 
 /**
