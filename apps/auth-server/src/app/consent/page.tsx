@@ -29,7 +29,7 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
   const query = toQuery(await searchParams);
   const user = await currentUser();
   if (!user) redirect(`/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`);
-  const { as } = await getServer();
+  const { as, store } = await getServer();
   const parsed = await as.authorization.parse(query);
   if (!parsed.ok) {
     return (
@@ -46,14 +46,14 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
   const name = pending.clientName ?? pending.clientId;
   // A client authorized again (a step-up) is shown only what is new; what this user already
   // approved for this client and resource is named apart.
-  const approved = new Set(
-    (await as.consents.list(user.id))
-      .filter((c) => c.clientId === pending.clientId && c.resource === pending.resource)
-      .flatMap((c) => c.scopes),
-  );
+  const consent = await store.consents.find(user.id, pending.clientId, {
+    resource: pending.resource,
+  });
+  const approved = new Set(consent?.scopes);
   const asked = pending.scopeDescriptions.filter(({ scope }) => !approved.has(scope));
   const shown = asked.length > 0 ? asked : pending.scopeDescriptions;
   const kept = pending.scopeDescriptions.filter(({ scope }) => approved.has(scope));
+  const stepUp = kept.length > 0 && asked.length > 0;
   const request = query.toString();
   const csrf = csrfToken('consent', user.sid, user.id, request);
   return (
@@ -86,9 +86,7 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
           <code>{pending.clientId}</code>.
         </p>
       )}
-      <h2>
-        {kept.length > 0 && asked.length > 0 ? 'It will also be able to:' : 'It will be able to:'}
-      </h2>
+      <h2>{stepUp ? 'It will also be able to:' : 'It will be able to:'}</h2>
       <ul className="scopes">
         {shown.map(({ scope, description }) => (
           <li key={scope}>
@@ -96,7 +94,7 @@ export default async function ConsentPage({ searchParams }: { searchParams: Sear
           </li>
         ))}
       </ul>
-      {kept.length > 0 && asked.length > 0 ? (
+      {stepUp ? (
         <p className="muted already">
           You already allowed it: {kept.map(({ scope }) => scope).join(', ')}.
         </p>
