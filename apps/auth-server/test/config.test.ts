@@ -241,4 +241,26 @@ describe('configuration', () => {
     ).toBe('FIREBASE_AUTH_EMULATOR_HOST');
     expect(errorOf({ ...prod, CIMD_ALLOW_INSECURE: 'true' }).variable).toBe('CIMD_ALLOW_INSECURE');
   });
+
+  it('FIREBASE_JWKS_URL replaces Google key URL: https, or http on loopback outside production', () => {
+    const firebase = { FIREBASE_PROJECT_ID: 'my-app', FIREBASE_API_KEY: 'k' };
+    expect(loadConfig({ DATA_DIR: dir, ...firebase }).firebase?.jwksUrl).toBeUndefined();
+    expect(
+      loadConfig({ DATA_DIR: dir, ...firebase, FIREBASE_JWKS_URL: 'http://127.0.0.1:9/keys' })
+        .firebase?.jwksUrl,
+    ).toBe('http://127.0.0.1:9/keys');
+    expect(
+      loadConfig({ ...prod, ...firebase, FIREBASE_JWKS_URL: 'https://keys.example/jwks' }).firebase
+        ?.jwksUrl,
+    ).toBe('https://keys.example/jwks');
+    for (const url of ['http://127.0.0.1:9/keys', 'http://keys.example/jwks', 'not a url']) {
+      expect(errorOf({ ...prod, ...firebase, FIREBASE_JWKS_URL: url }).variable).toBe(
+        'FIREBASE_JWKS_URL',
+      );
+    }
+    expect(
+      errorOf({ DATA_DIR: dir, ...firebase, FIREBASE_JWKS_URL: 'http://keys.example/jwks' })
+        .variable,
+    ).toBe('FIREBASE_JWKS_URL');
+  });
 });

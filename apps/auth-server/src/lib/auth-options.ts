@@ -71,7 +71,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
     );
   }
   if (config.firebase) {
-    const { projectId, emulatorHost } = config.firebase;
+    const { projectId, emulatorHost, jwksUrl } = config.firebase;
     providers.push(
       CredentialsProvider({
         id: 'firebase',
@@ -82,6 +82,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
             const user = await verifyFirebaseIdToken(credentials?.idToken, {
               projectId,
               emulator: Boolean(emulatorHost) && !config.production,
+              ...(jwksUrl ? { jwksUrl } : {}),
             });
             return {
               id: user.uid,

@@ -59,7 +59,14 @@ export interface Config {
   devLogin: boolean;
   auth0?: { issuer: string; clientId: string; clientSecret: string } | undefined;
   firebase?:
-    | { projectId: string; apiKey: string; authDomain: string; emulatorHost?: string | undefined }
+    | {
+        projectId: string;
+        apiKey: string;
+        authDomain: string;
+        emulatorHost?: string | undefined;
+        /** Where Firebase ID tokens' signing keys are fetched (`FIREBASE_JWKS_URL`); Google's by default. */
+        jwksUrl?: string | undefined;
+      }
     | undefined;
   accessTokenTtlSeconds?: number | undefined;
   refreshTokenTtlSeconds?: number | undefined;
@@ -352,11 +359,28 @@ export function loadConfig(env: Env = process.env): Config {
         fail('FIREBASE_AUTH_EMULATOR_HOST', 'must be host:port (e.g. 127.0.0.1:9099)');
       }
     }
+    const jwksUrl = read(env, 'FIREBASE_JWKS_URL');
+    if (jwksUrl) {
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(jwksUrl);
+      } catch {
+        parsed = undefined;
+      }
+      const loopbackHttp = parsed?.protocol === 'http:' && isLoopbackUrl(jwksUrl) && !production;
+      if (!parsed || (parsed.protocol !== 'https:' && !loopbackHttp)) {
+        fail(
+          'FIREBASE_JWKS_URL',
+          'must be an https URL (http only on a loopback address outside production)',
+        );
+      }
+    }
     firebase = {
       projectId,
       apiKey,
       authDomain: read(env, 'FIREBASE_AUTH_DOMAIN') ?? `${projectId}.firebaseapp.com`,
       emulatorHost,
+      jwksUrl,
     };
   } else if (emulatorHost) {
     fail('FIREBASE_PROJECT_ID', 'is required when FIREBASE_AUTH_EMULATOR_HOST is set');

@@ -20,7 +20,17 @@ export class FirebaseTokenError extends Error {
   override name = 'FirebaseTokenError';
 }
 
-let remoteKeys: ReturnType<typeof createRemoteJWKSet> | undefined;
+/** One remote key set per key URL (the configured one; Google's by default), cached by jose. */
+const remoteKeySets = new Map<string, ReturnType<typeof createRemoteJWKSet>>();
+
+function remoteKeys(url: string): ReturnType<typeof createRemoteJWKSet> {
+  let keys = remoteKeySets.get(url);
+  if (!keys) {
+    keys = createRemoteJWKSet(new URL(url), { timeoutDuration: 5000, cooldownDuration: 30_000 });
+    remoteKeySets.set(url, keys);
+  }
+  return keys;
+}
 
 const CLOCK_TOLERANCE = 5;
 
@@ -30,6 +40,7 @@ const CLOCK_TOLERANCE = 5;
  * `aud` = project id, `exp` in the future, `auth_time` and `iat` not in the future, `sub` present.
  * Emulator tokens are unsigned (`alg: none`); they are accepted only when `emulator` is true,
  * which the config allows only outside production, and their claims are still checked.
+ * `jwksUrl` replaces Google's key URL (`FIREBASE_JWKS_URL`; tests serve their own key set there).
  *
  * @see https://firebase.google.com/docs/auth/admin/verify-id-tokens#verify_id_tokens_using_a_third-party_jwt_library
  * @example
@@ -37,7 +48,7 @@ const CLOCK_TOLERANCE = 5;
  */
 export async function verifyFirebaseIdToken(
   idToken: unknown,
-  options: { projectId: string; emulator: boolean; now?: () => number },
+  options: { projectId: string; emulator: boolean; jwksUrl?: string; now?: () => number },
 ): Promise<FirebaseUser> {
   if (typeof idToken !== 'string' || idToken.length === 0 || idToken.length > 8192) {
     throw new FirebaseTokenError('missing or oversized ID token');
@@ -51,12 +62,13 @@ export async function verifyFirebaseIdToken(
       if (header.alg !== 'none') throw new FirebaseTokenError('emulator tokens are unsigned');
       payload = decodeJwt(idToken);
     } else {
-      remoteKeys ??= createRemoteJWKSet(new URL(FIREBASE_JWKS_URL));
-      ({ payload } = await jwtVerify(idToken, remoteKeys, {
+      const keys = remoteKeys(options.jwksUrl ?? FIREBASE_JWKS_URL);
+      ({ payload } = await jwtVerify(idToken, keys, {
         issuer,
         audience: options.projectId,
         algorithms: ['RS256'],
         clockTolerance: CLOCK_TOLERANCE,
+        ...(options.now ? { currentDate: new Date(now * 1000) } : {}),
         requiredClaims: ['exp', 'iat', 'sub', 'auth_time'],
       }));
     }
