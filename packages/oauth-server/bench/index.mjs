@@ -6,6 +6,7 @@
 // pending.approve(); oidc-provider's Grant + AuthorizationCode models), so both sides do the
 // work of steps 5 and 6 of the flow without a browser.
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import { createPkcePair } from '@portcullis/pkce';
 import { createTokenStore, memoryAdapter } from '@portcullis/token-store';
@@ -23,12 +24,14 @@ const REDIRECT = 'http://127.0.0.1:7000/callback';
 const CONCURRENCY = 8;
 const WARMUP_MS = 300;
 // The machine is shared and its load swings: every server is measured in each of ROUNDS rounds,
-// one after another, and a figure is its operations over its time summed across the rounds.
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+// one after another (see the table's note for how the rounds are combined).
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const MEASURE_MS = Number(process.env.BENCH_MS ?? 5000);
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const RUN_ID = `bench_${process.pid}_${Date.now().toString(36)}`;
+// BENCH_STORES=memory,pglite measures only those rows beside the baseline (for profiling one store).
+const STORES = new Set((process.env.BENCH_STORES ?? 'memory,pglite,postgres,redis').split(','));
 
 async function listen(handler) {
   const server = createServer(handler);
@@ -54,6 +57,7 @@ async function rate(makeWorker, ms) {
     let count = 0;
     const end = performance.now() + ms;
     const started = performance.now();
+    const cpu = process.cpuUsage();
     await Promise.all(
       workers.map(async (step) => {
         while (performance.now() < end) {
@@ -62,7 +66,8 @@ async function rate(makeWorker, ms) {
         }
       }),
     );
-    return { count, seconds: (performance.now() - started) / 1000 };
+    const { user, system } = process.cpuUsage(cpu);
+    return { count, seconds: (performance.now() - started) / 1000, cpuMs: (user + system) / 1000 };
   };
   await run(WARMUP_MS);
   return run(ms);
@@ -272,86 +277,102 @@ const closers = [];
 
 const baseline = await oidcProvider();
 rows.push(['node-oidc-provider 9.13.3 (memory)', baseline]);
-const mem = await portcullis(createTokenStore({ adapter: memoryAdapter() }));
-rows.push(['@portcullis/oauth-server (memory store)', mem]);
-const db = new PGlite();
-rows.push([
-  '@portcullis/oauth-server (PGlite store)',
-  await portcullis(createTokenStore({ adapter: postgresAdapter(db) })),
-]);
-closers.push(() => db.close());
+if (STORES.has('memory')) {
+  const mem = await portcullis(createTokenStore({ adapter: memoryAdapter() }));
+  rows.push(['@portcullis/oauth-server (memory store)', mem]);
+}
+if (STORES.has('pglite')) {
+  const db = new PGlite();
+  rows.push([
+    '@portcullis/oauth-server (PGlite store)',
+    await portcullis(createTokenStore({ adapter: postgresAdapter(db) })),
+  ]);
+  closers.push(() => db.close());
+}
 
 // The shared servers: a schema and a key prefix of this run's own, removed at the end.
-const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
-try {
-  await pool.query(`CREATE SCHEMA "${RUN_ID}"`);
-  const store = createTokenStore({ adapter: postgresAdapter(pool, { schema: RUN_ID }) });
-  rows.push(['@portcullis/oauth-server (Postgres store)', await portcullis(store)]);
-  closers.push(async () => {
-    await pool.query(`DROP SCHEMA "${RUN_ID}" CASCADE`);
+if (STORES.has('postgres')) {
+  const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
+  try {
+    await pool.query(`CREATE SCHEMA "${RUN_ID}"`);
+    const store = createTokenStore({ adapter: postgresAdapter(pool, { schema: RUN_ID }) });
+    rows.push(['@portcullis/oauth-server (Postgres store)', await portcullis(store)]);
+    closers.push(async () => {
+      await pool.query(`DROP SCHEMA "${RUN_ID}" CASCADE`);
+      await pool.end();
+    });
+  } catch (error) {
+    skipped.push(`Postgres row skipped: ${DATABASE_URL} unreachable (${error.message})`);
     await pool.end();
-  });
-} catch (error) {
-  skipped.push(`Postgres row skipped: ${DATABASE_URL} unreachable (${error.message})`);
-  await pool.end();
+  }
 }
-const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
-try {
-  await redis.connect();
-  const prefix = `${RUN_ID}:`;
-  const store = createTokenStore({ adapter: redisAdapter(redis, { prefix }) });
-  rows.push(['@portcullis/oauth-server (Redis store)', await portcullis(store)]);
-  closers.push(async () => {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
+if (STORES.has('redis')) {
+  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  try {
+    await redis.connect();
+    const prefix = `${RUN_ID}:`;
+    const store = createTokenStore({ adapter: redisAdapter(redis, { prefix }) });
+    rows.push(['@portcullis/oauth-server (Redis store)', await portcullis(store)]);
+    closers.push(async () => {
+      for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
+        if (keys.length > 0) await redis.unlink(...keys);
+      }
+      redis.disconnect();
+    });
+  } catch (error) {
+    skipped.push(`Redis row skipped: ${REDIS_URL} unreachable (${error.message})`);
     redis.disconnect();
-  });
-} catch (error) {
-  skipped.push(`Redis row skipped: ${REDIS_URL} unreachable (${error.message})`);
-  redis.disconnect();
+  }
 }
 
-const totals = rows.map(() => ({
-  exchanges: { count: 0, seconds: 0 },
-  refreshes: { count: 0, seconds: 0 },
-}));
-const add = (sum, { count, seconds }) => {
-  sum.count += count;
-  sum.seconds += seconds;
-};
+// Per round, each figure is divided by the baseline's figure of the same round (so a load swing
+// between rounds cancels out); the table shows the median of those ratios over the rounds.
+const rounds = rows.map(() => ({ exchanges: [], refreshes: [] }));
 for (let round = 0; round < ROUNDS; round++) {
   for (const [i, [, server]] of rows.entries()) {
-    add(totals[i].exchanges, await server.exchanges(MEASURE_MS / ROUNDS));
-    add(totals[i].refreshes, await server.refreshes(MEASURE_MS / ROUNDS));
+    rounds[i].exchanges.push(await server.exchanges(MEASURE_MS / ROUNDS));
+    rounds[i].refreshes.push(await server.refreshes(MEASURE_MS / ROUNDS));
   }
 }
 for (const [, server] of rows) await server.close();
 for (const close of closers) await close();
 
-const perSecond = (sum) => sum.count / sum.seconds;
-const results = rows.map(([name], i) => [
-  name,
-  { exchanges: perSecond(totals[i].exchanges), refreshes: perSecond(totals[i].refreshes) },
-]);
-const base = results[0][1];
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+const perSecond = (m) => m.count / m.seconds;
+const summary = (i, what) => ({
+  rate: median(rounds[i][what].map(perSecond)),
+  ratio: median(rounds[i][what].map((m, r) => perSecond(m) / perSecond(rounds[0][what][r]))),
+  // CPU of this process per operation: robust to other processes' load, but it leaves out what
+  // the Postgres or Redis server spends (their rows do part of the work elsewhere).
+  cpuMs: median(rounds[i][what].map((m) => m.cpuMs / m.count)),
+});
 
 console.log(
-  `\nOAuth token endpoint over HTTP on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${MEASURE_MS / 1000} s per figure in ${ROUNDS} interleaved rounds (Node ${process.versions.node})\n`,
+  `\nOAuth token endpoint over HTTP on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${MEASURE_MS / 1000} s per figure in ${ROUNDS} interleaved rounds (Node ${process.versions.node}, load average ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')})\n`,
 );
 console.log(
-  `${'server'.padEnd(42)} ${'code exch/s'.padStart(11)} ${'ratio'.padStart(6)} ${'refresh/s'.padStart(10)} ${'ratio'.padStart(6)}`,
+  `${'server'.padEnd(42)} ${'code exch/s'.padStart(11)} ${'ratio'.padStart(6)} ${'cpu ms'.padStart(6)} ${'refresh/s'.padStart(10)} ${'ratio'.padStart(6)} ${'cpu ms'.padStart(6)}`,
 );
-for (const [name, r] of results) {
+for (const [i, [name]] of rows.entries()) {
+  const e = summary(i, 'exchanges');
+  const r = summary(i, 'refreshes');
   console.log(
-    `${name.padEnd(42)} ${fmt(r.exchanges).padStart(11)} ${(r.exchanges / base.exchanges).toFixed(2).padStart(5)}x ${fmt(r.refreshes).padStart(10)} ${(r.refreshes / base.refreshes).toFixed(2).padStart(5)}x`,
+    `${name.padEnd(42)} ${fmt(e.rate).padStart(11)} ${e.ratio.toFixed(2).padStart(5)}x ${e.cpuMs.toFixed(2).padStart(6)} ${fmt(r.rate).padStart(10)} ${r.ratio.toFixed(2).padStart(5)}x ${r.cpuMs.toFixed(2).padStart(6)}`,
   );
 }
-const trips = mem.roundTrips;
-console.log(
-  `\nstore calls per grant at the token endpoint (each is a round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
-);
+const trips = rows[1]?.[1].roundTrips;
+if (trips) {
+  console.log(
+    `\nstore calls per grant at the token endpoint (each is a round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
+  );
+}
 for (const line of skipped) console.log(line);
 console.log(
-  `\nratio = figure / node-oidc-provider's figure. oidc-provider ships no PGlite, Postgres or Redis adapter: its in-memory adapter is the baseline for every row. Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
+  `\nratio = median over the rounds of figure / node-oidc-provider's figure in the same round; figures are medians too; cpu ms = this process's CPU time per operation (client and server). oidc-provider ships no PGlite, Postgres or Redis adapter: its in-memory adapter is the baseline for every row. Run took ${((performance.now() - started) / 1000).toFixed(0)} s.`,
 );

@@ -48,8 +48,18 @@ describe('secrets', () => {
     expect(await sha256WebCrypto('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
   });
 
+  it('FIPS 180-4: the raw digest (the successor pad) is the same on node:crypto and Web Crypto', async () => {
+    const { sha256Bytes, sha256BytesNow } = await import('../src/lib/sha256.js');
+    const web = new Uint8Array(
+      await crypto.subtle.digest('SHA-256', new TextEncoder().encode('héllo ✓')),
+    );
+    expect([...sha256BytesNow('héllo ✓')!]).toEqual([...web]);
+    expect([...(await sha256Bytes('héllo ✓'))]).toEqual([...web]);
+  });
+
   it('hashSecret falls back to Web Crypto where process.getBuiltinModule is absent', async () => {
     const original = process.getBuiltinModule;
+    let sealed = { token: '', next: '', sealed: '' };
     vi.resetModules();
     Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
     try {
@@ -60,10 +70,18 @@ describe('secrets', () => {
       expect(await pending).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
       const { hashSecret: freshHash } = await import('../src/hash-secret.js');
       expect(await freshHash('abc')).toBe('ungWv48Bz-pBQUDeXa4iI7ADYaOWF3qctBD_YfIAFa0');
+      // The successor seal opens the same on both paths: sealed here, opened with node:crypto.
+      const { sealSuccessor } = await import('../src/lib/successor.js');
+      const token = generateSecret();
+      const next = generateSecret();
+      sealed = { token, next, sealed: await sealSuccessor(token, next) };
     } finally {
       Object.defineProperty(process, 'getBuiltinModule', { value: original, configurable: true });
       vi.resetModules();
     }
+    const { openSuccessor } = await import('../src/lib/successor.js');
+    expect(await openSuccessor(sealed.token, sealed.sealed)).toBe(sealed.next);
+    expect(await openSuccessor(generateSecret(), sealed.sealed)).not.toBe(sealed.next);
   });
 });
 

@@ -1,11 +1,23 @@
 import { base64url } from './base64url.js';
 
-type NodeDigest = (secret: string) => string;
+interface NodeDigest {
+  text: (secret: string) => string;
+  bytes: (secret: string) => Uint8Array;
+}
 
 interface NodeCrypto {
-  hash?: (algorithm: string, data: string, encoding: 'base64url') => string;
+  hash?: {
+    (algorithm: string, data: string, encoding: 'base64url'): string;
+    (algorithm: string, data: string, encoding: 'buffer'): Uint8Array;
+  };
   createHash?: (algorithm: string) => {
-    update(data: string, encoding: 'utf8'): { digest(encoding: 'base64url'): string };
+    update(
+      data: string,
+      encoding: 'utf8',
+    ): {
+      digest(encoding: 'base64url'): string;
+      digest(): Uint8Array;
+    };
   };
 }
 
@@ -30,9 +42,17 @@ function loadNodeDigest(): NodeDigest | null {
         ? (getBuiltinModule('node:crypto') as NodeCrypto | undefined)
         : undefined;
     const { hash, createHash } = nodeCrypto ?? {};
-    if (typeof hash === 'function') return (secret) => hash('sha256', secret, 'base64url');
+    if (typeof hash === 'function') {
+      return {
+        text: (secret) => hash('sha256', secret, 'base64url'),
+        bytes: (secret) => hash('sha256', secret, 'buffer'),
+      };
+    }
     if (typeof createHash === 'function') {
-      return (secret) => createHash('sha256').update(secret, 'utf8').digest('base64url');
+      return {
+        text: (secret) => createHash('sha256').update(secret, 'utf8').digest('base64url'),
+        bytes: (secret) => createHash('sha256').update(secret, 'utf8').digest(),
+      };
     }
   } catch {
     // A runtime that refuses the module: Web Crypto below.
@@ -43,7 +63,21 @@ function loadNodeDigest(): NodeDigest | null {
 /** SHA-256 in base64url now, or `undefined` where only Web Crypto's asynchronous digest exists. */
 export function sha256Now(text: string): string | undefined {
   if (nodeDigest === undefined) nodeDigest = loadNodeDigest();
-  return nodeDigest === null ? undefined : nodeDigest(text);
+  return nodeDigest === null ? undefined : nodeDigest.text(text);
+}
+
+/** The 32 bytes of SHA-256 (UTF-8 input) now, or `undefined` where only Web Crypto exists. */
+export function sha256BytesNow(text: string): Uint8Array | undefined {
+  if (nodeDigest === undefined) nodeDigest = loadNodeDigest();
+  return nodeDigest === null ? undefined : nodeDigest.bytes(text);
+}
+
+/** The 32 bytes of SHA-256 (UTF-8 input): synchronous where node:crypto exists. */
+export function sha256Bytes(text: string): Uint8Array | Promise<Uint8Array> {
+  return (
+    sha256BytesNow(text) ??
+    crypto.subtle.digest('SHA-256', encoder.encode(text)).then((digest) => new Uint8Array(digest))
+  );
 }
 
 /** SHA-256 in base64url through Web Crypto: the path of runtimes without node:crypto. */

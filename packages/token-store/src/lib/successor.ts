@@ -1,6 +1,6 @@
 import { base64url, fromBase64url } from './base64url.js';
+import { sha256Bytes } from './sha256.js';
 
-const encoder = new TextEncoder();
 const DOMAIN = 'portcullis refresh-token successor v1\0';
 
 /**
@@ -8,8 +8,8 @@ const DOMAIN = 'portcullis refresh-token successor v1\0';
  * not the token's record id (that is SHA-256 of the token alone), and only a holder of the
  * token can compute it; each token seals exactly one successor, so the pad is used once.
  */
-async function padFor(token: string): Promise<Uint8Array> {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(DOMAIN + token)));
+function padFor(token: string): Uint8Array | Promise<Uint8Array> {
+  return sha256Bytes(DOMAIN + token);
 }
 
 function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
