@@ -185,6 +185,28 @@ describe('configuration', () => {
     expect(config.redisUrl).toBe('redis://127.0.0.1:6379');
   });
 
+  it('REDIS_CLUSTER: REDIS_URL lists the seed nodes; off by default; without REDIS_URL, or with a seed that is not redis://, one line names REDIS_URL', () => {
+    expect(loadConfig({ DATA_DIR: dir, REDIS_URL: 'redis://127.0.0.1:6379' }).redisCluster).toBe(
+      false,
+    );
+    const cluster = loadConfig({
+      DATA_DIR: dir,
+      REDIS_CLUSTER: 'true',
+      REDIS_URL: 'redis://10.0.0.1:7000,redis://10.0.0.2:7000',
+    });
+    expect(cluster.redisCluster).toBe(true);
+    expect(cluster.storage).toMatchObject({ kind: 'redis' });
+    const none = errorOf({ DATA_DIR: dir, REDIS_CLUSTER: 'true' });
+    expect(none.variable).toBe('REDIS_URL');
+    const bad = errorOf({
+      DATA_DIR: dir,
+      REDIS_CLUSTER: 'true',
+      REDIS_URL: 'redis://10.0.0.1:7000,10.0.0.2:7000',
+    });
+    expect(bad.variable).toBe('REDIS_URL');
+    expect(bad.message).toContain('separated by commas');
+  });
+
   it('reads the guide names: TOKEN_EXPIRY_HOURS, overridden by ACCESS_TOKEN_TTL_SECONDS', () => {
     expect(loadConfig({ DATA_DIR: dir, TOKEN_EXPIRY_HOURS: '24' }).accessTokenTtlSeconds).toBe(
       86_400,

@@ -2,6 +2,7 @@ import type { AuthorizationServer } from '@portcullis/oauth-server';
 import type { TokenStore } from '@portcullis/token-store';
 import { addressKey, requestAddress } from './client-address';
 import { type Config, getConfig } from './config';
+import { postgresLock, redisLock, type StartupLock } from './startup-lock';
 
 /** Every scope this server knows, with what the consent screen says about it. */
 export const SCOPES: Record<string, string> = {
@@ -58,6 +59,8 @@ async function createServer(config: Config): Promise<Server> {
 
   let adapter: Parameters<typeof createTokenStore>[0]['adapter'];
   let pgPool: import('pg').Pool | undefined;
+  // Instances sharing a store take turns to start (PGlite has one process anyway).
+  let startupLock: StartupLock = (run) => run();
   if (config.storage.kind === 'postgres') {
     const [{ default: pg }, { postgresAdapter }] = await Promise.all([
       import('pg'),
@@ -67,15 +70,14 @@ async function createServer(config: Config): Promise<Server> {
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });
     pgPool = pool;
+    startupLock = postgresLock(pool, `portcullis-auth-server:start:${config.storage.schema}`);
   } else if (config.storage.kind === 'redis') {
-    const [{ Redis }, { redisAdapter }] = await Promise.all([
-      import('ioredis'),
-      import('@portcullis/token-store/redis'),
-    ]);
-    const redis = new Redis(config.storage.url, { maxRetriesPerRequest: 1, commandTimeout: 2000 });
+    const { redisAdapter } = await import('@portcullis/token-store/redis');
+    const redis = await connectRedis(config, { maxRetriesPerRequest: 1, commandTimeout: 2000 });
     redis.on('error', () => {}); // surfaced as StoreUnavailableError (503) per request
     closers.push(() => redis.quit());
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
+    startupLock = redisLock(redis, `${config.storage.prefix}start-lock`);
   } else {
     const [{ PGlite }, { postgresAdapter }, { mkdir }] = await Promise.all([
       import('@electric-sql/pglite'),
@@ -99,13 +101,10 @@ async function createServer(config: Config): Promise<Server> {
 
   let rateLimitStore: import('@portcullis/oauth-server').AuthorizationServerOptions['rateLimit'];
   if (config.redisUrl) {
-    const [{ Redis }, { redisStore }] = await Promise.all([
-      import('ioredis'),
-      import('@portcullis/rate-limit/redis'),
-    ]);
+    const { redisStore } = await import('@portcullis/rate-limit/redis');
     // keyPrefix namespaces the limiter's keys (ioredis prefixes script KEYS too); the command
     // timeout makes a down Redis a quick store failure rather than a hung request.
-    const redis = new Redis(config.redisUrl, {
+    const redis = await connectRedis(config, {
       keyPrefix: `${config.redisPrefix}rl:`,
       maxRetriesPerRequest: 1,
       commandTimeout: 1000,
@@ -139,41 +138,76 @@ async function createServer(config: Config): Promise<Server> {
   }
 
   const { createAuthorizationServer } = await import('@portcullis/oauth-server');
-  const as = await createAuthorizationServer({
-    issuer: config.issuer,
-    store,
-    resources: config.resources.map((uri) => ({ uri })),
-    scopes: SCOPES,
-    defaultScopes: DEFAULT_SCOPES,
-    ...(config.signingKey
-      ? {
-          signingKey: config.signingKey.startsWith('{')
-            ? JSON.parse(config.signingKey)
-            : config.signingKey,
-        }
-      : {}),
-    ttl: lifetimes(config),
-    ...(config.refreshTokenGraceSeconds !== undefined
-      ? { refreshGraceSeconds: config.refreshTokenGraceSeconds }
-      : {}),
-    ...(config.dcrClientTtlSeconds !== undefined
-      ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
-      : {}),
-    introspection: { clientIds: config.introspectionClientIds },
-    ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
-    clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
-    // The library reads no header itself: the app knows its socket and its proxies.
-    getClientIp: (request) => {
-      const address = requestAddress(request, config.trustProxy);
-      return address === undefined ? undefined : addressKey(address);
-    },
-  });
+  // Creating the server reads the signing keys and, on an empty store, generates the first one:
+  // under the lock, so that instances starting together end up with one key, not one each.
+  const as = await startupLock(() =>
+    createAuthorizationServer({
+      issuer: config.issuer,
+      store,
+      resources: config.resources.map((uri) => ({ uri })),
+      scopes: SCOPES,
+      defaultScopes: DEFAULT_SCOPES,
+      ...(config.signingKey
+        ? {
+            signingKey: config.signingKey.startsWith('{')
+              ? JSON.parse(config.signingKey)
+              : config.signingKey,
+          }
+        : {}),
+      ttl: lifetimes(config),
+      ...(config.refreshTokenGraceSeconds !== undefined
+        ? { refreshGraceSeconds: config.refreshTokenGraceSeconds }
+        : {}),
+      ...(config.dcrClientTtlSeconds !== undefined
+        ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
+        : {}),
+      introspection: { clientIds: config.introspectionClientIds },
+      ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
+      clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
+      // The library reads no header itself: the app knows its socket and its proxies.
+      getClientIp: (request) => {
+        const address = requestAddress(request, config.trustProxy);
+        return address === undefined ? undefined : addressKey(address);
+      },
+    }),
+  );
   closers.unshift(() => as.close());
 
   onShutdown(async () => {
     for (const close of closers) await close().catch(() => {});
   });
   return { as, store, config };
+}
+
+/**
+ * A client of `REDIS_URL`: one Redis, or with `REDIS_CLUSTER` an ioredis `Cluster` seeded with
+ * the listed nodes (it discovers the others), credentials and TLS taken from the first URL.
+ */
+async function connectRedis(
+  config: Config,
+  options: { keyPrefix?: string; maxRetriesPerRequest: number; commandTimeout: number },
+): Promise<import('ioredis').Redis | import('ioredis').Cluster> {
+  const { Redis, Cluster } = await import('ioredis');
+  const url = config.redisUrl!;
+  if (!config.redisCluster) return new Redis(url, options);
+  const seeds = url.split(',').map((seed) => new URL(seed.trim()));
+  const { keyPrefix, ...perNode } = options;
+  const first = seeds[0]!;
+  return new Cluster(
+    seeds.map((seed) => ({
+      host: seed.hostname.replace(/^\[(.*)\]$/, '$1'),
+      port: Number(seed.port) || 6379,
+    })),
+    {
+      ...(keyPrefix ? { keyPrefix } : {}),
+      redisOptions: {
+        ...perNode,
+        ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
+        ...(first.password ? { password: decodeURIComponent(first.password) } : {}),
+        ...(first.protocol === 'rediss:' ? { tls: {} } : {}),
+      },
+    },
+  );
 }
 
 /** The configured lifetimes, for the store and the server alike (unset: the libraries' defaults). */

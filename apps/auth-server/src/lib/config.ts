@@ -54,6 +54,8 @@ export interface Config {
   redisUrl?: string | undefined;
   /** Namespace of every key this app writes to Redis (tokens and rate limits). */
   redisPrefix: string;
+  /** `REDIS_URL` names seed nodes of a Redis Cluster (comma-separated), reached with ioredis `Cluster`. */
+  redisCluster: boolean;
   signingKey?: string | undefined;
   keyEncryptionSecret?: string | undefined;
   devLogin: boolean;
@@ -284,8 +286,18 @@ export function loadConfig(env: Env = process.env): Config {
     fail('DATABASE_URL', 'must be a postgres:// or postgresql:// URL');
   }
   const redisUrl = read(env, 'REDIS_URL');
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) {
-    fail('REDIS_URL', 'must be a redis:// or rediss:// URL');
+  const redisCluster = bool(env, 'REDIS_CLUSTER') ?? false;
+  if (redisCluster && !redisUrl) fail('REDIS_URL', 'is required when REDIS_CLUSTER is on');
+  // A cluster is reached through one or more seed nodes; a single Redis through one URL.
+  for (const seed of redisCluster ? (redisUrl ?? '').split(',') : redisUrl ? [redisUrl] : []) {
+    if (!/^rediss?:\/\//.test(seed.trim())) {
+      fail(
+        'REDIS_URL',
+        redisCluster
+          ? 'must be redis:// or rediss:// URLs of cluster nodes, separated by commas'
+          : 'must be a redis:// or rediss:// URL',
+      );
+    }
   }
   const schema = read(env, 'DATABASE_SCHEMA') ?? 'public';
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
@@ -441,6 +453,7 @@ export function loadConfig(env: Env = process.env): Config {
     storage,
     redisUrl,
     redisPrefix,
+    redisCluster,
     signingKey: key,
     keyEncryptionSecret,
     devLogin,
