@@ -32,6 +32,8 @@ const APP_VARS = [
   'DATABASE_SCHEMA',
   'REDIS_URL',
   'REDIS_PREFIX',
+  'REDIS_CLUSTER',
+  'REFRESH_TOKEN_GRACE_SECONDS',
   'SIGNING_KEY',
   'KEY_ENCRYPTION_SECRET',
   'DEV_LOGIN',
@@ -124,6 +126,9 @@ export function tempDir(prefix = 'portcullis-e2e-') {
  * @property {string} [dataDir] kept by close() (restart tests); a fresh temporary one when absent
  * @property {Record<string, string>} [env] on top of the issuer, resources and DATA_DIR
  * @property {number} [readyTimeoutMs] how long `next start` may take to answer (90 s by default)
+ * @property {string} [readyPath] what is polled until it answers 2xx: the metadata by default,
+ *   which opens the store; `/api/auth/csrf` answers without touching it (a first request to the
+ *   store left to the test)
  */
 
 /**
@@ -155,6 +160,7 @@ export async function startAuthServer({
   dataDir,
   env = {},
   readyTimeoutMs = 90_000,
+  readyPath = '/.well-known/oauth-authorization-server',
 }) {
   assertBuilt('auth');
   const ownDir = !dataDir;
@@ -166,7 +172,7 @@ export async function startAuthServer({
     try {
       await waitFor(
         'auth server (next start)',
-        async () => (await fetch(`${url}/.well-known/oauth-authorization-server`)).ok,
+        async () => (await fetch(`${url}${readyPath}`)).ok,
         { timeoutMs: readyTimeoutMs, spawned },
       );
     } catch (error) {

@@ -1,0 +1,404 @@
+import {
+  type Browser,
+  type BrowserContext,
+  chromiumAvailable,
+  launchChromium,
+} from '@portcullis/internal-testing';
+import {
+  authorizeOverHttp,
+  CookieJar,
+  claimsOf,
+  codeFlow,
+  devLogin,
+  type Loopback,
+  loopbackRedirect,
+  pkce,
+  type RegisteredClient,
+  refreshGrant,
+  registerClient,
+  type Tokens,
+  tokenRequest,
+} from '@portcullis/internal-testing/apps';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signInAndApprove } from './browser.js';
+import type { Hop } from './round-robin-proxy.js';
+import { connectWithOAuth, toolJson } from './sdk-client.js';
+import { type Exchange, TestOAuthProvider } from './sdk-provider.js';
+import { jwksOf, kidOf, type SharedStore, type Stack, startStack, verifiesWith } from './stack.js';
+
+/** Seconds a rotated refresh token still gets its successor; the tests wait past it. */
+const GRACE_SECONDS = 6;
+const REDIRECT = 'http://127.0.0.1:9/callback';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The upstreams of the proxy's hops from `from` on whose path starts with `path`. */
+function upstreamsOf(hops: Hop[], from: number, path: string): number[] {
+  return hops
+    .slice(from)
+    .filter((h) => h.path.startsWith(path))
+    .map((h) => h.upstream);
+}
+
+async function refresh(stack: Stack, client: RegisteredClient, refreshToken: string) {
+  const response = await refreshGrant({
+    issuer: stack.issuer,
+    resource: stack.resource,
+    client,
+    refreshToken,
+  });
+  const body = (await response.json()) as Tokens & { error?: string };
+  return { status: response.status, body };
+}
+
+/**
+ * Two `next start` instances of the authorization server on one shared store, behind a
+ * round-robin proxy that is their issuer: the e2e flow with the MCP SDK client and Chromium,
+ * the refresh races with the racing requests on different instances, shared signing keys, and
+ * sessions and authorizations that start on one instance and finish on the other.
+ */
+export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean): void {
+  describe.runIf(storeAvailable)(`two instances started at once on an empty ${store}`, () => {
+    it('each of 2 rounds: their first requests at the same moment leave one signing key, published alike by both; a token issued by either verifies with the JWKS of the other', async () => {
+      for (let round = 0; round < 2; round++) {
+        // Up without touching the store: the two simultaneous JWKS requests are its first use.
+        const stack = await startStack({ store, readyPath: '/api/auth/csrf', mcp: false });
+        try {
+          const first = await Promise.all(stack.instances.map((i) => jwksOf(i.url)));
+          const [keysA, keysB] = await Promise.all(stack.instances.map((i) => jwksOf(i.url)));
+          expect(first[0]).toEqual(keysA);
+          expect(first[1]).toEqual(keysB);
+          expect(keysA?.map((k) => k.kid)).toHaveLength(1);
+          expect(keysB).toEqual(keysA);
+          const tokens: string[] = [];
+          for (const upstream of [0, 1]) {
+            const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
+            stack.proxy.plan(...Array(6).fill(upstream));
+            const from = stack.proxy.hops.length;
+            const jar = await devLogin(stack.issuer, `boot${upstream}@example.com`);
+            const issued = await codeFlow({
+              issuer: stack.issuer,
+              resource: stack.resource,
+              client,
+              redirectUri: REDIRECT,
+              scope: 'read',
+              jar,
+            });
+            expect(stack.proxy.hops.slice(from).map((h) => h.upstream)).toEqual(
+              Array(6).fill(upstream),
+            );
+            tokens.push(issued.access_token);
+          }
+          expect(verifiesWith(tokens[0] ?? '', keysB ?? [])).toBe(true);
+          expect(verifiesWith(tokens[1] ?? '', keysA ?? [])).toBe(true);
+        } finally {
+          await stack.close();
+        }
+      }
+    });
+  });
+
+  describe.runIf(storeAvailable && chromiumAvailable())(
+    `two auth-server instances on one ${store} behind a round-robin proxy`,
+    () => {
+      let stack: Stack;
+      let browser: Browser;
+      let context: BrowserContext;
+      let loopback: Loopback;
+
+      beforeAll(async () => {
+        [stack, browser, loopback] = await Promise.all([
+          startStack({
+            store,
+            env: {
+              ACCESS_TOKEN_TTL_SECONDS: '3',
+              REFRESH_TOKEN_GRACE_SECONDS: String(GRACE_SECONDS),
+            },
+          }),
+          launchChromium(),
+          loopbackRedirect(),
+        ]);
+        context = await browser.newContext();
+      });
+
+      afterAll(async () => {
+        await context?.close();
+        await browser?.close();
+        await loopback?.close();
+        await stack?.close();
+      });
+
+      const mcpUrl = () => stack.mcp?.url ?? '';
+
+      /** A signed-in user's tokens for a new public client, every step through the proxy. */
+      async function tokensFor(email: string) {
+        const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
+        const jar = await devLogin(stack.issuer, email);
+        const tokens = await codeFlow({
+          issuer: stack.issuer,
+          resource: stack.resource,
+          client,
+          redirectUri: REDIRECT,
+          scope: 'read',
+          jar,
+        });
+        return { client, tokens };
+      }
+
+      it('signing keys: both instances publish the same key set, and a token issued by each verifies with the JWKS of the other', async () => {
+        const [a, b] = stack.instances as [Stack['instances'][0], Stack['instances'][0]];
+        const [keysA, keysB] = await Promise.all([jwksOf(a.url), jwksOf(b.url)]);
+        expect(keysA.length).toBeGreaterThan(0);
+        expect(keysB).toEqual(keysA);
+
+        // Each code flow on one instance: sign in, authorize, consent, redeem, all on it.
+        const byInstance: string[] = [];
+        for (const upstream of [0, 1]) {
+          const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
+          stack.proxy.plan(upstream, upstream, upstream, upstream, upstream, upstream);
+          const from = stack.proxy.hops.length;
+          const jar = await devLogin(stack.issuer, `keys${upstream}@example.com`);
+          const tokens = await codeFlow({
+            issuer: stack.issuer,
+            resource: stack.resource,
+            client,
+            redirectUri: REDIRECT,
+            scope: 'read',
+            jar,
+          });
+          expect(stack.proxy.hops.slice(from).map((h) => h.upstream)).toEqual(
+            Array(6).fill(upstream),
+          );
+          byInstance.push(tokens.access_token);
+        }
+        const [fromA, fromB] = byInstance as [string, string];
+        expect(verifiesWith(fromA, keysB)).toBe(true);
+        expect(verifiesWith(fromB, keysA)).toBe(true);
+        expect(kidOf(fromA)).toBe(kidOf(fromB));
+        // The check can fail: a token whose signature was changed does not verify.
+        const forged = `${fromA.slice(0, -4)}${fromA.endsWith('AAAA') ? 'BBBB' : 'AAAA'}`;
+        expect(verifiesWith(forged, keysB)).toBe(false);
+      });
+
+      it('a sign-in started on instance 0 completes on 1; an authorization started on 1 is approved on 0; its code is redeemed on 0 and refreshed on 1', async () => {
+        const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
+        const from = stack.proxy.hops.length;
+        // next-auth: the CSRF cookie from 0, the credentials posted to 1.
+        stack.proxy.plan(0, 1);
+        const jar = await devLogin(stack.issuer, 'roaming@example.com', new CookieJar());
+        // /authorize on 1, the consent page from 0, the decision posted to 1.
+        stack.proxy.plan(1, 0, 1);
+        const { verifier, challenge } = pkce();
+        const url = new URL(`${stack.issuer}/authorize`);
+        url.search = new URLSearchParams({
+          response_type: 'code',
+          client_id: client.client_id,
+          redirect_uri: REDIRECT,
+          scope: 'read',
+          state: 'roaming-state',
+          code_challenge: challenge,
+          code_challenge_method: 'S256',
+          resource: stack.resource,
+        }).toString();
+        const { callback, consentShown } = await authorizeOverHttp(stack.issuer, jar, url);
+        expect(consentShown).toBe(true);
+        expect(callback.searchParams.get('state')).toBe('roaming-state');
+        expect(callback.searchParams.get('iss')).toBe(stack.issuer);
+        const code = callback.searchParams.get('code') ?? '';
+        stack.proxy.plan(0);
+        const exchanged = await fetch(`${stack.issuer}/token`, {
+          method: 'POST',
+          ...tokenRequest(client, {
+            grant_type: 'authorization_code',
+            code,
+            redirect_uri: REDIRECT,
+            code_verifier: verifier,
+            resource: stack.resource,
+          }),
+        });
+        expect(exchanged.status).toBe(200);
+        const tokens = (await exchanged.json()) as Tokens;
+        expect(claimsOf(tokens.access_token)).toMatchObject({
+          iss: stack.issuer,
+          aud: stack.resource,
+          sub: 'dev:roaming@example.com',
+          client_id: client.client_id,
+        });
+        stack.proxy.plan(1);
+        const refreshed = await refresh(stack, client, tokens.refresh_token ?? '');
+        expect(refreshed.status).toBe(200);
+        expect(
+          stack.proxy.hops
+            .slice(from)
+            .map((h) => `${h.upstream} ${h.method} ${h.path.split('?')[0]} ${h.status}`),
+        ).toEqual([
+          '0 GET /api/auth/csrf 200',
+          '1 POST /api/auth/callback/dev-login 200',
+          '1 GET /authorize 302',
+          '0 GET /consent 200',
+          '1 POST /authorize/decision 303',
+          '0 POST /token 200',
+          '1 POST /token 200',
+        ]);
+      });
+
+      it('the MCP SDK client with Chromium through the proxy: DCR, login and consent, token, tools; after expiry 4 parallel tool calls refresh on both instances and keep the session', async () => {
+        const log: Exchange[] = [];
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: stack.issuer,
+          clientName: 'SDK Multi-instance Client',
+          userAgent: async (url) => {
+            const page = await context.newPage();
+            try {
+              await signInAndApprove(page, url.href, { issuer: stack.issuer });
+            } finally {
+              await page.close();
+            }
+          },
+        });
+        const from = stack.proxy.hops.length;
+        const { client, authorized } = await connectWithOAuth(mcpUrl(), provider, log);
+        expect(authorized).toBe(true);
+        const steps = log.map((e) => `${e.method} ${e.url.pathname} ${e.status}`);
+        expect(steps.slice(0, 4)).toEqual([
+          'POST /mcp 401',
+          'GET /.well-known/oauth-protected-resource/mcp 200',
+          'GET /.well-known/oauth-authorization-server 200',
+          'POST /register 201',
+        ]);
+        expect(steps).toContain('POST /token 200');
+        // The browser's and the client's requests were spread over both instances.
+        expect(new Set(stack.proxy.hops.slice(from).map((h) => h.upstream))).toEqual(
+          new Set([0, 1]),
+        );
+        expect(claimsOf(provider.tokens()?.access_token ?? '')).toMatchObject({
+          iss: stack.issuer,
+          aud: mcpUrl(),
+          sub: 'dev:ada@example.com',
+        });
+        const first = await client.callTool({ name: 'user_profile', arguments: {} });
+        expect(toolJson(first)).toMatchObject({ user: { id: 'dev:ada@example.com' } });
+
+        // Wait until the MCP server refuses the access token (3 s, its clock tolerance included).
+        for (let i = 0; ; i++) {
+          const response = await fetch(mcpUrl(), {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${provider.tokens()?.access_token}`,
+              'content-type': 'application/json',
+              accept: 'application/json, text/event-stream',
+            },
+            body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+          });
+          if (response.status === 401) break;
+          expect(response.status).toBe(200);
+          if (i > 80) throw new Error('the access token never expired');
+          await sleep(500);
+        }
+        const before = log.length;
+        const hopsBefore = stack.proxy.hops.length;
+        const authorizations = provider.authorizationUrls.length;
+        // The next requests to reach the proxy are the refreshes: alternate them explicitly.
+        stack.proxy.plan(0, 1, 0, 1);
+        const results = await Promise.all(
+          Array.from({ length: 4 }, () => client.callTool({ name: 'user_profile', arguments: {} })),
+        );
+        for (const result of results) {
+          expect(result.isError).toBeFalsy();
+          expect(toolJson(result)).toMatchObject({ user: { id: 'dev:ada@example.com' } });
+        }
+        const refreshes = log.slice(before).filter((e) => e.url.pathname === '/token');
+        expect(refreshes.length).toBeGreaterThanOrEqual(2);
+        for (const r of refreshes)
+          expect(r).toMatchObject({ status: 200, grantType: 'refresh_token' });
+        expect(new Set(upstreamsOf(stack.proxy.hops, hopsBefore, '/token'))).toEqual(
+          new Set([0, 1]),
+        );
+        expect(provider.authorizationUrls.length).toBe(authorizations);
+        await client.close();
+      });
+
+      it('real concurrency: 8 parallel refreshes of one token, spread over both instances, all get the same successor, which then works', async () => {
+        const { client, tokens } = await tokensFor('parallel@example.com');
+        const from = stack.proxy.hops.length;
+        const answers = await Promise.all(
+          Array.from({ length: 8 }, () => refresh(stack, client, tokens.refresh_token ?? '')),
+        );
+        expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
+        const successors = new Set(answers.map((a) => a.body.refresh_token));
+        expect(successors.size).toBe(1);
+        expect(successors.has(tokens.refresh_token)).toBe(false);
+        expect(new Set(upstreamsOf(stack.proxy.hops, from, '/token'))).toEqual(new Set([0, 1]));
+        const next = await refresh(stack, client, answers[0]?.body.refresh_token ?? '');
+        expect(next.status).toBe(200);
+      });
+
+      it(`deterministic interleaving: rotated on 0, replayed on 1 within the grace gets the same successor; replayed on 0 after ${GRACE_SECONDS} s it revokes the family, and the current token fails on 1`, async () => {
+        const { client, tokens } = await tokensFor('interleave@example.com');
+        const r0 = tokens.refresh_token ?? '';
+        stack.proxy.plan(0);
+        const rotated = await refresh(stack, client, r0);
+        expect(rotated.status).toBe(200);
+        const r1 = rotated.body.refresh_token ?? '';
+        stack.proxy.plan(1);
+        const replay = await refresh(stack, client, r0);
+        expect(replay.status).toBe(200);
+        expect(replay.body.refresh_token).toBe(r1);
+        // r1 rotates on 1 into r2: the live head of the family.
+        stack.proxy.plan(1);
+        const head = await refresh(stack, client, r1);
+        expect(head.status).toBe(200);
+        const r2 = head.body.refresh_token ?? '';
+
+        await sleep((GRACE_SECONDS + 1) * 1000);
+        stack.proxy.plan(0);
+        const late = await refresh(stack, client, r0);
+        expect(late.status).toBe(400);
+        expect(late.body.error).toBe('invalid_grant');
+        stack.proxy.plan(1);
+        const after = await refresh(stack, client, r2);
+        expect(after.status).toBe(400);
+        expect(after.body.error).toBe('invalid_grant');
+      });
+
+      it(`real concurrency after the grace: a replay of the old token and the use of the current one race on different instances; the family ends revoked whichever wins`, async () => {
+        const { client, tokens } = await tokensFor('race@example.com');
+        const r0 = tokens.refresh_token ?? '';
+        const rotated = await refresh(stack, client, r0);
+        expect(rotated.status).toBe(200);
+        const r1 = rotated.body.refresh_token ?? '';
+        await sleep((GRACE_SECONDS + 1) * 1000);
+
+        const from = stack.proxy.hops.length;
+        stack.proxy.plan(0, 1, 0, 1);
+        const [stale, honest, stale2, honest2] = await Promise.all([
+          refresh(stack, client, r0),
+          refresh(stack, client, r1),
+          refresh(stack, client, r0),
+          refresh(stack, client, r1),
+        ]);
+        expect(upstreamsOf(stack.proxy.hops, from, '/token').sort()).toEqual([0, 0, 1, 1]);
+        expect(stale.status).toBe(400);
+        expect(stale2.status).toBe(400);
+        // The honest uses may have won before the replay; whatever they got is dead now.
+        for (const answer of [honest, honest2]) {
+          if (answer.status !== 200) {
+            expect(answer.body.error).toBe('invalid_grant');
+            continue;
+          }
+          for (const upstream of [0, 1]) {
+            stack.proxy.plan(upstream);
+            expect((await refresh(stack, client, answer.body.refresh_token ?? '')).status).toBe(
+              400,
+            );
+          }
+        }
+        for (const upstream of [0, 1]) {
+          stack.proxy.plan(upstream);
+          expect((await refresh(stack, client, r1)).status).toBe(400);
+        }
+      });
+    },
+  );
+}
