@@ -100,31 +100,28 @@ function tokenDriver(http, tokenUrl, prepare) {
 }
 
 /**
- * The store as the server sees it, counting each call (a call is one round trip on Postgres
- * and Redis), so the bench can print how many one grant costs.
+ * The store's backend, counting each call the store makes to it: one call is one round trip on
+ * Postgres and Redis (one SQL statement, one script or command), so the bench can print how
+ * many one grant costs.
  */
-function counting(store) {
+function counting(adapter) {
   const calls = [];
-  const wrap = (target, path) =>
-    new Proxy(target, {
-      get(obj, name, receiver) {
-        const value = Reflect.get(obj, name, receiver);
-        if (typeof name !== 'string') return value;
-        if (typeof value === 'function') {
-          return (...args) => {
-            calls.push(`${path}${name}`);
-            return value.apply(obj, args);
-          };
-        }
-        if (value && typeof value === 'object' && !path) return wrap(value, `${name}.`);
-        return value;
-      },
-    });
-  return { store: wrap(store, ''), calls };
+  const counted = new Proxy(adapter, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      return (...args) => {
+        calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { adapter: counted, calls };
 }
 
-async function portcullis(rawStore) {
-  const { store, calls } = counting(rawStore);
+async function portcullis(backend) {
+  const { adapter, calls } = counting(backend);
+  const store = createTokenStore({ adapter });
   let as;
   const http = await listen((req, res) =>
     toNodeHandler((r) => as.handle(r), { origin: http.origin })(req, res),
@@ -174,7 +171,7 @@ async function portcullis(rawStore) {
       resource: RESOURCE,
     });
   };
-  // One of each grant, counting the store calls the token endpoint makes (approve() not included).
+  // One of each grant, counting the backend calls the token endpoint makes (approve() not included).
   const c = await newCode();
   const location = new URL((await c.pending.approve('alice')).headers.get('location'));
   calls.length = 0;
@@ -278,15 +275,12 @@ const closers = [];
 const baseline = await oidcProvider();
 rows.push(['node-oidc-provider 9.13.3 (memory)', baseline]);
 if (STORES.has('memory')) {
-  const mem = await portcullis(createTokenStore({ adapter: memoryAdapter() }));
+  const mem = await portcullis(memoryAdapter());
   rows.push(['@portcullis/oauth-server (memory store)', mem]);
 }
 if (STORES.has('pglite')) {
   const db = new PGlite();
-  rows.push([
-    '@portcullis/oauth-server (PGlite store)',
-    await portcullis(createTokenStore({ adapter: postgresAdapter(db) })),
-  ]);
+  rows.push(['@portcullis/oauth-server (PGlite store)', await portcullis(postgresAdapter(db))]);
   closers.push(() => db.close());
 }
 
@@ -295,8 +289,8 @@ if (STORES.has('postgres')) {
   const pool = new pg.Pool({ connectionString: DATABASE_URL, max: 10 });
   try {
     await pool.query(`CREATE SCHEMA "${RUN_ID}"`);
-    const store = createTokenStore({ adapter: postgresAdapter(pool, { schema: RUN_ID }) });
-    rows.push(['@portcullis/oauth-server (Postgres store)', await portcullis(store)]);
+    const adapter = postgresAdapter(pool, { schema: RUN_ID });
+    rows.push(['@portcullis/oauth-server (Postgres store)', await portcullis(adapter)]);
     closers.push(async () => {
       await pool.query(`DROP SCHEMA "${RUN_ID}" CASCADE`);
       await pool.end();
@@ -311,8 +305,8 @@ if (STORES.has('redis')) {
   try {
     await redis.connect();
     const prefix = `${RUN_ID}:`;
-    const store = createTokenStore({ adapter: redisAdapter(redis, { prefix }) });
-    rows.push(['@portcullis/oauth-server (Redis store)', await portcullis(store)]);
+    const adapter = redisAdapter(redis, { prefix });
+    rows.push(['@portcullis/oauth-server (Redis store)', await portcullis(adapter)]);
     closers.push(async () => {
       for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 })) {
         if (keys.length > 0) await redis.unlink(...keys);
@@ -369,7 +363,7 @@ for (const [i, [name]] of rows.entries()) {
 const trips = rows[1]?.[1].roundTrips;
 if (trips) {
   console.log(
-    `\nstore calls per grant at the token endpoint (each is a round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
+    `\nstore backend calls per grant at the token endpoint (each is one round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
   );
 }
 for (const line of skipped) console.log(line);

@@ -1,3 +1,4 @@
+import type { AccessTokenInput } from './lib/access-tokens.js';
 import { type AccessTokenStore, accessTokenStore } from './lib/access-tokens.js';
 import { type ClientStore, clientStore } from './lib/clients.js';
 import { type CodeStore, codeStore } from './lib/codes.js';
@@ -18,6 +19,7 @@ import {
   CodedTypeError,
   describe,
 } from './lib/errors.js';
+import { type GrantTokens, type IssueTokensOptions, issueTokens } from './lib/grant-tokens.js';
 import { type RefreshTokenStore, refreshTokenStore } from './lib/refresh-tokens.js';
 import { type SigningKeyStore, signingKeyStore } from './lib/signing-keys.js';
 import type { AccessTokenRecord, RefreshTokenRecord, StoreAdapter } from './types.js';
@@ -63,6 +65,12 @@ export interface TokenStore {
   codes: CodeStore;
   accessTokens: AccessTokenStore;
   refreshTokens: RefreshTokenStore;
+  /**
+   * Issues a grant's access token and, with `options.refreshToken`, its refresh token, stored
+   * in one atomic write (one round trip where the adapter has `setMany`); a revoked family
+   * refuses both with `FamilyRevokedError`. What a code exchange stores.
+   */
+  issueTokens(data: AccessTokenInput, options?: IssueTokensOptions): Promise<GrantTokens>;
   /**
    * Revokes a grant for good: leaves a durable revocation marker that every later write of the
    * family checks atomically, then deletes its codes, access tokens and refresh tokens;
@@ -149,6 +157,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     codes: codeStore(ctx),
     accessTokens: accessTokenStore(ctx),
     refreshTokens: refreshTokenStore(ctx),
+    issueTokens: (data, issueOptions) => issueTokens(ctx, data, issueOptions),
     async revokeFamily(familyId) {
       assertString(familyId, 'familyId');
       return revokeFamily(ctx, familyId);

@@ -24,7 +24,13 @@ export type { AuthorizationCodeInput, CodeStore, IssueOptions } from './lib/code
 export type { ConsentStore } from './lib/consents.js';
 export { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL, type TtlOptions } from './lib/context.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
-export type { RefreshTokenInput, RefreshTokenStore, RotateOptions } from './lib/refresh-tokens.js';
+export type { GrantTokens, IssueTokensOptions } from './lib/grant-tokens.js';
+export type {
+  RefreshTokenInput,
+  RefreshTokenStore,
+  RotateOptions,
+  Rotation,
+} from './lib/refresh-tokens.js';
 export type { SigningKeyStore } from './lib/signing-keys.js';
 export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
 export {

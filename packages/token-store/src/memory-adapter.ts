@@ -82,6 +82,15 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     return true;
   }
 
+  /** Purges as a side effect of writes, at most once a minute, so an idle store costs nothing. */
+  function maybeSweep(): void {
+    const wallClock = Date.now();
+    if (wallClock - lastSweep > SWEEP_EVERY_MS) {
+      lastSweep = wallClock;
+      sweep(wallClock, retentionMs);
+    }
+  }
+
   return {
     async set(kind, id, record) {
       if (FAMILY_KINDS.has(kind)) {
@@ -89,12 +98,17 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         if (!touchFamily(familyId, expiresAt, createdAt)) return false;
       }
       records.set(keyOf(kind, id), copyRecord(record));
-      // Purge as a side effect of writes, at most once a minute, so an idle store costs nothing.
-      const wallClock = Date.now();
-      if (wallClock - lastSweep > SWEEP_EVERY_MS) {
-        lastSweep = wallClock;
-        sweep(wallClock, retentionMs);
+      maybeSweep();
+      return true;
+    },
+
+    async setMany(entries) {
+      // One synchronous step: the marker is checked and every record written with no await between.
+      for (const { record } of entries) {
+        if (!touchFamily(record.familyId, record.expiresAt, record.createdAt)) return false;
       }
+      for (const { kind, id, record } of entries) records.set(keyOf(kind, id), copyRecord(record));
+      maybeSweep();
       return true;
     },
 
@@ -113,6 +127,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     ): Promise<ConsumeResult<RecordOf[K]>> {
       const record = visible(records.get(keyOf(kind, id)), now) as RecordOf[K] | undefined;
       if (!record) return { status: 'not_found' };
+      if (consumeOptions.clientId !== undefined && record.clientId !== consumeOptions.clientId) {
+        return { status: 'not_found' };
+      }
       if (record.consumedAt !== undefined && record.consumedAt !== null) {
         return { status: 'already_consumed', record: copyRecord(record) };
       }

@@ -68,31 +68,22 @@ export class TokenManager {
     if (options.clientId !== undefined) assertString(options.clientId, 'options.clientId');
     if (options.resource !== undefined) assertString(options.resource, 'options.resource');
     assertOptionalSeconds(options.ttlSeconds, 'options.ttlSeconds');
-    const { token, record } = await this.store.accessTokens.issue(
+    // One write for both tokens of the grant (one round trip where the adapter has `setMany`).
+    const { accessToken, refreshToken } = await this.store.issueTokens(
       { userId, scopes, clientId: options.clientId ?? '', resource: options.resource },
-      { ttlSeconds: options.ttlSeconds ?? this.#accessTtl },
+      {
+        accessToken: { ttlSeconds: options.ttlSeconds ?? this.#accessTtl },
+        ...(options.refresh ? { refreshToken: { ttlSeconds: this.#refreshTtl } } : {}),
+      },
     );
-    const issued: IssuedTokens = {
-      accessToken: token,
+    const { record } = accessToken;
+    return {
+      accessToken: accessToken.token,
       expiresAt: record.expiresAt!,
       scopes: record.scopes,
       familyId: record.familyId,
+      ...(refreshToken ? { refreshToken: refreshToken.token } : {}),
     };
-    if (options.refresh) {
-      const refresh = await this.store.refreshTokens.issue(
-        {
-          familyId: record.familyId,
-          grantExpiresAt: record.grantExpiresAt,
-          userId,
-          scopes,
-          clientId: record.clientId,
-          resource: options.resource,
-        },
-        { ttlSeconds: this.#refreshTtl },
-      );
-      issued.refreshToken = refresh.token;
-    }
-    return issued;
   }
 
   /** The token's record; throws `InvalidTokenError` (`invalid_token`) or `TokenExpiredError` (`expired`). */
@@ -116,22 +107,14 @@ export class TokenManager {
     refreshToken: string,
     options: { graceSeconds?: number } = {},
   ): Promise<IssuedTokens & { refreshToken: string }> {
+    // The successor and the new access token are stored in one write with the rotation's check.
     const rotated = await this.store.refreshTokens.rotate(refreshToken, {
       graceSeconds: options.graceSeconds,
       ttlSeconds: this.#refreshTtl,
+      accessToken: { ttlSeconds: this.#accessTtl },
     });
     const { record } = rotated;
-    const access = await this.store.accessTokens.issue(
-      {
-        familyId: record.familyId,
-        grantExpiresAt: record.grantExpiresAt,
-        userId: record.userId,
-        clientId: record.clientId,
-        scopes: record.scopes,
-        resource: record.resource,
-      },
-      { ttlSeconds: this.#accessTtl },
-    );
+    const access = rotated.accessToken!;
     return {
       accessToken: access.token,
       refreshToken: rotated.token,

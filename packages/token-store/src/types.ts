@@ -164,6 +164,19 @@ export type WritableKind = Exclude<RecordKind, 'family'>;
 export interface ConsumeOptions {
   /** Stored on the record in the same atomic step as `consumedAt` (refresh tokens only). */
   successor?: string;
+  /**
+   * Consume only a record issued to this client (its `clientId`), checked in the same atomic
+   * step: a record of another client resolves `not_found` and is left unchanged, so a client
+   * cannot spend (or, once spent, replay) another client's token.
+   */
+  clientId?: string;
+}
+
+/** One record of `StoreAdapter.setMany`. */
+export interface FamilyEntry<K extends FamilyKind = FamilyKind> {
+  kind: K;
+  id: string;
+  record: RecordOf[K];
 }
 
 /** Options of `StoreAdapter.revokeFamily`. */
@@ -213,12 +226,22 @@ export interface StoreAdapter {
    * `false` and stores nothing when the family has been revoked; otherwise `true`.
    */
   set<K extends WritableKind>(kind: K, id: string, record: RecordOf[K]): Promise<boolean>;
+  /**
+   * Optional: stores several records of one family (e.g. the access and refresh token of one
+   * grant) in one atomic step, one round trip, checking the family's revocation marker once;
+   * resolves `false` and stores none of them when the family has been revoked. The records all
+   * carry the same `familyId`. Without it the facade calls `set` for each record.
+   */
+  setMany?(entries: FamilyEntry[]): Promise<boolean>;
   find<K extends RecordKind>(
     kind: K,
     id: string,
     options?: FindOptions,
   ): Promise<RecordOf[K] | undefined>;
-  /** Atomically marks the record consumed (`consumedAt = now`) if it was not yet. */
+  /**
+   * Atomically marks the record consumed (`consumedAt = now`) if it was not yet (and, with
+   * `options.clientId`, only if it belongs to that client).
+   */
   consume<K extends ConsumableKind>(
     kind: K,
     id: string,

@@ -10,10 +10,12 @@ import { consume } from '../src/redis/lua/consume.js';
 import { deleteRecord } from '../src/redis/lua/delete.js';
 import { revokeFamily } from '../src/redis/lua/revoke-family.js';
 import { setRecord } from '../src/redis/lua/set.js';
+import { setMany } from '../src/redis/lua/set-many.js';
 
 describe('Redis Lua scripts', () => {
   it.each([
     setRecord,
+    setMany,
     consume,
     deleteRecord,
     revokeFamily,

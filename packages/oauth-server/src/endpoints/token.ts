@@ -24,7 +24,7 @@ import {
 } from '../lib/schemas.js';
 import { parseScope } from '../lib/scopes.js';
 import { isGrantFailure } from '../lib/store.js';
-import { issueAccessToken, issueRefreshToken } from '../lib/tokens.js';
+import { accessTokenFor, accessTokenOptions } from '../lib/tokens.js';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -147,84 +147,90 @@ async function authorizationCodeGrant(
       'the authorization code was already redeemed; the tokens issued from it are revoked',
     );
   }
-  const grant = {
-    familyId: code.familyId,
-    grantExpiresAt: code.grantExpiresAt,
-    clientId: client.clientId,
-    userId: code.userId,
-    scopes: code.scopes,
-    resource: code.resource ?? ctx.resources[0]!.uri,
-  };
   // A replay that raced this exchange revokes the family; the store then refuses every token of
-  // it (the family's revocation marker), so nothing issued here survives.
-  let access: Awaited<ReturnType<typeof issueAccessToken>>;
-  let refresh: string | undefined;
-  // The two writes are independent: issued side by side, so a pooled store overlaps their
-  // round trips. A revoked family refuses both; if only one fails, nothing is returned.
+  // it (the family's revocation marker), so nothing issued here survives. Both tokens are
+  // stored in one write (one round trip), refused together when the family is revoked.
+  let issued: Awaited<ReturnType<Context['store']['issueTokens']>>;
   try {
-    [access, refresh] = await Promise.all([
-      issueAccessToken(ctx, grant),
-      client.grantTypes.includes('refresh_token') ? issueRefreshToken(ctx, grant) : undefined,
-    ]);
+    issued = await ctx.store.issueTokens(
+      {
+        familyId: code.familyId,
+        grantExpiresAt: code.grantExpiresAt,
+        clientId: client.clientId,
+        userId: code.userId,
+        scopes: code.scopes,
+        resource: code.resource ?? ctx.resources[0]!.uri,
+      },
+      {
+        accessToken: accessTokenOptions(ctx),
+        ...(client.grantTypes.includes('refresh_token')
+          ? { refreshToken: { ttlSeconds: ctx.ttl.refreshToken } }
+          : {}),
+      },
+    );
   } catch (error) {
     grantFailure(error, 'authorization code');
   }
+  const access = await accessTokenFor(ctx, issued.accessToken.token, issued.accessToken.record);
   return tokenResponse({
     access_token: access.token,
     token_type: 'Bearer',
     expires_in: access.expiresIn,
-    ...(refresh ? { refresh_token: refresh } : {}),
-    scope: grant.scopes.join(' '),
+    ...(issued.refreshToken ? { refresh_token: issued.refreshToken.token } : {}),
+    scope: code.scopes.join(' '),
   });
 }
 
+/**
+ * RFC 6749 §6 with rotation (OAuth 2.1 §4.3.1): the token is rotated only if it was issued to
+ * this client, checked in the same atomic step (another client can neither use nor burn it),
+ * and the new access token is stored with the successor in one write. A request that narrows
+ * the scope or names a resource reads the grant first, so that a refused request spends nothing.
+ */
 async function refreshTokenGrant(
   ctx: Context,
   { client }: AuthenticatedClient,
   params: ReturnType<typeof refreshTokenGrantSchema.parse>,
 ): Promise<Response> {
-  const current = await ctx.store.refreshTokens.find(params.refresh_token);
-  if (!current) throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
-  // Checked before rotating, so another client cannot burn this client's token.
-  if (current.clientId !== client.clientId) {
-    throw new InvalidGrantError('the refresh token was issued to another client');
-  }
-  if (params.resource !== undefined && params.resource !== current.resource) {
-    throw new InvalidTargetError('resource does not match the grant');
-  }
-  // RFC 6749 §6 scope narrowing: the one place it is decided. The grant keeps its scope; a
-  // narrower one applies to the new access token only.
   let scopes: string[] | undefined;
-  if (params.scope !== undefined && params.scope.trim() !== '') {
-    scopes = parseScope(params.scope);
-    const extra = scopes.filter((s) => !current.scopes.includes(s));
-    if (extra.length > 0) {
-      throw new InvalidScopeError('scope exceeds the scope originally granted (RFC 6749 §6)');
+  const narrowing = params.scope !== undefined && params.scope.trim() !== '';
+  if (narrowing || params.resource !== undefined) {
+    const current = await ctx.store.refreshTokens.find(params.refresh_token);
+    if (!current) throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
+    if (current.clientId !== client.clientId) {
+      throw new InvalidGrantError('the refresh token was issued to another client');
+    }
+    if (params.resource !== undefined && params.resource !== current.resource) {
+      throw new InvalidTargetError('resource does not match the grant');
+    }
+    // RFC 6749 §6 scope narrowing: the one place it is decided. The grant keeps its scope; a
+    // narrower one applies to the new access token only.
+    if (narrowing) {
+      scopes = parseScope(params.scope!);
+      const extra = scopes.filter((s) => !current.scopes.includes(s));
+      if (extra.length > 0) {
+        throw new InvalidScopeError('scope exceeds the scope originally granted (RFC 6749 §6)');
+      }
     }
   }
+  let rotated: Awaited<ReturnType<Context['store']['refreshTokens']['rotate']>>;
   try {
-    const rotated = await ctx.store.refreshTokens.rotate(params.refresh_token, {
+    rotated = await ctx.store.refreshTokens.rotate(params.refresh_token, {
       graceSeconds: ctx.refreshGraceSeconds,
       ttlSeconds: ctx.ttl.refreshToken,
-    });
-    const record = rotated.record;
-    const grant = {
-      familyId: record.familyId,
-      grantExpiresAt: record.grantExpiresAt,
       clientId: client.clientId,
-      userId: record.userId,
-      scopes: scopes ?? record.scopes,
-      resource: record.resource ?? ctx.resources[0]!.uri,
-    };
-    const access = await issueAccessToken(ctx, grant);
-    return tokenResponse({
-      access_token: access.token,
-      token_type: 'Bearer',
-      expires_in: access.expiresIn,
-      refresh_token: rotated.token,
-      scope: grant.scopes.join(' '),
+      accessToken: { ...accessTokenOptions(ctx), ...(scopes ? { scopes } : {}) },
     });
   } catch (error) {
     grantFailure(error, 'refresh token');
   }
+  const stored = rotated.accessToken!;
+  const access = await accessTokenFor(ctx, stored.token, stored.record);
+  return tokenResponse({
+    access_token: access.token,
+    token_type: 'Bearer',
+    expires_in: access.expiresIn,
+    refresh_token: rotated.token,
+    scope: stored.record.scopes.join(' '),
+  });
 }

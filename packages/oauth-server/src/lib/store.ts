@@ -5,7 +5,11 @@ import type {
   ConsentRecord,
   ConsumeResult,
   GrantSummary,
+  GrantTokens,
+  IssueTokensOptions,
   RefreshTokenRecord,
+  RotateOptions,
+  Rotation,
   SigningKeyRecord,
 } from '@portcullis/token-store';
 import {
@@ -42,12 +46,15 @@ export interface AuthorizationServerStore {
       options?: { ttlSeconds?: number },
     ): Promise<{ token: string; record: RefreshTokenRecord }>;
     find(token: string): Promise<RefreshTokenRecord | undefined>;
-    rotate(
-      token: string,
-      options?: { graceSeconds?: number; ttlSeconds?: number },
-    ): Promise<{ token: string; record: RefreshTokenRecord; previous: RefreshTokenRecord }>;
+    /** With `clientId` and `accessToken` (what the token endpoint passes): see `RotateOptions`. */
+    rotate(token: string, options?: RotateOptions): Promise<Rotation>;
     revoke(token: string): Promise<boolean>;
   };
+  /** A grant's access token and refresh token stored in one write (a code exchange). */
+  issueTokens(
+    data: Omit<AccessTokenRecord, 'createdAt' | 'expiresAt'>,
+    options?: IssueTokensOptions,
+  ): Promise<GrantTokens>;
   revokeFamily(familyId: string): Promise<number>;
   grantsByUser(userId: string): Promise<GrantSummary[]>;
   clients: {

@@ -1,6 +1,7 @@
 import type { Context } from './context.js';
 import { SIGNING_ALG } from './keys.js';
 import { signEs256Jwt } from './sign-jwt.js';
+import type { AccessTokenRecord } from './store.js';
 
 /** The claims of an access token this server issues (RFC 9068 §2.2). */
 export interface AccessTokenClaims {
@@ -14,40 +15,26 @@ export interface AccessTokenClaims {
   jti: string;
 }
 
-export interface Grant {
-  familyId: string;
-  /** The grant's absolute end (epoch ms): no token outlives it. */
-  grantExpiresAt?: number | undefined;
-  clientId: string;
-  userId: string;
-  scopes: string[];
-  resource: string;
+/** How the store records an access token of this server: its `extra` says the format. */
+export function accessTokenOptions(ctx: Context): {
+  ttlSeconds: number;
+  extra: { format: Context['accessTokenFormat'] };
+} {
+  return { ttlSeconds: ctx.ttl.accessToken, extra: { format: ctx.accessTokenFormat } };
 }
 
 /**
- * Issues an access token for a grant. In JWT mode the token is an RFC 9068 JWT
- * (`typ: at+jwt`, ES256, `kid`) whose `jti` is the handle of a store record in the grant's
- * family, so revoking the family (code replay, refresh reuse, consent revoked) makes
- * introspection and revocation see it as inactive. In opaque mode the handle is the token.
- * The store refuses a revoked family (`FamilyRevokedError`) and cuts the lifetime at the
- * grant's end.
+ * The access token to hand out for a stored access-token record (`handle` is its clear
+ * secret). In JWT mode the token is an RFC 9068 JWT (`typ: at+jwt`, ES256, `kid`) whose `jti`
+ * is the handle, so revoking the family (code replay, refresh reuse, consent revoked) makes
+ * introspection and revocation see it as inactive. In opaque mode the handle is the token. The
+ * store refused a revoked family and cut the lifetime at the grant's end before this runs.
  */
-export async function issueAccessToken(
+export async function accessTokenFor(
   ctx: Context,
-  grant: Grant,
+  handle: string,
+  record: AccessTokenRecord,
 ): Promise<{ token: string; expiresIn: number }> {
-  const { token: handle, record } = await ctx.store.accessTokens.issue(
-    {
-      familyId: grant.familyId,
-      grantExpiresAt: grant.grantExpiresAt,
-      clientId: grant.clientId,
-      userId: grant.userId,
-      scopes: grant.scopes,
-      resource: grant.resource,
-      extra: { format: ctx.accessTokenFormat },
-    },
-    { ttlSeconds: ctx.ttl.accessToken },
-  );
   // Shorter than the TTL when the grant ends sooner.
   const expiresIn =
     record.expiresAt === null
@@ -58,29 +45,14 @@ export async function issueAccessToken(
   const iat = Math.floor(ctx.now() / 1000);
   const claims: AccessTokenClaims = {
     iss: ctx.issuer,
-    sub: grant.userId,
-    aud: grant.resource,
-    client_id: grant.clientId,
-    scope: grant.scopes.join(' '),
+    sub: record.userId,
+    aud: record.resource ?? ctx.resources[0]!.uri,
+    client_id: record.clientId,
+    scope: record.scopes.join(' '),
     exp: iat + expiresIn,
     iat,
     jti: handle,
   };
   const token = await signEs256Jwt({ alg: SIGNING_ALG, typ: 'at+jwt', kid }, { ...claims }, key);
   return { token, expiresIn };
-}
-
-export async function issueRefreshToken(ctx: Context, grant: Grant): Promise<string> {
-  const { token } = await ctx.store.refreshTokens.issue(
-    {
-      familyId: grant.familyId,
-      grantExpiresAt: grant.grantExpiresAt,
-      clientId: grant.clientId,
-      userId: grant.userId,
-      scopes: grant.scopes,
-      resource: grant.resource,
-    },
-    { ttlSeconds: ctx.ttl.refreshToken },
-  );
-  return token;
 }

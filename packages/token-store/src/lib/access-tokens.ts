@@ -42,27 +42,50 @@ export interface AccessTokenStore {
   revoke(token: string): Promise<boolean>;
 }
 
+/** Checks what a caller gives to issue an access token (or a grant's tokens). */
+export function assertAccessTokenInput(data: AccessTokenInput, options: IssueOptions): void {
+  assertObject(data, 'data');
+  assertString(data.clientId, 'data.clientId');
+  assertNonEmptyString(data.userId, 'data.userId');
+  assertStringArray(data.scopes, 'data.scopes');
+  if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
+  assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+  assertOptionalSeconds(options.grantTtlSeconds, 'grantTtlSeconds');
+}
+
+/** A new access token and the record to store under its hash (not stored yet). */
+export function newAccessToken(
+  ctx: StoreContext,
+  data: AccessTokenInput & { familyId: string; grantExpiresAt: number },
+  now: number,
+  ttlSeconds: number | undefined,
+): { token: string; record: AccessTokenRecord } {
+  return {
+    token: generateSecret(),
+    record: compact({
+      ...data,
+      createdAt: now,
+      expiresAt: expiryWithin(now, ttlSeconds ?? ctx.ttl.accessToken, data.grantExpiresAt),
+    }),
+  };
+}
+
 export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
   return {
     async issue(data, options = {}) {
-      assertObject(data, 'data');
-      assertString(data.clientId, 'data.clientId');
-      assertNonEmptyString(data.userId, 'data.userId');
-      assertStringArray(data.scopes, 'data.scopes');
-      if (data.familyId !== undefined) assertNonEmptyString(data.familyId, 'data.familyId');
-      assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
-      assertOptionalSeconds(options.grantTtlSeconds, 'grantTtlSeconds');
+      assertAccessTokenInput(data, options);
       const now = ctx.now();
-      const token = generateSecret();
-      const grantExpiresAt =
-        data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
-      const record: AccessTokenRecord = compact({
-        ...data,
-        familyId: data.familyId ?? generateSecret(),
-        grantExpiresAt,
-        createdAt: now,
-        expiresAt: expiryWithin(now, options.ttlSeconds ?? ctx.ttl.accessToken, grantExpiresAt),
-      });
+      const { token, record } = newAccessToken(
+        ctx,
+        {
+          ...data,
+          familyId: data.familyId ?? generateSecret(),
+          grantExpiresAt:
+            data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000,
+        },
+        now,
+        options.ttlSeconds,
+      );
       // Throws FamilyRevokedError when the grant was revoked: nothing is stored then.
       await setInFamily(ctx, 'access_token', await sha256(token), record);
       return { token, record };

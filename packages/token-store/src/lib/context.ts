@@ -1,5 +1,5 @@
 import { FamilyRevokedError, StoreUnavailableError, TokenStoreError } from '../errors.js';
-import type { FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
+import type { FamilyEntry, FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
 
 /** Artifact lifetimes in seconds: short defaults, each overridable (as node-oidc-provider does). */
 export interface TtlOptions {
@@ -59,6 +59,23 @@ export async function setInFamily<K extends FamilyKind>(
 }
 
 /**
+ * Writes several records of one family in one atomic step where the adapter can (`setMany`:
+ * one SQL statement, one Lua script), else one `set` each; throws `FamilyRevokedError` when the
+ * family was revoked (then nothing is stored, or, without `setMany`, nothing the family's
+ * marker does not refuse).
+ */
+export async function setManyInFamily(ctx: StoreContext, entries: FamilyEntry[]): Promise<void> {
+  const familyId = entries[0]?.record.familyId;
+  if (familyId === undefined) return;
+  const stored = ctx.adapter.setMany
+    ? await ctx.adapter.setMany(entries)
+    : (await Promise.all(entries.map((e) => ctx.adapter.set(e.kind, e.id, e.record)))).every(
+        Boolean,
+      );
+  if (!stored) throw new FamilyRevokedError(familyId);
+}
+
+/**
  * Revokes a family through the adapter, keeping its marker at least as long as any token the
  * store could still issue into it.
  */
@@ -76,6 +93,7 @@ export function revokeFamily(ctx: StoreContext, familyId: string): Promise<numbe
 export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
   const guarded = {} as Record<string, unknown>;
   for (const name of [
+    ...(typeof adapter.setMany === 'function' ? (['setMany'] as const) : []),
     'set',
     'find',
     'consume',

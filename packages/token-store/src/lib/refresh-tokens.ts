@@ -5,7 +5,8 @@ import {
   TokenExpiredError,
 } from '../errors.js';
 import { generateSecret } from '../generate-secret.js';
-import type { RefreshTokenRecord } from '../types.js';
+import type { AccessTokenRecord, RefreshTokenRecord } from '../types.js';
+import { newAccessToken } from './access-tokens.js';
 import type { IssueOptions } from './codes.js';
 import {
   compact,
@@ -15,6 +16,7 @@ import {
   SECRET_PATTERN,
   type StoreContext,
   setInFamily,
+  setManyInFamily,
 } from './context.js';
 import {
   assertNonEmptyString,
@@ -22,6 +24,7 @@ import {
   assertOptionalSeconds,
   assertString,
   assertStringArray,
+  CodedTypeError,
 } from './errors.js';
 import { isExpired } from './expiry.js';
 import { sha256 } from './sha256.js';
@@ -42,6 +45,31 @@ export interface RotateOptions {
   graceSeconds?: number;
   /** Lifetime of the new refresh token; default the store's refresh TTL (cut at the grant's end). */
   ttlSeconds?: number;
+  /**
+   * Rotate only a token issued to this client, checked in the same atomic step as the
+   * rotation: another client's token is refused (`InvalidTokenError`) and left as it was, so a
+   * client can neither spend nor replay a token that is not its own.
+   */
+  clientId?: string;
+  /**
+   * Also issue an access token of the same grant, stored with the successor in one atomic step
+   * (one round trip where the adapter has `setMany`). `scopes` may narrow the grant's scopes
+   * for this token only (RFC 6749 §6); `extra` is stored on its record.
+   */
+  accessToken?: {
+    scopes?: string[];
+    ttlSeconds?: number;
+    extra?: Record<string, unknown>;
+  };
+}
+
+/** What `rotate` resolves. */
+export interface Rotation {
+  token: string;
+  record: RefreshTokenRecord;
+  previous: RefreshTokenRecord;
+  /** The access token asked for with `options.accessToken`. */
+  accessToken?: { token: string; record: AccessTokenRecord };
 }
 
 export interface RefreshTokenStore {
@@ -56,10 +84,7 @@ export interface RefreshTokenStore {
    * RFC 9700 §4.14.2). Within the grace window a replay gets the same successor; after it,
    * reuse revokes the family and throws `RefreshTokenReuseError`.
    */
-  rotate(
-    token: string,
-    options?: RotateOptions,
-  ): Promise<{ token: string; record: RefreshTokenRecord; previous: RefreshTokenRecord }>;
+  rotate(token: string, options?: RotateOptions): Promise<Rotation>;
   /** Revokes the token's whole family (RFC 7009 §2.1); `false` when the token is unknown. */
   revoke(token: string): Promise<boolean>;
 }
@@ -82,6 +107,34 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       createdAt: now,
       expiresAt: expiryWithin(now, ttlSeconds ?? ctx.ttl.refreshToken, grantExpiresAt),
     });
+  }
+
+  /** An access token of the grant `refresh` belongs to, as `rotate`'s `accessToken` asks. */
+  function accessFor(
+    refresh: RefreshTokenRecord,
+    wanted: NonNullable<RotateOptions['accessToken']>,
+  ) {
+    if (wanted.scopes?.some((scope) => !refresh.scopes.includes(scope))) {
+      // RFC 6749 §6: never wider than the grant. Callers check before rotating; this is the floor.
+      throw new CodedTypeError(
+        '"accessToken.scopes" must be a subset of the grant\'s scopes',
+        'ERR_INVALID_ARG_VALUE',
+      );
+    }
+    return newAccessToken(
+      ctx,
+      {
+        familyId: refresh.familyId,
+        grantExpiresAt: refresh.grantExpiresAt ?? refresh.createdAt + ctx.ttl.grant * 1000,
+        clientId: refresh.clientId,
+        userId: refresh.userId,
+        scopes: wanted.scopes ?? refresh.scopes,
+        resource: refresh.resource,
+        extra: wanted.extra,
+      },
+      ctx.now(),
+      wanted.ttlSeconds,
+    );
   }
 
   /**
@@ -150,6 +203,13 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       assertString(token, 'token');
       assertOptionalSeconds(options.graceSeconds, 'graceSeconds', true);
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
+      if (options.clientId !== undefined) assertString(options.clientId, 'clientId');
+      const wanted = options.accessToken;
+      if (wanted !== undefined) {
+        assertObject(wanted, 'accessToken');
+        if (wanted.scopes !== undefined) assertStringArray(wanted.scopes, 'accessToken.scopes');
+        assertOptionalSeconds(wanted.ttlSeconds, 'accessToken.ttlSeconds');
+      }
       if (!SECRET_PATTERN.test(token))
         throw new InvalidTokenError('The refresh token is not valid');
       const graceMs = (options.graceSeconds ?? DEFAULT_REFRESH_GRACE_SECONDS) * 1000;
@@ -160,22 +220,31 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const next = generateSecret();
       const sealed = graceMs > 0 ? await sealSuccessor(token, next) : undefined;
 
-      const result = await ctx.adapter.consume(
-        'refresh_token',
-        id,
-        now,
-        sealed === undefined ? {} : { successor: sealed },
-      );
+      const result = await ctx.adapter.consume('refresh_token', id, now, {
+        ...(sealed === undefined ? {} : { successor: sealed }),
+        ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
+      });
       if (result.status === 'not_found') {
         const stale = await ctx.adapter.find('refresh_token', id, { now, includeExpired: true });
+        if (stale && options.clientId !== undefined && stale.clientId !== options.clientId) {
+          throw new InvalidTokenError('The refresh token was issued to another client');
+        }
         if (stale && isExpired(stale.expiresAt, now)) throw new TokenExpiredError(stale.expiresAt!);
         throw new InvalidTokenError('The refresh token is not valid');
       }
       const previous = result.record;
+      if (options.clientId !== undefined && previous.clientId !== options.clientId) {
+        // Only an adapter that ignores `clientId` gets here; the token is refused all the same.
+        throw new InvalidTokenError('The refresh token was issued to another client');
+      }
       if (result.status === 'already_consumed') {
         const consumedAt = previous.consumedAt ?? 0;
         if (graceMs > 0 && now - consumedAt <= graceMs) {
-          return { ...(await follow(token, previous, options.ttlSeconds)), previous };
+          const head = await follow(token, previous, options.ttlSeconds);
+          if (wanted === undefined) return { ...head, previous };
+          const access = accessFor(head.record, wanted);
+          await setInFamily(ctx, 'access_token', await sha256(access.token), access.record);
+          return { ...head, previous, accessToken: access };
         }
         // RFC 9700 §4.14.2: the server cannot tell the thief from the client, so both lose.
         await revokeFamily(ctx, previous.familyId);
@@ -183,9 +252,17 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       }
       const record = successorOf(previous, now, options.ttlSeconds);
       // Throws FamilyRevokedError if the family was revoked since the consume: the successor
-      // is then never stored, whatever the interleaving.
-      await setInFamily(ctx, 'refresh_token', await sha256(next), record);
-      return { token: next, record, previous };
+      // (and the access token) is then never stored, whatever the interleaving.
+      if (wanted === undefined) {
+        await setInFamily(ctx, 'refresh_token', await sha256(next), record);
+        return { token: next, record, previous };
+      }
+      const access = accessFor(record, wanted);
+      await setManyInFamily(ctx, [
+        { kind: 'refresh_token', id: await sha256(next), record },
+        { kind: 'access_token', id: await sha256(access.token), record: access.record },
+      ]);
+      return { token: next, record, previous, accessToken: access };
     },
 
     async revoke(token) {

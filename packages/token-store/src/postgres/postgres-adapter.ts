@@ -219,6 +219,56 @@ export function postgresAdapter(
       return rows.length > 0;
     },
 
+    async setMany(entries) {
+      const first = entries[0];
+      if (first === undefined) return true;
+      const familyId = first.record.familyId;
+      let createdAt = first.record.createdAt;
+      let expiresAt: number | null = first.record.expiresAt;
+      const rows = entries.map(({ kind, id, record }) => {
+        const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+        createdAt = Math.min(createdAt, record.createdAt);
+        expiresAt =
+          expiresAt === null || record.expiresAt === null
+            ? null
+            : Math.max(expiresAt, record.expiresAt);
+        return {
+          kind,
+          id,
+          user_id: record.userId ?? null,
+          created_at: record.createdAt,
+          expires_at: record.expiresAt,
+          consumed_at: consumedAt ?? null,
+          data,
+        };
+      });
+      // One statement, so one implicit transaction and one round trip: the family row is
+      // upserted (and locked) as in `set`, and the records are written only if it is not revoked.
+      const { rows: written } = await query(
+        `WITH family AS (
+           INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
+           VALUES ('family', $1::text, $1::text, $2, $3,
+                   jsonb_build_object('familyId', $1::text, 'createdAt', $2::bigint))
+           ON CONFLICT (kind, id) DO UPDATE SET expires_at =
+             CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
+                  ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
+           WHERE r.consumed_at IS NULL
+           RETURNING 1
+         )
+         INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
+         SELECT v.kind, v.id, $1::text, v.user_id, v.created_at, v.expires_at, v.consumed_at, v.data
+         FROM family, jsonb_to_recordset($4::jsonb) AS v(kind text, id text, user_id text,
+           created_at bigint, expires_at bigint, consumed_at bigint, data jsonb)
+         ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
+           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+           consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data
+         RETURNING 1`,
+        [familyId, createdAt, expiresAt, JSON.stringify(rows)],
+      );
+      maybePurge();
+      return written.length > 0;
+    },
+
     async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
       const { rows } = await query(
         `SELECT data, expires_at, consumed_at FROM ${t.records} WHERE kind = $1 AND id = $2`,
@@ -242,15 +292,18 @@ export function postgresAdapter(
     ): Promise<ConsumeResult<RecordOf[K]>> {
       // Under READ COMMITTED a concurrent UPDATE waits for the winner, then re-checks the WHERE
       // on the new row version and matches nothing: exactly one caller gets the row back.
+      const clientId = consumeOptions.clientId ?? null;
       const { rows } = await query(
         `UPDATE ${t.records} SET consumed_at = $3,
            data = CASE WHEN $4::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($4::text)) END
          WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
+           AND ($5::text IS NULL OR data->>'clientId' = $5::text)
          RETURNING data, expires_at, consumed_at`,
-        [kind, id, now, consumeOptions.successor ?? null],
+        [kind, id, now, consumeOptions.successor ?? null, clientId],
       );
       if (rows[0]) return { status: 'consumed', record: toRecord<RecordOf[K]>(rows[0] as Row) };
       const record = await adapter.find(kind, id, { now });
+      if (clientId !== null && record?.clientId !== clientId) return { status: 'not_found' };
       if (record?.consumedAt !== undefined) return { status: 'already_consumed', record };
       return { status: 'not_found' };
     },

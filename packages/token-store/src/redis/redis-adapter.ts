@@ -21,6 +21,7 @@ import { deleteRecord } from './lua/delete.js';
 import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
 import type { LuaScript } from './lua/script.js';
 import { setRecord } from './lua/set.js';
+import { setMany as setManyScript } from './lua/set-many.js';
 
 export interface RedisAdapterOptions {
   /** Namespace of every key, so several apps can share one Redis. Default `portcullis:ts:`. */
@@ -102,6 +103,15 @@ export function redisAdapter(
   const kindKey = (kind: RecordKind) => `${prefix}k:${kind}`;
   const markerKey = (familyId: string) =>
     cluster ? `${prefix}{f:${familyId}}x` : `${prefix}x:${familyId}`;
+
+  /** The physical TTL (ms) of a record: its lifetime by the store's clock, plus the retention. */
+  function physicalTtl(record: { createdAt: Timestamp; expiresAt: Timestamp | null }) {
+    // By the store's clock (which tests may inject), plus a little, so a late caller hears
+    // "expired", not "unknown"; the logical expiry is the hash field `e`.
+    return record.expiresAt === null
+      ? ''
+      : Math.max(1, Math.ceil(record.expiresAt - record.createdAt)) + retentionMs;
+  }
 
   /** Cluster only: whether the family of a record read from Redis is revoked. */
   async function revoked(kind: RecordKind, familyId: string | null | undefined) {
@@ -245,12 +255,7 @@ export function redisAdapter(
         const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
         const familyId = (record as { familyId?: string }).familyId ?? '';
         const userId = (record as { userId?: string }).userId ?? '';
-        // The record's own lifetime (by the store's clock, which tests may inject) plus a little,
-        // so a late caller hears "expired", not "unknown"; the logical expiry is `e`.
-        const ttl =
-          record.expiresAt === null
-            ? ''
-            : Math.max(1, Math.ceil(record.expiresAt - record.createdAt)) + retentionMs;
+        const ttl = physicalTtl(record);
         if (cluster) {
           const key = recordKey(kind, id);
           if (familyId !== '') {
@@ -306,6 +311,36 @@ export function redisAdapter(
       });
     },
 
+    setMany(entries) {
+      // On a cluster the records live in other slots than their family: each is admitted and
+      // written on its own (a revoked family refuses every one of them).
+      if (cluster) {
+        return Promise.all(entries.map((e) => adapter.set(e.kind, e.id, e.record))).then((stored) =>
+          stored.every(Boolean),
+        );
+      }
+      return call('setMany', async () => {
+        const first = entries[0];
+        if (first === undefined) return true;
+        const familyId = first.record.familyId;
+        const keys = [markerKey(familyId), familyKey(familyId)];
+        const args: (string | number)[] = [familyId];
+        for (const { kind, id, record } of entries) {
+          const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+          keys.push(recordKey(kind, id), userKey(kind, record.userId ?? ''));
+          args.push(
+            JSON.stringify(data),
+            record.expiresAt === null ? '' : String(record.expiresAt),
+            consumedAt === undefined || consumedAt === null ? '' : String(consumedAt),
+            record.userId ?? '',
+            physicalTtl(record),
+            id,
+          );
+        }
+        return Number(await runScript(setManyScript, keys, args)) === 1;
+      });
+    },
+
     find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
       return call('find', async () => {
         if (kind === 'family') {
@@ -339,7 +374,7 @@ export function redisAdapter(
         const reply = (await runScript(
           consumeScript,
           [recordKey(kind, id)],
-          [now, consumeOptions.successor ?? ''],
+          [now, consumeOptions.successor ?? '', consumeOptions.clientId ?? ''],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
         const [won, data, consumedAt, successor] = reply;

@@ -541,6 +541,243 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
       });
     });
 
+    describe('combined operations: one write per grant step', () => {
+      const grantData = (familyId?: string) => ({
+        ...(familyId === undefined ? {} : { familyId }),
+        userId: 'user-1',
+        clientId: 'client-a',
+        scopes: ['read', 'write'],
+        resource: 'http://localhost:8000/mcp',
+      });
+
+      /** A store over the backend that counts adapter calls, and can run a step after one. */
+      function instrumented(after: Partial<Record<string, () => Promise<unknown>>> = {}) {
+        const calls: string[] = [];
+        const adapter = new Proxy(backend.adapter, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (typeof value !== 'function' || typeof name !== 'string') return value;
+            return async (...args: unknown[]) => {
+              calls.push(name);
+              const result = await value.apply(target, args);
+              const step = after[name];
+              if (step) {
+                delete after[name];
+                await step();
+              }
+              return result;
+            };
+          },
+        });
+        const counted = createTokenStore({
+          adapter,
+          now: () => clock.now,
+          keyEncryptionSecret: KEY_SECRET,
+          production: false,
+        });
+        return { store: counted, calls };
+      }
+
+      it('issueTokens stores a grant’s access and refresh token in one adapter call, same family and grant end', async () => {
+        expect(typeof backend.adapter.setMany).toBe('function');
+        const { store: counted, calls } = instrumented();
+        const issued = await counted.issueTokens(grantData(), {
+          accessToken: { ttlSeconds: 600, extra: { format: 'jwt' } },
+          refreshToken: { ttlSeconds: 3600 },
+          grantTtlSeconds: 7200,
+        });
+        expect(calls).toEqual(['setMany']);
+        const access = await store.accessTokens.validate(issued.accessToken.token);
+        const refresh = await store.refreshTokens.find(issued.refreshToken!.token);
+        expect(access).toEqual(issued.accessToken.record);
+        expect(refresh).toEqual(issued.refreshToken!.record);
+        expect(access.extra).toEqual({ format: 'jwt' });
+        expect(refresh?.extra).toBeUndefined();
+        expect(refresh?.familyId).toBe(access.familyId);
+        expect(access.expiresAt).toBe(clock.now + 600_000);
+        expect(refresh?.expiresAt).toBe(clock.now + 3_600_000);
+        expect(refresh?.grantExpiresAt).toBe(clock.now + 7_200_000);
+        expect(access.grantExpiresAt).toBe(clock.now + 7_200_000);
+        // Without refreshToken: the access token alone.
+        const alone = await counted.issueTokens(grantData());
+        expect(alone.refreshToken).toBeUndefined();
+        expect((await store.accessTokens.find(alone.accessToken.token))?.familyId).toBe(
+          alone.accessToken.record.familyId,
+        );
+      });
+
+      it('issueTokens into a revoked family stores neither token', async () => {
+        const familyId = generateSecret();
+        await store.accessTokens.issue(grantData(familyId));
+        await store.revokeFamily(familyId);
+        await expect(
+          store.issueTokens(grantData(familyId), { refreshToken: {} }),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
+        expect(await backend.adapter.setMany!([])).toBe(true);
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+        expect(await backend.dump()).not.toContain('"scopes"');
+      });
+
+      it('code exchange raced by a replay, by hand: consume → replay revokes → issueTokens is refused', async () => {
+        const { code, record } = await store.codes.issue(codeData());
+        const { store: racing } = instrumented({
+          consume: async () => {
+            // The replay lands between the exchange's consume and its write.
+            expect((await store.codes.consume(code)).status).toBe('already_consumed');
+            await store.revokeFamily(record.familyId);
+          },
+        });
+        expect((await racing.codes.consume(code)).status).toBe('consumed');
+        await expect(
+          racing.issueTokens(grantData(record.familyId), { refreshToken: {} }),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('code exchange raced by a replay, for real (10 rounds): whatever the order, nothing issued survives', async () => {
+        for (let round = 0; round < 10; round++) {
+          const { code, record } = await store.codes.issue(codeData());
+          const redeem = async () => {
+            const result = await store.codes.consume(code);
+            if (result.status === 'already_consumed') {
+              await store.revokeFamily(result.record.familyId);
+              return undefined;
+            }
+            if (result.status !== 'consumed') return undefined;
+            return store.issueTokens(grantData(record.familyId), { refreshToken: {} });
+          };
+          const results = await Promise.allSettled([redeem(), redeem(), redeem()]);
+          for (const result of results) {
+            if (result.status === 'rejected') {
+              expect(result.reason).toBeInstanceOf(FamilyRevokedError);
+              continue;
+            }
+            if (!result.value) continue;
+            expect(await store.accessTokens.find(result.value.accessToken.token)).toBeUndefined();
+            expect(
+              await store.refreshTokens.find(result.value.refreshToken!.token),
+            ).toBeUndefined();
+          }
+        }
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('rotate with accessToken: consume, then successor and access token in one write (two adapter calls)', async () => {
+        const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+        const { store: counted, calls } = instrumented();
+        advance(5);
+        const rotated = await counted.refreshTokens.rotate(issued.refreshToken!.token, {
+          clientId: 'client-a',
+          accessToken: { scopes: ['read'], ttlSeconds: 60, extra: { format: 'opaque' } },
+        });
+        expect(calls).toEqual(['consume', 'setMany']);
+        const access = await store.accessTokens.validate(rotated.accessToken!.token);
+        expect(access).toMatchObject({
+          familyId: issued.accessToken.record.familyId,
+          clientId: 'client-a',
+          userId: 'user-1',
+          scopes: ['read'],
+          resource: 'http://localhost:8000/mcp',
+          extra: { format: 'opaque' },
+          expiresAt: clock.now + 60_000,
+          grantExpiresAt: issued.accessToken.record.grantExpiresAt,
+        });
+        expect((await store.refreshTokens.find(rotated.token))?.scopes).toEqual(['read', 'write']);
+        // A replay within the grace window gets the same successor and an access token of its own.
+        const replay = await store.refreshTokens.rotate(issued.refreshToken!.token, {
+          clientId: 'client-a',
+          accessToken: {},
+        });
+        expect(replay.token).toBe(rotated.token);
+        expect(replay.accessToken!.token).not.toBe(rotated.accessToken!.token);
+        expect((await store.accessTokens.find(replay.accessToken!.token))?.scopes).toEqual([
+          'read',
+          'write',
+        ]);
+        // Never wider than the grant.
+        await expect(
+          store.refreshTokens.rotate(rotated.token, { accessToken: { scopes: ['admin'] } }),
+        ).rejects.toMatchObject({ code: 'ERR_INVALID_ARG_VALUE' });
+      });
+
+      it('rotate with accessToken, by hand: consume → family revoked → neither successor nor access token is stored', async () => {
+        const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+        const familyId = issued.accessToken.record.familyId;
+        const { store: racing, calls } = instrumented({
+          consume: () => store.revokeFamily(familyId),
+        });
+        await expect(
+          racing.refreshTokens.rotate(issued.refreshToken!.token, { accessToken: {} }),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
+        expect(calls).toEqual(['consume', 'setMany']);
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('rotate with accessToken racing a revocation, for real (10 rounds): nothing of the family survives', async () => {
+        for (let round = 0; round < 10; round++) {
+          const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+          const familyId = issued.accessToken.record.familyId;
+          const results = await Promise.allSettled([
+            ...Array.from({ length: 5 }, () =>
+              store.refreshTokens.rotate(issued.refreshToken!.token, {
+                clientId: 'client-a',
+                accessToken: {},
+              }),
+            ),
+            store.revokeFamily(familyId),
+          ]);
+          for (const result of results.slice(0, 5)) {
+            if (result.status === 'rejected') continue;
+            const rotation = result.value as Awaited<ReturnType<typeof store.refreshTokens.rotate>>;
+            expect(await store.refreshTokens.find(rotation.token)).toBeUndefined();
+            expect(await store.accessTokens.find(rotation.accessToken!.token)).toBeUndefined();
+          }
+        }
+        expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
+      });
+
+      it('RFC 6749 §6: rotate with clientId refuses another client’s token in the same step, unspent and unrevoked', async () => {
+        const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+        const refresh = issued.refreshToken!.token;
+        const { store: counted, calls } = instrumented();
+        await expect(
+          counted.refreshTokens.rotate(refresh, { clientId: 'client-b', graceSeconds: 0 }),
+        ).rejects.toBeInstanceOf(InvalidTokenError);
+        expect(calls[0]).toBe('consume');
+        expect((await store.refreshTokens.find(refresh))?.consumedAt).toBeUndefined();
+        // At the adapter: another client's consume is not_found and changes nothing.
+        const id = await hashSecret(refresh);
+        expect(
+          (await backend.adapter.consume('refresh_token', id, clock.now, { clientId: 'client-b' }))
+            .status,
+        ).toBe('not_found');
+        // 10 concurrent attempts by another client beside one by the owner: the owner wins.
+        const results = await Promise.allSettled([
+          ...Array.from({ length: 10 }, () =>
+            store.refreshTokens.rotate(refresh, { clientId: 'client-b', graceSeconds: 0 }),
+          ),
+          store.refreshTokens.rotate(refresh, { clientId: 'client-a', graceSeconds: 0 }),
+        ]);
+        expect(results.slice(0, 10).every((r) => r.status === 'rejected')).toBe(true);
+        expect(results[10]!.status).toBe('fulfilled');
+        const successor = (results[10] as PromiseFulfilledResult<{ token: string }>).value.token;
+        // Once spent, another client's replay is refused without revoking the owner's family.
+        await expect(
+          store.refreshTokens.rotate(refresh, { clientId: 'client-b', graceSeconds: 0 }),
+        ).rejects.toBeInstanceOf(InvalidTokenError);
+        expect(
+          (await backend.adapter.consume('refresh_token', id, clock.now, { clientId: 'client-b' }))
+            .status,
+        ).toBe('not_found');
+        expect(
+          (await backend.adapter.consume('refresh_token', id, clock.now, { clientId: 'client-a' }))
+            .status,
+        ).toBe('already_consumed');
+        expect((await store.refreshTokens.find(successor))?.consumedAt).toBeUndefined();
+        expect(await store.accessTokens.find(issued.accessToken.token)).toBeDefined();
+      });
+    });
+
     describe('clients, consents, signing keys', () => {
       it('RFC 7591 §3.2.1: a client is stored with its secret hash and verified in constant time', async () => {
         const secret = generateSecret();
