@@ -1,6 +1,9 @@
+import type { ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
 import { exportSPKI, importJWK, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { jwtVerifier } from '../src/index.js';
+import { bearerAuth, type NodeRequest } from '../src/node/index.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
 import {
   callTool,
@@ -352,6 +355,98 @@ describe('RFC 6750 §3.1: step-up for per-tool scopes', () => {
     } finally {
       await local.close();
     }
+  });
+
+  it('a single tools/call needs the required scopes plus its tool’s, an unlisted tool only the required', async () => {
+    const local = await startServer({
+      verifier: (resource) =>
+        jwtVerifier({ issuer: issuer.issuer, audience: resource, jwksUri: issuer.jwksUri }),
+      toolScopes: { secure_operation: ['admin'], public_tool: [] },
+      requiredScopes: ['read'],
+    });
+    try {
+      const token = (scope: string) =>
+        issuer.mintToken({ sub: 'bob', aud: local.resource, client_id: 'c', scope });
+      const scopeOf = (response: Response) =>
+        parseChallenge(response.headers.get('www-authenticate')).params.scope;
+      const adminOnly = await post(
+        local.url,
+        callTool('secure_operation'),
+        bearer(await token('admin')),
+      );
+      expect(adminOnly.status).toBe(403);
+      expect(scopeOf(adminOnly)).toBe('admin read');
+      const readOnly = await post(
+        local.url,
+        callTool('secure_operation'),
+        bearer(await token('read')),
+      );
+      expect(readOnly.status).toBe(403);
+      expect(scopeOf(readOnly)).toBe('read admin');
+      for (const tool of ['public_tool', 'not_a_listed_tool', 'constructor', '__proto__']) {
+        const refused = await post(local.url, callTool(tool), bearer(await token('admin')));
+        expect(refused.status, tool).toBe(403);
+        expect(scopeOf(refused), tool).toBe('admin read');
+        const passed = await post(local.url, callTool(tool), bearer(await token('read')));
+        expect(passed.status, tool).not.toBe(403);
+      }
+      const both = await post(
+        local.url,
+        callTool('secure_operation'),
+        bearer(await token('read admin')),
+      );
+      expect(both.status).toBe(200);
+    } finally {
+      await local.close();
+    }
+  });
+
+  it('a body already parsed (req.body) is the one the scopes are read from: the stream is never read again', async () => {
+    const resource = 'http://127.0.0.1:8000/mcp';
+    const auth = bearerAuth({
+      verifier: jwtVerifier({ issuer: issuer.issuer, audience: resource, key: issuer.publicJwk }),
+      resource,
+      toolScopes: { secure_operation: ['admin'] },
+    });
+    const token = await issuer.mintToken({
+      sub: 'bob',
+      aud: resource,
+      client_id: 'c',
+      scope: 'read',
+    });
+    const attempt = async (body: unknown) => {
+      const req = Object.assign(
+        new Readable({
+          read() {
+            this.destroy(new Error('the body stream was read a second time'));
+          },
+        }),
+        {
+          method: 'POST',
+          url: '/mcp',
+          headers: { host: '127.0.0.1:8000', authorization: `Bearer ${token}` },
+          body,
+        },
+      ) as unknown as NodeRequest;
+      const answer: { status?: number; passed?: boolean; error?: unknown } = {};
+      const res = {
+        statusCode: 200,
+        setHeader() {},
+        end() {
+          answer.status = res.statusCode;
+        },
+      };
+      await auth(req, res as unknown as ServerResponse, (error) => {
+        answer.passed = error === undefined;
+        answer.error = error;
+      });
+      return answer;
+    };
+    expect(await attempt(callTool('secure_operation'))).toEqual({ status: 403 });
+    expect(await attempt([callTool('public_tool', 1), callTool('secure_operation', 2)])).toEqual({
+      status: 403,
+    });
+    expect(await attempt(callTool('public_tool'))).toEqual({ passed: true, error: undefined });
   });
 
   it('tools/list hides tools the token does not cover (protectTools)', async () => {

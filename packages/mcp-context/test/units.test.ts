@@ -7,7 +7,9 @@ import {
 } from '../src/index.js';
 import { parseAuthorization } from '../src/lib/authorization-header.js';
 import { bearerChallenge, quote } from '../src/lib/challenge.js';
+import { calledToolNames, singleCalledTool } from '../src/lib/jsonrpc.js';
 import { createOriginCheck } from '../src/lib/origin-check.js';
+import { coversScopes, missingScopes } from '../src/lib/scopes.js';
 import { parseChallenge } from './support/server.js';
 
 describe('RFC 9728 §3.1: resourceMetadataUrl', () => {
@@ -100,6 +102,18 @@ describe('RFC 6750 §2.1: parseAuthorization', () => {
       token: 'abc.DEF-_~+/==',
     });
     expect(parseAuthorization('bearer   tok')).toEqual({ kind: 'bearer', token: 'tok' });
+  });
+
+  it('RFC 9110 §5.5: spaces and tabs around the value are optional whitespace, nothing else is', () => {
+    for (const header of [' \tBearer tok', 'Bearer tok \t ', '\t Bearer \t tok\t ']) {
+      expect(parseAuthorization(header), JSON.stringify(header)).toEqual({
+        kind: 'bearer',
+        token: 'tok',
+      });
+    }
+    expect(parseAuthorization(' \t ').kind).toBe('none');
+    expect(parseAuthorization('Bearer tok\n').kind).toBe('malformed');
+    expect(parseAuthorization('\u00a0Bearer tok').kind).toBe('malformed');
   });
 
   it('no header or another scheme is "none"; a broken Bearer is malformed', () => {
@@ -238,5 +252,52 @@ describe('MCP transport security: the Origin/Host decision', () => {
       allowedHosts: '*',
     });
     expect(open('evil.example.com', 'http://evil.example.com')).toBeUndefined();
+  });
+});
+
+describe('per-tool scopes: which tool a body calls, and whether scopes cover it', () => {
+  const call = (name: unknown) => ({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name, arguments: {} },
+  });
+
+  it('a single tools/call names its tool; anything else names none (batches go the long way)', () => {
+    expect(singleCalledTool(call('secure_operation'))).toBe('secure_operation');
+    for (const body of [
+      undefined,
+      null,
+      'tools/call',
+      [call('secure_operation')],
+      { ...call('x'), method: 'tools/list' },
+      call(42),
+      { jsonrpc: '2.0', id: 1, method: 'tools/call' },
+      { jsonrpc: '2.0', id: 1, method: 'tools/call', params: null },
+    ]) {
+      expect(singleCalledTool(body), JSON.stringify(body)).toBeUndefined();
+    }
+    // The two agree wherever the single-call path answers.
+    expect(calledToolNames(call('a'))).toEqual(['a']);
+    expect(calledToolNames([call('a'), call('b')])).toEqual(['a', 'b']);
+  });
+
+  it('coversScopes agrees with missingScopes', () => {
+    const cases: [string[], string[]][] = [
+      [[], []],
+      [['read'], []],
+      [[], ['read']],
+      [['read'], ['read']],
+      [['read'], ['read', 'admin']],
+      [
+        ['admin', 'read'],
+        ['read', 'admin'],
+      ],
+    ];
+    for (const [granted, needed] of cases) {
+      expect(coversScopes(granted, needed), `${granted} ⊇ ${needed}`).toBe(
+        missingScopes(granted, needed).length === 0,
+      );
+    }
   });
 });

@@ -6,6 +6,7 @@ import {
   StoreUnavailableError,
   type TokenStore,
 } from '@portcullis/token-store';
+import { importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   cachedVerifier,
@@ -101,6 +102,72 @@ describe('jwtVerifier (RFC 9068)', () => {
       key: issuer.publicJwk,
     });
     expect((await verify(await issuer.mintToken(claims()))).clientId).toBe('app');
+  });
+
+  describe('a configured key is imported once and then used as it is', () => {
+    const verifierWith = (key: JsonWebKey | CryptoKey, extra: Record<string, unknown> = {}) =>
+      jwtVerifier({
+        issuer: issuer.issuer,
+        audience: RESOURCE,
+        key: key as CryptoKey,
+        cache: false,
+        ...extra,
+      });
+
+    it('RFC 7517: a JWK with or without alg, and a CryptoKey, verify the same tokens, many times', async () => {
+      const { alg: _alg, ...withoutAlg } = issuer.publicJwk;
+      const cryptoKey = await importJWK(issuer.publicJwk, 'ES256');
+      for (const key of [issuer.publicJwk, withoutAlg, cryptoKey]) {
+        const verify = verifierWith(key as JsonWebKey);
+        // Concurrently first (one import shared), then again from the imported key.
+        const tokens = await Promise.all([1, 2, 3].map((i) => issuer.mintToken(claims({ n: i }))));
+        const first = await Promise.all(tokens.map((token) => verify(token)));
+        expect(first.map((info) => info.userId)).toEqual(['alice', 'alice', 'alice']);
+        for (const token of tokens) expect((await verify(token)).clientId).toBe('app');
+        // A tampered token is still refused once the key is imported.
+        const [head, payload] = tokens[0]!.split('.');
+        const forged = `${head}.${payload}.${tokens[1]!.split('.')[2]}`;
+        await expect(verify(forged)).rejects.toMatchObject({ code: 'invalid_token' });
+      }
+    });
+
+    it('RFC 7517 §4.2-4.4: a JWK for encryption, for signing only, or for another alg refuses the token (401, not 500)', async () => {
+      const token = await issuer.mintToken(claims());
+      for (const key of [
+        { ...issuer.publicJwk, use: 'enc' },
+        { ...issuer.publicJwk, key_ops: ['sign'] },
+        { ...issuer.publicJwk, alg: 'ES384' },
+      ]) {
+        const verify = verifierWith(key as JsonWebKey);
+        for (let i = 0; i < 2; i++) {
+          await expect(verify(token), JSON.stringify(key)).rejects.toBeInstanceOf(
+            InvalidTokenError,
+          );
+        }
+      }
+    });
+
+    it('RFC 8725 §3.1: a key and a secret side by side each verify their own family', async () => {
+      const secret = crypto.getRandomValues(new Uint8Array(32));
+      for (const key of [issuer.publicJwk, await importJWK(issuer.publicJwk, 'ES256')]) {
+        const verify = verifierWith(key as JsonWebKey, {
+          secret,
+          algorithms: ['ES256', 'HS256'],
+        });
+        expect((await verify(await issuer.mintToken(claims()))).userId).toBe('alice');
+        const hmac = await issuer.mintToken(claims(), { alg: 'HS256', secret });
+        expect((await verify(hmac)).userId).toBe('alice');
+        const other = crypto.getRandomValues(new Uint8Array(32));
+        await expect(
+          verify(await issuer.mintToken(claims(), { alg: 'HS256', secret: other })),
+        ).rejects.toBeInstanceOf(InvalidTokenError);
+      }
+    });
+
+    it('RFC 9068 §4: a typ that is not a string is refused as an invalid token', async () => {
+      const token = await issuer.mintToken(claims(), { header: { typ: 42 } });
+      await expect(verifierWith(issuer.publicJwk)(token)).rejects.toBeInstanceOf(InvalidTokenError);
+    });
   });
 
   it('RFC 9068 §4: requireAccessTokenType refuses a plain JWT', async () => {

@@ -2,9 +2,9 @@ import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
 import { parseAuthorization } from '../lib/authorization-header.js';
 import { type BearerErrorCode, bearerChallenge } from '../lib/challenge.js';
 import { assertObject, assertResourceUrl, assertStringArray, invalidType } from '../lib/errors.js';
-import { calledToolNames } from '../lib/jsonrpc.js';
+import { calledToolNames, singleCalledTool } from '../lib/jsonrpc.js';
 import { createOriginCheck, type OriginCheckOptions, refusalBody } from '../lib/origin-check.js';
-import { missingScopes, neededScopes } from '../lib/scopes.js';
+import { coversScopes, neededScopes } from '../lib/scopes.js';
 import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
 import { type CorsOptions, corsHeaders } from './cors-headers.js';
@@ -48,8 +48,8 @@ export interface GuardRequest {
   /** The `Host` header (HTTP/1.1) or `:authority` (HTTP/2). */
   host: string | null | undefined;
   origin: string | null | undefined;
-  /** The parsed JSON body, read only when tool scopes make it matter. */
-  body: () => Promise<unknown>;
+  /** The parsed JSON body, read only when tool scopes make it matter (a value when already parsed). */
+  body: () => unknown;
 }
 
 export type GuardResult =
@@ -96,6 +96,19 @@ export function createGuard(options: BearerAuthOptions): Guard {
       assertStringArray(scopes, `toolScopes.${name}`);
   }
   const inspectBody = toolScopes !== undefined && Object.keys(toolScopes).length > 0;
+  // What a call of each listed tool needs, worked out once (a single tools/call is the usual body).
+  const toolNeeds = new Map<string, readonly string[]>();
+  if (toolScopes !== undefined) {
+    for (const name of Object.keys(toolScopes))
+      toolNeeds.set(name, neededScopes(required, toolScopes, [name]));
+  }
+  // The resource of the last token checked, compared once per distinct value, not per request.
+  let lastResource: { value: string; matches: boolean } | undefined;
+  const isThisResource = (value: string) => {
+    if (lastResource?.value !== value)
+      lastResource = { value, matches: comparableResource(value) === resource };
+    return lastResource.matches;
+  };
   const cors = options.cors === false ? false : (options.cors ?? {});
   const retryAfter = String(options.retryAfterSeconds ?? 5);
   const { verifier } = options;
@@ -160,10 +173,15 @@ export function createGuard(options: BearerAuthOptions): Guard {
     }
 
     let body: unknown;
-    let needed = required;
+    let needed: readonly string[] = required;
     if (inspectBody && request.method === 'POST') {
-      body = await request.body();
-      needed = neededScopes(required, toolScopes, calledToolNames(body));
+      body = request.body();
+      if (body instanceof Promise) body = await body;
+      const tool = singleCalledTool(body);
+      needed =
+        tool !== undefined
+          ? (toolNeeds.get(tool) ?? required)
+          : neededScopes(required, toolScopes, calledToolNames(body));
     }
 
     const credentials = parseAuthorization(request.authorization);
@@ -204,10 +222,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
     if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
       return deny(401, 'invalid_token', 'The access token has expired', hint(needed));
     }
-    if (
-      authInfo.resource !== undefined &&
-      comparableResource(String(authInfo.resource)) !== resource
-    ) {
+    if (authInfo.resource !== undefined && !isThisResource(String(authInfo.resource))) {
       return deny(
         401,
         'invalid_token',
@@ -215,7 +230,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
         needed,
       );
     }
-    if (missingScopes(authInfo.scopes, needed).length > 0) {
+    if (!coversScopes(authInfo.scopes, needed)) {
       // The challenge names what the token already has as well: a client that asks for
       // exactly the challenged scopes gets a token that still does everything it did before.
       return deny(

@@ -5,6 +5,8 @@ const SCHEME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Far above any real access token; stops a client making us hash megabytes. */
 export const MAX_TOKEN_LENGTH = 8192;
 
+const isWhitespace = (code: number) => code === 0x20 || code === 0x09;
+
 export type ParsedAuthorization =
   | { kind: 'none' }
   | { kind: 'bearer'; token: string }
@@ -17,7 +19,13 @@ export type ParsedAuthorization =
  */
 export function parseAuthorization(header: string | null | undefined): ParsedAuthorization {
   if (header === null || header === undefined) return { kind: 'none' };
-  const value = header.replace(/^[ \t]+|[ \t]+$/g, '');
+  // Optional whitespace around the value (RFC 9110 §5.5), trimmed without a regular
+  // expression: an alternation anchored at the end would be tried at every offset of the token.
+  let start = 0;
+  let end = header.length;
+  while (start < end && isWhitespace(header.charCodeAt(start))) start++;
+  while (end > start && isWhitespace(header.charCodeAt(end - 1))) end--;
+  const value = start === 0 && end === header.length ? header : header.slice(start, end);
   if (value === '') return { kind: 'none' };
   const space = value.search(/[ \t]/);
   const scheme = space === -1 ? value : value.slice(0, space);

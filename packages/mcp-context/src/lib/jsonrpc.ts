@@ -16,3 +16,15 @@ export function calledToolNames(body: unknown): string[] {
   }
   return names;
 }
+
+/**
+ * The tool one JSON-RPC message calls, when the body is a single well-formed `tools/call`
+ * (what every MCP client sends); `undefined` for anything else, batches included.
+ */
+export function singleCalledTool(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return undefined;
+  const { method, params } = body as { method?: unknown; params?: unknown };
+  if (method !== 'tools/call' || typeof params !== 'object' || params === null) return undefined;
+  const name = (params as { name?: unknown }).name;
+  return typeof name === 'string' ? name : undefined;
+}

@@ -2,7 +2,7 @@ import { InsufficientScopeError } from '../errors.js';
 import { carriedAuthInfo, type WithAuthInfo } from '../tools/auth-context.js';
 import type { ToolScopes } from '../types.js';
 import { assertObject, assertStringArray, invalidType, invalidValue } from './errors.js';
-import { missingScopes } from './scopes.js';
+import { coversScopes } from './scopes.js';
 
 export interface ProtectToolsOptions {
   /** Scopes per tool, the same object you give `bearerAuth`: `{ secure_operation: ['admin'] }`. */
@@ -52,7 +52,7 @@ export function protectToolsOf(server: unknown, options: ProtectToolsOptions): v
 
   const covers = (granted: readonly string[] | undefined, tool: string): boolean => {
     const needed = Object.hasOwn(toolScopes, tool) ? toolScopes[tool] : undefined;
-    return needed === undefined || missingScopes(granted ?? [], needed).length === 0;
+    return needed === undefined || coversScopes(granted ?? [], needed);
   };
 
   const wrap =

@@ -16,6 +16,12 @@ export function neededScopes(
   return [...needed];
 }
 
+/** Whether `granted` holds every scope of `needed` (no allocation: both lists are short). */
+export function coversScopes(granted: readonly string[], needed: readonly string[]): boolean {
+  for (const scope of needed) if (!granted.includes(scope)) return false;
+  return true;
+}
+
 export function missingScopes(granted: readonly string[], needed: readonly string[]): string[] {
   const have = new Set(granted);
   return needed.filter((scope) => !have.has(scope));

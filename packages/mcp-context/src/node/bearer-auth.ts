@@ -79,10 +79,14 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
         authorization: header(req, 'authorization'),
         host: header(req, 'host') ?? header(req, ':authority'),
         origin: header(req, 'origin'),
-        body: async () => {
-          bodyRead = await readJsonBody(req);
-          return bodyRead.ok ? bodyRead.value : undefined;
-        },
+        // Parsed already (by a body parser, or the app itself): the same value, no second parse.
+        body: () =>
+          req.body !== undefined
+            ? req.body
+            : readJsonBody(req).then((read) => {
+                bodyRead = read;
+                return read.ok ? read.value : undefined;
+              }),
       });
       for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
       if (!result.ok) {

@@ -2,6 +2,7 @@ import {
   createRemoteJWKSet,
   customFetch,
   type FetchImplementation,
+  importJWK,
   type JWK,
   type JWTHeaderParameters,
   type JWTPayload,
@@ -97,6 +98,46 @@ function isKeySourceFailure(error: unknown): boolean {
   );
 }
 
+function isCryptoKey(key: JWK | CryptoKey): key is CryptoKey {
+  return typeof CryptoKey === 'function' && key instanceof CryptoKey;
+}
+
+/**
+ * A configured JWK as a resolver: imported once per algorithm a token names (jose has already
+ * checked that algorithm against the allowlist, so there are at most as many imports as
+ * allowed algorithms), not normalised and looked up by jose on every token. A key that does
+ * not fit the algorithm is the token's fault.
+ */
+function importedJwk(jwk: JWK, onImported: (key: CryptoKey) => void): KeyResolver {
+  const imported = new Map<string, Promise<CryptoKey>>();
+  return (header) => {
+    let key = imported.get(header.alg);
+    if (!key) {
+      // What jose checks of a JWK before using it (RFC 7517 §4.2-4.4): meant for signatures,
+      // for verification, and for this algorithm when it names one.
+      if (
+        (jwk.use !== undefined && jwk.use !== 'sig') ||
+        (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) ||
+        (jwk.alg !== undefined && jwk.alg !== header.alg)
+      ) {
+        return Promise.reject(new InvalidTokenError('The token algorithm does not fit the key'));
+      }
+      key = importJWK(jwk, header.alg).then(
+        (result) => {
+          const cryptoKey = result as CryptoKey;
+          if (header.alg === jwk.alg) onImported(cryptoKey);
+          return cryptoKey;
+        },
+        (error: unknown) => {
+          throw new InvalidTokenError('The token algorithm does not fit the key', { cause: error });
+        },
+      );
+      imported.set(header.alg, key);
+    }
+    return key;
+  };
+}
+
 function toAuthInfo(token: string, payload: JWTPayload, resource: string): AuthInfo {
   const claims = payload as Record<string, unknown>;
   const clientId =
@@ -172,8 +213,9 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
   }
 
   let asymmetric: KeyResolver | undefined;
-  // A configured public key needs no lookup: handed to jose as it is, without a promise hop.
-  let staticKey: JWK | CryptoKey | undefined;
+  // A configured public key, as a CryptoKey: handed to jose as it is, with no resolver call,
+  // no JWK copy and no key-cache lookup per token.
+  let directKey: CryptoKey | undefined;
   if (options.jwksUri !== undefined && options.key !== undefined) {
     throw invalidValue('options', 'takes "jwksUri" or "key", not both');
   }
@@ -213,7 +255,18 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       throw invalidValue('key', 'must be a public key; use "secret" for HMAC');
     if ('d' in key && key.d !== undefined)
       throw invalidValue('key', 'must be a public key, not a private one');
-    staticKey = key;
+    if (isCryptoKey(key)) {
+      if (secret) asymmetric = () => Promise.resolve(key);
+      else directKey = key;
+    } else if (typeof key.kty !== 'string') {
+      // Not a JWK (a Node KeyObject, say): left to jose, as it is.
+      asymmetric = () => Promise.resolve(key);
+    } else {
+      asymmetric = importedJwk(key, (imported) => {
+        // A JWK that names its algorithm has one CryptoKey: from now on it goes to jose as it is.
+        if (!secret && typeof key.alg === 'string') directKey = imported;
+      });
+    }
   }
   const clockTolerance = options.clockTolerance ?? 5;
   if (typeof clockTolerance !== 'number' || clockTolerance < 0 || clockTolerance > 300) {
@@ -232,7 +285,8 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     try {
       return await resolve(header);
     } catch (error) {
-      if (error instanceof VerifierUnavailableError) throw error;
+      if (error instanceof VerifierUnavailableError || error instanceof InvalidTokenError)
+        throw error;
       if (isKeySourceFailure(error)) {
         throw new VerifierUnavailableError('The issuer JWKS could not be fetched', {
           cause: error,
@@ -248,55 +302,19 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
       if (!secret) throw new InvalidTokenError('The token algorithm is not accepted');
       return secret;
     }
-    if (staticKey) return staticKey;
     if (!asymmetric) throw new InvalidTokenError('The token algorithm is not accepted');
     return fetchKey(asymmetric, header);
   };
+  // One options object for every token: jose reads it, never keeps or changes it.
+  const joseOptions = { issuer, audience: audiences, algorithms, clockTolerance, requiredClaims };
 
-  const verify: TokenVerifier = async (token) => {
-    if (typeof token !== 'string') throw invalidType('token', 'a string', token);
-    let result: Awaited<ReturnType<typeof jwtVerify>>;
-    try {
-      result = await jwtVerify(token, resolveKey, {
-        issuer,
-        audience: audiences,
-        algorithms,
-        clockTolerance,
-        requiredClaims,
-      });
-    } catch (error) {
-      if (error instanceof InvalidTokenError || error instanceof VerifierUnavailableError)
-        throw error;
-      if (error instanceof joseErrors.JWTExpired) {
-        throw new InvalidTokenError('The access token has expired', { cause: error });
-      }
-      if (error instanceof joseErrors.JWTClaimValidationFailed && error.reason === 'missing') {
-        throw new InvalidTokenError(`The access token has no "${error.claim}" claim`, {
-          cause: error,
-        });
-      }
-      if (error instanceof joseErrors.JWTClaimValidationFailed) {
-        throw new InvalidTokenError(`The access token's "${error.claim}" claim is not accepted`, {
-          cause: error,
-        });
-      }
-      if (error instanceof joseErrors.JOSEAlgNotAllowed) {
-        throw new InvalidTokenError('The token algorithm is not accepted', { cause: error });
-      }
-      if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
-        throw new InvalidTokenError('The token signature is invalid', { cause: error });
-      }
-      throw new InvalidTokenError('The access token is not a valid JWT', { cause: error });
-    }
-    const typ = result.protectedHeader.typ;
-    if (typ !== undefined && !ACCEPTED_TYP.has(typ.toLowerCase())) {
+  const accept = (token: string, result: Awaited<ReturnType<typeof jwtVerify>>): AuthInfo => {
+    const header: { typ?: unknown } = result.protectedHeader;
+    const typ = typeof header.typ === 'string' ? header.typ.toLowerCase() : header.typ;
+    if (typ !== undefined && (typeof typ !== 'string' || !ACCEPTED_TYP.has(typ))) {
       throw new InvalidTokenError('The token is not an access token (typ)');
     }
-    if (
-      requireAtJwt &&
-      typ?.toLowerCase() !== 'at+jwt' &&
-      typ?.toLowerCase() !== 'application/at+jwt'
-    ) {
+    if (requireAtJwt && typ !== 'at+jwt' && typ !== 'application/at+jwt') {
       throw new InvalidTokenError('The token is not an RFC 9068 access token (typ at+jwt)');
     }
     if (strict) {
@@ -316,8 +334,44 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     }
     const aud = result.payload.aud;
     const matched =
-      audiences.find((a) => (Array.isArray(aud) ? aud.includes(a) : aud === a)) ?? audiences[0]!;
+      audiences.length === 1
+        ? audiences[0]!
+        : (audiences.find((a) => (Array.isArray(aud) ? aud.includes(a) : aud === a)) ??
+          audiences[0]!);
     return toAuthInfo(token, result.payload, matched);
+  };
+
+  const refuse = (error: unknown): never => {
+    if (error instanceof InvalidTokenError || error instanceof VerifierUnavailableError)
+      throw error;
+    if (error instanceof joseErrors.JWTExpired) {
+      throw new InvalidTokenError('The access token has expired', { cause: error });
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed && error.reason === 'missing') {
+      throw new InvalidTokenError(`The access token has no "${error.claim}" claim`, {
+        cause: error,
+      });
+    }
+    if (error instanceof joseErrors.JWTClaimValidationFailed) {
+      throw new InvalidTokenError(`The access token's "${error.claim}" claim is not accepted`, {
+        cause: error,
+      });
+    }
+    if (error instanceof joseErrors.JOSEAlgNotAllowed) {
+      throw new InvalidTokenError('The token algorithm is not accepted', { cause: error });
+    }
+    if (error instanceof joseErrors.JWSSignatureVerificationFailed) {
+      throw new InvalidTokenError('The token signature is invalid', { cause: error });
+    }
+    throw new InvalidTokenError('The access token is not a valid JWT', { cause: error });
+  };
+
+  const verify: TokenVerifier = (token) => {
+    if (typeof token !== 'string') return Promise.reject(invalidType('token', 'a string', token));
+    return jwtVerify(token, directKey ?? resolveKey, joseOptions).then(
+      (result) => accept(token, result),
+      refuse,
+    );
   };
 
   return options.cache === false ? verify : cachedVerifier(verify, options.cache ?? {});
