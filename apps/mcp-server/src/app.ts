@@ -134,13 +134,14 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
     await mcp(req, res, req.body, req.auth);
   };
 
+  // Browser-based MCP clients: preflights answered, WWW-Authenticate exposed. Any origin may
+  // call (bearer tokens, no cookies), so the headers are the same for every request.
+  const cors = Object.entries(corsHeaders());
+  const corsPreflight = Object.entries(corsHeaders({ preflight: true }));
+
   return (req, res) => {
     const preflight = req.method === 'OPTIONS';
-    // Browser-based MCP clients: preflights answered, WWW-Authenticate exposed.
-    for (const [name, value] of Object.entries(
-      corsHeaders({ origin: req.headers.origin, preflight }),
-    ))
-      res.setHeader(name, value);
+    for (const [name, value] of preflight ? corsPreflight : cors) res.setHeader(name, value);
     if (preflight) {
       res.writeHead(204).end();
       return;

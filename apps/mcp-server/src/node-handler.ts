@@ -31,7 +31,8 @@ export function mcpNodeHandler(
     });
     const headers = new Headers();
     for (const [name, value] of Object.entries(req.headers)) {
-      if (value === undefined) continue;
+      // Once verified, the token reaches tools as authInfo.token only: one copy fewer of it.
+      if (value === undefined || (authInfo && name === 'authorization')) continue;
       if (Array.isArray(value)) for (const item of value) headers.append(name, item);
       else headers.set(name, value);
     }

@@ -84,6 +84,45 @@ describe('AUTH_MODE=oauth: discovery', () => {
   });
 });
 
+describe('AUTH_MODE=oauth: the body is read once, for the scopes and the SDK alike', () => {
+  it('JSON-RPC §5.1: a body that is not JSON is a parse error (400), with or without a token, never a 5xx', async () => {
+    const token = await mint('read');
+    for (const body of ['{not json', '', '{"jsonrpc":"2.0","id":1,"method":"tools/call"']) {
+      for (const bearer of [token, undefined]) {
+        const res = await rpc(app.url, body, bearer);
+        expect(res.status, body).toBe(400);
+        expect(await res.json()).toMatchObject({ jsonrpc: '2.0', error: { code: -32700 } });
+      }
+    }
+  });
+
+  it('JSON that is not a tools/call (a number, null, a malformed message) gets a 4xx, never a 5xx', async () => {
+    const token = await mint('read');
+    for (const body of [
+      '42',
+      'null',
+      '[]',
+      '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":7}}',
+    ]) {
+      const res = await rpc(app.url, body, token, {
+        'Mcp-Protocol-Version': '2026-07-28',
+      });
+      expect(res.status, body).toBeGreaterThanOrEqual(400);
+      expect(res.status, body).toBeLessThan(500);
+    }
+  });
+
+  it('the scopes of one parsed body: secure_operation needs admin, the same body with admin passes', async () => {
+    const body = JSON.stringify(callTool('secure_operation'));
+    const refused = await rpc(app.url, body, await mint('read'));
+    expect(refused.status).toBe(403);
+    expect(refused.headers.get('www-authenticate')).toContain('scope="read admin"');
+    const allowed = await rpc(app.url, body, await mint('read admin'));
+    expect(allowed.status).toBe(200);
+    expect(await allowed.text()).toContain('completed');
+  });
+});
+
 describe('AUTH_MODE=oauth: the guide tools with the MCP SDK client', () => {
   it('lists every tool and runs each one a read+write token may use', async () => {
     const token = await mint('read write');
