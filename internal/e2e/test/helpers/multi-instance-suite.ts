@@ -21,7 +21,7 @@ import {
 } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAndApprove } from './browser.js';
-import type { Hop } from './round-robin-proxy.js';
+import { type Hop, PEER_HEADER } from './round-robin-proxy.js';
 import { connectWithOAuth, toolJson } from './sdk-client.js';
 import { type Exchange, TestOAuthProvider } from './sdk-provider.js';
 import { jwksOf, kidOf, type SharedStore, type Stack, startStack, verifiesWith } from './stack.js';
@@ -398,6 +398,36 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
           stack.proxy.plan(upstream);
           expect((await refresh(stack, client, r1)).status).toBe(400);
         }
+      });
+
+      it('per-address limits are shared by the instances and read from the right of X-Forwarded-For: the 21st registration in an hour from one address is refused whichever instance gets it, whatever X-Forwarded-For the caller writes', async () => {
+        const register = (peer: string, forwardedFor?: string) =>
+          fetch(`${stack.issuer}/register`, {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              [PEER_HEADER]: peer,
+              ...(forwardedFor ? { 'x-forwarded-for': forwardedFor } : {}),
+            },
+            body: JSON.stringify({ client_name: 'limited', redirect_uris: [REDIRECT] }),
+          });
+        const from = stack.proxy.hops.length;
+        const statuses: number[] = [];
+        // Each request a different client-written X-Forwarded-For: none of them is believed.
+        for (let i = 0; i < 20; i++) {
+          statuses.push((await register('203.0.113.7', `10.9.9.${i}`)).status);
+        }
+        expect(statuses).toEqual(Array(20).fill(201));
+        expect(new Set(upstreamsOf(stack.proxy.hops, from, '/register'))).toEqual(new Set([0, 1]));
+        for (const upstream of [0, 1]) {
+          stack.proxy.plan(upstream);
+          const refused = await register('203.0.113.7', '198.51.100.99');
+          expect(refused.status).toBe(429);
+          expect(((await refused.json()) as { error?: string }).error).toBe('too_many_requests');
+        }
+        // Another caller behind the same proxy is not held to that address's count.
+        stack.proxy.plan(0);
+        expect((await register('203.0.113.8')).status).toBe(201);
       });
     },
   );

@@ -1,6 +1,12 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+/**
+ * A request header the proxy takes as the caller's socket address (then drops): what it
+ * appends to `X-Forwarded-For`, for tests of per-address limits behind it.
+ */
+export const PEER_HEADER = 'x-test-peer-address';
+
 /** One request the proxy passed on: which upstream answered it, and how. */
 export interface Hop {
   method: string;
@@ -50,12 +56,15 @@ export async function startRoundRobinProxy(
     const hop: Hop = { method: req.method ?? 'GET', path: req.url ?? '/', upstream, status: 0 };
     hops.push(hop);
     const forwarded = req.headers['x-forwarded-for'];
+    // Every test connects from 127.0.0.1: this header stands for a caller at another address.
+    const peer = req.headers[PEER_HEADER];
     const chain = [
       ...(Array.isArray(forwarded) ? forwarded : forwarded ? [forwarded] : []),
-      req.socket.remoteAddress ?? '',
+      typeof peer === 'string' ? peer : (req.socket.remoteAddress ?? ''),
     ].join(', ');
     const headers = { ...req.headers, 'x-forwarded-for': chain };
     delete headers.connection;
+    delete headers[PEER_HEADER];
     const outgoing = http.request(
       {
         host: target.hostname,
