@@ -62,7 +62,7 @@ export async function startRoundRobinProxy(
       ...(Array.isArray(forwarded) ? forwarded : forwarded ? [forwarded] : []),
       typeof peer === 'string' ? peer : (req.socket.remoteAddress ?? ''),
     ].join(', ');
-    const headers = { ...req.headers, 'x-forwarded-for': chain };
+    const headers: http.OutgoingHttpHeaders = { ...req.headers, 'x-forwarded-for': chain };
     delete headers.connection;
     delete headers[PEER_HEADER];
     const outgoing = http.request(
