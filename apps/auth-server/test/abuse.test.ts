@@ -50,6 +50,28 @@ async function registerUntilLimited(url: string, headers: () => Record<string, s
   throw new Error(`no 429 after ${max} registrations from one caller`);
 }
 
+/** A token request from an unknown client (401), counted by the per-address limit first. */
+function token(url: string, headers: Record<string, string> = {}) {
+  return fetch(`${url}/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: 'grant_type=refresh_token&refresh_token=nothing&client_id=nobody',
+  });
+}
+
+/** Token requests until the first 429 (at most `max`); returns how many were answered before it. */
+async function tokenUntilLimited(url: string, headers: () => Record<string, string>, max = 400) {
+  for (let i = 0; i < max; i++) {
+    const response = await token(url, headers());
+    if (response.status === 429) {
+      expect(response.headers.get('retry-after')).toMatch(/^\d+$/);
+      return i;
+    }
+    expect(response.status).toBe(401);
+  }
+  throw new Error(`no 429 after ${max} token requests from one caller`);
+}
+
 let n = 0;
 const forged = () => `198.51.${Math.floor(n / 250) % 250}.${n++ % 250}`;
 
@@ -106,6 +128,23 @@ describe('issue 13 item 2: per-address limits are on by default and cannot be do
     ).toBe(429);
     // Another caller behind the same proxy has its own budget.
     expect((await register(proxied.url, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(201);
+  });
+
+  // /token is answered next to Next.js (src/lib/token-endpoint.ts): the same limits apply.
+  it('the token endpoint: the socket address counts without TRUST_PROXY, the appended one with it', async () => {
+    const direct = await tokenUntilLimited(app.url, () => ({ 'x-forwarded-for': forged() }));
+    expect(direct).toBeGreaterThan(0);
+    expect((await token(app.url, { 'x-forwarded-for': '203.0.113.1' })).status).toBe(429);
+    const caller = '203.0.113.9';
+    const proxiedAllowed = await tokenUntilLimited(proxied.url, () => ({
+      'x-forwarded-for': `${forged()}, ${caller}`,
+    }));
+    expect(proxiedAllowed).toBeGreaterThan(0);
+    expect((await token(proxied.url, { 'x-forwarded-for': `${forged()}, ${caller}` })).status).toBe(
+      429,
+    );
+    // Another caller behind the same proxy has its own budget.
+    expect((await token(proxied.url, { 'x-forwarded-for': '203.0.113.10' })).status).toBe(401);
   });
 });
 

@@ -78,6 +78,28 @@ describe('OAuth endpoints mounted in route handlers, over HTTP', () => {
     expect(['invalid_grant', 'invalid_client']).toContain(body.error);
   });
 
+  it('/token, answered beside Next.js, carries the headers of every response, uncompressed', async () => {
+    const response = await form(
+      '/token',
+      { grant_type: 'refresh_token', refresh_token: 'x', client_id: 'nobody' },
+      { 'accept-encoding': 'gzip, br' },
+    );
+    expect(response.status).toBe(401);
+    expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    expect(response.headers.get('x-frame-options')).toBe('DENY');
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+    expect(response.headers.get('referrer-policy')).toBe('same-origin');
+    expect(response.headers.get('content-encoding')).toBeNull();
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    const body = await response.text();
+    expect(response.headers.get('content-length')).toBe(String(Buffer.byteLength(body)));
+    expect(JSON.parse(body)).toMatchObject({ error: 'invalid_client' });
+    // Next.js still answers everything else, with the same headers and no compression.
+    const jwks = await fetch(`${app.url}/jwks.json`, { headers: { 'accept-encoding': 'gzip' } });
+    expect(jwks.headers.get('x-frame-options')).toBe('DENY');
+    expect(jwks.headers.get('content-encoding')).toBeNull();
+  });
+
   it('RFC 6749 §5.2: an unknown grant_type is unsupported_grant_type (400)', async () => {
     const response = await form('/token', { grant_type: 'password', username: 'a', password: 'b' });
     expect(response.status).toBe(400);

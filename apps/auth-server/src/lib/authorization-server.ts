@@ -66,7 +66,7 @@ async function createServer(config: Config): Promise<Server> {
       import('pg'),
       import('@portcullis/token-store/postgres'),
     ]);
-    const pool = new pg.Pool({ connectionString: config.storage.url, max: 5 });
+    const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 });
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });
     pgPool = pool;

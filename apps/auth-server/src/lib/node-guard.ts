@@ -49,6 +49,14 @@ function refuse(
 export interface NodeGuardOptions {
   /** Development mode without DEV_ALLOW_REMOTE: only this machine may connect. */
   loopbackOnly: boolean;
+  /**
+   * Requests answered here rather than by Next.js (after the checks above): the token
+   * endpoint, see `token-endpoint.ts`. `serve` must answer and never reject.
+   */
+  direct?: {
+    matches: (req: http.IncomingMessage) => boolean;
+    serve: (req: http.IncomingMessage, res: http.ServerResponse) => Promise<void>;
+  };
 }
 
 const INSTALLED = Symbol.for('portcullis.auth-server.node-guard');
@@ -59,12 +67,13 @@ type WithGuard = typeof globalThis & { [INSTALLED]?: NodeGuardOptions };
  * root `pnpm start`, a test): stamps each request with its socket peer (see `peer.ts`), answers
  * methods Next.js cannot handle with 405 instead of its 500, and in development mode closes
  * connections from other machines, since the dev login lets anyone who reaches it sign in as
- * anyone. Installed once per process, from `instrumentation.ts`.
+ * anyone; and hands the token endpoint's requests to `options.direct`. Installed once per
+ * process, from `instrumentation.ts`.
  */
 export function installNodeGuard(options: NodeGuardOptions): void {
   const g = globalThis as WithGuard;
   if (g[INSTALLED]) {
-    g[INSTALLED].loopbackOnly = options.loopbackOnly;
+    Object.assign(g[INSTALLED], options);
     return;
   }
   const state = { ...options };
@@ -102,6 +111,10 @@ export function installNodeGuard(options: NodeGuardOptions): void {
           'cache-control': 'no-store',
         });
         res.end(refusal.status === 204 ? undefined : JSON.stringify({ error: refusal.error }));
+        return true;
+      }
+      if (state.direct?.matches(req)) {
+        void state.direct.serve(req, res);
         return true;
       }
     }

@@ -1,5 +1,6 @@
 import { ConfigError, getConfig } from './config';
 import { installNodeGuard } from './node-guard';
+import { isTokenRequest, serveToken } from './token-endpoint';
 
 type Env = Record<string, string | undefined>;
 
@@ -35,7 +36,7 @@ export function checkConfigAtStartup(): void {
   try {
     const config = getConfig();
     const loopbackOnly = !config.production && !config.devAllowRemote;
-    installNodeGuard({ loopbackOnly });
+    installNodeGuard({ loopbackOnly, direct: { matches: isTokenRequest, serve: serveToken } });
     const providers = [
       config.devLogin && 'dev login (development only)',
       config.auth0 && 'Auth0',
