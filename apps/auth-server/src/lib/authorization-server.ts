@@ -66,6 +66,8 @@ async function createServer(config: Config): Promise<Server> {
       import('pg'),
       import('@portcullis/token-store/postgres'),
     ]);
+    // pg's default of 10: with 5, concurrent grants (several queries each) waited for a
+    // connection while the process sat half idle (e2e token bench, 24 clients).
     const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 });
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });

@@ -114,6 +114,7 @@ export function tempDir(prefix = 'portcullis-e2e-') {
  * @property {number} port
  * @property {string} dataDir
  * @property {() => string} output
+ * @property {number | undefined} pid the `next start` process (the bench's CPU figures)
  * @property {() => Promise<void>} stop stops the process (the data directory stays)
  * @property {() => Promise<void>} restart stops, then starts again on the same port and data
  * @property {() => Promise<void>} close stops and removes the data directory when it made it
@@ -129,24 +130,29 @@ export function tempDir(prefix = 'portcullis-e2e-') {
  * @property {string} [readyPath] what is polled until it answers 2xx: the metadata by default,
  *   which opens the store; `/api/auth/csrf` answers without touching it (a first request to the
  *   store left to the test)
+ * @property {string[]} [nodeArgs] before `next` (the bench's `--cpu-prof`, which NODE_OPTIONS refuses)
  */
 
 /**
  * `next start` on 127.0.0.1 with a clean environment: the issuer is its own URL.
- * @param {{ port: number, dataDir: string, resources: string[], env: Record<string, string> }} options
+ * @param {{ port: number, dataDir: string, resources: string[], env: Record<string, string>, nodeArgs?: string[] }} options
  */
-function spawnAuthServer({ port, dataDir, resources, env }) {
+function spawnAuthServer({ port, dataDir, resources, env, nodeArgs = [] }) {
   const url = `http://127.0.0.1:${port}`;
-  return spawnGroup(process.execPath, [NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'], {
-    cwd: AUTH_DIR,
-    env: cleanEnv({
-      ISSUER_URL: url,
-      NEXTAUTH_URL: url,
-      MCP_RESOURCE_URL: resources.join(','),
-      DATA_DIR: dataDir,
-      ...env,
-    }),
-  });
+  return spawnGroup(
+    process.execPath,
+    [...nodeArgs, NEXT_BIN, 'start', '-p', String(port), '-H', '127.0.0.1'],
+    {
+      cwd: AUTH_DIR,
+      env: cleanEnv({
+        ISSUER_URL: url,
+        NEXTAUTH_URL: url,
+        MCP_RESOURCE_URL: resources.join(','),
+        DATA_DIR: dataDir,
+        ...env,
+      }),
+    },
+  );
 }
 
 /**
@@ -161,6 +167,7 @@ export async function startAuthServer({
   env = {},
   readyTimeoutMs = 90_000,
   readyPath = '/.well-known/oauth-authorization-server',
+  nodeArgs = [],
 }) {
   assertBuilt('auth');
   const ownDir = !dataDir;
@@ -168,7 +175,7 @@ export async function startAuthServer({
   const listenPort = port ?? (await freePort());
   const url = `http://127.0.0.1:${listenPort}`;
   const launch = async () => {
-    const spawned = spawnAuthServer({ port: listenPort, dataDir: dir, resources, env });
+    const spawned = spawnAuthServer({ port: listenPort, dataDir: dir, resources, env, nodeArgs });
     try {
       await waitFor(
         'auth server (next start)',
@@ -195,6 +202,9 @@ export async function startAuthServer({
     port: listenPort,
     dataDir: dir,
     output: () => spawned.output(),
+    get pid() {
+      return spawned.child.pid;
+    },
     stop: () => spawned.stop(),
     async restart() {
       await spawned.stop();
