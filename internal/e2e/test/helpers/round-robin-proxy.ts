@@ -22,8 +22,8 @@ export interface RoundRobinProxy {
   /** Every request passed on, in the order they arrived. */
   readonly hops: Hop[];
   /**
-   * The upstreams of the next requests, in order (a deterministic interleaving); once they are
-   * used up, requests alternate again.
+   * The upstreams of the next requests, in order (a deterministic interleaving), replacing what
+   * an earlier plan left unused; once they are used up, requests alternate again.
    */
   plan(...upstreams: number[]): void;
   close(): Promise<void>;
@@ -104,7 +104,7 @@ export async function startRoundRobinProxy(
     port: listening,
     hops,
     plan(...next) {
-      planned.push(...next);
+      planned.splice(0, planned.length, ...next);
     },
     close: () =>
       new Promise<void>((resolve) => {
