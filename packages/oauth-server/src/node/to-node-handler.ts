@@ -2,6 +2,25 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 
+/**
+ * A body whose declared length is at most this is read into one buffer before the `Request` is
+ * built: Node has already bounded it (the parser never delivers more than Content-Length), and a
+ * buffer costs far less than a web stream over the socket. Larger or undeclared bodies stream,
+ * so the handler's own size limit still decides.
+ */
+const BUFFERED_BODY_BYTES = 65_536;
+
+const IN_MEMORY_TYPES = /^\s*(application\/([\w.-]+\+)?json|text\/html|text\/plain)\s*(;|$)/i;
+
+function readDeclared(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
 /** A fetch-style handler, or `handle()` which may decline a request. */
 export type FetchHandler = (request: Request) => Promise<Response | undefined>;
 
@@ -30,12 +49,16 @@ export function toNodeHandler(handler: FetchHandler, options: { origin?: string 
       }
       const method = req.method ?? 'GET';
       const hasBody = method !== 'GET' && method !== 'HEAD';
+      const declared = Number(req.headers['content-length'] ?? Number.NaN);
+      const body = !hasBody
+        ? undefined
+        : declared >= 0 && declared <= BUFFERED_BODY_BYTES
+          ? await readDeclared(req)
+          : (Readable.toWeb(req) as ReadableStream<Uint8Array>);
       const request = new Request(new URL(req.url ?? '/', origin), {
         method,
         headers,
-        ...(hasBody
-          ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' }
-          : {}),
+        ...(body === undefined ? {} : { body, duplex: 'half' }),
       } as RequestInit);
       const response = await handler(request);
       if (!response) {
@@ -47,6 +70,12 @@ export function toNodeHandler(handler: FetchHandler, options: { origin?: string 
       for (const [name, value] of response.headers) res.appendHeader(name, value);
       if (!response.body || method === 'HEAD') {
         res.end();
+        return;
+      }
+      // The documents this package's handlers answer with (JSON, an HTML page) are built in
+      // memory: written in one go. Anything else (an event stream…) streams as it comes.
+      if (IN_MEMORY_TYPES.test(response.headers.get('content-type') ?? '')) {
+        res.end(new Uint8Array(await response.arrayBuffer()));
         return;
       }
       for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>)
