@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Browser,
   type BrowserContext,
@@ -29,6 +30,12 @@ import { jwksOf, kidOf, type SharedStore, type Stack, startStack, verifiesWith }
 /** Seconds a rotated refresh token still gets its successor; the tests wait past it. */
 const GRACE_SECONDS = 10;
 const REDIRECT = 'http://127.0.0.1:9/callback';
+
+const INTROSPECTOR = {
+  client_id: 'mi-resource-server',
+  client_secret: randomBytes(32).toString('base64url'),
+  token_endpoint_auth_method: 'client_secret_basic',
+} satisfies RegisteredClient;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -113,6 +120,11 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
             env: {
               ACCESS_TOKEN_TTL_SECONDS: '3',
               REFRESH_TOKEN_GRACE_SECONDS: String(GRACE_SECONDS),
+              // A resource server's confidential client, allowed to introspect (RFC 7662).
+              OAUTH_CLIENT_ID: INTROSPECTOR.client_id,
+              OAUTH_CLIENT_SECRET: INTROSPECTOR.client_secret,
+              OAUTH_REDIRECT_URI: 'http://127.0.0.1:9/resource-server',
+              INTROSPECTION_CLIENT_IDS: INTROSPECTOR.client_id,
             },
           }),
           launchChromium(),
@@ -320,6 +332,49 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         expect(new Set(landed)).toEqual(new Set(landed.length > 1 ? [0, 1] : [landed[0]]));
         expect(provider.authorizationUrls.length).toBe(authorizations);
         await client.close();
+      });
+
+      it('a token issued on 0 introspects as active on 1 and 0; its refresh token revoked on 1 (RFC 7009) is refused on 0 and introspects as inactive on both', async () => {
+        stack.proxy.plan(0, 0, 0, 0, 0, 0, 0);
+        const { client, tokens } = await tokensFor('introspected@example.com');
+        const introspect = async (upstream: number, token: string) => {
+          stack.proxy.plan(upstream);
+          const response = await fetch(`${stack.issuer}/introspect`, {
+            method: 'POST',
+            ...tokenRequest(INTROSPECTOR, { token }),
+          });
+          expect(response.status).toBe(200);
+          return (await response.json()) as Record<string, unknown>;
+        };
+        for (const upstream of [1, 0]) {
+          expect(await introspect(upstream, tokens.access_token)).toMatchObject({
+            active: true,
+            sub: 'dev:introspected@example.com',
+            client_id: client.client_id,
+            aud: stack.resource,
+          });
+          expect(await introspect(upstream, tokens.refresh_token ?? '')).toMatchObject({
+            active: true,
+          });
+        }
+        stack.proxy.plan(1);
+        const revoked = await fetch(`${stack.issuer}/revoke`, {
+          method: 'POST',
+          ...tokenRequest(client, {
+            token: tokens.refresh_token ?? '',
+            token_type_hint: 'refresh_token',
+          }),
+        });
+        expect(revoked.status).toBe(200);
+        stack.proxy.plan(0);
+        const refused = await refresh(stack, client, tokens.refresh_token ?? '');
+        expect(refused.status).toBe(400);
+        expect(refused.body.error).toBe('invalid_grant');
+        for (const upstream of [0, 1]) {
+          expect(await introspect(upstream, tokens.refresh_token ?? '')).toEqual({
+            active: false,
+          });
+        }
       });
 
       it('real concurrency: 8 parallel refreshes of one token, spread over both instances, all get the same successor, which then works', async () => {
