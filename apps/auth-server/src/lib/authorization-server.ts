@@ -81,13 +81,17 @@ async function createServer(config: Config): Promise<Server> {
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
     startupLock = redisLock(redis, `${config.storage.prefix}start-lock`);
   } else {
-    const [{ PGlite }, { postgresAdapter }, { mkdir }] = await Promise.all([
-      import('@electric-sql/pglite'),
+    const [{ postgresAdapter }, { mkdir }, { startPGliteThread }] = await Promise.all([
       import('@portcullis/token-store/postgres'),
       import('node:fs/promises'),
+      import('./pglite-thread'),
     ]);
     await mkdir(config.storage.dir, { recursive: true });
-    const db = await PGlite.create(config.storage.dir);
+    // In a worker thread: PGlite's WebAssembly was most of a grant's CPU, and on this thread
+    // it ran between requests (e2e token bench profile); there it runs beside them.
+    const db =
+      (await startPGliteThread(config.storage.dir)) ??
+      (await (await import('@electric-sql/pglite')).PGlite.create(config.storage.dir));
     // Without close() PGlite keeps the process alive and may leave its WAL unflushed.
     closers.push(() => db.close());
     adapter = postgresAdapter(db);

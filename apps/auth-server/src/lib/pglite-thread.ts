@@ -1,0 +1,114 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+
+/** What the token store's Postgres adapter needs of a database (see token-store's Queryable). */
+export interface PGliteThread {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }>;
+  exec(text: string): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+// The worker: one PGlite on `dir`, its queries answered in the order they come (PGlite runs one
+// at a time anyway). CommonJS evaluated from a string: Next.js bundles the app, not this file.
+const WORKER = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require(workerData.module);
+const describe = (error) => String((error && error.message) || error).slice(0, 500);
+PGlite.create(workerData.dir).then(
+  (db) => {
+    parentPort.on('message', async ({ id, op, text, params }) => {
+      try {
+        if (op === 'close') {
+          await db.close();
+          parentPort.postMessage({ id });
+          return;
+        }
+        if (op === 'exec') {
+          await db.exec(text);
+          parentPort.postMessage({ id });
+          return;
+        }
+        const { rows, affectedRows } = await db.query(text, params);
+        parentPort.postMessage({ id, rows, affectedRows });
+      } catch (error) {
+        parentPort.postMessage({ id, error: describe(error) });
+      }
+    });
+    parentPort.postMessage({ ready: true });
+  },
+  (error) => parentPort.postMessage({ ready: false, error: describe(error) }),
+);
+`;
+
+/** PGlite's CommonJS entry as the app's own `import('@electric-sql/pglite')` would find it. */
+function resolvePGlite(): string | undefined {
+  // `next start` runs in the app's directory, or from its node_modules/next (argv[1]).
+  const bases = [path.join(process.cwd(), 'package.json'), process.argv[1]].filter(Boolean);
+  for (const base of bases) {
+    try {
+      return createRequire(base as string).resolve('@electric-sql/pglite');
+    } catch {
+      // the next base
+    }
+  }
+  return undefined;
+}
+
+/**
+ * PGlite on `dir` in a worker thread: its queries (WebAssembly, most of a grant's CPU on the
+ * embedded store) run beside the request handling instead of between requests on the one
+ * JavaScript thread. Resolves `undefined` when PGlite cannot be found from here (the caller
+ * runs it on this thread instead). A failed query rejects with its message; after the worker
+ * dies every query rejects (the token store answers 503).
+ */
+export async function startPGliteThread(dir: string): Promise<PGliteThread | undefined> {
+  const module = resolvePGlite();
+  if (!module) return undefined;
+  const worker = new Worker(WORKER, { eval: true, workerData: { module, dir } });
+  type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
+  const pending = new Map<number, Pending>();
+  let nextId = 0;
+  let dead: Error | undefined;
+  const fail = (error: Error) => {
+    dead ??= error;
+    for (const { reject } of pending.values()) reject(dead);
+    pending.clear();
+  };
+  await new Promise<void>((resolve, reject) => {
+    const onMessage = (message: { ready?: boolean; error?: string }) => {
+      if (message.ready === undefined) return;
+      worker.off('message', onMessage);
+      if (message.ready) resolve();
+      else reject(new Error(`PGlite did not open ${dir}: ${message.error}`));
+    };
+    worker.on('message', onMessage);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`the PGlite thread exited (${code})`)));
+  });
+  worker.on('message', (message: { id?: number; error?: string }) => {
+    if (message.id === undefined) return;
+    const waiting = pending.get(message.id);
+    if (!waiting) return;
+    pending.delete(message.id);
+    if (message.error !== undefined) waiting.reject(new Error(message.error));
+    else waiting.resolve(message as never);
+  });
+  worker.on('error', (error) => fail(error));
+  worker.on('exit', (code) => fail(new Error(`the PGlite thread exited (${code})`)));
+  const call = <T>(op: string, text?: string, params?: unknown[]) =>
+    new Promise<T>((resolve, reject) => {
+      if (dead) return reject(dead);
+      const id = nextId++;
+      pending.set(id, { resolve: resolve as (value: never) => void, reject });
+      worker.postMessage({ id, op, text, params });
+    });
+  return {
+    query: (text, params = []) => call('query', text, params),
+    exec: (text) => call('exec', text),
+    async close() {
+      if (!dead) await call('close').catch(() => {});
+      await worker.terminate();
+    },
+  };
+}

@@ -1,0 +1,49 @@
+import { rmSync } from 'node:fs';
+import { tempDir } from '@portcullis/internal-testing/apps';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startPGliteThread } from '../src/lib/pglite-thread';
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('PGlite in a worker thread (the embedded store of the app)', () => {
+  it('answers queries with parameters, scripts, errors as rejections, and keeps its data across a close', async () => {
+    const dir = tempDir('portcullis-pglite-thread-');
+    dirs.push(dir);
+    const db = (await startPGliteThread(dir))!;
+    expect(db).toBeDefined();
+    await db.exec(
+      'CREATE TABLE t (k text PRIMARY KEY, n int, at timestamptz); CREATE INDEX ON t (n);',
+    );
+    // Real concurrency: 50 inserts at once, each with its own parameters.
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        db.query('INSERT INTO t VALUES ($1, $2, $3)', [`k${i}`, i, new Date(1_000_000 + i)]),
+      ),
+    );
+    const { rows } = await db.query('SELECT k, n, at FROM t WHERE n = $1', [7]);
+    expect(rows).toEqual([{ k: 'k7', n: 7, at: new Date(1_000_007) }]);
+    expect((await db.query('UPDATE t SET n = n + 1 WHERE n < $1', [10])).affectedRows).toBe(10);
+    // A failing statement rejects with the database's message; the thread goes on.
+    await expect(db.query('INSERT INTO t VALUES ($1, $2, $3)', ['k1', 1, null])).rejects.toThrow(
+      /duplicate key/,
+    );
+    await expect(db.query('SELECT nope FROM t')).rejects.toThrow(/nope/);
+    // A script is one implicit transaction: a failure in it leaves nothing behind.
+    await expect(
+      db.exec("INSERT INTO t VALUES ('new', 0, null); INSERT INTO t VALUES ('k2', 0, null);"),
+    ).rejects.toThrow(/duplicate key/);
+    expect((await db.query("SELECT count(*)::int AS c FROM t WHERE k = 'new'")).rows).toEqual([
+      { c: 0 },
+    ]);
+    await db.close();
+    await expect(db.query('SELECT 1')).rejects.toThrow(/exited/);
+
+    // What was committed is on disk for the next process (close() flushed it).
+    const again = (await startPGliteThread(dir))!;
+    expect((await again.query('SELECT count(*)::int AS c FROM t')).rows).toEqual([{ c: 50 }]);
+    await again.close();
+  });
+});
