@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
   type Browser,
   type BrowserContext,
@@ -24,7 +26,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { signInAndApprove } from './browser.js';
 import { type Hop, PEER_HEADER } from './round-robin-proxy.js';
 import { connectWithOAuth, toolJson } from './sdk-client.js';
-import { type Exchange, TestOAuthProvider } from './sdk-provider.js';
+import { type Exchange, recordingFetch, TestOAuthProvider } from './sdk-provider.js';
 import { jwksOf, kidOf, type SharedStore, type Stack, startStack, verifiesWith } from './stack.js';
 
 /** Seconds a rotated refresh token still gets its successor; the tests wait past it. */
@@ -254,7 +256,7 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         ]);
       });
 
-      it('the MCP SDK client with Chromium through the proxy: DCR, login and consent, token, tools; after expiry 4 parallel tool calls refresh on both instances and keep the session', async () => {
+      it('the MCP SDK client with Chromium through the proxy: DCR, login and consent, token, tools; after expiry 4 parallel tool calls (4 connections, one token store) refresh on both instances and keep the session', async () => {
         const log: Exchange[] = [];
         const provider = new TestOAuthProvider({
           loopback,
@@ -291,6 +293,23 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         });
         const first = await client.callTool({ name: 'user_profile', arguments: {} });
         expect(toolJson(first)).toMatchObject({ user: { id: 'dev:ada@example.com' } });
+        // Three more connections of the same application (one token store, the provider): SDK
+        // 1.32.2 keeps one "auth just completed" flag per transport, so parallel calls on one
+        // transport can trip over each other's refresh on a busy machine ("401 after successful
+        // authentication") — a client-side race; one call per transport keeps the test about
+        // the servers.
+        const others = await Promise.all(
+          [1, 2, 3].map(async () => {
+            const other = new Client({ name: 'portcullis-e2e', version: '1.0.0' });
+            await other.connect(
+              new StreamableHTTPClientTransport(new URL(mcpUrl()), {
+                authProvider: provider,
+                fetch: recordingFetch(log),
+              }),
+            );
+            return other;
+          }),
+        );
 
         // Wait until the MCP server refuses the access token (3 s, its clock tolerance included).
         for (let i = 0; ; i++) {
@@ -311,16 +330,16 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         const before = log.length;
         const hopsBefore = stack.proxy.hops.length;
         const authorizations = provider.authorizationUrls.length;
-        // The next requests to reach the proxy are the refreshes: alternate them explicitly.
-        stack.proxy.plan(0, 1, 0, 1);
+        // The refreshes alternate between the instances, whatever metadata the SDK fetches between.
+        stack.proxy.planPath('/token', 0, 1, 0, 1);
         const results = await Promise.all(
-          Array.from({ length: 4 }, () => client.callTool({ name: 'user_profile', arguments: {} })),
+          [client, ...others].map((c) => c.callTool({ name: 'user_profile', arguments: {} })),
         );
         for (const result of results) {
           expect(result.isError).toBeFalsy();
           expect(toolJson(result)).toMatchObject({ user: { id: 'dev:ada@example.com' } });
         }
-        stack.proxy.plan();
+        stack.proxy.planPath('/token');
         const refreshes = log.slice(before).filter((e) => e.url.pathname === '/token');
         // One refresh per call that got its 401 before another call's refresh was saved: on a
         // busy machine that may be fewer than 4, never 0; two or more went to both instances.
@@ -331,7 +350,7 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         expect(landed).toHaveLength(refreshes.length);
         expect(new Set(landed)).toEqual(new Set(landed.length > 1 ? [0, 1] : [landed[0]]));
         expect(provider.authorizationUrls.length).toBe(authorizations);
-        await client.close();
+        await Promise.all([client, ...others].map((c) => c.close()));
       });
 
       it('a token issued on 0 introspects as active on 1 and 0; its refresh token revoked on 1 (RFC 7009) is refused on 0 and introspects as inactive on both', async () => {
@@ -429,7 +448,7 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         await sleep((GRACE_SECONDS + 1) * 1000);
 
         const from = stack.proxy.hops.length;
-        stack.proxy.plan(0, 1, 0, 1);
+        stack.proxy.planPath('/token', 0, 1, 0, 1);
         const [stale, honest, stale2, honest2] = await Promise.all([
           refresh(stack, client, r0),
           refresh(stack, client, r1),

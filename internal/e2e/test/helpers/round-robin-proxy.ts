@@ -26,6 +26,12 @@ export interface RoundRobinProxy {
    * an earlier plan left unused; once they are used up, requests alternate again.
    */
   plan(...upstreams: number[]): void;
+  /**
+   * The same for the next requests whose path starts with `path` only (others alternate as
+   * usual): `planPath('/token', 0, 1, 0, 1)` puts racing token requests on both instances
+   * whatever else the client fetches between them.
+   */
+  planPath(path: string, ...upstreams: number[]): void;
   close(): Promise<void>;
 }
 
@@ -43,11 +49,16 @@ export async function startRoundRobinProxy(
   const targets = upstreams.map((u) => new URL(u));
   const hops: Hop[] = [];
   const planned: number[] = [];
+  let pathPlan: { path: string; upstreams: number[] } | undefined;
   let turn = 0;
   const agent = new http.Agent({ keepAlive: true });
 
   const server = http.createServer((req, res) => {
-    const upstream = planned.shift() ?? turn++ % targets.length;
+    const byPath =
+      pathPlan && (req.url ?? '').startsWith(pathPlan.path)
+        ? pathPlan.upstreams.shift()
+        : undefined;
+    const upstream = byPath ?? planned.shift() ?? turn++ % targets.length;
     const target = targets[upstream];
     if (!target) {
       res.writeHead(502).end();
@@ -105,6 +116,9 @@ export async function startRoundRobinProxy(
     hops,
     plan(...next) {
       planned.splice(0, planned.length, ...next);
+    },
+    planPath(path, ...next) {
+      pathPlan = { path, upstreams: next };
     },
     close: () =>
       new Promise<void>((resolve) => {
