@@ -5,12 +5,15 @@
 //     (./sdk-v1-example.mjs). All three are measured in the same run in short rotating rounds, so load
 //     from elsewhere on a shared machine hits them alike. The ratios are the figures we track
 //     (aims: auth on / anchor >= 1.6, auth on / auth off >= 0.97, p99 no worse than the
-//     anchor's); non-2xx must be 0. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server.
+//     anchor's); non-2xx must be 0. A control row sends auth off the same bytes as auth on (the
+//     token in a header it ignores), so the cost of checking a token shows apart from the cost
+//     of carrying one. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server.
 //  2. The token endpoint (./token.mjs): refresh grants and code exchanges per second with p50/p99,
 //     on PGlite and on Postgres, beside node-oidc-provider 9.13.3 in the same run (aims: >= 400
 //     refresh grants/s and >= 300 code exchanges/s with p99 <= 100 ms). Alone: node bench/token.mjs.
 // Every server is a child process, so autocannon does not take their CPU.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -110,7 +113,7 @@ async function startSdkV1Example() {
  * the load generator does the same work per request in every mode (a `setupRequest` would
  * rebuild the request every time, on the cores the servers share, for the auth-on mode only).
  */
-function cannon(url, seconds, call, tokens) {
+function cannon(url, seconds, call, tokens, header = 'authorization') {
   const request = (headers) => ({ method: 'POST', headers, body: call.body });
   return autocannon({
     url,
@@ -118,7 +121,7 @@ function cannon(url, seconds, call, tokens) {
     duration: seconds,
     skipAggregateResult: true,
     requests: tokens
-      ? tokens.map((token) => request({ ...call.headers, authorization: `Bearer ${token}` }))
+      ? tokens.map((token) => request({ ...call.headers, [header]: `Bearer ${token}` }))
       : [request(call.headers)],
   });
 }
@@ -218,7 +221,7 @@ try {
   const slice = MCP_SECONDS / ROUNDS;
   // Throughput, and the server's own CPU time per request: on a shared machine the second
   // does not move with load from elsewhere.
-  const cpu = { on: 0, off: 0, anchor: 0 };
+  const cpu = { on: 0, off: 0, offBytes: 0, anchor: 0 };
   const measured = (mode, pid, run) => async () => {
     const before = cpuMs(pid);
     const result = await run();
@@ -229,31 +232,38 @@ try {
   const modes = {
     on: measured('on', withAuth.pid, () => cannon(withAuth.url, slice, MODERN, accessTokens)),
     off: measured('off', withoutAuth.pid, () => cannon(withoutAuth.url, slice, MODERN)),
+    // A control: auth off sent the same bytes as auth on (each token in a header it ignores),
+    // to tell the cost of checking a token from the cost of carrying one.
+    offBytes: measured('offBytes', withoutAuth.pid, () =>
+      cannon(withoutAuth.url, slice, MODERN, accessTokens, 'x-bench-token'),
+    ),
     anchor: measured('anchor', anchor.pid, () => cannon(anchor.url, slice, LEGACY)),
   };
   console.log(
-    `tools/call (public_tool): ${ROUNDS} rotating rounds, ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens`,
+    `tools/call (public_tool): ${ROUNDS} rotating rounds, ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadavg()
+      .map((n) => n.toFixed(1))
+      .join(' ')}`,
   );
   // Warm-up: JIT, pools and caches of every server.
   await cannon(withAuth.url, 2, MODERN, accessTokens);
   await cannon(withoutAuth.url, 2, MODERN);
   await cannon(anchor.url, 2, LEGACY);
-  const runs = { on: [], off: [], anchor: [] };
-  const orders = [
-    ['on', 'off', 'anchor'],
-    ['anchor', 'on', 'off'],
-    ['off', 'anchor', 'on'],
-  ];
+  const runs = { on: [], off: [], offBytes: [], anchor: [] };
+  const names = Object.keys(runs);
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of orders[round % orders.length]) runs[mode].push(await modes[mode]());
+    // Each round starts with the next mode, so none always follows the same one.
+    const order = names.map((_, i) => names[(round + i) % names.length]);
+    for (const mode of order) runs[mode].push(await modes[mode]());
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);
+  const offBytes = summary(withoutAuth.url, runs.offBytes, MCP_SECONDS);
   const base = summary(anchor.url, runs.anchor, MCP_SECONDS);
   const row = (name, s) =>
     `  ${name.padEnd(44)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}   errors ${s.errors}   (${s.requests} requests)`;
   console.log(row('auth on  (2026-07-28, AUTH_MODE=oauth, JWT)', on));
   console.log(row('auth off (2026-07-28, AUTH_MODE=none)', off));
+  console.log(row('auth off, same bytes (token in x-header)', offBytes));
   console.log(row('anchor: SDK 1.32.2 stateless example, no auth', base));
   // Each ratio is the median over rounds of the ratio within a round: servers measured side by
   // side, so a burst of load from elsewhere moves both sides of one ratio alike.
@@ -266,6 +276,9 @@ try {
   console.log(
     `  ratio auth on / auth off: ${onOff.toFixed(3)} (aim >= 0.97; median of ${ROUNDS} rounds; ${((1 - onOff) * 100).toFixed(1)}% cost); p99 ${on.p99} ms vs ${off.p99} ms`,
   );
+  console.log(
+    `  ratio auth on / auth off sent the same bytes: ${ratio('on', 'offBytes').toFixed(3)} (the cost of checking a token, without that of carrying one); p99 ${on.p99} ms vs ${offBytes.p99} ms`,
+  );
   const perRequest = (mode, s) => (cpu[mode] * 1000) / s.requests;
   if (cpu.on > 0 && cpu.off > 0 && cpu.anchor > 0) {
     const [cOn, cOff, cAnchor] = [
@@ -274,10 +287,10 @@ try {
       perRequest('anchor', base),
     ];
     console.log(
-      `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us, SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
+      `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us (same bytes ${perRequest('offBytes', offBytes).toFixed(0)} us), SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
     );
   }
-  const failed = [on, off, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
+  const failed = [on, off, offBytes, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
 
   if (failed > 0) {
     console.error(`\n${failed} requests failed: the figures above are not valid.`);
