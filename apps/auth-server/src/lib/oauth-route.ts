@@ -28,12 +28,16 @@ export async function handleOAuthRequest(request: Request): Promise<Response> {
       : `${prefix}${incoming.pathname}`;
   const target = new URL(`${path}${incoming.search}`, issuer.origin);
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
-  // The body stays a stream so the library's own size limit (413) applies.
-  const rebased = new Request(target, {
-    method: request.method,
-    headers: request.headers,
-    ...(hasBody ? { body: request.body, duplex: 'half' } : {}),
-  } as RequestInit);
+  // The body stays a stream so the library's own size limit (413) applies. A request already
+  // at its target (token-endpoint.ts makes them so) is handed on as it is.
+  const rebased =
+    request.url === target.href
+      ? request
+      : new Request(target, {
+          method: request.method,
+          headers: request.headers,
+          ...(hasBody ? { body: request.body, duplex: 'half' } : {}),
+        } as RequestInit);
   const response = await server.as.handle(rebased);
   return (
     response ??

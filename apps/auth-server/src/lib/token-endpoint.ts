@@ -39,7 +39,7 @@ export async function serveToken(req: http.IncomingMessage, res: http.ServerResp
     if (!headers.has('x-forwarded-for') && req.socket.remoteAddress) {
       headers.set('x-forwarded-for', req.socket.remoteAddress);
     }
-    // Only the path and query matter: handleOAuthRequest re-bases them on the issuer.
+    // Where handleOAuthRequest would re-base it: on the issuer's origin (one Request, not two).
     const request = new Request(new URL(req.url ?? '/', getConfig().issuer), {
       method: 'POST',
       headers,
