@@ -65,7 +65,7 @@ const provider = new Provider(origin, {
   pkce: { required: () => true },
   issueRefreshToken: async () => true,
   rotateRefreshToken: true,
-  ttl: { AccessToken: 3600, AuthorizationCode: 60, Grant: 1_209_600, RefreshToken: 1_209_600 },
+  ttl: { AccessToken: 3600, AuthorizationCode: 600, Grant: 1_209_600, RefreshToken: 1_209_600 },
   features: {
     devInteractions: { enabled: false },
     resourceIndicators: {

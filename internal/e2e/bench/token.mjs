@@ -11,6 +11,7 @@
 // 120 per address, 60 authorizations per client × address): the refresh and code phases use
 // clients of their own, so each phase is bounded by TOKEN_OPS per client.
 //
+// Every server runs at once and is measured in BENCH_TOKEN_ROUNDS (5) rounds in turn.
 // Knobs: BENCH_TOKEN_CLIENTS (24), BENCH_TOKEN_OPS (grants per client per phase, 50, at most 55),
 // BENCH_TOKEN_STORES (pglite,postgres), BENCH_TOKEN_ANCHOR (1; 0 skips node-oidc-provider),
 // DATABASE_URL, BENCH_CPU_PROF=<dir> (a V8 CPU profile of each `next start`).
@@ -36,6 +37,7 @@ const CLIENTS = Number(process.env.BENCH_TOKEN_CLIENTS ?? 24);
 const OPS = Math.min(55, Number(process.env.BENCH_TOKEN_OPS ?? 50));
 const STORES = (process.env.BENCH_TOKEN_STORES ?? 'pglite,postgres').split(',').filter(Boolean);
 const ANCHOR = process.env.BENCH_TOKEN_ANCHOR !== '0';
+const ROUNDS = Math.max(1, Number(process.env.BENCH_TOKEN_ROUNDS ?? 5));
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const CPU_PROF = process.env.BENCH_CPU_PROF;
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from Location, never followed
@@ -160,8 +162,8 @@ function refresh(issuer, client, refreshToken, from) {
 }
 
 /**
- * Runs every worker's `ops` steps at once; resolves grants/s, latency percentiles and refusals.
- * `step(worker, i)` resolves the response of one measured request.
+ * Runs every worker's `ops` steps at once; resolves the latencies, the seconds, the server's CPU
+ * ms and the refusals. `step(worker, i)` resolves the response of one measured request.
  */
 async function measure(pid, workers, ops, step) {
   const cpuBefore = cpuMs(pid);
@@ -187,25 +189,41 @@ async function measure(pid, workers, ops, step) {
   );
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuMs(pid);
-  latencies.sort((a, b) => a - b);
+  const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
+  return { latencies, seconds, cpu, refused, firstRefusal };
+}
+
+/** One figure from a server's rounds: grants/s over their seconds, p50/p99 over all grants. */
+function summary(parts) {
+  const latencies = parts.flatMap((p) => p.latencies).sort((a, b) => a - b);
+  const seconds = parts.reduce((n, p) => n + p.seconds, 0);
+  const cpu = parts.every((p) => p.cpu !== undefined)
+    ? parts.reduce((n, p) => n + p.cpu, 0) / latencies.length
+    : undefined;
   return {
-    cpu:
-      cpuBefore === undefined || cpuAfter === undefined
-        ? undefined
-        : (cpuAfter - cpuBefore) / latencies.length,
+    cpu,
     rate: latencies.length / seconds,
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     count: latencies.length,
     seconds,
-    refused,
-    firstRefusal,
+    refused: parts.reduce((n, p) => n + p.refused, 0),
+    firstRefusal: parts.find((p) => p.firstRefusal)?.firstRefusal,
   };
 }
 
+/** The median over rounds of (this server's grants/s ÷ the anchor's) in the same round. */
+function medianRatio(parts, base) {
+  const rate = (p) => p.latencies.length / p.seconds;
+  const ratios = parts.map((p, i) => rate(p) / rate(base[i])).sort((a, b) => a - b);
+  const middle = Math.floor(ratios.length / 2);
+  return ratios.length % 2 ? ratios[middle] : (ratios[middle - 1] + ratios[middle]) / 2;
+}
+
 /**
- * A server under test: `prepare()` resolves the refresh workers (a refresh token each) and code
- * workers (OPS codes each), made outside the measurement.
+ * A server under test: `prepare()` resolves the refresh workers (a refresh token each) and the
+ * code workers (consent given); `addCodes(worker, n)` makes a worker's next codes (codes live 60
+ * s, so each round makes its own), all outside the measurement.
  */
 async function appTarget(store) {
   let schema;
@@ -239,10 +257,17 @@ async function appTarget(store) {
           return worker;
         }),
       );
+      // The first code of each shows the consent form; later ones redirect straight back.
       const exchangers = await Promise.all(
-        Array.from({ length: CLIENTS }, (_, n) => make(CLIENTS + n, OPS)),
+        Array.from({ length: CLIENTS }, (_, n) => make(CLIENTS + n, 1)),
       );
+      this.jar = jar;
       return { refreshers, exchangers };
+    },
+    async addCodes(w, count) {
+      w.grants = [];
+      for (let i = 0; i < count; i++)
+        w.grants.push(await authorize(issuer, this.jar, w.client, w.from));
     },
     refresh: (w) => refresh(issuer, w.client, w.tokens.refresh_token, w.from),
     exchange: (w, i) => codeExchange(issuer, w.client, w.grants[i], w.from),
@@ -300,14 +325,15 @@ async function anchorTarget() {
           return worker;
         }),
       );
-      const exchangers = await Promise.all(
-        Array.from({ length: CLIENTS }, async (_, n) => ({
-          client: client(CLIENTS + n),
-          from: address(CLIENTS + n),
-          grants: await codes(CLIENTS + n, OPS),
-        })),
-      );
+      const exchangers = Array.from({ length: CLIENTS }, (_, n) => ({
+        n: CLIENTS + n,
+        client: client(CLIENTS + n),
+        from: address(CLIENTS + n),
+      }));
       return { refreshers, exchangers };
+    },
+    async addCodes(w, count) {
+      w.grants = await codes(w.n, count);
     },
     refresh: (w) => refresh(issuer, w.client, w.tokens.refresh_token, w.from),
     exchange: (w, i) => codeExchange(issuer, w.client, w.grants[i], w.from),
@@ -318,10 +344,19 @@ async function anchorTarget() {
 /** Refresh grants of the first workers before the figures: JIT, pools and caches warm. */
 const WARM = Math.min(3, OPS - 1);
 
+/** `total` split into `rounds` near-equal parts. */
+const split = (total, rounds) =>
+  Array.from(
+    { length: rounds },
+    (_, r) => Math.floor(((r + 1) * total) / rounds) - Math.floor((r * total) / rounds),
+  );
+
 /**
- * Prints, per server, refresh grants/s and code exchanges/s with p50/p99, the goal beside the
- * app's rows and each app figure ÷ the anchor's of the same run. Resolves the number of refused
- * requests (non-200): nonzero makes the figures invalid.
+ * Prints, per server, refresh grants/s and code exchanges/s with p50/p99 and its CPU per grant,
+ * the goal beside the app's rows and each app figure ÷ the anchor's. Every server runs at once
+ * and is measured in each of ROUNDS rounds in turn (the order rotating), so load from elsewhere
+ * hits them alike; the ratio is the median of the per-round ratios. Resolves the number of
+ * refused requests (non-200): nonzero makes the figures invalid.
  */
 export async function tokenBench() {
   const load = () =>
@@ -330,46 +365,69 @@ export async function tokenBench() {
       .map((l) => l.toFixed(2))
       .join(' ');
   console.log(
-    `\ntoken endpoint (client_secret_basic, ES256 JWT access tokens, rotating refresh tokens): ${CLIENTS} clients per phase in parallel, each from its own address behind TRUST_PROXY=1, ${OPS} grants each; load average before: ${load()}`,
+    `\ntoken endpoint (client_secret_basic, ES256 JWT access tokens, rotating refresh tokens): ${CLIENTS} clients per phase in parallel, each from its own address behind TRUST_PROXY=1, ${OPS} grants each over ${ROUNDS} rotating rounds; load average before: ${load()}`,
   );
-  const results = [];
+  const targets = [];
+  try {
+    for (const kind of [...(ANCHOR ? ['anchor'] : []), ...STORES]) {
+      try {
+        const target = kind === 'anchor' ? await anchorTarget() : await appTarget(kind);
+        targets.push({ kind, target, refreshes: [], exchanges: [] });
+      } catch (error) {
+        if (kind !== 'postgres') throw error;
+        console.log(`  Postgres skipped: ${DATABASE_URL} unreachable (${error.message})`);
+      }
+    }
+    for (const t of targets) {
+      t.workers = await t.target.prepare();
+      // Warm-up (JIT, pools, caches): WARM grants of the first workers, under their limit.
+      await measure(t.target.pid, t.workers.refreshers.slice(0, 4), WARM, (w) =>
+        t.target.refresh(w),
+      );
+    }
+    const refreshOps = split(OPS - WARM, ROUNDS);
+    const exchangeOps = split(OPS, ROUNDS);
+    for (let round = 0; round < ROUNDS; round++) {
+      const order = targets.map((_, i) => targets[(i + round) % targets.length]);
+      for (const t of order) {
+        t.refreshes.push(
+          await measure(t.target.pid, t.workers.refreshers, refreshOps[round], (w) =>
+            t.target.refresh(w),
+          ),
+        );
+      }
+      for (const t of order) {
+        await Promise.all(
+          t.workers.exchangers.map((w) => t.target.addCodes(w, exchangeOps[round])),
+        );
+      }
+      for (const t of order) {
+        t.exchanges.push(
+          await measure(t.target.pid, t.workers.exchangers, exchangeOps[round], (w, i) =>
+            t.target.exchange(w, i),
+          ),
+        );
+      }
+    }
+  } finally {
+    for (const t of targets) await t.target.close();
+  }
+  const anchor = targets.find((t) => t.kind === 'anchor');
+  const line = (what, parts, goal, base) => {
+    const r = summary(parts);
+    return `    ${what.padEnd(16)} ${r.rate.toFixed(0).padStart(5)}/s   p50 ${r.p50.toFixed(1).padStart(5)} ms   p99 ${r.p99.toFixed(1).padStart(5)} ms${r.cpu === undefined ? '' : `   server CPU ${r.cpu.toFixed(2)} ms each`}${goal ? `   goal >= ${goal}/s, p99 <= ${GOAL.p99} ms: ${r.rate >= goal && r.p99 <= GOAL.p99 ? 'met' : 'not met'}` : ''}${base ? `   ${medianRatio(parts, base).toFixed(2)}x the anchor` : ''}${r.refused ? `   non-200 ${r.refused} (first: ${r.firstRefusal})` : ''}   (${r.count} in ${r.seconds.toFixed(1)} s)`;
+  };
   let refused = 0;
-  const order = [...(ANCHOR ? ['anchor'] : []), ...STORES];
-  for (const kind of order) {
-    let target;
-    try {
-      target = kind === 'anchor' ? await anchorTarget() : await appTarget(kind);
-    } catch (error) {
-      if (kind !== 'postgres') throw error;
-      console.log(`  Postgres skipped: ${DATABASE_URL} unreachable (${error.message})`);
-      continue;
-    }
-    try {
-      const workers = await target.prepare();
-      await measure(target.pid, workers.refreshers.slice(0, 4), WARM, (w) => target.refresh(w));
-      // The warm-up spent WARM grants of the first workers: they stay under the limit.
-      const refreshes = await measure(target.pid, workers.refreshers, OPS - WARM, (w) =>
-        target.refresh(w),
-      );
-      const exchanges = await measure(target.pid, workers.exchangers, OPS, (w, i) =>
-        target.exchange(w, i),
-      );
-      results.push({ kind, name: target.name, refreshes, exchanges });
-      refused += refreshes.refused + exchanges.refused;
-    } finally {
-      await target.close();
-    }
+  for (const t of targets) {
+    const app = t.kind !== 'anchor';
+    console.log(`  ${t.target.name}`);
+    console.log(line('refresh grants', t.refreshes, app && GOAL.refresh, app && anchor?.refreshes));
+    console.log(line('code exchanges', t.exchanges, app && GOAL.code, app && anchor?.exchanges));
+    refused += summary(t.refreshes).refused + summary(t.exchanges).refused;
   }
-  const anchor = results.find((r) => r.kind === 'anchor');
-  const line = (what, r, goal, base) =>
-    `    ${what.padEnd(16)} ${r.rate.toFixed(0).padStart(5)}/s   p50 ${r.p50.toFixed(1).padStart(5)} ms   p99 ${r.p99.toFixed(1).padStart(5)} ms${r.cpu === undefined ? '' : `   server CPU ${r.cpu.toFixed(2)} ms each`}${goal ? `   goal >= ${goal}/s, p99 <= ${GOAL.p99} ms: ${r.rate >= goal && r.p99 <= GOAL.p99 ? 'met' : 'not met'}` : ''}${base ? `   ${(r.rate / base.rate).toFixed(2)}x the anchor` : ''}${r.refused ? `   non-200 ${r.refused} (first: ${r.firstRefusal})` : ''}   (${r.count} in ${r.seconds.toFixed(1)} s)`;
-  for (const r of results) {
-    const app = r.kind !== 'anchor';
-    console.log(`  ${r.name}`);
-    console.log(line('refresh grants', r.refreshes, app && GOAL.refresh, app && anchor?.refreshes));
-    console.log(line('code exchanges', r.exchanges, app && GOAL.code, app && anchor?.exchanges));
-  }
-  console.log(`  load average after: ${load()} (${os.cpus().length} cores)`);
+  console.log(
+    `  ratios: median over rounds of the grants/s of a round ÷ the anchor's in the same round; load average after: ${load()} (${os.cpus().length} cores)`,
+  );
   return refused;
 }
 
