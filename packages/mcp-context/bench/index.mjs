@@ -7,6 +7,7 @@
 // a measurement; both are stateless Streamable HTTP on 127.0.0.1, so every request stands alone.
 import { fork } from 'node:child_process';
 import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
@@ -78,24 +79,27 @@ async function run(url, headers, seconds) {
   return result.requests.average;
 }
 
-// Interleaved slices: each function runs 100 operations in turn until the time is up, so
-// load from elsewhere on the machine hits every candidate alike. Besides the overall rate,
-// each candidate gets the median, over slices, of its speed relative to the last candidate
-// in the same slice: a burst of load elsewhere then moves one slice, not the figure.
+// Interleaved slices: each function runs 50 operations in turn until the time is up, so
+// load from elsewhere on the machine hits every candidate alike; the order flips every slice,
+// so neither side always runs right after the other (and meets its garbage). Besides the
+// overall rate, each candidate gets the median, over slices, of its speed relative to the last
+// candidate in the same slice: a burst of load elsewhere then moves one slice, not the figure.
 async function compare(candidates, ms) {
   for (const { fn } of candidates) for (let i = 0; i < 300; i++) await fn(); // warm-up
   const time = candidates.map(() => 0);
   const ops = candidates.map(() => 0);
   const relative = candidates.map(() => []);
   const end = performance.now() + ms;
-  while (performance.now() < end) {
+  for (let round = 0; performance.now() < end; round++) {
     const slice = [];
-    for (const [i, { fn }] of candidates.entries()) {
+    const order = [...candidates.entries()];
+    if (round % 2) order.reverse();
+    for (const [i, { fn }] of order) {
       const start = performance.now();
-      for (let j = 0; j < 100; j++) await fn();
+      for (let j = 0; j < 50; j++) await fn();
       slice[i] = performance.now() - start;
       time[i] += slice[i];
-      ops[i] += 100;
+      ops[i] += 50;
     }
     for (const i of candidates.keys()) relative[i].push(slice.at(-1) / slice[i]);
   }
@@ -190,6 +194,11 @@ async function main() {
       VERIFY_MS,
     );
     c.perSecond = (c.perSecond + c2.perSecond) / 2;
+    console.log(
+      `load average ${loadavg()
+        .map((n) => n.toFixed(1))
+        .join(' ')}`,
+    );
     console.log(
       `verifications: ${a.name} ${fmt(a.perSecond)}/s | ${b.name} ${fmt(b.perSecond)}/s | ${c.name} ${fmt(c.perSecond)}/s`,
     );
