@@ -282,6 +282,40 @@ describe('issue 13 item 7: no 5xx from anyone input; one JSON line per log event
     expect(account.status).toBe(307);
   });
 
+  it('a request padded to kilobytes never becomes a Location header clients cannot parse', async () => {
+    // Found by the fuzz test (seed 1067828776): a signed-out GET /consent with a 9 KB query was
+    // sent to /login with the whole query percent-encoded in its Location; Node's fetch refuses
+    // a response whose headers exceed 16 KiB.
+    const client = (await (await register(app.url)).json()) as { client_id: string };
+    const query = new URLSearchParams({
+      response_type: 'code',
+      client_id: client.client_id,
+      redirect_uri: 'http://127.0.0.1:9/callback',
+      code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      code_challenge_method: 'S256',
+      resource: MCP_RESOURCE,
+      state: 's',
+    });
+    const valid = await fetch(`${app.url}/authorize?${query}`, { redirect: 'manual' });
+    expect(valid.status).toBe(302);
+    expect(valid.headers.get('location')).toMatch(/^\/login\?callbackUrl=%2Fauthorize%3F/);
+
+    query.set('padding', '/'.repeat(5000)); // each '/' triples when percent-encoded
+    const padded = await fetch(`${app.url}/authorize?${query}`, { redirect: 'manual' });
+    expect(padded.status).toBe(414);
+    const consent = await fetch(`${app.url}/consent?${query}`, { redirect: 'manual' });
+    expect(consent.status).toBe(200);
+    expect(consent.headers.get('location')).toBeNull();
+    expect(await consent.text()).toContain('This request cannot be completed');
+
+    // Garbage at /consent shows the error page; nothing is carried to the sign-in page.
+    const garbage = await fetch(`${app.url}/consent?json=${'x'.repeat(9000)}&token=x`, {
+      redirect: 'manual',
+    });
+    expect(garbage.status).toBe(200);
+    expect(garbage.headers.get('location')).toBeNull();
+  });
+
   it('a newline in a callbackUrl cannot forge a log line', async () => {
     const forgedLine = '{"level":"error","msg":"FORGED"}';
     const before = app.output().length;

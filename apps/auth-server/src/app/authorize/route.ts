@@ -1,5 +1,5 @@
 import { getServer } from '@/lib/authorization-server';
-import { seeOther } from '@/lib/redirect';
+import { loginLocation, requestTooLong, seeOther } from '@/lib/redirect';
 import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
@@ -18,8 +18,8 @@ export const GET = guardRoute(async (request: Request): Promise<Response> => {
   const query = url.searchParams.toString();
   const user = await currentUser();
   if (!user) {
-    const callbackUrl = `/authorize?${query}`;
-    return seeOther(`/login?${new URLSearchParams({ callbackUrl })}`, 302);
+    const location = loginLocation(query);
+    return location ? seeOther(location, 302) : requestTooLong();
   }
   const prompt = (url.searchParams.get('prompt') ?? '').split(' ');
   if (prompt.includes('consent') || (await parsed.pending.needsConsent(user.id))) {

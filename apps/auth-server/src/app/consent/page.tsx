@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { getServer } from '@/lib/authorization-server';
 import { csrfToken } from '@/lib/csrf';
+import { loginLocation } from '@/lib/redirect';
 import { currentUser } from '@/lib/session';
 import { SignOutButton } from '../sign-out-button';
 
@@ -27,11 +28,14 @@ function toQuery(params: Record<string, string | string[] | undefined>): URLSear
  */
 export default async function ConsentPage({ searchParams }: { searchParams: SearchParams }) {
   const query = toQuery(await searchParams);
-  const user = await currentUser();
-  if (!user) redirect(`/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`);
+  // Validated before anything else: only a real authorization request is carried through the
+  // sign-in page, and never one too long for a Location header.
   const { as, store } = await getServer();
   const parsed = await as.authorization.parse(query);
-  if (!parsed.ok) {
+  const user = parsed.ok ? await currentUser() : undefined;
+  const login = parsed.ok && !user ? loginLocation(query.toString()) : undefined;
+  if (login) redirect(login);
+  if (!parsed.ok || !user) {
     return (
       <>
         <h1>This request cannot be completed</h1>

@@ -1,6 +1,6 @@
 import { getServer } from '@/lib/authorization-server';
 import { sameOrigin, verifyCsrfToken } from '@/lib/csrf';
-import { asSeeOther, seeOther } from '@/lib/redirect';
+import { asSeeOther, loginLocation, requestTooLong, seeOther } from '@/lib/redirect';
 import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
@@ -33,7 +33,8 @@ export const POST = guardRoute(async (request: Request): Promise<Response> => {
   }
   const user = await currentUser();
   if (!user) {
-    return seeOther(`/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`);
+    const location = loginLocation(query);
+    return location ? seeOther(location) : requestTooLong();
   }
   if (!verifyCsrfToken(form.get('csrf'), 'consent', user.sid, user.id, query)) {
     return refuse(
