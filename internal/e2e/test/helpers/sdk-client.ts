@@ -10,10 +10,18 @@ export interface Connected {
   authorized: boolean;
 }
 
-function transportFor(url: string, provider: TestOAuthProvider, log: Exchange[]) {
+/** Wraps the transport's fetch (every MCP request and the SDK's own token requests). */
+export type FetchWrapper = (fetch: typeof globalThis.fetch) => typeof globalThis.fetch;
+
+function transportFor(
+  url: string,
+  provider: TestOAuthProvider,
+  log: Exchange[],
+  wrap: FetchWrapper = (f) => f,
+) {
   return new StreamableHTTPClientTransport(new URL(url), {
     authProvider: provider,
-    fetch: recordingFetch(log),
+    fetch: wrap(recordingFetch(log)),
   });
 }
 
@@ -26,8 +34,9 @@ export async function connectWithOAuth(
   url: string,
   provider: TestOAuthProvider,
   log: Exchange[],
+  wrap?: FetchWrapper,
 ): Promise<Connected> {
-  const first = transportFor(url, provider, log);
+  const first = transportFor(url, provider, log, wrap);
   const client = new Client({ name: 'portcullis-e2e', version: '1.0.0' });
   try {
     await client.connect(first);
@@ -37,7 +46,7 @@ export async function connectWithOAuth(
   }
   await first.finishAuth(provider.takeAuthorizationResponse().code);
   await first.close();
-  const transport = transportFor(url, provider, log);
+  const transport = transportFor(url, provider, log, wrap);
   const authorized = new Client({ name: 'portcullis-e2e', version: '1.0.0' });
   await authorized.connect(transport);
   return { client: authorized, transport, authorized: true };

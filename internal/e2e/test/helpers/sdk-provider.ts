@@ -153,3 +153,46 @@ export function recordingFetch(log: Exchange[]): typeof fetch {
     return response;
   };
 }
+
+/**
+ * A fetch that can hold the MCP server's 401 answers until `parties` of them have arrived and
+ * then hand them over together. MCP SDK 1.32.2's transport keeps one "auth just completed" flag
+ * per connection: a parallel call whose 401 arrives after another call's refresh but before that
+ * call's retry is answered throws "Server returned 401 after successful authentication" (a client
+ * bug, timing-dependent). Released together, every call sees its 401 before any refresh ends, so
+ * all of them refresh at once with the same refresh token: the race the server must win, every
+ * time, instead of sometimes.
+ */
+export function holdingUnauthorized(inner: typeof fetch, { timeoutMs = 20_000 } = {}) {
+  let parties = 0;
+  let waiting: (() => void)[] = [];
+  const release = () => {
+    parties = 0;
+    for (const resume of waiting.splice(0)) resume();
+  };
+  const held: typeof fetch = async (input, init) => {
+    const response = await inner(input, init);
+    const path = new URL(input instanceof Request ? input.url : String(input)).pathname;
+    if (parties > 0 && response.status === 401 && path !== '/token') {
+      await new Promise<void>((resume) => {
+        waiting.push(resume);
+        if (waiting.length >= parties) release();
+      });
+    }
+    return response;
+  };
+  return {
+    fetch: held,
+    /** The next `count` 401s are held until all have arrived (or `timeoutMs`, then released). */
+    hold(count: number) {
+      parties = count;
+      waiting = [];
+      const timer = setTimeout(release, timeoutMs);
+      timer.unref();
+    },
+    /** How many 401s are waiting now. */
+    get waiting() {
+      return waiting.length;
+    },
+  };
+}
