@@ -46,4 +46,28 @@ describe('PGlite in a worker thread (the embedded store of the app)', () => {
     expect((await again.query('SELECT count(*)::int AS c FROM t')).rows).toEqual([{ c: 50 }]);
     await again.close();
   });
+
+  it('a thread that dies is started again on the same directory, nothing committed lost', async () => {
+    const dir = tempDir('portcullis-pglite-thread-');
+    dirs.push(dir);
+    const db = (await startPGliteThread(dir))!;
+    await db.exec('CREATE TABLE t (k text PRIMARY KEY)');
+    await db.query('INSERT INTO t VALUES ($1)', ['before']);
+    // The thread dies with a query in flight: that query fails (the store answers 503).
+    const inFlight = db.query('SELECT pg_sleep(0.5)');
+    await db.crashForTest();
+    await expect(inFlight).rejects.toThrow(/exited/);
+    // A second after its start, the next query starts a new thread; the committed row is there.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect((await db.query('SELECT k FROM t')).rows).toEqual([{ k: 'before' }]);
+    await db.query('INSERT INTO t VALUES ($1)', ['after']);
+    await db.close();
+    await expect(db.query('SELECT 1')).rejects.toThrow(/exited/);
+    const again = (await startPGliteThread(dir))!;
+    expect((await again.query('SELECT k FROM t ORDER BY k')).rows).toEqual([
+      { k: 'after' },
+      { k: 'before' },
+    ]);
+    await again.close();
+  });
 });

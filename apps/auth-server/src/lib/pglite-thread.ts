@@ -7,6 +7,8 @@ export interface PGliteThread {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }>;
   exec(text: string): Promise<unknown>;
   close(): Promise<void>;
+  /** Ends the thread as a crash would (tests of the restart). */
+  crashForTest(): Promise<void>;
 }
 
 // The worker: one PGlite on `dir`, its queries answered in the order they come (PGlite runs one
@@ -55,27 +57,25 @@ function resolvePGlite(): string | undefined {
   return undefined;
 }
 
-/**
- * PGlite on `dir` in a worker thread: its queries (WebAssembly, most of a grant's CPU on the
- * embedded store) run beside the request handling instead of between requests on the one
- * JavaScript thread. Resolves `undefined` when PGlite cannot be found from here (the caller
- * runs it on this thread instead). A failed query rejects with its message; after the worker
- * dies every query rejects (the token store answers 503).
- */
-export async function startPGliteThread(dir: string): Promise<PGliteThread | undefined> {
-  const module = resolvePGlite();
-  if (!module) return undefined;
+/** How soon after a start a dead thread may be started again (a crash loop answers 503 meanwhile). */
+const RESTART_AFTER_MS = 1000;
+
+type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
+
+/** One worker on `dir`: resolves once PGlite has opened it; `onExit` once it has died. */
+function spawnWorker(module: string, dir: string, onExit: (error: Error) => void) {
   const worker = new Worker(WORKER, { eval: true, workerData: { module, dir } });
-  type Pending = { resolve: (value: never) => void; reject: (error: Error) => void };
   const pending = new Map<number, Pending>();
   let nextId = 0;
   let dead: Error | undefined;
-  const fail = (error: Error) => {
-    dead ??= error;
-    for (const { reject } of pending.values()) reject(dead);
+  const die = (error: Error) => {
+    if (dead) return;
+    dead = error;
+    for (const { reject } of pending.values()) reject(error);
     pending.clear();
+    onExit(error);
   };
-  await new Promise<void>((resolve, reject) => {
+  const ready = new Promise<void>((resolve, reject) => {
     const onMessage = (message: { ready?: boolean; error?: string }) => {
       if (message.ready === undefined) return;
       worker.off('message', onMessage);
@@ -94,8 +94,8 @@ export async function startPGliteThread(dir: string): Promise<PGliteThread | und
     if (message.error !== undefined) waiting.reject(new Error(message.error));
     else waiting.resolve(message as never);
   });
-  worker.on('error', (error) => fail(error));
-  worker.on('exit', (code) => fail(new Error(`the PGlite thread exited (${code})`)));
+  worker.on('error', (error) => die(error));
+  worker.on('exit', (code) => die(new Error(`the PGlite thread exited (${code})`)));
   const call = <T>(op: string, text?: string, params?: unknown[]) =>
     new Promise<T>((resolve, reject) => {
       if (dead) return reject(dead);
@@ -103,12 +103,71 @@ export async function startPGliteThread(dir: string): Promise<PGliteThread | und
       pending.set(id, { resolve: resolve as (value: never) => void, reject });
       worker.postMessage({ id, op, text, params });
     });
+  return { worker, ready, call, isDead: () => dead !== undefined };
+}
+
+/**
+ * PGlite on `dir` in a worker thread: its queries (WebAssembly, most of a grant's CPU on the
+ * embedded store) run beside the request handling instead of between requests on the one
+ * JavaScript thread. Resolves `undefined` when PGlite cannot be found from here (the caller
+ * runs it on this thread instead). A failed query rejects with its message. If the thread dies
+ * (PGlite aborted), the queries it held reject (the token store answers 503) and the next query
+ * starts a new thread on the same directory, whose WAL keeps every committed write; until it
+ * is up, and for a second after each start, queries reject instead of waiting.
+ */
+export async function startPGliteThread(dir: string): Promise<PGliteThread | undefined> {
+  const module = resolvePGlite();
+  if (!module) return undefined;
+  let closed = false;
+  let lastError: Error | undefined;
+  let startedAt = Date.now();
+  const start = () => {
+    startedAt = Date.now();
+    const spawned = spawnWorker(module, dir, (error) => {
+      lastError = error;
+    });
+    return spawned;
+  };
+  let current = start();
+  await current.ready;
+  let restarting: Promise<void> | undefined;
+
+  const live = async () => {
+    if (closed) throw new Error('the PGlite thread exited (closed)');
+    if (!current.isDead()) return current;
+    if (!restarting) {
+      if (Date.now() - startedAt < RESTART_AFTER_MS) throw lastError ?? new Error('PGlite is down');
+      const next = start();
+      restarting = next.ready.then(
+        () => {
+          current = next;
+        },
+        (error: Error) => {
+          lastError = error;
+          void next.worker.terminate();
+        },
+      );
+      void restarting.finally(() => {
+        restarting = undefined;
+      });
+    }
+    await restarting;
+    if (current.isDead()) throw lastError ?? new Error('PGlite is down');
+    return current;
+  };
+
   return {
-    query: (text, params = []) => call('query', text, params),
-    exec: (text) => call('exec', text),
+    query: async (text, params = []) => (await live()).call('query', text, params),
+    exec: async (text) => (await live()).call('exec', text),
     async close() {
-      if (!dead) await call('close').catch(() => {});
-      await worker.terminate();
+      if (closed) return;
+      closed = true;
+      await restarting?.catch(() => {});
+      if (!current.isDead()) await current.call('close').catch(() => {});
+      await current.worker.terminate();
+    },
+    async crashForTest() {
+      await current.worker.terminate();
     },
   };
 }
