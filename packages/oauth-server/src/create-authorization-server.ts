@@ -144,7 +144,11 @@ export async function createAuthorizationServer(
     },
     consents: {
       list: (userId) => ctx.store.consents.listByUser(userId),
-      revoke: (userId, clientId) => ctx.store.consents.revoke(userId, clientId),
+      async revoke(userId, clientId) {
+        const withdrawn = await ctx.store.consents.revoke(userId, clientId);
+        if (withdrawn) ctx.audit({ event: 'consent.revoked', clientId, sub: userId });
+        return withdrawn;
+      },
     },
     grants: {
       list: (userId) => ctx.store.grantsByUser(userId),

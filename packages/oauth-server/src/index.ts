@@ -1,3 +1,17 @@
+export type {
+  AuditEvent,
+  AuditEventName,
+  AuditListener,
+  AuthorizationDeniedEvent,
+  ClientRegisteredEvent,
+  CodeIssuedEvent,
+  ConsentGrantedEvent,
+  ConsentRevokedEvent,
+  RateLimitHitEvent,
+  TokenIssuedEvent,
+  TokenReuseDetectedEvent,
+  TokenRevokedEvent,
+} from './audit-event.js';
 export {
   type AuthorizationServer,
   type AuthorizationServerHandlers,

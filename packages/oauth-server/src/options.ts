@@ -1,5 +1,6 @@
 import type { createRateLimiter } from '@portcullis/rate-limit';
 import type { JWK } from 'jose';
+import type { AuditListener } from './audit-event.js';
 import type { ClientIdMetadataDocumentOptions } from './lib/cimd.js';
 import type { AuthorizationServerStore, ClientRecord } from './lib/store.js';
 import type { PendingAuthorization } from './pending-authorization.js';
@@ -119,6 +120,13 @@ export interface AuthorizationServerOptions {
    * app, which calls `authorization.parse()` itself.
    */
   interaction?: (pending: PendingAuthorization, request: Request) => Response | Promise<Response>;
+  /**
+   * Receives structured audit events (`code.issued`, `token.issued`, `token.refreshed`,
+   * `token.reuse_detected`, `token.revoked`, `client.registered`, `consent.granted`,
+   * `consent.revoked`, `authorization.denied`, `rate_limit.hit`) with ids only, never a token,
+   * code or secret. Called synchronously, never awaited; what it throws or rejects is ignored.
+   */
+  audit?: AuditListener;
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

@@ -11,6 +11,11 @@ import { PEER_HEADER, peerAddress } from './peer';
 
 const SESSION_MAX_AGE = 8 * 60 * 60;
 
+/** The user id (the tokens' `sub`): the provider's subject, namespaced by provider. */
+function userId(provider: string, id: string): string {
+  return `${provider === 'dev-login' ? 'dev' : provider}:${id}`;
+}
+
 const devEmail = z.email().max(254);
 
 /**
@@ -122,7 +127,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
     callbacks: {
       async jwt({ token, user, account }) {
         if (user && account) {
-          token.uid = `${account.provider === 'dev-login' ? 'dev' : account.provider}:${user.id}`;
+          token.uid = userId(account.provider, user.id);
           token.provider = account.provider;
           // A random id per sign-in, binding the consent CSRF tokens to this session.
           token.sid = randomBytes(16).toString('base64url');
@@ -148,6 +153,18 @@ export function buildAuthOptions(config: Config): AuthOptions {
           // fall through
         }
         return baseUrl;
+      },
+    },
+    events: {
+      // The sign-in is the app's own audit event: the library never sees it. The provider's
+      // tokens (account.access_token, id_token) are never logged.
+      signIn({ user, account }) {
+        if (!account) return;
+        log('info', 'audit', {
+          event: 'user.signed_in',
+          provider: account.provider,
+          sub: userId(account.provider, user.id),
+        });
       },
     },
     logger: {

@@ -2,6 +2,7 @@ import type { AuthorizationServer } from '@portcullis/oauth-server';
 import type { TokenStore } from '@portcullis/token-store';
 import { addressKey, requestAddress } from './client-address';
 import { type Config, getConfig } from './config';
+import { log } from './log';
 import { postgresLock, redisLock, type StartupLock } from './startup-lock';
 
 /** Every scope this server knows, with what the consent screen says about it. */
@@ -175,6 +176,8 @@ async function createServer(config: Config): Promise<Server> {
         const address = requestAddress(request, config.trustProxy);
         return address === undefined ? undefined : addressKey(address);
       },
+      // One JSON line per audit event: ids, sub, family and address only, never a secret.
+      audit: (event) => log('info', 'audit', { ...event }),
     }),
   );
   closers.unshift(() => as.close());

@@ -75,10 +75,11 @@ export async function parseAuthorizationRequest(
   let redirectUri: string;
   let redirectUriSent: boolean;
   let record: Record<string, string>;
+  let ip: string | undefined;
   try {
     if (!(params instanceof URLSearchParams))
       throw invalidArgType('params must be URLSearchParams');
-    const ip = request ? ctx.getClientIp(request) : undefined;
+    ip = request ? ctx.getClientIp(request) : undefined;
     if (request) await ctx.limits.check(limits, 'authorize', 'perIp', ip);
     record = paramsToRecord(params);
     const first = parseWith(authorizeClientSchema, record);
@@ -92,6 +93,7 @@ export async function parseAuthorizationRequest(
       'authorize',
       'perClient',
       perClientKey(client.clientId, false, ip),
+      client.clientId,
     );
     redirectUriSent = first.redirect_uri !== undefined;
     if (first.redirect_uri !== undefined) {
@@ -106,6 +108,7 @@ export async function parseAuthorizationRequest(
     }
   } catch (error) {
     if (error instanceof CodedTypeError) throw error;
+    if (limits.hit) ctx.audit({ event: 'rate_limit.hit', ...limits.hit, ip });
     return { ok: false, response: shownError(error, html, limits.headers()) };
   }
 
@@ -147,6 +150,7 @@ export async function parseAuthorizationRequest(
       resource: resource.uri,
       state: p.state,
       codeChallenge: p.code_challenge,
+      ip,
     });
     return { ok: true, pending };
   } catch (error) {
@@ -212,10 +216,12 @@ interface PendingInput {
   resource: string;
   state: string | undefined;
   codeChallenge: string;
+  /** The caller's address at /authorize, for audit events. */
+  ip: string | undefined;
 }
 
 function createPending(ctx: Context, input: PendingInput): PendingAuthorization {
-  const { client, redirectUri, scopes, state } = input;
+  const { client, redirectUri, scopes, state, ip } = input;
   const url = new URL(redirectUri);
   const assertUser = (userId: unknown) => {
     if (typeof userId !== 'string' || userId === '')
@@ -264,10 +270,19 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         await ctx.store.consents.grant(userId, client.clientId, granted, {
           resource: input.resource,
         });
+        ctx.audit({
+          event: 'consent.granted',
+          clientId: client.clientId,
+          sub: userId,
+          scopes: granted,
+          resource: input.resource,
+          ip,
+        });
         // The grant (family) is born here, with its absolute lifetime.
+        const familyId = randomId(16);
         const { code } = await ctx.store.codes.issue(
           {
-            familyId: randomId(16),
+            familyId,
             clientId: client.clientId,
             userId,
             redirectUri,
@@ -279,6 +294,15 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
           },
           { ttlSeconds: ctx.ttl.authorizationCode, grantTtlSeconds: ctx.ttl.grant },
         );
+        ctx.audit({
+          event: 'code.issued',
+          clientId: client.clientId,
+          sub: userId,
+          familyId,
+          scopes: granted,
+          resource: input.resource,
+          ip,
+        });
         return redirectTo(redirectUri, { code, state, iss: ctx.issuer });
       } catch (error) {
         const oauth = toOAuthError(error);
@@ -291,6 +315,13 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
       }
     },
     deny() {
+      ctx.audit({
+        event: 'authorization.denied',
+        clientId: client.clientId,
+        scopes: [...scopes],
+        resource: input.resource,
+        ip,
+      });
       return errorRedirect(
         ctx,
         redirectUri,

@@ -95,6 +95,13 @@ export function createRegisterHandler(ctx: Context): Handler {
       record,
       ctx.dynamicClientTtlSeconds > 0 ? { ttlSeconds: ctx.dynamicClientTtlSeconds } : {},
     );
+    ctx.audit({
+      event: 'client.registered',
+      clientId,
+      tokenEndpointAuthMethod: method,
+      clientName: meta.client_name,
+      ip: ctx.getClientIp(request),
+    });
     return jsonResponse(
       {
         client_id: clientId,

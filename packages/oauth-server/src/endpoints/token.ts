@@ -1,6 +1,7 @@
 import { verifyCodeChallenge } from '@portcullis/pkce';
 import {
   FamilyRevokedError,
+  isTokenStoreError,
   RefreshTokenReuseError,
   TokenExpiredError,
 } from '@portcullis/token-store';
@@ -52,12 +53,12 @@ export function createTokenHandler(ctx: Context): Handler {
     if (grant_type === 'authorization_code') {
       const params = parseWith(authorizationCodeGrantSchema, form);
       const auth = await authenticated(ctx, request, params, limits);
-      return authorizationCodeGrant(ctx, auth, params);
+      return authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request));
     }
     if (grant_type === 'refresh_token') {
       const params = parseWith(refreshTokenGrantSchema, form);
       const auth = await authenticated(ctx, request, params, limits);
-      return refreshTokenGrant(ctx, auth, params);
+      return refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request));
     }
     throw new UnsupportedGrantTypeError('grant_type must be authorization_code or refresh_token');
   });
@@ -80,6 +81,7 @@ async function authenticated(
     'token',
     'perClient',
     perClientKey(auth.client.clientId, auth.method !== 'none', ctx.getClientIp(request)),
+    auth.client.clientId,
   );
   if (!auth.client.grantTypes.includes(params.grant_type)) {
     throw new UnauthorizedClientError(
@@ -87,6 +89,11 @@ async function authenticated(
     );
   }
   return auth;
+}
+
+/** The access token's `jti` for an audit event: in opaque mode the handle is the token itself. */
+function auditJti(ctx: Context, handle: string): string | undefined {
+  return ctx.accessTokenFormat === 'jwt' ? handle : undefined;
 }
 
 /** The `invalid_grant` a store failure stands for, saying what actually happened. */
@@ -114,6 +121,7 @@ async function authorizationCodeGrant(
   ctx: Context,
   { client }: AuthenticatedClient,
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
+  ip: string | undefined,
 ): Promise<Response> {
   const code = await ctx.store.codes.find(params.code);
   if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
@@ -143,6 +151,14 @@ async function authorizationCodeGrant(
   if (result.status === 'already_consumed') {
     // RFC 6749 §4.1.2 / RFC 9700 §4.14: a replayed code revokes what was issued from it.
     await ctx.store.revokeFamily(code.familyId);
+    ctx.audit({
+      event: 'token.reuse_detected',
+      grantType: 'authorization_code',
+      clientId: client.clientId,
+      sub: code.userId,
+      familyId: code.familyId,
+      ip,
+    });
     throw new InvalidGrantError(
       'the authorization code was already redeemed; the tokens issued from it are revoked',
     );
@@ -172,6 +188,17 @@ async function authorizationCodeGrant(
     grantFailure(error, 'authorization code');
   }
   const access = await accessTokenFor(ctx, issued.accessToken.token, issued.accessToken.record);
+  ctx.audit({
+    event: 'token.issued',
+    clientId: client.clientId,
+    sub: code.userId,
+    familyId: code.familyId,
+    scopes: issued.accessToken.record.scopes,
+    resource: issued.accessToken.record.resource ?? ctx.resources[0]!.uri,
+    jti: auditJti(ctx, issued.accessToken.token),
+    refreshToken: issued.refreshToken !== undefined,
+    ip,
+  });
   return tokenResponse({
     access_token: access.token,
     token_type: 'Bearer',
@@ -191,6 +218,7 @@ async function refreshTokenGrant(
   ctx: Context,
   { client }: AuthenticatedClient,
   params: ReturnType<typeof refreshTokenGrantSchema.parse>,
+  ip: string | undefined,
 ): Promise<Response> {
   let scopes: string[] | undefined;
   const narrowing = params.scope !== undefined && params.scope.trim() !== '';
@@ -222,10 +250,30 @@ async function refreshTokenGrant(
       accessToken: { ...accessTokenOptions(ctx), ...(scopes ? { scopes } : {}) },
     });
   } catch (error) {
+    if (isTokenStoreError(error, RefreshTokenReuseError.code)) {
+      ctx.audit({
+        event: 'token.reuse_detected',
+        grantType: 'refresh_token',
+        clientId: client.clientId,
+        familyId: (error as RefreshTokenReuseError).familyId,
+        ip,
+      });
+    }
     grantFailure(error, 'refresh token');
   }
   const stored = rotated.accessToken!;
   const access = await accessTokenFor(ctx, stored.token, stored.record);
+  ctx.audit({
+    event: 'token.refreshed',
+    clientId: client.clientId,
+    sub: stored.record.userId,
+    familyId: stored.record.familyId,
+    scopes: stored.record.scopes,
+    resource: stored.record.resource ?? ctx.resources[0]!.uri,
+    jti: auditJti(ctx, stored.token),
+    refreshToken: true,
+    ip,
+  });
   return tokenResponse({
     access_token: access.token,
     token_type: 'Bearer',

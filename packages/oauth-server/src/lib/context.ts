@@ -1,5 +1,6 @@
 import { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL } from '@portcullis/token-store';
 import type { AuthorizationServerOptions } from '../options.js';
+import { createEmitter, type Emit } from './audit.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
 import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
@@ -42,6 +43,8 @@ export interface Context {
   limits: Limits;
   getClientIp: (request: Request) => string | undefined;
   interaction: AuthorizationServerOptions['interaction'];
+  /** Sends an audit event to the `audit` option (a no-op without one). */
+  audit: Emit;
   now: () => number;
 }
 
@@ -209,6 +212,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     limits: createLimits(options.rateLimit, now),
     getClientIp: options.getClientIp ?? fromForwardedFor,
     interaction: options.interaction,
+    audit: createEmitter(options.audit, now),
     now,
   };
 }

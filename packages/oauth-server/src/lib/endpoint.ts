@@ -45,6 +45,7 @@ export function endpoint(
       }
       response = await run(request, limits);
     } catch (error) {
+      auditRateLimit(ctx, limits, request);
       const headers = new Headers({ ...cors, ...limits.headers() });
       if (error instanceof MethodNotAllowedError) headers.set('Allow', error.allow);
       const basicAuth = /^basic\s/i.test(request.headers.get('authorization') ?? '');
@@ -52,6 +53,18 @@ export function endpoint(
     }
     return withHeaders(response, { ...cors, ...limits.headers() });
   };
+}
+
+/** Emits `rate_limit.hit` when one of the request's limits refused it. */
+export function auditRateLimit(ctx: Context, limits: RateLimitState, request: Request): void {
+  if (!limits.hit) return;
+  let ip: string | undefined;
+  try {
+    ip = ctx.getClientIp(request);
+  } catch {
+    // A throwing getClientIp already failed the request; the event goes without an address.
+  }
+  ctx.audit({ event: 'rate_limit.hit', ...limits.hit, ip });
 }
 
 export function withHeaders(response: Response, headers: Record<string, string>): Response {

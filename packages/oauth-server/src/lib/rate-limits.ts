@@ -15,6 +15,8 @@ type Kind = 'perClient' | 'perIp' | 'global';
 /** Collects the most restrictive result of a request's limiters, for its RateLimit headers. */
 export class RateLimitState {
   private result: RateLimitResult | undefined;
+  /** The limit that refused the request, for the `rate_limit.hit` audit event. */
+  hit: { endpoint: LimitedEndpoint; limit: Kind; clientId?: string | undefined } | undefined;
 
   constructor(private readonly now: () => number) {}
 
@@ -43,6 +45,7 @@ export interface Limits {
     endpoint: LimitedEndpoint,
     kind: Kind,
     key: string | undefined,
+    clientId?: string,
   ): Promise<void>;
 }
 
@@ -113,7 +116,7 @@ export function createLimits(
     }
   }
   return {
-    async check(state, endpoint, kind, key) {
+    async check(state, endpoint, kind, key, clientId) {
       const limiter = limiters.get(`${endpoint}:${kind}`);
       if (!limiter || key === undefined) return;
       const result = await limiter.limit(key);
@@ -122,6 +125,7 @@ export function createLimits(
       if (result.reason === 'store_unavailable') {
         throw new TemporarilyUnavailableError('rate limiting is unavailable, retry later');
       }
+      state.hit = { endpoint, limit: kind, clientId };
       throw new TooManyRequestsError(
         `too many requests, retry in ${result.retryAfter} seconds`,
         result.retryAfter,
