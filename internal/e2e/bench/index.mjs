@@ -8,10 +8,13 @@
 //     anchor's); non-2xx must be 0. A control row sends auth off the same bytes as auth on (the
 //     token in a header it ignores), so the cost of checking a token shows apart from the cost
 //     of carrying one. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server.
+//     Then ./mcp-in-process.mjs: the same auth on / off comparison with both apps' request
+//     listeners in one process (no sockets, no client), steadier under load (BENCH_IN_PROCESS=0 skips it).
 //  2. The token endpoint (./token.mjs): refresh grants and code exchanges per second with p50/p99,
 //     on PGlite and on Postgres, beside node-oidc-provider 9.13.3 in the same run (aims: >= 400
 //     refresh grants/s and >= 300 code exchanges/s with p99 <= 100 ms). Alone: node bench/token.mjs.
 // Every server is a child process, so autocannon does not take their CPU.
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -298,6 +301,19 @@ try {
   }
 } finally {
   for (const server of servers.reverse()) await server.close();
+}
+
+// 1b. The same comparison in one process, beside the HTTP rows (./mcp-in-process.mjs): the
+// apps' request listeners driven alternately with in-memory requests, steadier under load.
+if (process.env.BENCH_IN_PROCESS !== '0') {
+  const inProcess = spawnSync(
+    process.execPath,
+    [fileURLToPath(new URL('./mcp-in-process.mjs', import.meta.url))],
+    {
+      stdio: 'inherit',
+    },
+  );
+  if (inProcess.status !== 0) process.exitCode = 1;
 }
 
 // 2. The token endpoint on PGlite and Postgres beside node-oidc-provider (./token.mjs).

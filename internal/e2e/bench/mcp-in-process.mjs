@@ -1,0 +1,200 @@
+// In-process A/B (issue 15 item 5): the built app's request listener with auth on (an ES256
+// RFC 9068 JWT checked by jwtVerifier with its default cache, as AUTH_MODE=oauth does) and with
+// auth off, driven alternately in one process through in-memory requests and responses: no
+// socket, HTTP parser, client or other process takes CPU, and load from elsewhere hits every row
+// alike. Rows: auth off sent the same bytes (the token in a header it ignores), and auth on with
+// a stubbed verifier (the guard without the token's hash and cache), so the cost of each part
+// shows apart. Figures are process CPU per request (median over rounds) and the median of the
+// per-round ratios. Run after `pnpm build`: node internal/e2e/bench/mcp-in-process.mjs
+// (bench/index.mjs runs it after its HTTP rows, unless BENCH_IN_PROCESS=0).
+// Env: BENCH_ROUNDS (default 20), BENCH_OPS (requests per slice, 2000), BENCH_CONCURRENCY (10),
+// BENCH_ONLY=<row>[,<row>] to run some rows (one alone for node --cpu-prof).
+import { generateKeyPairSync, sign } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { loadavg } from 'node:os';
+import { Readable } from 'node:stream';
+import { createApp } from '../../../apps/mcp-server/dist/app.js';
+import { loadConfig } from '../../../apps/mcp-server/dist/config.js';
+import { createLimiter } from '../../../apps/mcp-server/dist/limiter.js';
+import { createLogger } from '../../../apps/mcp-server/dist/log.js';
+// The built workspace packages (run `pnpm build` first), by path: e2e does not depend on mcp-context.
+import { jwtVerifier } from '../../../packages/mcp-context/dist/index.js';
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
+const OPS = Number(process.env.BENCH_OPS ?? 2000);
+const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
+const RESOURCE = 'http://127.0.0.1:8000/mcp';
+const ISSUER = 'http://127.0.0.1:3000';
+
+const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
+const now = Math.floor(Date.now() / 1000);
+const signingInput = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })}.${b64({
+  iss: ISSUER,
+  aud: RESOURCE,
+  sub: 'user-1',
+  client_id: 'client-1',
+  scope: 'read write',
+  iat: now,
+  exp: now + 3600,
+  jti: 'x'.repeat(400), // about the size of the authorization server's tokens
+})}`;
+const signature = sign('sha256', Buffer.from(signingInput), {
+  key: privateKey,
+  dsaEncoding: 'ieee-p1363',
+});
+const token = `${signingInput}.${signature.toString('base64url')}`;
+
+const logger = createLogger('error');
+const app = async (authMode, stub) => {
+  const config = loadConfig({
+    AUTH_MODE: authMode,
+    MCP_RESOURCE_URL: RESOURCE,
+    ISSUER_URL: ISSUER,
+    RATE_LIMIT_PER_MINUTE: '1000000',
+  });
+  const { limiter } = await createLimiter(config);
+  const verifier =
+    authMode === 'none'
+      ? undefined
+      : (stub ??
+        jwtVerifier({
+          issuer: ISSUER,
+          audience: RESOURCE,
+          profile: 'rfc9068',
+          key: { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' },
+        }));
+  return createApp({ config, verifier, limiter, logger });
+};
+
+const body = Buffer.from(
+  JSON.stringify({
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: {
+      name: 'public_tool',
+      arguments: {},
+      _meta: {
+        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
+        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
+        'io.modelcontextprotocol/clientCapabilities': {},
+      },
+    },
+  }),
+);
+const baseHeaders = {
+  host: '127.0.0.1:8000',
+  'content-type': 'application/json',
+  accept: 'application/json, text/event-stream',
+  'content-length': String(body.length),
+  'mcp-protocol-version': '2026-07-28',
+  'mcp-method': 'tools/call',
+  'mcp-name': 'public_tool',
+};
+
+/** One request through a listener, with in-memory stand-ins for IncomingMessage/ServerResponse. */
+function call(listener, headers) {
+  return new Promise((resolve, reject) => {
+    const req = Readable.from([body], { objectMode: false });
+    req.method = 'POST';
+    req.url = '/mcp';
+    req.headers = { ...headers };
+    const res = new EventEmitter();
+    const out = {};
+    res.headersSent = false;
+    res.statusCode = 200;
+    res.setHeader = (name, value) => {
+      out[name.toLowerCase()] = value;
+    };
+    res.writeHead = (status, head) => {
+      res.statusCode = status;
+      if (head) Object.assign(out, head);
+      res.headersSent = true;
+      return res;
+    };
+    res.write = () => true;
+    res.end = (chunk) => {
+      if (res.statusCode !== 200) reject(new Error(`status ${res.statusCode}: ${chunk}`));
+      else resolve(chunk);
+      res.emit('close');
+      return res;
+    };
+    listener(req, res);
+  });
+}
+
+async function slice(listener, headers) {
+  let next = 0;
+  const worker = async () => {
+    while (next++ < OPS) await call(listener, headers);
+  };
+  const start = process.cpuUsage();
+  const t0 = process.hrtime.bigint();
+  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+  const wall = Number(process.hrtime.bigint() - t0) / 1000;
+  const cpu = process.cpuUsage(start);
+  return { wall, cpu: cpu.user + cpu.system };
+}
+
+const authorized = { ...baseHeaders, authorization: `Bearer ${token}` };
+const offListener = await app('none');
+// What the real verifier answers for this token, handed back without hashing or caching.
+const checked = await jwtVerifier({
+  issuer: ISSUER,
+  audience: RESOURCE,
+  profile: 'rfc9068',
+  key: { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' },
+  cache: false,
+})(token);
+const rows = {
+  on: { listener: await app('oauth'), headers: authorized },
+  off: { listener: offListener, headers: baseHeaders },
+  offBytes: {
+    listener: offListener,
+    headers: { ...baseHeaders, 'x-bench-token': authorized.authorization },
+  },
+  onStub: {
+    listener: await app('oauth', async (presented) => ({ ...checked, token: presented })),
+    headers: authorized,
+  },
+};
+const order = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : Object.keys(rows);
+for (const name of order) await slice(rows[name].listener, rows[name].headers); // warm up
+const cpu = Object.fromEntries(order.map((name) => [name, []]));
+for (let round = 0; round < ROUNDS; round++) {
+  // Rotate the order so no row always runs right after another (and meets its garbage).
+  for (let i = 0; i < order.length; i++) {
+    const name = order[(i + round) % order.length];
+    cpu[name].push((await slice(rows[name].listener, rows[name].headers)).cpu / OPS);
+  }
+}
+const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+// Throughput ratio a ÷ b = CPU b ÷ CPU a, taken within each round, then the median.
+const ratio = (a, b) => median(cpu[a].map((value, i) => cpu[b][i] / value));
+console.log(
+  `in-process tools/call (internal/e2e/bench/mcp-in-process.mjs), ${ROUNDS} rounds × ${OPS} requests, concurrency ${CONCURRENCY}; load average ${loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ')}`,
+);
+const labels = {
+  on: 'auth on (JWT, cached verifier)',
+  off: 'auth off',
+  offBytes: 'auth off, same bytes (token in x-header)',
+  onStub: 'auth on, verifier stubbed (guard only)',
+};
+for (const name of order)
+  console.log(
+    `  ${labels[name].padEnd(42)} ${median(cpu[name]).toFixed(1).padStart(6)} µs CPU/request`,
+  );
+if (order.length === 2) {
+  console.log(`  ratio ${order[0]} / ${order[1]}: ${ratio(order[0], order[1]).toFixed(3)}`);
+} else if (order.length === 4) {
+  console.log(
+    `  ratio auth on / auth off: ${ratio('on', 'off').toFixed(3)} (aim >= 0.97); on / same bytes: ${ratio('on', 'offBytes').toFixed(3)}; on / verifier stubbed: ${ratio('on', 'onStub').toFixed(3)}; stubbed / off: ${ratio('onStub', 'off').toFixed(3)}`,
+  );
+}
