@@ -9,6 +9,9 @@
 // (bench/index.mjs runs it after its HTTP rows, unless BENCH_IN_PROCESS=0).
 // Env: BENCH_ROUNDS (default 20), BENCH_OPS (requests per slice, 2000), BENCH_CONCURRENCY (10),
 // BENCH_ONLY=<row>[,<row>] to run some rows (one alone for node --cpu-prof).
+// Measured on the 2-core shared machine: at load average above ~4 a row's median still swings by
+// ±10% between runs (the four rows compete for cache and the GC's threads); two rows alone
+// (BENCH_ONLY=on,onStub) hold better. Read a ratio with its load average, as the HTTP ones.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { loadavg } from 'node:os';
