@@ -105,6 +105,11 @@ async function createServer(config: Config): Promise<Server> {
     ttl: lifetimes(config),
   });
   closers.unshift(() => store.close());
+  if (config.storage.kind === 'pglite') {
+    // One process owns the embedded database: its client records can be read from memory.
+    const { writeThroughClients } = await import('./client-cache');
+    store.clients = writeThroughClients(store.clients);
+  }
 
   let rateLimitStore: import('@portcullis/oauth-server').AuthorizationServerOptions['rateLimit'];
   if (config.redisUrl) {
