@@ -308,6 +308,21 @@ describe('issue 13 item 7: no 5xx from anyone input; one JSON line per log event
     expect(consent.headers.get('location')).toBeNull();
     expect(await consent.text()).toContain('This request cannot be completed');
 
+    // Signed in, the same request is not sent on to /consent in a Location of that size either.
+    const jar = await devLogin(app.url, 'padded@example.com');
+    const signedIn = await fetch(`${app.url}/authorize?${query}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    expect(signedIn.status).toBe(414);
+    query.delete('padding');
+    const unpadded = await fetch(`${app.url}/authorize?${query}`, {
+      redirect: 'manual',
+      headers: { cookie: jar.header() },
+    });
+    expect(unpadded.status).toBe(302);
+    expect(unpadded.headers.get('location')).toMatch(/^\/consent\?/);
+
     // Garbage at /consent shows the error page; nothing is carried to the sign-in page.
     const garbage = await fetch(`${app.url}/consent?json=${'x'.repeat(9000)}&token=x`, {
       redirect: 'manual',

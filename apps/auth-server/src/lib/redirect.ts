@@ -33,7 +33,15 @@ export const MAX_LOGIN_REDIRECT = 8192;
  * MAX_LOGIN_REDIRECT (the caller answers "request too long" instead).
  */
 export function loginLocation(query: string): string | undefined {
-  const location = `/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`;
+  return bounded(`/login?${new URLSearchParams({ callbackUrl: `/authorize?${query}` })}`);
+}
+
+/** `/consent?<query>` for a signed-in user, or `undefined` past MAX_LOGIN_REDIRECT likewise. */
+export function consentLocation(query: string): string | undefined {
+  return bounded(`/consent?${query}`);
+}
+
+function bounded(location: string): string | undefined {
   return location.length <= MAX_LOGIN_REDIRECT ? location : undefined;
 }
 

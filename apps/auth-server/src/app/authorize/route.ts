@@ -1,5 +1,5 @@
 import { getServer } from '@/lib/authorization-server';
-import { loginLocation, requestTooLong, seeOther } from '@/lib/redirect';
+import { consentLocation, loginLocation, requestTooLong, seeOther } from '@/lib/redirect';
 import { guardRoute } from '@/lib/route-guard';
 import { currentUser } from '@/lib/session';
 
@@ -23,7 +23,8 @@ export const GET = guardRoute(async (request: Request): Promise<Response> => {
   }
   const prompt = (url.searchParams.get('prompt') ?? '').split(' ');
   if (prompt.includes('consent') || (await parsed.pending.needsConsent(user.id))) {
-    return seeOther(`/consent?${query}`, 302);
+    const location = consentLocation(query);
+    return location ? seeOther(location, 302) : requestTooLong();
   }
   return parsed.pending.approve(user.id);
 });
