@@ -15,7 +15,6 @@
 //     refresh grants/s and >= 300 code exchanges/s with p99 <= 100 ms). Alone: node bench/token.mjs.
 // Every server is a child process, so autocannon does not take their CPU.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -32,6 +31,7 @@ import {
   waitFor,
 } from '@portcullis/internal-testing/apps';
 import autocannon from 'autocannon';
+import { cpuMs, MODERN_TOOLS_CALL } from './shared.mjs';
 import { tokenBench } from './token.mjs';
 
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
@@ -53,20 +53,7 @@ const LEGACY = {
 };
 // The same call as the v2 client sends it at 2026-07-28: the envelope in _meta and in headers.
 const MODERN = {
-  body: JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: {
-      name: 'public_tool',
-      arguments: {},
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
-  }),
+  body: MODERN_TOOLS_CALL,
   headers: {
     ...LEGACY.headers,
     'mcp-protocol-version': '2026-07-28',
@@ -141,16 +128,6 @@ function summary(url, runs, seconds) {
     non2xx: merged.non2xx,
     errors: merged.errors + merged.timeouts,
   };
-}
-
-/** CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, 100 Hz
-  } catch {
-    return undefined;
-  }
 }
 
 function median(values) {

@@ -22,6 +22,7 @@ import { createLimiter } from '../../../apps/mcp-server/dist/limiter.js';
 import { createLogger } from '../../../apps/mcp-server/dist/log.js';
 // The built workspace packages (run `pnpm build` first), by path: e2e does not depend on mcp-context.
 import { jwtVerifier } from '../../../packages/mcp-context/dist/index.js';
+import { MODERN_TOOLS_CALL } from './shared.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
@@ -70,22 +71,7 @@ const app = async (authMode, stub) => {
   return createApp({ config, verifier, limiter, logger });
 };
 
-const body = Buffer.from(
-  JSON.stringify({
-    jsonrpc: '2.0',
-    id: 1,
-    method: 'tools/call',
-    params: {
-      name: 'public_tool',
-      arguments: {},
-      _meta: {
-        'io.modelcontextprotocol/protocolVersion': '2026-07-28',
-        'io.modelcontextprotocol/clientInfo': { name: 'bench', version: '1.0.0' },
-        'io.modelcontextprotocol/clientCapabilities': {},
-      },
-    },
-  }),
-);
+const body = Buffer.from(MODERN_TOOLS_CALL);
 const baseHeaders = {
   host: '127.0.0.1:8000',
   'content-type': 'application/json',

@@ -16,7 +16,6 @@
 // BENCH_TOKEN_STORES (pglite,postgres), BENCH_TOKEN_ANCHOR (1; 0 skips node-oidc-provider),
 // DATABASE_URL, BENCH_CPU_PROF=<dir> (a V8 CPU profile of each `next start`).
 // Run alone: `node bench/token.mjs`; `bench/index.mjs` runs it after the MCP figures.
-import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -32,6 +31,7 @@ import {
   waitFor,
 } from '@portcullis/internal-testing/apps';
 import pg from 'pg';
+import { cpuMs } from './shared.mjs';
 
 const CLIENTS = Number(process.env.BENCH_TOKEN_CLIENTS ?? 24);
 const OPS = Math.min(55, Number(process.env.BENCH_TOKEN_OPS ?? 50));
@@ -47,16 +47,6 @@ const GOAL = { refresh: 400, code: 300, p99: 100 };
 function percentile(sorted, p) {
   if (sorted.length === 0) return Number.NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere). */
-function cpuMs(pid) {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, 100 Hz
-  } catch {
-    return undefined;
-  }
 }
 
 /** A distinct TEST-NET address (RFC 5737) per bench caller: only a header, no traffic goes there. */

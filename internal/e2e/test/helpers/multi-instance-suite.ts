@@ -66,6 +66,27 @@ async function refresh(stack: Stack, client: RegisteredClient, refreshToken: str
  * the refresh races with the racing requests on different instances, shared signing keys, and
  * sessions and authorizations that start on one instance and finish on the other.
  */
+/**
+ * Registration, then a whole code flow pinned to one instance (sign in, authorize, consent,
+ * redeem: six requests, all asserted to reach `upstream`); resolves the access token.
+ */
+async function codeFlowOn(stack: Stack, upstream: number, email: string): Promise<string> {
+  const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
+  stack.proxy.plan(...Array(6).fill(upstream));
+  const from = stack.proxy.hops.length;
+  const jar = await devLogin(stack.issuer, email);
+  const tokens = await codeFlow({
+    issuer: stack.issuer,
+    resource: stack.resource,
+    client,
+    redirectUri: REDIRECT,
+    scope: 'read',
+    jar,
+  });
+  expect(stack.proxy.hops.slice(from).map((h) => h.upstream)).toEqual(Array(6).fill(upstream));
+  return tokens.access_token;
+}
+
 export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean): void {
   describe.runIf(storeAvailable)(`two instances started at once on an empty ${store}`, () => {
     it('each of 2 rounds: their first requests at the same moment leave one signing key, published alike by both; a token issued by either verifies with the JWKS of the other', async () => {
@@ -81,22 +102,7 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
           expect(keysB).toEqual(keysA);
           const tokens: string[] = [];
           for (const upstream of [0, 1]) {
-            const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
-            stack.proxy.plan(...Array(6).fill(upstream));
-            const from = stack.proxy.hops.length;
-            const jar = await devLogin(stack.issuer, `boot${upstream}@example.com`);
-            const issued = await codeFlow({
-              issuer: stack.issuer,
-              resource: stack.resource,
-              client,
-              redirectUri: REDIRECT,
-              scope: 'read',
-              jar,
-            });
-            expect(stack.proxy.hops.slice(from).map((h) => h.upstream)).toEqual(
-              Array(6).fill(upstream),
-            );
-            tokens.push(issued.access_token);
+            tokens.push(await codeFlowOn(stack, upstream, `boot${upstream}@example.com`));
           }
           expect(verifiesWith(tokens[0] ?? '', keysB ?? [])).toBe(true);
           expect(verifiesWith(tokens[1] ?? '', keysA ?? [])).toBe(true);
@@ -168,22 +174,7 @@ export function multiInstanceSuite(store: SharedStore, storeAvailable: boolean):
         // Each code flow on one instance: sign in, authorize, consent, redeem, all on it.
         const byInstance: string[] = [];
         for (const upstream of [0, 1]) {
-          const client = await registerClient(stack.issuer, { redirectUri: REDIRECT });
-          stack.proxy.plan(upstream, upstream, upstream, upstream, upstream, upstream);
-          const from = stack.proxy.hops.length;
-          const jar = await devLogin(stack.issuer, `keys${upstream}@example.com`);
-          const tokens = await codeFlow({
-            issuer: stack.issuer,
-            resource: stack.resource,
-            client,
-            redirectUri: REDIRECT,
-            scope: 'read',
-            jar,
-          });
-          expect(stack.proxy.hops.slice(from).map((h) => h.upstream)).toEqual(
-            Array(6).fill(upstream),
-          );
-          byInstance.push(tokens.access_token);
+          byInstance.push(await codeFlowOn(stack, upstream, `keys${upstream}@example.com`));
         }
         const [fromA, fromB] = byInstance as [string, string];
         expect(verifiesWith(fromA, keysB)).toBe(true);
