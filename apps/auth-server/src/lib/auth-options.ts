@@ -3,6 +3,7 @@ import type { AuthOptions } from 'next-auth';
 import Auth0Provider from 'next-auth/providers/auth0';
 import CredentialsProvider from 'next-auth/providers/credentials';
 import { z } from 'zod';
+import { getServer } from './authorization-server';
 import { isLoopbackAddress } from './client-address';
 import { type Config, getConfig } from './config';
 import { verifyFirebaseIdToken } from './firebase-token';
@@ -160,11 +161,20 @@ export function buildAuthOptions(config: Config): AuthOptions {
       // tokens (account.access_token, id_token) are never logged.
       signIn({ user, account }) {
         if (!account) return;
-        log('info', 'audit', {
-          event: 'user.signed_in',
-          provider: account.provider,
-          sub: userId(account.provider, user.id),
-        });
+        const sub = userId(account.provider, user.id);
+        log('info', 'audit', { event: 'user.signed_in', provider: account.provider, sub });
+        // And on the user's account page (in the background: a sign-in never waits for it).
+        void getServer()
+          .then(({ events }) =>
+            events.record(sub, {
+              event: 'user.signed_in',
+              at: Date.now(),
+              provider: account.provider,
+            }),
+          )
+          .catch((error: unknown) =>
+            log('warn', 'security event not stored', { error: describeError(error) }),
+          );
       },
     },
     logger: {

@@ -3,6 +3,13 @@ import type { TokenStore } from '@portcullis/token-store';
 import { addressKey, requestAddress } from './client-address';
 import { type Config, getConfig } from './config';
 import { log } from './log';
+import {
+  recordInBackground,
+  redisSecurityEvents,
+  type SecurityEventLog,
+  securityEventOf,
+  sqlSecurityEvents,
+} from './security-events';
 import { postgresLock, redisLock, type StartupLock } from './startup-lock';
 
 /** Every scope this server knows, with what the consent screen says about it. */
@@ -18,6 +25,8 @@ export interface Server {
   as: AuthorizationServer;
   store: TokenStore;
   config: Config;
+  /** Each user's recent security activity, shown on /account. */
+  events: SecurityEventLog;
 }
 
 /** The server could not be created (its store unreachable, most often); the next request retries. */
@@ -62,6 +71,7 @@ async function createServer(config: Config): Promise<Server> {
   let pgPool: import('pg').Pool | undefined;
   // Instances sharing a store take turns to start (PGlite has one process anyway).
   let startupLock: StartupLock = (run) => run();
+  let events: SecurityEventLog;
   if (config.storage.kind === 'postgres') {
     const [{ default: pg }, { postgresAdapter }] = await Promise.all([
       import('pg'),
@@ -72,6 +82,7 @@ async function createServer(config: Config): Promise<Server> {
     const pool = new pg.Pool({ connectionString: config.storage.url, max: 10 });
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });
+    events = sqlSecurityEvents(pool, config.storage.schema);
     pgPool = pool;
     startupLock = postgresLock(pool, `portcullis-auth-server:start:${config.storage.schema}`);
   } else if (config.storage.kind === 'redis') {
@@ -80,6 +91,7 @@ async function createServer(config: Config): Promise<Server> {
     redis.on('error', () => {}); // surfaced as StoreUnavailableError (503) per request
     closers.push(() => redis.quit());
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
+    events = redisSecurityEvents(redis, config.storage.prefix);
     startupLock = redisLock(redis, `${config.storage.prefix}start-lock`);
   } else {
     const [{ postgresAdapter }, { mkdir }, { startPGliteThread }] = await Promise.all([
@@ -96,7 +108,9 @@ async function createServer(config: Config): Promise<Server> {
     // Without close() PGlite keeps the process alive and may leave its WAL unflushed.
     closers.push(() => db.close());
     adapter = postgresAdapter(db);
+    events = sqlSecurityEvents(db);
   }
+  const recordEvent = recordInBackground(events);
 
   const store = createTokenStore({
     adapter,
@@ -182,7 +196,12 @@ async function createServer(config: Config): Promise<Server> {
         return address === undefined ? undefined : addressKey(address);
       },
       // One JSON line per audit event: ids, sub, family and address only, never a secret.
-      audit: (event) => log('info', 'audit', { ...event }),
+      // Sign-ins, grants and revocations are also kept per user for the account page.
+      audit: (event) => {
+        log('info', 'audit', { ...event });
+        const entry = securityEventOf(event);
+        if (entry) recordEvent(entry.sub, entry.event);
+      },
     }),
   );
   closers.unshift(() => as.close());
@@ -190,7 +209,7 @@ async function createServer(config: Config): Promise<Server> {
   onShutdown(async () => {
     for (const close of closers) await close().catch(() => {});
   });
-  return { as, store, config };
+  return { as, store, config, events };
 }
 
 /**

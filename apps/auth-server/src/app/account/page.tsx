@@ -2,6 +2,7 @@ import type { Metadata } from 'next';
 import { redirect } from 'next/navigation';
 import { getServer } from '@/lib/authorization-server';
 import { csrfToken } from '@/lib/csrf';
+import type { SecurityEventName } from '@/lib/security-events';
 import { currentUser } from '@/lib/session';
 import { SignOutButton } from '../sign-out-button';
 
@@ -30,10 +31,12 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
   const params = await searchParams;
   const user = await currentUser();
   if (!user) redirect('/login?callbackUrl=%2Faccount');
-  const { as, store } = await getServer();
-  const [consents, grants] = await Promise.all([
+  const { as, store, events } = await getServer();
+  const [consents, grants, activity] = await Promise.all([
     as.consents.list(user.id),
     as.grants.list(user.id),
+    // The history is a convenience: the page still shows (and can revoke) without it.
+    events.recent(user.id).catch(() => undefined),
   ]);
   const byClient = new Map<string, Omit<Row, 'name'>>();
   const entry = (clientId: string, since: number) => {
@@ -58,12 +61,29 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
     row.grants++;
     addScopes(row, grant.resource ?? '', grant.scopes);
   }
+  const names = new Map<string, Promise<string>>();
+  const clientName = (clientId: string) => {
+    let name = names.get(clientId);
+    if (!name) {
+      name = store.clients.find(clientId).then(
+        (client) => client?.clientName ?? clientId,
+        () => clientId,
+      );
+      names.set(clientId, name);
+    }
+    return name;
+  };
   const rows: Row[] = await Promise.all(
-    [...byClient.values()].map(async (row) => {
-      const client = await store.clients.find(row.clientId).catch(() => undefined);
-      return { ...row, name: client?.clientName ?? row.clientId };
-    }),
+    [...byClient.values()].map(async (row) => ({ ...row, name: await clientName(row.clientId) })),
   );
+  const history = activity
+    ? await Promise.all(
+        activity.map(async (entry) => ({
+          ...entry,
+          name: entry.clientId ? await clientName(entry.clientId) : undefined,
+        })),
+      )
+    : undefined;
   return (
     <>
       <h1>Your account</h1>
@@ -113,7 +133,47 @@ export default async function AccountPage({ searchParams }: { searchParams: Sear
           ))}
         </ul>
       )}
+      <h2>Recent security activity</h2>
+      {history === undefined ? (
+        <p className="muted">Your recent activity could not be loaded just now.</p>
+      ) : history.length === 0 ? (
+        <p className="muted">Nothing yet.</p>
+      ) : (
+        <ul className="activity">
+          {history.map((entry, i) => (
+            // biome-ignore lint/suspicious/noArrayIndexKey: entries have no id; the list is static
+            <li key={i} data-event={entry.event}>
+              <time dateTime={new Date(entry.at).toISOString()}>
+                {new Date(entry.at).toISOString().replace('T', ' ').slice(0, 16)} UTC
+              </time>{' '}
+              {describeActivity(entry.event, entry.name, entry.provider)}
+              {entry.ip ? <span className="muted"> · from {entry.ip}</span> : null}
+            </li>
+          ))}
+        </ul>
+      )}
       <SignOutButton callbackUrl="/login" label="Sign out" />
     </>
   );
+}
+
+/** What an entry of the history says, in words. */
+function describeActivity(
+  event: SecurityEventName,
+  client: string | undefined,
+  provider: string | undefined,
+): string {
+  const app = client ?? 'an application';
+  switch (event) {
+    case 'user.signed_in':
+      return provider ? `Signed in (${provider})` : 'Signed in';
+    case 'consent.granted':
+      return `Gave ${app} access`;
+    case 'consent.revoked':
+      return `Revoked access for ${app}`;
+    case 'token.revoked':
+      return `${app} signed out (a token was revoked)`;
+    case 'token.reuse_detected':
+      return `A reused token of ${app} was refused; its access was revoked to be safe`;
+  }
 }
