@@ -136,7 +136,23 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
     await screenshot(page, 'account');
     await page.getByRole('button', { name: /Revoke access for Dev Login Test Client/ }).click();
     await page.waitForURL(/\/account\?revoked=1/);
-    expect((await account.textContent()) ?? '').not.toContain('Dev Login Test Client');
+    // Gone from the applications, and the withdrawal is the newest line of the activity.
+    expect(
+      await page.getByRole('button', { name: /Revoke access for Dev Login Test Client/ }).count(),
+    ).toBe(0);
+    expect((await account.textContent()) ?? '').toContain(
+      'You have not authorized any application.',
+    );
+    // (stored after the response: reload until it shows)
+    await expect
+      .poll(
+        async () => {
+          await page.reload();
+          return page.locator('ul.activity li').first().textContent();
+        },
+        { timeout: 10_000 },
+      )
+      .toContain('Revoked access for Dev Login Test Client');
 
     const flow = await client.authorizationUrl('read');
     await page.goto(flow.url.href);
