@@ -166,8 +166,10 @@ async function createServer(config: Config): Promise<Server> {
   const { createAuthorizationServer } = await import('@portcullis/oauth-server');
   // Creating the server reads the signing keys and, on an empty store, generates the first one:
   // under the lock, so that instances starting together end up with one key, not one each.
-  const as = await startupLock(() =>
-    createAuthorizationServer({
+  const as = await startupLock(async () => {
+    // Its table too (two instances creating it at once would collide in Postgres's catalog).
+    await events.prepare();
+    return createAuthorizationServer({
       issuer: config.issuer,
       store,
       resources: config.resources.map((uri) => ({ uri })),
@@ -202,8 +204,8 @@ async function createServer(config: Config): Promise<Server> {
         const entry = securityEventOf(event);
         if (entry) recordEvent(entry.sub, entry.event);
       },
-    }),
-  );
+    });
+  });
   closers.unshift(() => as.close());
 
   onShutdown(async () => {

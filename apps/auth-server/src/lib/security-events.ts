@@ -26,6 +26,8 @@ export interface SecurityEvent {
  * cost a write per grant); the audit log lines have every event.
  */
 export interface SecurityEventLog {
+  /** Creates what the log needs in its store (once; instances starting together take turns). */
+  prepare(): Promise<void>;
   /** Stores an event. Rejects when the store is unreachable; the caller decides what that means. */
   record(sub: string, event: SecurityEvent): Promise<void>;
   /** The user's events, newest first. */
@@ -101,8 +103,10 @@ export function sqlSecurityEvents(db: Queryable, schema = 'public'): SecurityEve
   let ready: Promise<unknown> | undefined;
   const migrate = () => {
     ready ??= db
-      .query(
-        `CREATE TABLE IF NOT EXISTS ${table} (
+      .query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
+      .then(() =>
+        db.query(
+          `CREATE TABLE IF NOT EXISTS ${table} (
            id bigserial PRIMARY KEY,
            sub text NOT NULL,
            at bigint NOT NULL,
@@ -111,6 +115,7 @@ export function sqlSecurityEvents(db: Queryable, schema = 'public'): SecurityEve
            provider text,
            ip text
          )`,
+        ),
       )
       .then(() =>
         db.query(
@@ -124,6 +129,9 @@ export function sqlSecurityEvents(db: Queryable, schema = 'public'): SecurityEve
     return ready;
   };
   return {
+    async prepare() {
+      await migrate();
+    },
     async record(sub, event) {
       if (sub.length > MAX_SUB) return;
       await migrate();
@@ -176,6 +184,7 @@ type RedisClient = import('ioredis').Redis | import('ioredis').Cluster;
 export function redisSecurityEvents(redis: RedisClient, prefix: string): SecurityEventLog {
   const key = (sub: string) => `${prefix}security-events:${sub}`;
   return {
+    async prepare() {},
     async record(sub, event) {
       if (sub.length > MAX_SUB) return;
       const k = key(sub);
