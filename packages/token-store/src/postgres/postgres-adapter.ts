@@ -16,6 +16,7 @@ import type {
   UserKind,
 } from '../types.js';
 import { IDENTIFIER, migrate, type Tables, tablesFor } from './migrations.js';
+import { hasRawProtocol, pgliteQueryable } from './pglite-protocol.js';
 import { changedRows, isQueryable, type Queryable } from './queryable.js';
 
 export interface PostgresAdapterOptions {
@@ -29,9 +30,10 @@ export interface PostgresAdapterOptions {
   purgeIntervalSeconds?: number;
   /**
    * Send the adapter's queries as named prepared statements, parsed and planned once per
-   * connection. Default `true` for a `pg` Pool or Client, never for PGlite. Set `false` behind a
-   * pooler that cannot carry prepared statements across transactions (PgBouncer in transaction
-   * mode before 1.21).
+   * connection. Default `true` for a `pg` Pool or Client and for PGlite (through its
+   * `execProtocolRaw`, one call into its backend per statement). Set `false` behind a pooler that
+   * cannot carry prepared statements across transactions (PgBouncer in transaction mode before
+   * 1.21), or to send PGlite its statements through its own `query`.
    */
   preparedStatements?: boolean;
 }
@@ -113,7 +115,11 @@ export function postgresAdapter(
   const prepared =
     options.preparedStatements ?? ('totalCount' in db || 'connectionParameters' in db);
   const names = new Map<string, string | undefined>();
+  // PGlite (or a proxy of one): prepared statements through its raw protocol entry.
+  const direct =
+    options.preparedStatements !== false && hasRawProtocol(db) ? pgliteQueryable(db) : undefined;
   function send(text: string, params: unknown[]) {
+    if (direct) return direct.query(text, params);
     if (!prepared) return db.query(text, params);
     let name = names.get(text);
     if (!names.has(text)) {
@@ -331,8 +337,9 @@ export function postgresAdapter(
         [familyId, now, revokeOptions.retainUntil ?? now],
       );
       const result = await query(
-        `DELETE FROM ${t.records} WHERE family_id = $1 AND kind = ANY($2::text[])`,
-        [familyId, FAMILY_KINDS],
+        `DELETE FROM ${t.records} WHERE family_id = $1
+           AND kind IN ('authorization_code', 'access_token', 'refresh_token')`,
+        [familyId],
       );
       return changedRows(result);
     },
