@@ -1,5 +1,7 @@
 import { rmSync } from 'node:fs';
 import { tempDir } from '@portcullis/internal-testing/apps';
+import { createTokenStore } from '@portcullis/token-store';
+import { postgresAdapter } from '@portcullis/token-store/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startPGliteThread } from '../src/lib/pglite-thread';
 
@@ -69,5 +71,48 @@ describe('PGlite in a worker thread (the embedded store of the app)', () => {
       { k: 'before' },
     ]);
     await again.close();
+  });
+
+  it('carries the token store through execProtocolRaw (prepared statements), prepared again in a restarted thread', async () => {
+    const dir = tempDir('portcullis-pglite-thread-');
+    dirs.push(dir);
+    const db = (await startPGliteThread(dir))!;
+    const raw: number[] = [];
+    const queries: string[] = [];
+    const counted = {
+      ...db,
+      query: (text: string, params?: unknown[]) => {
+        queries.push(text);
+        return db.query(text, params);
+      },
+      execProtocolRaw: (message: Uint8Array) => {
+        raw.push(message[0]!);
+        return db.execProtocolRaw(message);
+      },
+    };
+    const store = createTokenStore({ adapter: postgresAdapter(counted), production: false });
+    const { token } = await store.accessTokens.issue({ clientId: 'c', userId: 'u', scopes: [] });
+    expect(await store.accessTokens.validate(token)).toMatchObject({ userId: 'u' });
+    // Only the migration runner reads through query; the store's statements go raw.
+    expect(queries.filter((text) => !text.includes('portcullis_migrations'))).toEqual([]);
+    expect(raw.length).toBeGreaterThanOrEqual(2);
+    // Real concurrency through the thread: 20 rotations of one refresh token, exactly one wins.
+    const { token: refresh } = await store.refreshTokens.issue({
+      clientId: 'c',
+      userId: 'u',
+      scopes: [],
+    });
+    const results = await Promise.allSettled(
+      Array.from({ length: 20 }, () => store.refreshTokens.rotate(refresh, { graceSeconds: 0 })),
+    );
+    expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
+    // The new thread knows none of the statements: each is prepared again on first use.
+    await db.crashForTest();
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    expect(await store.accessTokens.validate(token)).toMatchObject({ userId: 'u' });
+    const second = await store.accessTokens.issue({ clientId: 'c', userId: 'v', scopes: [] });
+    expect(await store.accessTokens.validate(second.token)).toMatchObject({ userId: 'v' });
+    await store.close();
+    await db.close();
   });
 });

@@ -6,6 +6,11 @@ import { Worker } from 'node:worker_threads';
 export interface PGliteThread {
   query(text: string, params?: unknown[]): Promise<{ rows: unknown[]; affectedRows?: number }>;
   exec(text: string): Promise<unknown>;
+  /**
+   * PGlite's raw protocol entry, run in the thread under PGlite's transaction and query locks:
+   * the adapter sends its prepared statements this way (one call per statement).
+   */
+  execProtocolRaw(message: Uint8Array): Promise<Uint8Array>;
   close(): Promise<void>;
   /** Ends the thread as a crash would (tests of the restart). */
   crashForTest(): Promise<void>;
@@ -19,8 +24,18 @@ const { PGlite } = require(workerData.module);
 const describe = (error) => String((error && error.message) || error).slice(0, 500);
 PGlite.create(workerData.dir).then(
   (db) => {
-    parentPort.on('message', async ({ id, op, text, params }) => {
+    parentPort.on('message', async ({ id, op, text, params, message }) => {
       try {
+        if (op === 'raw') {
+          // As PGlite's query does: never inside another caller's transaction, one at a time.
+          await db._checkReady();
+          const data = await db._runExclusiveTransaction(() =>
+            db._runExclusiveQuery(() => db.execProtocolRaw(message)),
+          );
+          // A copy of PGlite's receive buffer, so its memory can move to the caller.
+          parentPort.postMessage({ id, data }, [data.buffer]);
+          return;
+        }
         if (op === 'close') {
           await db.close();
           parentPort.postMessage({ id });
@@ -96,12 +111,13 @@ function spawnWorker(module: string, dir: string, onExit: (error: Error) => void
   });
   worker.on('error', (error) => die(error));
   worker.on('exit', (code) => die(new Error(`the PGlite thread exited (${code})`)));
-  const call = <T>(op: string, text?: string, params?: unknown[]) =>
+  const call = <T>(op: string, text?: string, params?: unknown[], message?: Uint8Array) =>
     new Promise<T>((resolve, reject) => {
       if (dead) return reject(dead);
       const id = nextId++;
       pending.set(id, { resolve: resolve as (value: never) => void, reject });
-      worker.postMessage({ id, op, text, params });
+      if (message) worker.postMessage({ id, op, message }, [message.buffer as ArrayBuffer]);
+      else worker.postMessage({ id, op, text, params });
     });
   return { worker, ready, call, isDead: () => dead !== undefined };
 }
@@ -159,6 +175,8 @@ export async function startPGliteThread(dir: string): Promise<PGliteThread | und
   return {
     query: async (text, params = []) => (await live()).call('query', text, params),
     exec: async (text) => (await live()).call('exec', text),
+    execProtocolRaw: async (message) =>
+      (await (await live()).call<{ data: Uint8Array }>('raw', undefined, undefined, message)).data,
     async close() {
       if (closed) return;
       closed = true;
