@@ -1,10 +1,11 @@
-import { flattenedVerify, importJWK } from 'jose';
+import { flattenedVerify } from 'jose';
 import { DEFAULT_DPOP_ALGORITHMS, DPOP_ALGORITHMS, type DpopAlgorithm } from './algorithms.js';
 import { InvalidDpopProofError, UseDpopNonceError } from './errors.js';
 import { constantTimeEqual } from './lib/constant-time.js';
 import { CodedTypeError, invalidType, invalidValue } from './lib/errors.js';
 import { MAX_URL_LENGTH, normalizeHttpUrl, requestHtu } from './lib/htu.js';
 import { fitsAlgorithm, type PublicJwk, readPublicJwk, thumbprintInput } from './lib/jwk.js';
+import { verificationKey } from './lib/key-cache.js';
 import { sha256Base64url } from './lib/sha256.js';
 import type { ReplayStore } from './replay-store.js';
 
@@ -267,9 +268,10 @@ async function readProof(proof: unknown, settings: Settings): Promise<ReadProof>
     );
   }
 
+  const members = thumbprintInput(jwk);
   let key: CryptoKey | Uint8Array;
   try {
-    key = await importJWK(jwk, alg);
+    key = await verificationKey(jwk, members, alg as DpopAlgorithm);
   } catch (cause) {
     throw new InvalidDpopProofError('jwk', 'The DPoP proof\'s "jwk" is not a valid key', { cause });
   }
@@ -282,7 +284,7 @@ async function readProof(proof: unknown, settings: Settings): Promise<ReadProof>
       cause,
     });
   }
-  return { jwk, thumbprintInput: thumbprintInput(jwk), jti, iat, nonce };
+  return { jwk, thumbprintInput: members, jti, iat, nonce };
 }
 
 const decoder = new TextDecoder('utf-8', { fatal: true });

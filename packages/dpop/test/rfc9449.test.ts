@@ -238,6 +238,8 @@ describe('RFC 9449 §4.3: each check refuses on its own', () => {
   it('check 7: an EC point that is not on the curve', async () => {
     const offCurve = { ...key.publicJwk, y: Buffer.alloc(32, 7).toString('base64url') };
     await refusedBy('jwk', await altered((p) => void (p.header.jwk = offCurve)));
+    // Imported keys are cached; a key that failed to import is not, and fails again.
+    await refusedBy('jwk', await altered((p) => void (p.header.jwk = offCurve)));
   });
 
   it('check 7: RSA keys under 2048 bits are refused', async () => {
