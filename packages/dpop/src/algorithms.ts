@@ -25,13 +25,6 @@ export type DpopAlgorithm = (typeof DPOP_ALGORITHMS)[number];
  * advertises as `dpop_signing_alg_values_supported`: ECDSA (ES256 first: what oauth4webapi and
  * most clients use), RSA-PSS and Ed25519. PKCS#1 v1.5 (`RS*`) only when asked for.
  */
-export const DEFAULT_DPOP_ALGORITHMS: readonly DpopAlgorithm[] = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'EdDSA',
-  'Ed25519',
-];
+export const DEFAULT_DPOP_ALGORITHMS: readonly DpopAlgorithm[] = DPOP_ALGORITHMS.filter(
+  (alg) => !alg.startsWith('RS'),
+);

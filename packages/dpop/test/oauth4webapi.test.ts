@@ -128,34 +128,34 @@ async function retryOnNonce<T>(attempt: () => Promise<T>): Promise<{ value: T; r
   }
 }
 
+const client: oauth.Client = { client_id: 'agent' };
+
+/** A client-credentials token bound to `DPoP`'s key, retried once if a nonce is asked for. */
+function clientCredentials(DPoP: oauth.DPoPHandle, scope?: string) {
+  const server: oauth.AuthorizationServer = { issuer: as.base, token_endpoint: `${as.base}/token` };
+  return retryOnNonce(async () =>
+    oauth.processClientCredentialsResponse(
+      server,
+      client,
+      await oauth.clientCredentialsGrantRequest(
+        server,
+        client,
+        oauth.None(),
+        scope ? { scope } : {},
+        { DPoP, ...insecure },
+      ),
+    ),
+  );
+}
+
 describe("oauth4webapi's DPoP proofs, verified by verifyProof over HTTP", () => {
   it.each(['ES256', 'PS256', 'Ed25519'] as const)(
     '%s: token request (nonce asked for, then given), then resource requests with ath',
     async (alg) => {
-      const client: oauth.Client = { client_id: 'agent' };
-      const server: oauth.AuthorizationServer = {
-        issuer: as.base,
-        token_endpoint: `${as.base}/token`,
-      };
       const DPoP = oauth.DPoP(client, await oauth.generateKeyPair(alg));
       const jkt = await DPoP.calculateThumbprint();
 
-      const token = await retryOnNonce(async () =>
-        oauth.processClientCredentialsResponse(
-          server,
-          client,
-          await oauth.clientCredentialsGrantRequest(
-            server,
-            client,
-            oauth.None(),
-            { scope: 'read' },
-            {
-              DPoP,
-              ...insecure,
-            },
-          ),
-        ),
-      );
+      const token = await clientCredentials(DPoP, 'read');
       expect(token.retried).toBe(true); // use_dpop_nonce first, as RFC 9449 §8 describes
       expect(token.value.token_type).toBe('dpop');
       expect(as.seen.at(-1)?.jkt).toBe(jkt);
@@ -195,29 +195,9 @@ describe("oauth4webapi's DPoP proofs, verified by verifyProof over HTTP", () => 
   });
 
   it("a token used with another client's key is refused: invalid_token, key binding", async () => {
-    const client: oauth.Client = { client_id: 'agent' };
-    const server: oauth.AuthorizationServer = {
-      issuer: as.base,
-      token_endpoint: `${as.base}/token`,
-    };
     const owner = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
     const thief = oauth.DPoP(client, await oauth.generateKeyPair('ES256'));
-    const { value } = await retryOnNonce(async () =>
-      oauth.processClientCredentialsResponse(
-        server,
-        client,
-        await oauth.clientCredentialsGrantRequest(
-          server,
-          client,
-          oauth.None(),
-          {},
-          {
-            DPoP: owner,
-            ...insecure,
-          },
-        ),
-      ),
-    );
+    const { value } = await clientCredentials(owner);
     const call = () =>
       oauth.protectedResourceRequest(
         value.access_token,
