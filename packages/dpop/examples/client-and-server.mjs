@@ -6,7 +6,7 @@ import {
   createMemoryReplayStore,
   createNonceIssuer,
   createProof,
-  DpopError,
+  DpopProofError,
   dpopChallenge,
   dpopNonceHeader,
   generateProofKey,
@@ -30,7 +30,7 @@ async function tokenEndpoint(request) {
     boundTo.set(accessToken, proof.jkt);
     return Response.json({ access_token: accessToken, token_type: 'DPoP', expires_in: 300 });
   } catch (error) {
-    if (!(error instanceof DpopError)) throw error;
+    if (!(error instanceof DpopProofError)) throw error;
     return Response.json(error.toResponseObject(), {
       status: 400,
       headers: [dpopNonceHeader(await nonces.issue())],
@@ -62,7 +62,7 @@ async function resourceServer(request) {
     }
     return Response.json({ hello: proof.jkt });
   } catch (error) {
-    if (!(error instanceof DpopError)) throw error;
+    if (!(error instanceof DpopProofError)) throw error;
     const headers = challenge({ error: error.error, errorDescription: error.message });
     return new Response(null, { status: 401, headers });
   }

@@ -37,15 +37,32 @@ export class DpopError extends Error {
 }
 
 /**
+ * A refused proof: what the client sent is at fault, and the RFC says how to answer — the
+ * two subclasses carry the OAuth `error` and build the JSON body. Catch this class, not
+ * `DpopError`, to answer a client: a `ReplayStoreFullError` is the server's trouble (503).
+ */
+export abstract class DpopProofError extends DpopError {
+  /** The OAuth error code (RFC 9449 §12.2). */
+  abstract readonly error: 'invalid_dpop_proof' | 'use_dpop_nonce';
+
+  /** `{ error, error_description }` for a JSON error body (RFC 6749 §5.2, RFC 9449 §5). */
+  toResponseObject(): {
+    error: 'invalid_dpop_proof' | 'use_dpop_nonce';
+    error_description: string;
+  } {
+    return { error: this.error, error_description: this.message };
+  }
+}
+
+/**
  * A proof that fails a check of [RFC 9449 §4.3](https://www.rfc-editor.org/rfc/rfc9449#section-4.3).
  * On the wire: `invalid_dpop_proof` — a 400 JSON error at the token endpoint (§5), a 401 with
  * `WWW-Authenticate: DPoP error="invalid_dpop_proof"` at a resource server (§7.1). The message
  * is safe to send as `error_description`: it never quotes the proof.
  */
-export class InvalidDpopProofError extends DpopError {
+export class InvalidDpopProofError extends DpopProofError {
   static override code = 'ERR_DPOP_INVALID_PROOF' as const;
   override code = 'ERR_DPOP_INVALID_PROOF' as const;
-  /** The OAuth error code (RFC 9449 §12.2). */
   readonly error = 'invalid_dpop_proof' as const;
   /** The check that failed. */
   readonly check: ProofCheck;
@@ -54,11 +71,6 @@ export class InvalidDpopProofError extends DpopError {
     super(message, options);
     this.check = check;
   }
-
-  /** `{ error, error_description }` for a JSON error body. */
-  toResponseObject(): { error: 'invalid_dpop_proof'; error_description: string } {
-    return { error: this.error, error_description: this.message };
-  }
 }
 
 /**
@@ -66,16 +78,10 @@ export class InvalidDpopProofError extends DpopError {
  * ([RFC 9449 §8](https://www.rfc-editor.org/rfc/rfc9449#section-8), §9). Answer
  * `use_dpop_nonce` with a fresh nonce in the `DPoP-Nonce` header; the client retries.
  */
-export class UseDpopNonceError extends DpopError {
+export class UseDpopNonceError extends DpopProofError {
   static override code = 'ERR_DPOP_USE_NONCE' as const;
   override code = 'ERR_DPOP_USE_NONCE' as const;
-  /** The OAuth error code (RFC 9449 §12.2). */
   readonly error = 'use_dpop_nonce' as const;
-
-  /** `{ error, error_description }` for a JSON error body. */
-  toResponseObject(): { error: 'use_dpop_nonce'; error_description: string } {
-    return { error: this.error, error_description: this.message };
-  }
 }
 
 /**

@@ -11,6 +11,7 @@ export { dpopNonceHeader } from './dpop-nonce-header.js';
 export {
   DpopError,
   type DpopErrorCode,
+  DpopProofError,
   InvalidDpopProofError,
   type ProofCheck,
   ReplayStoreFullError,

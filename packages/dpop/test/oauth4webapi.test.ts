@@ -6,13 +6,11 @@ import {
   checkBinding,
   createMemoryReplayStore,
   createNonceIssuer,
-  DpopError,
+  DpopProofError,
   dpopChallenge,
   dpopNonceHeader,
-  type InvalidDpopProofError,
   type NonceIssuer,
   parseAuthorizationHeader,
-  type UseDpopNonceError,
   verifyProof,
 } from '../src/index.js';
 
@@ -72,9 +70,8 @@ beforeAll(async () => {
       issued.set(token, proof.jkt);
       return json(200, { access_token: token, token_type: 'DPoP', expires_in: 300 });
     } catch (error) {
-      if (!(error instanceof DpopError)) throw error;
-      const e = error as InvalidDpopProofError | UseDpopNonceError;
-      return json(400, e.toResponseObject(), [dpopNonceHeader(await asNonces.issue())]);
+      if (!(error instanceof DpopProofError)) throw error;
+      return json(400, error.toResponseObject(), [dpopNonceHeader(await asNonces.issue())]);
     }
   });
   rs = await listen(async (req, url) => {
@@ -100,12 +97,14 @@ beforeAll(async () => {
       rs.seen.push({ dpop: req.headers.dpop as string, jkt: proof.jkt });
       return json(200, { jkt: proof.jkt });
     } catch (error) {
-      if (!(error instanceof DpopError)) throw error;
-      const e = error as InvalidDpopProofError | UseDpopNonceError;
+      if (!(error instanceof DpopProofError)) throw error;
       return new Response(null, {
         status: 401,
         headers: [
-          ['www-authenticate', dpopChallenge({ error: e.error, errorDescription: e.message })],
+          [
+            'www-authenticate',
+            dpopChallenge({ error: error.error, errorDescription: error.message }),
+          ],
           dpopNonceHeader(await rsNonces.issue()),
         ],
       });

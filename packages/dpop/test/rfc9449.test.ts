@@ -504,3 +504,25 @@ describe('options: a caller’s mistake is a TypeError, not a refused proof', ()
     await expect(verifyProof(await altered(() => {}), options({ replay }))).rejects.toBe(outage);
   });
 });
+
+describe('error classes', () => {
+  it('a refused proof is a DpopProofError that answers the client; a full store is not', async () => {
+    const { DpopError, DpopProofError, ReplayStoreFullError } = await import('../src/index.js');
+    const invalid = new InvalidDpopProofError('htm', 'x');
+    const nonce = new UseDpopNonceError('y');
+    const full = new ReplayStoreFullError(3);
+    for (const e of [invalid, nonce, full]) expect(e).toBeInstanceOf(DpopError);
+    expect(invalid).toBeInstanceOf(DpopProofError);
+    expect(nonce).toBeInstanceOf(DpopProofError);
+    expect(full).not.toBeInstanceOf(DpopProofError);
+    expect(nonce.toResponseObject()).toEqual({ error: 'use_dpop_nonce', error_description: 'y' });
+    expect([invalid.name, nonce.name, full.name]).toEqual([
+      'InvalidDpopProofError',
+      'UseDpopNonceError',
+      'ReplayStoreFullError',
+    ]);
+    expect([InvalidDpopProofError.code, UseDpopNonceError.code, ReplayStoreFullError.code]).toEqual(
+      ['ERR_DPOP_INVALID_PROOF', 'ERR_DPOP_USE_NONCE', 'ERR_DPOP_REPLAY_STORE_FULL'],
+    );
+  });
+});
