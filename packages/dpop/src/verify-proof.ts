@@ -30,7 +30,11 @@ export interface NonceChecker {
 export interface VerifyProofOptions {
   /** The request's method, e.g. `'POST'`; `htm` must equal it exactly. */
   method: string;
-  /** The request's absolute URL (its query and fragment are ignored), e.g. `request.url`. */
+  /**
+   * The request's absolute URL as the client addressed it (its query and fragment are ignored),
+   * e.g. `request.url`. Behind a proxy that rewrites scheme, host or path, pass the public URL:
+   * the client signed that one.
+   */
   url: string;
   /** At a resource server: the access token of the request; the proof's `ath` must be its hash. */
   accessToken?: string | undefined;
