@@ -1,6 +1,6 @@
 import { PGlite } from '@electric-sql/pglite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenStore } from '../src/index.js';
+import { type ClientRecord, createTokenStore } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres/index.js';
 import { pgliteQueryable } from '../src/postgres/pglite-protocol.js';
 import { conformance } from './support/conformance.js';
@@ -169,5 +169,117 @@ describe('PGlite prepared statements through execProtocolRaw', () => {
     await expect(q.query('SELECT $1::int AS n', ['not a number'])).rejects.toThrow(/integer/);
     expect((await q.query('SELECT $1::int AS n', ['7'])).rows).toEqual([{ n: 7 }]);
     expect((await q.query('SELECT $1::int AS n', ['8'])).affectedRows).toBe(1);
+  });
+});
+
+describe('client records from memory on PGlite (one process owns it)', () => {
+  function client(clientId: string, extra: Partial<ClientRecord> = {}): ClientRecord {
+    return {
+      clientId,
+      clientIdIssuedAt: 0,
+      createdAt: 0,
+      expiresAt: null,
+      redirectUris: ['http://127.0.0.1:9/callback'],
+      tokenEndpointAuthMethod: 'none',
+      grantTypes: ['authorization_code', 'refresh_token'],
+      responseTypes: ['code'],
+      ...extra,
+    };
+  }
+
+  /** The PGlite as a proxy of it offers it (no locks of its own), its reads counted and holdable. */
+  function counted() {
+    let reads = 0;
+    let gate: { reached: () => void; released: Promise<void> } | undefined;
+    const proxy = {
+      query: (text: string, params?: unknown[]) => db.query(text, params),
+      exec: (text: string) => db.exec(text),
+      async execProtocolRaw(message: Uint8Array) {
+        const bytes = new TextDecoder().decode(message);
+        const reading = bytes.includes('SELECT data') || /^B/.test(bytes);
+        const reply = await db._runExclusiveTransaction(() =>
+          db._runExclusiveQuery(() => db.execProtocolRaw(message)),
+        );
+        if (reading && new TextDecoder().decode(reply).includes('"clientId"')) {
+          reads++;
+          const held = gate;
+          gate = undefined;
+          if (held) {
+            held.reached();
+            await held.released;
+          }
+        }
+        return reply;
+      },
+    };
+    return {
+      proxy,
+      reads: () => reads,
+      /** Holds the next client read once it has its reply: resolves when it got there. */
+      holdNextRead(released: Promise<void>) {
+        return new Promise<void>((reached) => {
+          gate = { reached, released };
+        });
+      },
+    };
+  }
+
+  it('reads a client once, then from memory (a copy each time); unknown clients are always read', async () => {
+    const { proxy, reads } = counted();
+    const adapter = postgresAdapter(proxy, { tablePrefix: `c${++n}_` });
+    await adapter.set('client', 'a', client('a', { clientName: 'one' }));
+    const first = await adapter.find('client', 'a');
+    first!.redirectUris.push('https://evil.example/cb');
+    expect(await adapter.find('client', 'a')).toEqual(client('a', { clientName: 'one' }));
+    expect(reads()).toBe(1);
+    expect(await adapter.find('client', 'nobody')).toBeUndefined();
+    expect(await adapter.find('client', 'nobody')).toBeUndefined();
+    const plain = postgresAdapter(proxy, { tablePrefix: `c${++n}_`, cacheClients: false });
+    await plain.set('client', 'b', client('b'));
+    await plain.find('client', 'b');
+    await plain.find('client', 'b');
+    expect(reads()).toBe(3);
+  });
+
+  it('a save or a delete through any adapter on the same PGlite and table is seen at once', async () => {
+    const prefix = `c${++n}_`;
+    const one = postgresAdapter(db, { tablePrefix: prefix });
+    const two = postgresAdapter(db, { tablePrefix: prefix });
+    await one.set('client', 'a', client('a', { clientName: 'one' }));
+    expect((await two.find('client', 'a'))?.clientName).toBe('one');
+    await one.set('client', 'a', client('a', { clientName: 'two' }));
+    expect((await two.find('client', 'a'))?.clientName).toBe('two');
+    expect(await one.delete('client', 'a')).toBe(true);
+    expect(await two.find('client', 'a')).toBeUndefined();
+  });
+
+  it("a record past its expiresAt is not served from memory (judged on the caller's clock)", async () => {
+    const adapter = postgresAdapter(db, { tablePrefix: `c${++n}_` });
+    const now = Date.now();
+    await adapter.set('client', 'a', client('a', { createdAt: now, expiresAt: now + 60_000 }));
+    expect(await adapter.find('client', 'a', { now })).toBeDefined();
+    expect(await adapter.find('client', 'a', { now: now + 120_000 })).toBeUndefined();
+    expect(
+      await adapter.find('client', 'a', { now: now + 120_000, includeExpired: true }),
+    ).toMatchObject({ clientId: 'a' });
+  });
+
+  it('a read that overlapped a write does not fill the cache with what it read before (deterministic interleaving)', async () => {
+    const { proxy, holdNextRead } = counted();
+    const adapter = postgresAdapter(proxy, { tablePrefix: `c${++n}_` });
+    await adapter.set('client', 'a', client('a', { clientName: 'old' }));
+    let release!: () => void;
+    const reached = holdNextRead(
+      new Promise<void>((resolve) => {
+        release = resolve;
+      }),
+    );
+    // The read has its (old) record and waits; the write lands; then the read returns.
+    const reading = adapter.find('client', 'a');
+    await reached;
+    await adapter.set('client', 'a', client('a', { clientName: 'new' }));
+    release();
+    expect((await reading)?.clientName).toBe('old');
+    expect((await adapter.find('client', 'a'))?.clientName).toBe('new');
   });
 });

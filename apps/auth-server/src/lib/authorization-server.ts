@@ -107,6 +107,7 @@ async function createServer(config: Config): Promise<Server> {
       (await (await import('@electric-sql/pglite')).PGlite.create(config.storage.dir));
     // Without close() PGlite keeps the process alive and may leave its WAL unflushed.
     closers.push(() => db.close());
+    // One process owns the embedded database: the adapter serves client records from memory.
     adapter = postgresAdapter(db);
     events = sqlSecurityEvents(db);
   }
@@ -119,11 +120,6 @@ async function createServer(config: Config): Promise<Server> {
     ttl: lifetimes(config),
   });
   closers.unshift(() => store.close());
-  if (config.storage.kind === 'pglite') {
-    // One process owns the embedded database: its client records can be read from memory.
-    const { writeThroughClients } = await import('./client-cache');
-    store.clients = writeThroughClients(store.clients);
-  }
 
   let rateLimitStore: import('@portcullis/oauth-server').AuthorizationServerOptions['rateLimit'];
   if (config.redisUrl) {

@@ -14,7 +14,9 @@ import type {
   StoreAdapter,
   Timestamp,
   UserKind,
+  WritableKind,
 } from '../types.js';
+import { clientCacheFor } from './client-cache.js';
 import { IDENTIFIER, migrate, type Tables, tablesFor } from './migrations.js';
 import { hasRawProtocol, pgliteQueryable } from './pglite-protocol.js';
 import { changedRows, isQueryable, type Queryable } from './queryable.js';
@@ -36,6 +38,12 @@ export interface PostgresAdapterOptions {
    * 1.21), or to send PGlite its statements through its own `query`.
    */
   preparedStatements?: boolean;
+  /**
+   * Serve client records from memory, kept exact by this process's writes (see README). Default
+   * `true` on PGlite, which one process owns, and `false` on a `pg` Pool or Client: never turn it
+   * on for a database that another process or anything but this adapter writes.
+   */
+  cacheClients?: boolean;
 }
 
 /** A `StoreAdapter` on Postgres or PGlite, with the name of the table it writes, for tests and tools. */
@@ -109,6 +117,8 @@ export function postgresAdapter(
   let ready: Promise<void> | undefined;
   let lastPurge = Date.now();
   let purging: Promise<unknown> | undefined;
+  const clients =
+    (options.cacheClients ?? hasRawProtocol(db)) ? clientCacheFor(db, t.records) : undefined;
 
   // node-postgres (and pg-compatible pools such as Neon's) take `{ name, text, values }`; a name
   // derived from the text names each statement once, whatever schema or prefix it uses.
@@ -175,6 +185,64 @@ export function postgresAdapter(
       });
   }
 
+  async function write<K extends WritableKind>(kind: K, id: string, record: RecordOf[K]) {
+    const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+    const params = [
+      kind,
+      id,
+      (record as { familyId?: string }).familyId ?? null,
+      (record as { userId?: string }).userId ?? null,
+      record.createdAt,
+      record.expiresAt,
+      consumedAt ?? null,
+      JSON.stringify(data),
+    ];
+    const upsert = `INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
+       SELECT $1, $2, $3, $4, $5, $6, $7, $8::jsonb`;
+    const replace = `ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
+         created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+         consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data`;
+    if (!FAMILY_KINDS.includes(kind)) {
+      await query(`${upsert} ${replace}`, params);
+      maybePurge();
+      return true;
+    }
+    // The family row is inserted or locked first (ON CONFLICT DO UPDATE sees its latest
+    // version and keeps the lock to commit); the record is written only if it is not revoked.
+    const { rows } = await query(
+      `WITH family AS (
+         INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
+         VALUES ('family', $3::text, $3::text, $5, $6,
+                 jsonb_build_object('familyId', $3::text, 'createdAt', $5::bigint))
+         ON CONFLICT (kind, id) DO UPDATE SET expires_at =
+           CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
+                ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
+         WHERE r.consumed_at IS NULL
+         RETURNING 1
+       )
+       ${upsert} FROM family ${replace}
+       RETURNING 1`,
+      params,
+    );
+    maybePurge();
+    return rows.length > 0;
+  }
+
+  async function read<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions) {
+    const { rows } = await query(
+      `SELECT data, expires_at, consumed_at FROM ${t.records} WHERE kind = $1 AND id = $2`,
+      [kind, id],
+    );
+    const row = rows[0] as Row | undefined;
+    if (!row) return undefined;
+    const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
+    if (!findOptions.includeExpired && isExpired(expiresAt, findOptions.now ?? Date.now())) {
+      return undefined;
+    }
+    if (kind === 'family') return familyOf(row) as RecordOf[K];
+    return toRecord<RecordOf[K]>(row);
+  }
+
   const adapter: PostgresAdapter = {
     table: t.records,
 
@@ -182,47 +250,18 @@ export function postgresAdapter(
       await query('SELECT 1');
     },
 
-    async set(kind, id, record) {
-      const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
-      const params = [
-        kind,
-        id,
-        (record as { familyId?: string }).familyId ?? null,
-        (record as { userId?: string }).userId ?? null,
-        record.createdAt,
-        record.expiresAt,
-        consumedAt ?? null,
-        JSON.stringify(data),
-      ];
-      const upsert = `INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
-         SELECT $1, $2, $3, $4, $5, $6, $7, $8::jsonb`;
-      const replace = `ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
-           created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
-           consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data`;
-      if (!FAMILY_KINDS.includes(kind)) {
-        await query(`${upsert} ${replace}`, params);
-        maybePurge();
-        return true;
+    set(kind, id, record) {
+      if (kind === 'client' && clients) return clients.write(id, () => write(kind, id, record));
+      return write(kind, id, record);
+    },
+
+    async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
+      if (kind !== 'client' || !clients || findOptions.includeExpired) {
+        return read(kind, id, findOptions);
       }
-      // The family row is inserted or locked first (ON CONFLICT DO UPDATE sees its latest
-      // version and keeps the lock to commit); the record is written only if it is not revoked.
-      const { rows } = await query(
-        `WITH family AS (
-           INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
-           VALUES ('family', $3::text, $3::text, $5, $6,
-                   jsonb_build_object('familyId', $3::text, 'createdAt', $5::bigint))
-           ON CONFLICT (kind, id) DO UPDATE SET expires_at =
-             CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
-                  ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
-           WHERE r.consumed_at IS NULL
-           RETURNING 1
-         )
-         ${upsert} FROM family ${replace}
-         RETURNING 1`,
-        params,
-      );
-      maybePurge();
-      return rows.length > 0;
+      const now = findOptions.now ?? Date.now();
+      return (clients.get(id, now) ??
+        (await clients.fill(id, () => read('client', id, findOptions)))) as RecordOf[K] | undefined;
     },
 
     async setMany(entries) {
@@ -275,21 +314,6 @@ export function postgresAdapter(
       return written.length > 0;
     },
 
-    async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {
-      const { rows } = await query(
-        `SELECT data, expires_at, consumed_at FROM ${t.records} WHERE kind = $1 AND id = $2`,
-        [kind, id],
-      );
-      const row = rows[0] as Row | undefined;
-      if (!row) return undefined;
-      const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
-      if (!findOptions.includeExpired && isExpired(expiresAt, findOptions.now ?? Date.now())) {
-        return undefined;
-      }
-      if (kind === 'family') return familyOf(row) as RecordOf[K];
-      return toRecord<RecordOf[K]>(row);
-    },
-
     async consume<K extends ConsumableKind>(
       kind: K,
       id: string,
@@ -314,12 +338,12 @@ export function postgresAdapter(
       return { status: 'not_found' };
     },
 
-    async delete(kind, id) {
-      const result = await query(`DELETE FROM ${t.records} WHERE kind = $1 AND id = $2`, [
-        kind,
-        id,
-      ]);
-      return changedRows(result) > 0;
+    delete(kind, id) {
+      const remove = async () =>
+        changedRows(
+          await query(`DELETE FROM ${t.records} WHERE kind = $1 AND id = $2`, [kind, id]),
+        ) > 0;
+      return kind === 'client' && clients ? clients.write(id, remove) : remove();
     },
 
     async revokeFamily(familyId, revokeOptions = {}) {
