@@ -11,14 +11,15 @@ const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 
 describe('runtime-agnostic: any runtime with Web Crypto', () => {
-  it('the built entry imports nothing but jose and its own files (no node:* module)', () => {
+  it('the built entries (. and ./testing) import nothing but jose and their own files (no node:* module)', () => {
     const dist = join(packageDir, 'dist');
     const files = (readdirSync(dist, { recursive: true }) as string[]).filter((f) =>
       f.endsWith('.js'),
     );
     expect(files.length).toBeGreaterThan(5);
     for (const file of files) {
-      const source = readFileSync(join(dist, file), 'utf8');
+      // Doc comments (with their @example imports) left out: only code imports count.
+      const source = readFileSync(join(dist, file), 'utf8').replace(/\/\*[\s\S]*?\*\//g, '');
       const specifiers = [...source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)].map(
         (m) => m[1]!,
       );

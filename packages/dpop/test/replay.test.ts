@@ -7,6 +7,7 @@ import {
   ReplayStoreFullError,
   verifyProof,
 } from '../src/index.js';
+import { replayStoreConformance } from '../src/testing/index.js';
 import { keyPair, NOW, NOW_MS, options, URL_ } from './support/proofs.js';
 
 describe('createMemoryReplayStore', () => {
@@ -117,5 +118,69 @@ describe('RFC 9449 §11.1: a proof is accepted once, whatever the concurrency', 
     );
     const results = await Promise.allSettled(proofs.map((p) => verifyProof(p, opts)));
     expect(results.every((r) => r.status === 'fulfilled')).toBe(true);
+  });
+});
+
+describe('@portcullis/dpop/testing: the ReplayStore conformance cases', () => {
+  describe('the memory store passes them', () => {
+    const store = createMemoryReplayStore();
+    it.each(replayStoreConformance(() => store, { ttlMs: 50 }))('$name', ({ run }) => run());
+  });
+
+  describe('they catch broken stores', () => {
+    const cases = (store: ReplayStore) =>
+      Object.fromEntries(
+        replayStoreConformance(() => store, { ttlMs: 20 }).map((c) => [
+          c.name.split(': ')[1],
+          c.run,
+        ]),
+      );
+
+    it('a store that always says true fails "true the first time, false while the key lives"', async () => {
+      const run = cases({ remember: async () => true })[
+        'true the first time, false while the key lives'
+      ]!;
+      await expect(run()).rejects.toThrow(/a held key must give false/);
+    });
+
+    it('a store that checks, then writes, across an await (not atomic) fails the concurrency case', async () => {
+      const held = new Set<string>();
+      const racy: ReplayStore = {
+        async remember(key) {
+          const seen = held.has(key);
+          await Promise.resolve(); // the gap between a GET and a SET
+          held.add(key);
+          return !seen;
+        },
+      };
+      const run = cases(racy)['of 50 concurrent calls for one key, exactly one gets true']!;
+      await expect(run()).rejects.toThrow(/50 of 50 concurrent calls got true/);
+    });
+
+    it('a store that never forgets fails the expiry case', async () => {
+      const held = new Set<string>();
+      const forever: ReplayStore = {
+        async remember(key) {
+          if (held.has(key)) return false;
+          held.add(key);
+          return true;
+        },
+      };
+      const run = cases(forever)['a key is held until expiresAtMs, then forgotten']!;
+      await expect(run()).rejects.toThrow(/must be forgotten/);
+    });
+
+    it('a store that mixes keys up fails the independence case', async () => {
+      let any = false;
+      const shared: ReplayStore = {
+        async remember() {
+          const first = !any;
+          any = true;
+          return first;
+        },
+      };
+      const run = cases(shared)['keys are independent']!;
+      await expect(run()).rejects.toThrow(/another key must give true/);
+    });
   });
 });

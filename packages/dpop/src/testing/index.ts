@@ -1,0 +1,5 @@
+export {
+  type ReplayStoreCase,
+  type ReplayStoreConformanceOptions,
+  replayStoreConformance,
+} from './replay-store-conformance.js';
