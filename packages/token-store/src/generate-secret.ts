@@ -1,9 +1,10 @@
-import { base64url } from './lib/base64url.js';
 import { CodedTypeError, describe } from './lib/errors.js';
+import { randomBase64url } from './lib/random-pool.js';
 
 /**
- * Returns `bytes` random bytes from `crypto.getRandomValues`, base64url without padding. The
- * default and the minimum are 32 bytes (256 bits), beyond guessing
+ * Returns `bytes` random bytes from `crypto.getRandomValues` (drawn 4 KiB at a time, each byte
+ * used once), base64url without padding. The default and the minimum are 32 bytes (256 bits),
+ * beyond guessing
  * ([RFC 6749 §10.10](https://www.rfc-editor.org/rfc/rfc6749#section-10.10),
  * [RFC 6819 §5.1.4.2.2](https://www.rfc-editor.org/rfc/rfc6819#section-5.1.4.2.2)).
  *
@@ -23,5 +24,5 @@ export function generateSecret(bytes = 32): string {
       'ERR_INVALID_ARG_VALUE',
     );
   }
-  return base64url(crypto.getRandomValues(new Uint8Array(bytes)));
+  return randomBase64url(bytes);
 }
