@@ -147,17 +147,17 @@ function counting(adapter) {
 async function portcullis(backend) {
   const { adapter, calls } = counting(backend);
   const store = createTokenStore({ adapter });
-  let as;
-  const http = await listen((req, res) =>
-    toNodeHandler((r) => as.handle(r), { origin: http.origin })(req, res),
-  );
-  as = await createAuthorizationServer({
+  // Mounted as the README shows, toNodeHandler(as.handle): the issuer is the server's origin,
+  // known once it listens, so the listener is attached after.
+  const http = await listen();
+  const as = await createAuthorizationServer({
     issuer: http.origin,
     store,
     resources: [{ uri: RESOURCE }],
     scopes: { read: 'Read', write: 'Write' },
     rateLimit: false,
   });
+  http.server.on('request', toNodeHandler(as.handle, { origin: http.origin }));
   await store.clients.save({
     clientId: 'bench',
     redirectUris: [REDIRECT],

@@ -11,6 +11,7 @@ import { createTokenHandler } from './endpoints/token.js';
 import { createContext, PATHS } from './lib/context.js';
 import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
+import { bridged } from './lib/node-bridge.js';
 import type { ConsentRecord, GrantSummary } from './lib/store.js';
 import { invalidArgType } from './lib/type-error.js';
 import type { AuthorizationServerOptions } from './options.js';
@@ -101,15 +102,16 @@ export async function createAuthorizationServer(
   // Fail at start-up on a bad configured key or an unreachable store, not at the first token.
   await ctx.keys.signingKey();
 
+  // Each handler, and handle(), carries the bridge that toNodeHandler uses (node-bridge.ts).
   const handlers: AuthorizationServerHandlers = {
-    metadata: createMetadataHandler(ctx),
-    openidConfiguration: createOpenidConfigurationHandler(ctx),
-    jwks: createJwksHandler(ctx),
-    authorize: createAuthorizeHandler(ctx),
-    token: createTokenHandler(ctx),
-    register: createRegisterHandler(ctx),
-    revoke: createRevokeHandler(ctx),
-    introspect: createIntrospectHandler(ctx),
+    metadata: bridged(createMetadataHandler(ctx)),
+    openidConfiguration: bridged(createOpenidConfigurationHandler(ctx)),
+    jwks: bridged(createJwksHandler(ctx)),
+    authorize: bridged(createAuthorizeHandler(ctx)),
+    token: bridged(createTokenHandler(ctx)),
+    register: bridged(createRegisterHandler(ctx)),
+    revoke: bridged(createRevokeHandler(ctx)),
+    introspect: bridged(createIntrospectHandler(ctx)),
   };
 
   const routes = new Map<string, Handler>();
@@ -126,7 +128,7 @@ export async function createAuthorizationServer(
 
   return {
     issuer: ctx.issuer,
-    async handle(request) {
+    handle: bridged(async (request: Request) => {
       if (!(request instanceof Request)) throw invalidArgType('handle() takes a fetch Request');
       let pathname: string;
       try {
@@ -136,7 +138,7 @@ export async function createAuthorizationServer(
       }
       const handler = routes.get(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname);
       return handler ? handler(request) : undefined;
-    },
+    }),
     handlers,
     authorization: {
       parse: (params, parseOptions) =>

@@ -16,9 +16,8 @@ const clock = { now: 0 };
 const now = () => Date.now() + clock.now;
 
 async function deploy(store: TokenStore) {
-  let as: AuthorizationServer | undefined;
-  const http = await listen(async (request) => as?.handle(request));
-  as = await createAuthorizationServer({
+  const http = await listen();
+  const as = await createAuthorizationServer({
     issuer: http.origin,
     store,
     now,
@@ -28,6 +27,8 @@ async function deploy(store: TokenStore) {
     scopes: { 'mcp:read': 'Read', 'mcp:write': 'Write' },
     defaultScopes: ['mcp:read'],
   });
+  // Mounted as the README shows: the handler itself, so bodies and answers take the bridge.
+  http.serve(as.handle);
   return { as, http };
 }
 

@@ -1,11 +1,14 @@
 import { createServer, type Server } from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { nodeBridge } from '../src/lib/node-bridge.js';
 import { toNodeHandler } from '../src/node/index.js';
+import { listen, obtainCode, publicClient, REDIRECT, setup } from './support/setup.js';
 
 let server: Server | undefined;
 
 afterEach(async () => {
-  server?.closeAllConnections();
+  if (!server) return;
+  server.closeAllConnections();
   await new Promise((resolve) => server?.close(resolve));
   server = undefined;
 });
@@ -82,5 +85,120 @@ describe('toNodeHandler', () => {
       rest += new TextDecoder().decode(value);
     }
     expect(rest).toBe('data: last\n\n');
+  });
+});
+
+describe('toNodeHandler(as.handle): the server mounted itself, bodies without web streams', () => {
+  /** What a client sees of an answer: status, headers (but the date) and body. */
+  async function seen(response: globalThis.Response) {
+    const headers = Object.fromEntries([...response.headers].filter(([name]) => name !== 'date'));
+    return { status: response.status, headers, body: await response.text() };
+  }
+
+  it('answers exactly as through a wrapping handler: metadata, HEAD, preflight, errors, 413, a chunked body', async () => {
+    const { as } = await setup({ maxBodyBytes: 1024 });
+    const direct = await listen();
+    direct.serve(as.handle);
+    const wrapped = await listen((request) => as.handle(request));
+    const clientId = await publicClient(as);
+    const formPost = (body: string) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body,
+    });
+    const requests: [string, () => RequestInit][] = [
+      ['/.well-known/oauth-authorization-server', () => ({})],
+      ['/.well-known/oauth-authorization-server', () => ({ method: 'HEAD' })],
+      ['/jwks.json', () => ({})],
+      ['/token', () => ({ method: 'OPTIONS', headers: { origin: 'https://app.example' } })],
+      ['/token', () => ({ method: 'GET' })],
+      ['/token', () => formPost(`grant_type=authorization_code&code=${'x'.repeat(43)}`)],
+      [
+        '/token',
+        () => formPost(`grant_type=refresh_token&client_id=${clientId}&refresh_token=nope`),
+      ],
+      ['/token', () => formPost(`grant_type=password&client_id=${clientId}`)],
+      ['/token', () => formPost(`grant_type=refresh_token&refresh_token=${'y'.repeat(2000)}`)],
+      ['/token', () => formPost('grant_type=a&grant_type=b')],
+      [
+        '/token',
+        () =>
+          ({
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            // No Content-Length: streamed, as for any handler.
+            body: new ReadableStream({
+              start(controller) {
+                controller.enqueue(new TextEncoder().encode('grant_type=password'));
+                controller.close();
+              },
+            }),
+            duplex: 'half',
+          }) as RequestInit,
+      ],
+    ];
+    const answers = new Set<number>();
+    try {
+      for (const [path, init] of requests) {
+        const a = await seen(await fetch(direct.origin + path, init()));
+        const b = await seen(await fetch(wrapped.origin + path, init()));
+        expect(a, `${init().method ?? 'GET'} ${path}`).toEqual(b);
+        answers.add(a.status);
+      }
+      // The list covers what it names: documents, preflight, 405, OAuth errors, 413.
+      expect([...answers].sort()).toEqual([200, 204, 400, 405, 413]);
+    } finally {
+      await direct.close();
+      await wrapped.close();
+    }
+  });
+
+  it('RFC 6749 §5.1: a code exchange and a refresh are answered from the JSON reply, with no-store', async () => {
+    const { as } = await setup();
+    const http = await listen();
+    http.serve(as.handle);
+    const takeReply = vi.spyOn(nodeBridge, 'takeReply');
+    try {
+      const clientId = await publicClient(as);
+      const { code, verifier } = await obtainCode(as, clientId);
+      const post = (params: Record<string, string>) =>
+        fetch(`${http.origin}/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams(params),
+        });
+      const exchanged = await post({
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+      });
+      expect(exchanged.status).toBe(200);
+      expect(exchanged.headers.get('content-type')).toBe('application/json');
+      expect(exchanged.headers.get('cache-control')).toBe('no-store');
+      expect(exchanged.headers.get('pragma')).toBe('no-cache');
+      expect(exchanged.headers.get('access-control-allow-origin')).toBe('*');
+      const tokens = (await exchanged.json()) as Record<string, string>;
+      expect(tokens).toMatchObject({ token_type: 'Bearer', scope: 'read' });
+      const refreshed = await post({
+        grant_type: 'refresh_token',
+        refresh_token: tokens.refresh_token!,
+        client_id: clientId,
+      });
+      expect(refreshed.status).toBe(200);
+      expect(Object.keys(await refreshed.json())).toEqual([
+        'access_token',
+        'token_type',
+        'expires_in',
+        'refresh_token',
+        'scope',
+      ]);
+      // Both answers came over the bridge: a reply, not a Response body.
+      expect(takeReply.mock.results.filter((r) => r.value !== undefined)).toHaveLength(2);
+    } finally {
+      takeReply.mockRestore();
+      await http.close();
+    }
   });
 });

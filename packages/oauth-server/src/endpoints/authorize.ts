@@ -15,7 +15,6 @@ import type { Context } from '../lib/context.js';
 import { type Handler, withHeaders } from '../lib/endpoint.js';
 import { shownError } from '../lib/error-page.js';
 import { paramsToRecord, readForm } from '../lib/http.js';
-import { randomId } from '../lib/random.js';
 import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
@@ -278,11 +277,9 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
           resource: input.resource,
           ip,
         });
-        // The grant (family) is born here, with its absolute lifetime.
-        const familyId = randomId(16);
-        const { code } = await ctx.store.codes.issue(
+        // The grant (family) is born here, with its absolute lifetime (and an id from the store).
+        const { code, record } = await ctx.store.codes.issue(
           {
-            familyId,
             clientId: client.clientId,
             userId,
             redirectUri,
@@ -298,7 +295,7 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
           event: 'code.issued',
           clientId: client.clientId,
           sub: userId,
-          familyId,
+          familyId: record.familyId,
           scopes: granted,
           resource: input.resource,
           ip,

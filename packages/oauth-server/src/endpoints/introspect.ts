@@ -2,7 +2,7 @@ import { InvalidClientError } from '../errors.js';
 import { authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { jsonResponse, NO_STORE, readForm } from '../lib/http.js';
+import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
 import { introspectSchema, parseWith } from '../lib/schemas.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../lib/store.js';
 import { verifyAccessJwt } from '../lib/verify-jwt.js';
@@ -44,7 +44,7 @@ export function createIntrospectHandler(ctx: Context): Handler {
       if (!(error instanceof InvalidClientError)) throw error;
     }
     if (!allowed) throw new InvalidClientError('client authentication failed');
-    return jsonResponse(await introspect(ctx, params.token, params.token_type_hint), 200, NO_STORE);
+    return jsonReply(await introspect(ctx, params.token, params.token_type_hint), 200, NO_STORE);
   });
 }
 

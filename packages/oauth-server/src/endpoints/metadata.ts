@@ -1,6 +1,6 @@
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { jsonResponse } from '../lib/http.js';
+import { jsonReply } from '../lib/http.js';
 import { SIGNING_ALG } from '../lib/keys.js';
 
 /** RFC 8414 §2 authorization server metadata (and the OIDC Discovery fields when asked). */
@@ -42,7 +42,7 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
 
 function metadataHandler(ctx: Context, openid: boolean): Handler {
   return endpoint(ctx, { methods: ['GET', 'HEAD'], cors: true }, async () =>
-    jsonResponse(buildMetadata(ctx, openid), 200, { 'Cache-Control': 'public, max-age=300' }),
+    jsonReply(buildMetadata(ctx, openid), 200, { 'Cache-Control': 'public, max-age=300' }),
   );
 }
 
@@ -52,7 +52,7 @@ export const createOpenidConfigurationHandler = (ctx: Context) => metadataHandle
 /** RFC 7517 JWK Set of the keys that sign access tokens (RFC 9068 §4). */
 export function createJwksHandler(ctx: Context): Handler {
   return endpoint(ctx, { methods: ['GET', 'HEAD'], cors: true }, async () =>
-    jsonResponse({ keys: await ctx.keys.publicKeys() }, 200, {
+    jsonReply({ keys: await ctx.keys.publicKeys() }, 200, {
       'Cache-Control': 'public, max-age=300',
       'Content-Type': 'application/jwk-set+json',
     }),

@@ -6,7 +6,7 @@ import {
 } from '../errors.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { jsonResponse, NO_STORE, readJsonObject } from '../lib/http.js';
+import { jsonReply, NO_STORE, readJsonObject } from '../lib/http.js';
 import { randomId } from '../lib/random.js';
 import { redirectUriProblem } from '../lib/redirect-uri.js';
 import { parseWith, registrationError, registrationSchema } from '../lib/schemas.js';
@@ -102,7 +102,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       clientName: meta.client_name,
       ip: ctx.getClientIp(request),
     });
-    return jsonResponse(
+    return jsonReply(
       {
         client_id: clientId,
         ...(secret ? { client_secret: secret, client_secret_expires_at: secretExpiresAt } : {}),

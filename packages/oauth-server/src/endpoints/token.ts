@@ -15,7 +15,7 @@ import {
 import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { jsonResponse, NO_STORE, readForm } from '../lib/http.js';
+import { type JsonReply, jsonReply, NO_STORE, readForm } from '../lib/http.js';
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
   authorizationCodeGrantSchema,
@@ -36,9 +36,9 @@ export interface TokenResponse {
   scope: string;
 }
 
-function tokenResponse(body: TokenResponse): Response {
+function tokenResponse(body: TokenResponse): JsonReply {
   // §5.1: Cache-Control: no-store and Pragma: no-cache on every response with tokens.
-  return jsonResponse(body, 200, NO_STORE);
+  return jsonReply(body, 200, NO_STORE);
 }
 
 /**
@@ -122,7 +122,7 @@ async function authorizationCodeGrant(
   { client }: AuthenticatedClient,
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
   ip: string | undefined,
-): Promise<Response> {
+): Promise<JsonReply> {
   const code = await ctx.store.codes.find(params.code);
   if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
   if (code.clientId !== client.clientId) {
@@ -219,7 +219,7 @@ async function refreshTokenGrant(
   { client }: AuthenticatedClient,
   params: ReturnType<typeof refreshTokenGrantSchema.parse>,
   ip: string | undefined,
-): Promise<Response> {
+): Promise<JsonReply> {
   let scopes: string[] | undefined;
   const narrowing = params.scope !== undefined && params.scope.trim() !== '';
   if (narrowing || params.resource !== undefined) {

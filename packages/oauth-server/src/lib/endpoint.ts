@@ -1,6 +1,7 @@
 import { errorResponse } from '../error-response.js';
 import type { Context } from './context.js';
-import { MethodNotAllowedError } from './http.js';
+import { type JsonReply, MethodNotAllowedError } from './http.js';
+import { replyResponse } from './node-bridge.js';
 import { RateLimitState } from './rate-limits.js';
 
 /** A fetch-style handler. */
@@ -30,7 +31,7 @@ function corsHeaders(methods: readonly string[]): Record<string, string> {
 export function endpoint(
   ctx: Context,
   options: EndpointOptions,
-  run: (request: Request, limits: RateLimitState) => Promise<Response>,
+  run: (request: Request, limits: RateLimitState) => Promise<Response | JsonReply>,
 ): Handler {
   const cors = ctx.cors && options.cors ? corsHeaders(options.methods) : {};
   return async (request) => {
@@ -38,7 +39,7 @@ export function endpoint(
       return new Response(null, { status: 204, headers: cors });
     }
     const limits = new RateLimitState(ctx.now);
-    let response: Response;
+    let response: Response | JsonReply;
     try {
       if (!options.methods.includes(request.method)) {
         throw new MethodNotAllowedError(request.method, options.methods.join(', '));
@@ -51,7 +52,13 @@ export function endpoint(
       const basicAuth = /^basic\s/i.test(request.headers.get('authorization') ?? '');
       return errorResponse(error, { basicAuth, headers });
     }
-    return withHeaders(response, { ...cors, ...limits.headers() });
+    if (response instanceof Response)
+      return withHeaders(response, { ...cors, ...limits.headers() });
+    return replyResponse(request, {
+      status: response.status,
+      headers: { ...response.headers, ...cors, ...limits.headers() },
+      body: response.body,
+    });
   };
 }
 

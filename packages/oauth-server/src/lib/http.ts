@@ -1,4 +1,5 @@
 import { InvalidClientMetadataError, InvalidRequestError, OAuthError } from '../errors.js';
+import { attachedBody } from './node-bridge.js';
 
 /** 413: the body is larger than the endpoint accepts. Still an RFC 6749 `invalid_request`. */
 export class PayloadTooLargeError extends InvalidRequestError {
@@ -23,10 +24,26 @@ export class UnsupportedMediaTypeError extends InvalidRequestError {
 
 export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 
-export function jsonResponse(body: unknown, status = 200, headers?: HeadersInit): Response {
-  const h = new Headers(headers);
-  if (!h.has('Content-Type')) h.set('Content-Type', 'application/json');
-  return new Response(JSON.stringify(body), { status, headers: h });
+/**
+ * An endpoint's JSON answer, made into a `Response` by `endpoint()` (or written to the socket
+ * as it is by `toNodeHandler`, see node-bridge.ts). Header names are written as here, once each.
+ */
+export interface JsonReply {
+  readonly status: number;
+  readonly headers: Record<string, string>;
+  readonly body: string;
+}
+
+export function jsonReply(
+  body: unknown,
+  status = 200,
+  headers: Record<string, string> = {},
+): JsonReply {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  };
 }
 
 /**
@@ -43,12 +60,21 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     }
     if (n > maxBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
   }
+  const attached = attachedBody(request);
+  if (attached !== undefined) {
+    if (attached.byteLength > maxBytes) {
+      throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
+    }
+    return utf8.decode(attached);
+  }
   if (!request.body) return '';
   const bytes = await readLimited(request.body, maxBytes, () => {
     throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
   });
-  return new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  return utf8.decode(bytes);
 }
+
+const utf8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Reads a stream into one buffer; calls `onOverflow` (which throws) past `maxBytes`, cancelling the stream. */
 export async function readLimited(

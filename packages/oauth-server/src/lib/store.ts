@@ -1,5 +1,6 @@
 import type {
   AccessTokenRecord,
+  AuthorizationCodeInput,
   AuthorizationCodeRecord,
   ClientRecord,
   ConsentRecord,
@@ -25,8 +26,9 @@ import {
  */
 export interface AuthorizationServerStore {
   codes: {
+    /** Without `familyId`, the code starts a new grant with an id the store generates. */
     issue(
-      data: Omit<AuthorizationCodeRecord, 'createdAt' | 'expiresAt' | 'consumedAt'>,
+      data: AuthorizationCodeInput,
       options?: { ttlSeconds?: number; grantTtlSeconds?: number },
     ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
     consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;

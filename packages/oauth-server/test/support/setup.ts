@@ -155,17 +155,32 @@ export async function exchange(
   return { response, body: (await response.json()) as Record<string, unknown> };
 }
 
-/** A node:http server on 127.0.0.1:0 serving a fetch handler, as clients reach a real deployment. */
+/**
+ * A node:http server on 127.0.0.1:0 serving a fetch handler, as clients reach a real deployment.
+ * Without `handler`, `serve()` mounts one once the origin is known: `serve(as.handle)` is how
+ * the README mounts the server (toNodeHandler then takes its bodies without web streams).
+ */
 export async function listen(
-  handler: (request: Request) => Promise<Response | undefined>,
-): Promise<{ origin: string; server: Server; close(): Promise<void> }> {
+  handler?: (request: Request) => Promise<Response | undefined>,
+): Promise<{
+  origin: string;
+  server: Server;
+  serve(handler: (request: Request) => Promise<Response | undefined>): void;
+  close(): Promise<void>;
+}> {
   let origin = '';
-  const server = createServer((req, res) => void toNodeHandler(handler, { origin })(req, res));
+  const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const serve = (h: (request: Request) => Promise<Response | undefined>) => {
+    const node = toNodeHandler(h, { origin });
+    server.on('request', (req, res) => void node(req, res));
+  };
+  if (handler) serve(handler);
   return {
     origin,
     server,
+    serve,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
