@@ -64,8 +64,15 @@ export function buildRedirect(
   params: Record<string, string | undefined>,
 ): string {
   const url = new URL(redirectUri);
-  for (const [name, value] of Object.entries(params)) {
-    if (value !== undefined) url.searchParams.append(name, value);
+  // Appended to a copy and serialized once: each url.searchParams.append() serializes the
+  // whole query again. The result is the same (the existing query normalized, then ours).
+  let query: URLSearchParams | undefined;
+  for (const name in params) {
+    const value = params[name];
+    if (value === undefined) continue;
+    query ??= new URLSearchParams(url.search);
+    query.append(name, value);
   }
+  if (query) url.search = query.toString();
   return url.href;
 }

@@ -21,6 +21,34 @@ const nodeCrypto = (
 /** KeyObjects made once per signing key, not per token. */
 const keyObjects = new WeakMap<CryptoKey, unknown>();
 
+interface NodeBuffer {
+  from(data: string | Uint8Array): { toString(encoding: 'base64url'): string };
+}
+
+/** node:buffer's base64url (native) where node:crypto is used: ~10× faster than jose's in JS. */
+const nodeBuffer = (
+  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
+    ?.getBuiltinModule?.('node:buffer') as { Buffer?: NodeBuffer } | undefined
+)?.Buffer;
+
+const b64 = (data: string | Uint8Array): string =>
+  nodeBuffer ? nodeBuffer.from(data).toString('base64url') : base64url.encode(data);
+
+/** The encoded protected header per `kid` and `typ`: the same for every token a key signs. */
+const encodedHeaders = new Map<string, string>();
+
+function encodedHeader(header: { alg: 'ES256'; typ: string; kid: string }): string {
+  const key = `${header.typ} ${header.kid}`;
+  let encoded = encodedHeaders.get(key);
+  if (encoded === undefined) {
+    // Bounded: a few keys are live at a time; rotation only ever adds one.
+    if (encodedHeaders.size >= 32) encodedHeaders.clear();
+    encoded = b64(JSON.stringify({ alg: header.alg, typ: header.typ, kid: header.kid }));
+    encodedHeaders.set(key, encoded);
+  }
+  return encoded;
+}
+
 const encoder = new TextEncoder();
 
 /**
@@ -49,10 +77,10 @@ export async function signWith(
     keyObject = node.KeyObject.from(key);
     keyObjects.set(key, keyObject);
   }
-  const input = `${base64url.encode(JSON.stringify(header))}.${base64url.encode(JSON.stringify(payload))}`;
+  const input = `${encodedHeader(header)}.${b64(JSON.stringify(payload))}`;
   const signature = node.sign('sha256', encoder.encode(input), {
     key: keyObject,
     dsaEncoding: 'ieee-p1363',
   });
-  return `${input}.${base64url.encode(signature)}`;
+  return `${input}.${b64(signature)}`;
 }
