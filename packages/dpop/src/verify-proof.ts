@@ -35,7 +35,7 @@ export interface VerifyProofOptions {
    * e.g. `request.url`. Behind a proxy that rewrites scheme, host or path, pass the public URL:
    * the client signed that one.
    */
-  url: string;
+  url: string | URL;
   /** At a resource server: the access token of the request; the proof's `ath` must be its hash. */
   accessToken?: string | undefined;
   /**
@@ -114,7 +114,8 @@ export async function verifyProof(
   const jkt = await sha256Base64url(read.thumbprintInput);
   // One proof, once, per key: a hash of both keeps store keys short and uniform.
   const key = await sha256Base64url(`${jkt}.${read.jti}`);
-  const expiresAtMs = (read.iat + settings.maxAge + settings.skew) * 1000;
+  // Whole milliseconds: Redis PXAT and SQL timestamps want integers; `iat` may have a fraction.
+  const expiresAtMs = Math.ceil((read.iat + settings.maxAge + settings.skew) * 1000);
   if (!(await settings.replay.remember(key, expiresAtMs))) {
     throw refuse('replay', 'The DPoP proof has been used before');
   }
@@ -130,8 +131,10 @@ function readOptions(options: VerifyProofOptions): Settings {
   const { method, url, accessToken, nonce, replay, now = Date.now } = options;
   if (typeof method !== 'string') throw invalidType('method', 'a string', method);
   if (!METHOD.test(method)) throw invalidValue('method', 'must be an HTTP method token');
-  if (typeof url !== 'string') throw invalidType('url', 'a string', url);
-  const htu = requestHtu(url);
+  if (typeof url !== 'string' && !(url instanceof URL)) {
+    throw invalidType('url', 'a string or a URL', url);
+  }
+  const htu = requestHtu(String(url));
   if (htu === undefined) {
     throw invalidValue(
       'url',

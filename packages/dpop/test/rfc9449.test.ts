@@ -415,6 +415,23 @@ describe('RFC 9449 §4.3: each check refuses on its own', () => {
     expect(seen).toEqual([(NOW + 60 + 15) * 1000]);
   });
 
+  it('the replay expiry is whole milliseconds (Redis PXAT wants an integer) for a fractional iat', async () => {
+    const seen: number[] = [];
+    const replay = {
+      remember: async (_key: string, at: number) => {
+        seen.push(at);
+        return true;
+      },
+    };
+    await verifyProof(await withClaims({ iat: NOW - 0.0004 }), options({ replay }));
+    expect(seen).toEqual([(NOW + 60 + 15) * 1000]);
+  });
+
+  it('url may be a URL object', async () => {
+    const proof = await altered(() => {});
+    await expect(verifyProof(proof, options({ url: new URL(URL_) }))).resolves.toBeDefined();
+  });
+
   it('the error message never quotes the proof', async () => {
     const proof = await withClaims({ htu: 'https://evil.example/<script>' });
     const error = await refusal(proof);
