@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { dpopChallenge, parseAuthorizationHeader } from '../src/index.js';
 
@@ -71,5 +72,42 @@ describe('RFC 9449 §7.1: WWW-Authenticate: DPoP', () => {
       'DPoP error="invalid_dpop_proof", error_description="x\\", error=\\"forgedSet-Cookie: a=b \\\\", algs="ES256 ES384 ES512 PS256 PS384 PS512 EdDSA Ed25519"',
     );
     expect(() => new Headers({ 'WWW-Authenticate': header })).not.toThrow();
+  });
+});
+
+describe('hostile header values', () => {
+  it('parseAuthorizationHeader never throws, and a token it returns is a well-formed b64token', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.anything(),
+          fc.string({ maxLength: 200 }),
+          fc
+            .tuple(fc.constantFrom('DPoP', 'Bearer', 'dpop '), fc.string())
+            .map(([s, t]) => `${s} ${t}`),
+        ),
+        (value) => {
+          const parsed = parseAuthorizationHeader(value);
+          if (parsed.scheme === 'dpop' || parsed.scheme === 'bearer') {
+            expect(parsed.token).toMatch(/^[A-Za-z0-9\-._~+/]+=*$/);
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('dpopChallenge with any description and scopes is a valid header value with one error', () => {
+    fc.assert(
+      fc.property(fc.string(), fc.array(fc.string(), { maxLength: 3 }), (description, scopes) => {
+        const header = dpopChallenge({
+          error: 'invalid_token',
+          errorDescription: description,
+          scopes,
+        });
+        expect(() => new Headers({ 'WWW-Authenticate': header })).not.toThrow();
+        expect(header.match(/(?:^DPoP |, )error="/g)).toHaveLength(1);
+      }),
+    );
   });
 });
