@@ -1,3 +1,4 @@
+import { createTokenStore, memoryAdapter } from '@portcullis/token-store';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeParams,
@@ -109,6 +110,52 @@ describe('code exchange: validate, then consume (RFC 6749 §4.1.3)', () => {
       client_id: clientId,
     });
     expect(refresh.response.status).toBe(200);
+  });
+});
+
+describe('code exchange in one store step when redirect_uri is sent', () => {
+  it('validates and redeems the code in one adapter call (consume with match); a failed attempt takes the full path and spends nothing', async () => {
+    const calls: string[] = [];
+    const inner = memoryAdapter();
+    const adapter = new Proxy(inner, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (typeof value !== 'function' || typeof name !== 'string') return value;
+        return (...args: unknown[]) => {
+          calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
+          return value.apply(target, args);
+        };
+      },
+    });
+    const { as } = await setup({}, createTokenStore({ adapter, production: false }));
+    const clientId = await publicClient(as);
+    const { code, verifier } = await obtainCode(as, clientId);
+    calls.length = 0;
+    const params = {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    };
+    expect((await exchange(as, params)).response.status).toBe(200);
+    expect(calls).toEqual(['find(client)', 'consume(authorization_code)', 'setMany']);
+    // A failed attempt takes the full path (to say what is wrong) and spends nothing.
+    const second = await obtainCode(as, clientId);
+    calls.length = 0;
+    const failed = await exchange(as, {
+      ...params,
+      code: second.code,
+      code_verifier: 'c'.repeat(64),
+    });
+    expect(failed.body.error_description).toBe('code_verifier does not match the code_challenge');
+    expect(calls).toEqual([
+      'find(client)',
+      'consume(authorization_code)',
+      'find(authorization_code)',
+    ]);
+    const ok = await exchange(as, { ...params, code: second.code, code_verifier: second.verifier });
+    expect(ok.response.status).toBe(200);
   });
 });
 

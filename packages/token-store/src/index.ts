@@ -20,7 +20,12 @@ export { generateSecret } from './generate-secret.js';
 export { hashSecret } from './hash-secret.js';
 export type { AccessTokenInput, AccessTokenStore } from './lib/access-tokens.js';
 export type { ClientStore } from './lib/clients.js';
-export type { AuthorizationCodeInput, CodeStore, IssueOptions } from './lib/codes.js';
+export type {
+  AuthorizationCodeInput,
+  CodeStore,
+  ConsumeCodeOptions,
+  IssueOptions,
+} from './lib/codes.js';
 export type { ConsentStore } from './lib/consents.js';
 export { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL, type TtlOptions } from './lib/context.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';

@@ -1,5 +1,6 @@
 import { copyRecord } from './lib/copy-record.js';
 import { isExpired } from './lib/expiry.js';
+import { matches } from './lib/matches.js';
 import { warnOnce } from './lib/warn-once.js';
 import type {
   ConsumableKind,
@@ -130,6 +131,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       if (consumeOptions.clientId !== undefined && record.clientId !== consumeOptions.clientId) {
         return { status: 'not_found' };
       }
+      if (!matches(record, consumeOptions.match)) return { status: 'not_found' };
       if (record.consumedAt !== undefined && record.consumedAt !== null) {
         return { status: 'already_consumed', record: copyRecord(record) };
       }

@@ -170,6 +170,14 @@ export interface ConsumeOptions {
    * cannot spend (or, once spent, replay) another client's token.
    */
   clientId?: string;
+  /**
+   * Consume only a record whose top-level fields hold these exact string values, checked in the
+   * same atomic step: any other resolves `not_found` and is left unchanged (consumed or not). A
+   * token endpoint that validates a request against the record (client, PKCE challenge,
+   * redirect URI, resource) can so look it up and spend it in one step, and a request that fails
+   * validation spends nothing.
+   */
+  match?: Record<string, string>;
 }
 
 /** One record of `StoreAdapter.setMany`. */
@@ -240,7 +248,8 @@ export interface StoreAdapter {
   ): Promise<RecordOf[K] | undefined>;
   /**
    * Atomically marks the record consumed (`consumedAt = now`) if it was not yet (and, with
-   * `options.clientId`, only if it belongs to that client).
+   * `options.clientId` or `options.match`, only if it belongs to that client and holds those
+   * values; otherwise `not_found`, even for a consumed record).
    */
   consume<K extends ConsumableKind>(
     kind: K,

@@ -1,5 +1,6 @@
-import { verifyCodeChallenge } from '@portcullis/pkce';
+import { createCodeChallenge, isCodeVerifier, verifyCodeChallenge } from '@portcullis/pkce';
 import {
+  type AuthorizationCodeRecord,
   FamilyRevokedError,
   isTokenStoreError,
   RefreshTokenReuseError,
@@ -111,20 +112,12 @@ function grantFailure(error: unknown, subject: 'authorization code' | 'refresh t
   throw new InvalidGrantError(description, { cause: error });
 }
 
-/**
- * RFC 6749 §4.1.3 in node-oidc-provider's order: the code is found without being spent, the
- * whole request is validated against it (client, PKCE verifier, redirect_uri, resource), and
- * only then is it consumed. A failed attempt leaves the code usable by its rightful client; a
- * second successful redemption revokes everything issued from it (RFC 6749 §4.1.2).
- */
-async function authorizationCodeGrant(
-  ctx: Context,
-  { client }: AuthenticatedClient,
+/** The request against the code's record: client, PKCE verifier, redirect_uri, resource. */
+async function validateCode(
+  code: AuthorizationCodeRecord,
+  client: AuthenticatedClient['client'],
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
-  ip: string | undefined,
-): Promise<JsonReply> {
-  const code = await ctx.store.codes.find(params.code);
-  if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
+): Promise<void> {
   if (code.clientId !== client.clientId) {
     throw new InvalidGrantError('the authorization code was issued to another client');
   }
@@ -143,8 +136,47 @@ async function authorizationCodeGrant(
   if (params.resource !== undefined && params.resource !== code.resource) {
     throw new InvalidTargetError('resource does not match the authorization request');
   }
+}
 
-  const result = await ctx.store.codes.consume(params.code);
+/**
+ * RFC 6749 §4.1.3 in node-oidc-provider's order: the code is found without being spent, the
+ * whole request is validated against it (client, PKCE verifier, redirect_uri, resource), and
+ * only then is it consumed. A failed attempt leaves the code usable by its rightful client; a
+ * second successful redemption revokes everything issued from it (RFC 6749 §4.1.2). When the
+ * request names its redirect_uri (as OAuth 2.1 clients do), the store checks those values in the
+ * same atomic step as the consume (one round trip); a request it refuses takes the full path,
+ * which says what is wrong.
+ */
+async function authorizationCodeGrant(
+  ctx: Context,
+  { client }: AuthenticatedClient,
+  params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
+  ip: string | undefined,
+): Promise<JsonReply> {
+  let code: AuthorizationCodeRecord | undefined;
+  let result: Awaited<ReturnType<Context['store']['codes']['consume']>> | undefined;
+  if (params.redirect_uri !== undefined && isCodeVerifier(params.code_verifier)) {
+    result = await ctx.store.codes.consume(params.code, {
+      match: {
+        clientId: client.clientId,
+        codeChallenge: await createCodeChallenge(params.code_verifier),
+        redirectUri: params.redirect_uri,
+        ...(params.resource !== undefined ? { resource: params.resource } : {}),
+      },
+    });
+    if (result.status === 'not_found') result = undefined;
+    else {
+      code = result.record;
+      // The store matched; the checks below run again on what it returned (defence in depth).
+      await validateCode(code, client, params);
+    }
+  }
+  if (code === undefined || result === undefined) {
+    code = await ctx.store.codes.find(params.code);
+    if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
+    await validateCode(code, client, params);
+    result = await ctx.store.codes.consume(params.code);
+  }
   if (result.status === 'not_found') {
     throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
   }

@@ -4,6 +4,7 @@ import type {
   AuthorizationCodeRecord,
   ClientRecord,
   ConsentRecord,
+  ConsumeCodeOptions,
   ConsumeResult,
   GrantSummary,
   GrantTokens,
@@ -31,7 +32,15 @@ export interface AuthorizationServerStore {
       data: AuthorizationCodeInput,
       options?: { ttlSeconds?: number; grantTtlSeconds?: number },
     ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
-    consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;
+    /**
+     * With `match`, redeems only a code whose record holds those values, in the same atomic
+     * step (see `ConsumeCodeOptions`); a store that ignores it is still safe: the token endpoint
+     * validates what it gets back.
+     */
+    consume(
+      code: string,
+      options?: ConsumeCodeOptions,
+    ): Promise<ConsumeResult<AuthorizationCodeRecord>>;
     find(code: string): Promise<AuthorizationCodeRecord | undefined>;
   };
   accessTokens: {

@@ -15,6 +15,7 @@ import {
   assertStringArray,
   CodedTypeError,
 } from './errors.js';
+import { matches } from './matches.js';
 import { sha256 } from './sha256.js';
 
 /**
@@ -36,6 +37,16 @@ export interface IssueOptions {
   grantTtlSeconds?: number;
 }
 
+export interface ConsumeCodeOptions {
+  /**
+   * Redeem the code only if its record holds these exact string values (e.g. `clientId`,
+   * `codeChallenge`, `redirectUri`, `resource`), checked in the same atomic step: otherwise
+   * `not_found` and the code is left as it was, so a token endpoint can validate a request and
+   * redeem the code in one round trip, and a request that fails validation spends nothing.
+   */
+  match?: Record<string, string>;
+}
+
 export interface CodeStore {
   /** Issues a single-use authorization code (RFC 6749 §4.1.2); the clear code is returned once. */
   issue(
@@ -47,7 +58,10 @@ export interface CodeStore {
    * record so the server can revoke its family (RFC 6749 §4.1.2: a code used twice SHOULD revoke
    * the tokens issued from it).
    */
-  consume(code: string): Promise<ConsumeResult<AuthorizationCodeRecord>>;
+  consume(
+    code: string,
+    options?: ConsumeCodeOptions,
+  ): Promise<ConsumeResult<AuthorizationCodeRecord>>;
   /**
    * The record of an unexpired code without consuming it (a consumed one carries
    * `consumedAt`), so a token endpoint can validate the whole request before it consumes
@@ -99,10 +113,23 @@ export function codeStore(ctx: StoreContext): CodeStore {
       return ctx.adapter.find('authorization_code', await sha256(code), { now: ctx.now() });
     },
 
-    async consume(code) {
+    async consume(code, options = {}) {
       assertString(code, 'code');
+      const { match } = options;
+      if (match !== undefined) {
+        assertObject(match, 'match');
+        for (const key of Object.keys(match)) assertString(match[key], `match.${key}`);
+      }
       if (!SECRET_PATTERN.test(code)) return { status: 'not_found' };
-      return ctx.adapter.consume('authorization_code', await sha256(code), ctx.now());
+      const id = await sha256(code);
+      if (match === undefined) return ctx.adapter.consume('authorization_code', id, ctx.now());
+      const result = await ctx.adapter.consume('authorization_code', id, ctx.now(), { match });
+      // The floor: a record that does not match is never handed out (an adapter that ignored
+      // `match` has spent it, and the caller's full validation will refuse it).
+      if (result.status !== 'not_found' && !matches(result.record, match)) {
+        return { status: 'not_found' };
+      }
+      return result;
     },
   };
 }

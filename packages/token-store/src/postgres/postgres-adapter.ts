@@ -1,6 +1,7 @@
 import { StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
+import { matches } from '../lib/matches.js';
 import { sha256Now } from '../lib/sha256.js';
 import type {
   ConsumableKind,
@@ -323,18 +324,28 @@ export function postgresAdapter(
       // Under READ COMMITTED a concurrent UPDATE waits for the winner, then re-checks the WHERE
       // on the new row version and matches nothing: exactly one caller gets the row back.
       const clientId = consumeOptions.clientId ?? null;
+      const match = consumeOptions.match;
       const { rows } = await query(
         `UPDATE ${t.records} SET consumed_at = $3,
            data = CASE WHEN $4::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($4::text)) END
          WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
            AND ($5::text IS NULL OR data->>'clientId' = $5::text)
+           AND ($6::jsonb IS NULL OR data @> $6::jsonb)
          RETURNING data, expires_at, consumed_at`,
-        [kind, id, now, consumeOptions.successor ?? null, clientId],
+        [
+          kind,
+          id,
+          now,
+          consumeOptions.successor ?? null,
+          clientId,
+          match === undefined ? null : JSON.stringify(match),
+        ],
       );
       if (rows[0]) return { status: 'consumed', record: toRecord<RecordOf[K]>(rows[0] as Row) };
       const record = await adapter.find(kind, id, { now });
       if (clientId !== null && record?.clientId !== clientId) return { status: 'not_found' };
-      if (record?.consumedAt !== undefined) return { status: 'already_consumed', record };
+      if (record === undefined || !matches(record, match)) return { status: 'not_found' };
+      if (record.consumedAt !== undefined) return { status: 'already_consumed', record };
       return { status: 'not_found' };
     },
 

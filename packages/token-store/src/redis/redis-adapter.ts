@@ -374,7 +374,12 @@ export function redisAdapter(
         const reply = (await runScript(
           consumeScript,
           [recordKey(kind, id)],
-          [now, consumeOptions.successor ?? '', consumeOptions.clientId ?? ''],
+          [
+            now,
+            consumeOptions.successor ?? '',
+            consumeOptions.clientId ?? '',
+            consumeOptions.match === undefined ? '' : JSON.stringify(consumeOptions.match),
+          ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
         const [won, data, consumedAt, successor] = reply;

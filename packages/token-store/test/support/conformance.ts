@@ -155,6 +155,63 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(statuses.filter((status) => status === 'already_consumed')).toHaveLength(49);
       });
 
+      it('RFC 6749 §4.1.3: consume with match spends only a code that holds those values, in the same step; a refused one is left as it was', async () => {
+        const { code } = await store.codes.issue(codeData());
+        const id = await hashSecret(code);
+        const right = {
+          clientId: 'client-a',
+          codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+          redirectUri: 'http://127.0.0.1:9999/callback',
+          resource: 'http://localhost:8000/mcp',
+        };
+        const wrong = [
+          { ...right, codeChallenge: 'x'.repeat(43) },
+          { ...right, clientId: 'client-b' },
+          { ...right, redirectUri: 'http://127.0.0.1:9999/other' },
+          { ...right, resource: 'http://localhost:8000/other' },
+          { ...right, scopes: 'read' }, // a field that is not that string
+          { ...right, nonexistent: 'x' },
+        ];
+        for (const match of wrong) {
+          expect(
+            (await backend.adapter.consume('authorization_code', id, clock.now, { match })).status,
+          ).toBe('not_found');
+          expect((await store.codes.consume(code, { match })).status).toBe('not_found');
+        }
+        expect((await store.codes.find(code))?.consumedAt).toBeUndefined();
+        // Deterministic interleaving: right, then a wrong one (still not_found: no replay
+        // detection, no record for a request that does not match), then right again (replay).
+        const first = await store.codes.consume(code, { match: right });
+        expect(first).toMatchObject({ status: 'consumed', record: { consumedAt: clock.now } });
+        for (const match of wrong) {
+          expect((await store.codes.consume(code, { match })).status).toBe('not_found');
+        }
+        const replay = await store.codes.consume(code, { match: { clientId: 'client-a' } });
+        expect(replay.status).toBe('already_consumed');
+        // An expired code matches nothing.
+        const { code: late } = await store.codes.issue(codeData());
+        advance(61);
+        expect((await store.codes.consume(late, { match: right })).status).toBe('not_found');
+      });
+
+      it('RFC 6749 §10.5: 20 concurrent consumes with match, half of them not matching: one matching caller wins, no other spends it', async () => {
+        for (let round = 0; round < 5; round++) {
+          const { code } = await store.codes.issue(codeData());
+          const right = { clientId: 'client-a', redirectUri: 'http://127.0.0.1:9999/callback' };
+          const wrong = { clientId: 'client-a', redirectUri: 'http://127.0.0.1:9999/evil' };
+          const results = await Promise.all(
+            Array.from({ length: 20 }, (_, i) =>
+              store.codes.consume(code, { match: i % 2 === 0 ? wrong : right }),
+            ),
+          );
+          const statuses = results.map((result) => result.status);
+          expect(statuses.filter((_, i) => i % 2 === 0).every((s) => s === 'not_found')).toBe(true);
+          const matching = statuses.filter((_, i) => i % 2 === 1);
+          expect(matching.filter((s) => s === 'consumed')).toHaveLength(1);
+          expect(matching.filter((s) => s === 'already_consumed')).toHaveLength(9);
+        }
+      });
+
       it('RFC 6749 §10.5: 50 concurrent consumes of one refresh token at the adapter, exactly one wins', async () => {
         const { token } = await store.refreshTokens.issue({
           userId: 'user-1',
