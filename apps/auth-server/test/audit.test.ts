@@ -2,14 +2,15 @@ import {
   type AuthServer,
   authorizeOverHttp,
   type CookieJar,
+  claimsOf,
   devLogin,
+  OPAQUE_SUB,
 } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp } from './helpers/app';
 import { registerClient } from './helpers/client';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
-const SUB = 'dev:ada@example.com';
 
 /** The app's audit lines: its JSON lines with `msg: "audit"`. */
 function auditLines(output: string): Record<string, unknown>[] {
@@ -54,6 +55,8 @@ describe('audit lines of the app', () => {
     const code = callback.searchParams.get('code')!;
     const tokens = await client.exchange(callback, flow);
     const refreshed = await client.refresh(tokens.refresh_token!);
+    const SUB = claimsOf(tokens.access_token).sub as string;
+    expect(SUB).toMatch(OPAQUE_SUB);
 
     // Withdraw the consent on the account page, as the user does.
     const account = await fetch(`${app.url}/account`, { headers: { cookie: jar.header() } });

@@ -4,6 +4,7 @@ import {
   claimsOf,
   freePort,
   loopbackRedirect,
+  OPAQUE_SUB,
 } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp } from './helpers/app';
@@ -43,7 +44,7 @@ describe.runIf(chromiumAvailable())(
       await loopback?.close();
     });
 
-    it('login at the OIDC provider → consent → code, state, iss → tokens for auth0:<sub>', async () => {
+    it("login at the OIDC provider → consent → code, state, iss → tokens for the user's opaque sub", async () => {
       const client = await registerClient(app.url, loopback.redirectUri, 'Auth0 Test Client');
       const context = await browser.newContext();
       const page = await context.newPage();
@@ -80,7 +81,7 @@ describe.runIf(chromiumAvailable())(
       const tokens = await client.exchange(callback, flow);
       expect(claimsOf(tokens.access_token)).toMatchObject({
         iss: app.url,
-        sub: 'auth0:ada',
+        sub: expect.stringMatching(OPAQUE_SUB),
         aud: MCP_RESOURCE,
         scope: 'read write',
       });

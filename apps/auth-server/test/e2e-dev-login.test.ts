@@ -5,7 +5,12 @@ import {
   launchChromium,
   type Page,
 } from '@portcullis/internal-testing';
-import { type AuthServer, claimsOf, loopbackRedirect } from '@portcullis/internal-testing/apps';
+import {
+  type AuthServer,
+  claimsOf,
+  loopbackRedirect,
+  OPAQUE_SUB,
+} from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp } from './helpers/app';
 import { screenshot } from './helpers/browser';
@@ -75,11 +80,13 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: dev login', () => {
     const claims = claimsOf(tokens.access_token);
     expect(claims).toMatchObject({
       iss: app.url,
-      sub: 'dev:ada@example.com',
+      sub: expect.stringMatching(OPAQUE_SUB),
       aud: MCP_RESOURCE,
       client_id: client.client.client_id,
       scope: 'read',
     });
+    // No personal data in the token: the sub is opaque, no email or name rides along.
+    expect(JSON.stringify(claims)).not.toMatch(/ada|example\.com/);
   });
 
   it('a second authorization with the same scopes skips consent', async () => {

@@ -1,5 +1,10 @@
 import { type Browser, chromiumAvailable, launchChromium } from '@portcullis/internal-testing';
-import { type AuthServer, claimsOf, loopbackRedirect } from '@portcullis/internal-testing/apps';
+import {
+  type AuthServer,
+  claimsOf,
+  loopbackRedirect,
+  OPAQUE_SUB,
+} from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp } from './helpers/app';
 import { screenshot } from './helpers/browser';
@@ -69,10 +74,13 @@ describe.runIf(chromiumAvailable())('end to end in Chromium: Firebase Auth emula
     const tokens = await client.exchange(callback, flow);
     expect(claimsOf(tokens.access_token)).toMatchObject({
       iss: app.url,
-      sub: `firebase:${uid}`,
+      sub: expect.stringMatching(OPAQUE_SUB),
       aud: MCP_RESOURCE,
       scope: 'read',
     });
+    // Neither the Firebase uid nor the address rides in the token.
+    expect(tokens.access_token).not.toContain(uid);
+    expect(JSON.stringify(claimsOf(tokens.access_token))).not.toContain('fiona');
 
     // The guide put the ID token in a query string; here no URL the browser loaded carries a JWT.
     expect(urls.length).toBeGreaterThan(5);

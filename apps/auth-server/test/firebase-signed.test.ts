@@ -5,6 +5,7 @@ import {
   CookieJar,
   claimsOf,
   codeFlow,
+  OPAQUE_SUB,
   registerClient,
 } from '@portcullis/internal-testing/apps';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
@@ -105,7 +106,7 @@ describe('Firebase sign-in with signed ID tokens (RS256, key set at FIREBASE_JWK
     });
     expect(claimsOf(tokens.access_token)).toMatchObject({
       iss: app.url,
-      sub: 'firebase:uid-signed-1',
+      sub: expect.stringMatching(OPAQUE_SUB),
       aud: MCP_RESOURCE,
     });
   });

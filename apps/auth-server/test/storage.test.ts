@@ -9,6 +9,7 @@ import {
   claimsOf,
   devLogin,
   freePort,
+  OPAQUE_SUB,
 } from '@portcullis/internal-testing/apps';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -60,7 +61,10 @@ describe('embedded default: PGlite in DATA_DIR', () => {
       );
 
       const refreshed = await before.client.refresh(before.tokens.refresh_token!);
-      expect(claimsOf(refreshed.access_token).sub).toBe('dev:restart@example.com');
+      // The user (opaque sub) survived the restart with the tokens.
+      const sub = claimsOf(before.tokens.access_token).sub;
+      expect(sub).toMatch(OPAQUE_SUB);
+      expect(claimsOf(refreshed.access_token).sub).toBe(sub);
 
       // Same session cookie (NEXTAUTH_SECRET kept in DATA_DIR), same consent: no consent screen.
       const flow = await before.client.authorizationUrl('read');

@@ -11,6 +11,7 @@ import {
   type AuthServer,
   freePort,
   type McpServer,
+  OPAQUE_SUB,
   startAuthServer,
   startMcpServer,
   tempDir,
@@ -120,8 +121,8 @@ describe.runIf(chromiumAvailable())(
       const result = JSON.parse(run.stdout) as { content: { type: string; text: string }[] };
       const text = result.content.find((c) => c.type === 'text')?.text ?? '';
       expect(JSON.parse(text)).toMatchObject({
-        result: 'Data for user dev:ada@example.com: x',
-        user_id: 'dev:ada@example.com',
+        result: expect.stringMatching(/^Data for user u_[\w-]{22}: x$/),
+        user_id: expect.stringMatching(OPAQUE_SUB),
       });
     });
   },

@@ -12,6 +12,7 @@ import {
   type Loopback,
   loopbackRedirect,
   type McpServer,
+  OPAQUE_SUB,
   startAuthServer,
   startMcpServer,
 } from '@portcullis/internal-testing/apps';
@@ -82,7 +83,7 @@ describe.runIf(chromiumAvailable())(
         expect(tools.map((t) => t.name)).toContain('secure_operation');
         const result = await client.callTool({ name: 'user_profile', arguments: {} });
         expect(toolJson(result)).toMatchObject({
-          user: { id: 'dev:ada@example.com' },
+          user: { id: expect.stringMatching(OPAQUE_SUB) },
           permissions: ['read'],
         });
       } finally {
@@ -123,8 +124,8 @@ describe.runIf(chromiumAvailable())(
         expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read admin');
         const result = await client.callTool({ name: 'secure_operation', arguments: {} });
         expect(result.isError).toBeFalsy();
-        expect(toolJson(result).message).toBe(
-          'Secure operation completed for user dev:ada@example.com',
+        expect(toolJson(result).message).toMatch(
+          /^Secure operation completed for user u_[\w-]{22}$/,
         );
         const profile = await client.callTool({ name: 'user_profile', arguments: {} });
         expect(toolJson(profile).permissions).toEqual(['read', 'admin']);

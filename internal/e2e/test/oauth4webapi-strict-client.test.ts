@@ -9,6 +9,7 @@ import {
   loopbackRedirect,
   type McpServer,
   mcpRequest,
+  OPAQUE_SUB,
   startAuthServer,
   startMcpServer,
 } from '@portcullis/internal-testing/apps';
@@ -154,7 +155,7 @@ describe('oauth4webapi as a strict client of the built apps', () => {
     expect(claims).toMatchObject({
       iss: as.url,
       aud: mcp.url,
-      sub: 'dev:grace@example.com',
+      sub: expect.stringMatching(OPAQUE_SUB),
       client_id: client.client_id,
       scope: 'read',
     });

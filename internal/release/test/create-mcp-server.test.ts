@@ -18,6 +18,7 @@ import {
   freePort,
   type Loopback,
   loopbackRedirect,
+  OPAQUE_SUB,
   spawnGroup,
   startAuthServer,
   waitFor,
@@ -178,7 +179,7 @@ describe('npm create @portcullis/mcp-server my-server, from the tarball', () => 
         const { tools } = await client.listTools();
         expect(tools.map((t) => t.name)).toContain('authenticated_tool');
         const result = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
-        expect(result).toMatchObject({ user: { id: 'dev:newcomer@example.com' } });
+        expect(result).toMatchObject({ user: { id: expect.stringMatching(OPAQUE_SUB) } });
       } finally {
         await client.close();
       }

@@ -12,11 +12,6 @@ import { PEER_HEADER, peerAddress } from './peer';
 
 const SESSION_MAX_AGE = 8 * 60 * 60;
 
-/** The user id (the tokens' `sub`): the provider's subject, namespaced by provider. */
-function userId(provider: string, id: string): string {
-  return `${provider === 'dev-login' ? 'dev' : provider}:${id}`;
-}
-
 const devEmail = z.email().max(254);
 
 /**
@@ -24,8 +19,9 @@ const devEmail = z.email().max(254);
  * dev login (development only), Auth0 (any OIDC issuer via AUTH0_ISSUER) and Firebase
  * (ID token posted to a credentials provider and verified with jose).
  *
- * Users are namespaced by provider (`dev:`, `auth0:`, `firebase:`) so one provider's subject
- * can never collide with another's.
+ * Each sign-in is recorded in the user directory by provider and the provider's subject (so one
+ * provider's subject can never collide with another's); the session and the tokens carry the
+ * user's opaque `sub` from there, never the email.
  */
 export function getAuthOptions(): AuthOptions {
   const config = getConfig();
@@ -62,7 +58,13 @@ export function buildAuthOptions(config: Config): AuthOptions {
           }
           const email = devEmail.safeParse(credentials?.email?.trim().toLowerCase());
           if (!email.success) return null;
-          return { id: email.data, email: email.data, name: email.data.split('@')[0] };
+          // Nothing verifies a dev-login address: it is never reported as verified.
+          return {
+            id: email.data,
+            email: email.data,
+            name: email.data.split('@')[0],
+            emailVerified: false,
+          };
         },
       }),
     );
@@ -94,6 +96,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
               id: user.uid,
               email: user.email ?? null,
               name: user.name ?? user.email ?? null,
+              emailVerified: user.emailVerified,
             };
           } catch (error) {
             log('warn', 'Firebase sign-in refused', { error: describeError(error) });
@@ -126,12 +129,37 @@ export function buildAuthOptions(config: Config): AuthOptions {
         }
       : {},
     callbacks: {
-      async jwt({ token, user, account }) {
+      async jwt({ token, user, account, profile }) {
         if (user && account) {
-          token.uid = userId(account.provider, user.id);
+          // The person's opaque sub from the user directory, with the claims the provider
+          // vouched for (kept for userinfo and ID tokens).
+          const { users, events } = await getServer();
+          const signedIn = await users.signIn(account.provider, user.id, {
+            email: user.email ?? undefined,
+            emailVerified: emailVerified(user, profile),
+            name: user.name ?? undefined,
+          });
+          token.uid = signedIn.sub;
           token.provider = account.provider;
           // A random id per sign-in, binding the consent CSRF tokens to this session.
           token.sid = randomBytes(16).toString('base64url');
+          // The sign-in is the app's own audit event: the library never sees it. The
+          // provider's tokens (account.access_token, id_token) are never logged.
+          log('info', 'audit', {
+            event: 'user.signed_in',
+            provider: account.provider,
+            sub: signedIn.sub,
+          });
+          // And on the user's account page (in the background: a sign-in never waits for it).
+          events
+            .record(signedIn.sub, {
+              event: 'user.signed_in',
+              at: Date.now(),
+              provider: account.provider,
+            })
+            .catch((error: unknown) =>
+              log('warn', 'security event not stored', { error: describeError(error) }),
+            );
         }
         return token;
       },
@@ -156,27 +184,6 @@ export function buildAuthOptions(config: Config): AuthOptions {
         return baseUrl;
       },
     },
-    events: {
-      // The sign-in is the app's own audit event: the library never sees it. The provider's
-      // tokens (account.access_token, id_token) are never logged.
-      signIn({ user, account }) {
-        if (!account) return;
-        const sub = userId(account.provider, user.id);
-        log('info', 'audit', { event: 'user.signed_in', provider: account.provider, sub });
-        // And on the user's account page (in the background: a sign-in never waits for it).
-        void getServer()
-          .then(({ events }) =>
-            events.record(sub, {
-              event: 'user.signed_in',
-              at: Date.now(),
-              provider: account.provider,
-            }),
-          )
-          .catch((error: unknown) =>
-            log('warn', 'security event not stored', { error: describeError(error) }),
-          );
-      },
-    },
     logger: {
       error(code, metadata) {
         // next-auth logs whole error objects (stacks quoting the input); keep one JSON line.
@@ -192,4 +199,14 @@ export function buildAuthOptions(config: Config): AuthOptions {
       debug() {},
     },
   };
+}
+
+/**
+ * Whether the provider verified the user's email: the credentials providers say so on the user
+ * they return (Firebase from its ID token, the dev login never); OpenID providers in the
+ * profile's `email_verified`.
+ */
+function emailVerified(user: object, profile: object | undefined): boolean {
+  if ('emailVerified' in user) return user.emailVerified === true;
+  return (profile as { email_verified?: unknown } | undefined)?.email_verified === true;
 }

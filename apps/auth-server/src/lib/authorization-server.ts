@@ -11,6 +11,7 @@ import {
   sqlSecurityEvents,
 } from './security-events';
 import { postgresLock, redisLock, type StartupLock } from './startup-lock';
+import { redisUsers, sqlUsers, type UserDirectory } from './users';
 
 /** Every scope this server knows, with what the consent screen says about it. */
 export const SCOPES: Record<string, string> = {
@@ -27,6 +28,8 @@ export interface Server {
   config: Config;
   /** Each user's recent security activity, shown on /account. */
   events: SecurityEventLog;
+  /** Who signed in: opaque subs and the claims their providers vouched for. */
+  users: UserDirectory;
 }
 
 /** The server could not be created (its store unreachable, most often); the next request retries. */
@@ -72,6 +75,7 @@ async function createServer(config: Config): Promise<Server> {
   // Instances sharing a store take turns to start (PGlite has one process anyway).
   let startupLock: StartupLock = (run) => run();
   let events: SecurityEventLog;
+  let users: UserDirectory;
   if (config.storage.kind === 'postgres') {
     const [{ default: pg }, { postgresAdapter }] = await Promise.all([
       import('pg'),
@@ -83,6 +87,7 @@ async function createServer(config: Config): Promise<Server> {
     closers.push(() => pool.end());
     adapter = postgresAdapter(pool, { schema: config.storage.schema });
     events = sqlSecurityEvents(pool, config.storage.schema);
+    users = sqlUsers(pool, config.storage.schema);
     pgPool = pool;
     startupLock = postgresLock(pool, `portcullis-auth-server:start:${config.storage.schema}`);
   } else if (config.storage.kind === 'redis') {
@@ -92,6 +97,7 @@ async function createServer(config: Config): Promise<Server> {
     closers.push(() => redis.quit());
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
     events = redisSecurityEvents(redis, config.storage.prefix);
+    users = redisUsers(redis, config.storage.prefix);
     startupLock = redisLock(redis, `${config.storage.prefix}start-lock`);
   } else {
     const [{ postgresAdapter }, { mkdir }, { startPGliteThread }] = await Promise.all([
@@ -110,6 +116,7 @@ async function createServer(config: Config): Promise<Server> {
     // One process owns the embedded database: the adapter serves client records from memory.
     adapter = postgresAdapter(db);
     events = sqlSecurityEvents(db);
+    users = sqlUsers(db);
   }
   const recordEvent = recordInBackground(events);
 
@@ -163,8 +170,9 @@ async function createServer(config: Config): Promise<Server> {
   // Creating the server reads the signing keys and, on an empty store, generates the first one:
   // under the lock, so that instances starting together end up with one key, not one each.
   const as = await startupLock(async () => {
-    // Its table too (two instances creating it at once would collide in Postgres's catalog).
+    // The app's tables too (two instances creating it at once would collide in Postgres's catalog).
     await events.prepare();
+    await users.prepare();
     return createAuthorizationServer({
       issuer: config.issuer,
       store,
@@ -207,7 +215,7 @@ async function createServer(config: Config): Promise<Server> {
   onShutdown(async () => {
     for (const close of closers) await close().catch(() => {});
   });
-  return { as, store, config, events };
+  return { as, store, config, events, users };
 }
 
 /**

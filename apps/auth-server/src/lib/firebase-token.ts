@@ -13,6 +13,8 @@ export const FIREBASE_JWKS_URL =
 export interface FirebaseUser {
   uid: string;
   email?: string | undefined;
+  /** Firebase's `email_verified` claim. */
+  emailVerified: boolean;
   name?: string | undefined;
 }
 
@@ -98,6 +100,7 @@ export async function verifyFirebaseIdToken(
   return {
     uid: payload.sub,
     email: typeof payload.email === 'string' ? payload.email : undefined,
+    emailVerified: payload.email_verified === true,
     name: typeof payload.name === 'string' ? payload.name : undefined,
   };
 }

@@ -259,6 +259,9 @@ export function mcpRequest(url, token, method, params = {}) {
   });
 }
 
+/** The auth server's user ids (the tokens' `sub`): opaque, `u_` and 128 random bits. */
+export const OPAQUE_SUB = /^u_[\w-]{22}$/;
+
 /**
  * Decodes a JWT's payload (its signature is checked by the tests of the resource server).
  * @param {string} jwt
