@@ -30,6 +30,7 @@ describe('Firebase ID token verification', () => {
     ).resolves.toEqual({
       uid: 'uid-1',
       email: 'fiona@example.com',
+      emailVerified: false,
       name: undefined,
     });
   });
@@ -104,10 +105,17 @@ describe('Firebase ID token verification: the signed path, against a key set ser
     verifyFirebaseIdToken(token, { projectId: project, emulator: false, jwksUrl });
 
   it('accepts a Firebase-shaped ID token signed by a key of the configured key set', async () => {
-    await expect(verify(await signed({ ...good, name: 'Fiona' }))).resolves.toEqual({
+    await expect(
+      verify(await signed({ ...good, name: 'Fiona', email_verified: true })),
+    ).resolves.toEqual({
       uid: 'uid-1',
       email: 'fiona@example.com',
+      emailVerified: true,
       name: 'Fiona',
+    });
+    // Only a literal true counts as verified.
+    await expect(verify(await signed({ ...good, email_verified: 'true' }))).resolves.toMatchObject({
+      emailVerified: false,
     });
     expect(keyRequests).toBeGreaterThan(0);
   });
