@@ -27,8 +27,9 @@ interface NodeBuffer {
 
 /** node:buffer's base64url (native) where node:crypto is used: ~10× faster than jose's in JS. */
 const nodeBuffer = (
-  (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }).process
-    ?.getBuiltinModule?.('node:buffer') as { Buffer?: NodeBuffer } | undefined
+  (
+    globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+  ).process?.getBuiltinModule?.('node:buffer') as { Buffer?: NodeBuffer } | undefined
 )?.Buffer;
 
 const b64 = (data: string | Uint8Array): string =>
