@@ -11,7 +11,7 @@ import { createTokenHandler } from './endpoints/token.js';
 import { createContext, PATHS } from './lib/context.js';
 import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
-import { bridged } from './lib/node-bridge.js';
+import { bridged, isNodeRequest } from './lib/node-bridge.js';
 import type { ConsentRecord, GrantSummary } from './lib/store.js';
 import { invalidArgType } from './lib/type-error.js';
 import type { AuthorizationServerOptions } from './options.js';
@@ -129,7 +129,9 @@ export async function createAuthorizationServer(
   return {
     issuer: ctx.issuer,
     handle: bridged(async (request: Request) => {
-      if (!(request instanceof Request)) throw invalidArgType('handle() takes a fetch Request');
+      if (!(request instanceof Request) && !isNodeRequest(request)) {
+        throw invalidArgType('handle() takes a fetch Request');
+      }
       let pathname: string;
       try {
         pathname = new URL(request.url).pathname;

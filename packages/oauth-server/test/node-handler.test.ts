@@ -1,8 +1,16 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { nodeBridge } from '../src/lib/node-bridge.js';
 import { toNodeHandler } from '../src/node/index.js';
-import { listen, obtainCode, publicClient, REDIRECT, setup } from './support/setup.js';
+import {
+  basic,
+  confidentialClient,
+  listen,
+  obtainCode,
+  publicClient,
+  REDIRECT,
+  setup,
+} from './support/setup.js';
 
 let server: Server | undefined;
 
@@ -199,6 +207,119 @@ describe('toNodeHandler(as.handle): the server mounted itself, bodies without we
     } finally {
       takeReply.mockRestore();
       await http.close();
+    }
+  });
+});
+
+describe("toNodeHandler(as.handle): what reaches the caller's code", () => {
+  /** A POST with headers exactly as listed (a name may repeat), over node:http. */
+  function rawPost(origin: string, path: string, headers: string[], body: string) {
+    return new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const sent = [
+        'Host',
+        new URL(origin).host,
+        'Content-Length',
+        String(Buffer.byteLength(body)),
+        ...headers,
+      ];
+      const req = httpRequest(`${origin}${path}`, { method: 'POST', headers: sent }, (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => {
+          text += chunk;
+        });
+        res.on('end', () => resolve({ status: res.statusCode!, body: text }));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  it('the getClientIp option and interaction get a standard Request with the headers sent', async () => {
+    const seen: { hook: string; standard: boolean; ip: string | null; url: string }[] = [];
+    const note = (hook: string, request: Request) =>
+      seen.push({
+        hook,
+        // `signal` is a getter that only a real Request answers (undici checks its brand).
+        standard: request instanceof Request && request.signal instanceof AbortSignal,
+        ip: request.headers.get('x-test-ip'),
+        url: request.url,
+      });
+    const { as } = await setup({
+      getClientIp: (request) => {
+        note('getClientIp', request);
+        return request.headers.get('x-test-ip') ?? undefined;
+      },
+      interaction: (_pending, request) => {
+        note('interaction', request);
+        return new Response('consent page', { status: 200 });
+      },
+    });
+    const http = await listen();
+    http.serve(as.handle);
+    try {
+      const clientId = await publicClient(as);
+      const query = new URLSearchParams({
+        response_type: 'code',
+        client_id: clientId,
+        redirect_uri: REDIRECT,
+        code_challenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWWvTAhOZ_Pw8',
+        code_challenge_method: 'S256',
+      });
+      const page = await fetch(`${http.origin}/authorize?${query}`, {
+        headers: { 'x-test-ip': '203.0.113.7' },
+      });
+      expect(await page.text()).toBe('consent page');
+      const url = `${http.origin}/authorize?${query}`;
+      expect(seen).toContainEqual({
+        hook: 'getClientIp',
+        standard: true,
+        ip: '203.0.113.7',
+        url,
+      });
+      expect(seen).toContainEqual({
+        hook: 'interaction',
+        standard: true,
+        ip: '203.0.113.7',
+        url,
+      });
+    } finally {
+      await http.close();
+    }
+  });
+
+  it('a repeated header reads as through a wrapper (Node keeps the first Authorization)', async () => {
+    const { as } = await setup();
+    const direct = await listen();
+    direct.serve(as.handle);
+    const wrapped = await listen((request) => as.handle(request));
+    try {
+      const { clientId, secret } = await confidentialClient(as);
+      const good = basic(clientId, secret).Authorization!;
+      const headers = [
+        'Content-Type',
+        'application/x-www-form-urlencoded',
+        'Authorization',
+        good,
+        'Authorization',
+        good,
+      ];
+      const body = `grant_type=refresh_token&refresh_token=${'r'.repeat(43)}`;
+      const a = await rawPost(direct.origin, '/token', headers, body);
+      const b = await rawPost(wrapped.origin, '/token', headers, body);
+      expect(a).toEqual(b);
+      // The refresh token is what fails: the client authenticated with the first header.
+      expect(a.status).toBe(400);
+      expect(JSON.parse(a.body).error).toBe('invalid_grant');
+      // A list-valued header (Accept) reads joined on both.
+      const accept = ['Accept', 'text/html', 'Accept', 'application/json'];
+      const query = `?response_type=code&client_id=${clientId}`;
+      expect(await rawPost(direct.origin, `/authorize${query}`, accept, '')).toEqual(
+        await rawPost(wrapped.origin, `/authorize${query}`, accept, ''),
+      );
+    } finally {
+      await direct.close();
+      await wrapped.close();
     }
   });
 });

@@ -15,6 +15,7 @@ import type { Context } from '../lib/context.js';
 import { type Handler, withHeaders } from '../lib/endpoint.js';
 import { shownError } from '../lib/error-page.js';
 import { paramsToRecord, readForm } from '../lib/http.js';
+import { standardRequest } from '../lib/node-bridge.js';
 import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
@@ -361,7 +362,7 @@ export function createAuthorizeHandler(ctx: Context): Handler {
       );
     }
     try {
-      return await ctx.interaction(result.pending, request);
+      return await ctx.interaction(result.pending, standardRequest(request));
     } catch {
       return shownError(new ServerError('internal error'), wantsHtml(request), {});
     }

@@ -4,6 +4,7 @@ import { createEmitter, type Emit } from './audit.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
 import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
+import { standardRequest } from './node-bridge.js';
 import { createLimits, type Limits } from './rate-limits.js';
 import { isLoopbackHost } from './redirect-uri.js';
 import type { AuthorizationServerStore, ClientRecord } from './store.js';
@@ -94,6 +95,15 @@ function introspectionPolicy(
     listed.has(client.clientId) ||
     client.metadata?.introspection === true ||
     (allow?.(client) ?? false);
+}
+
+/** The caller's `getClientIp`, always given a standard Request (see node-bridge.ts). */
+function clientIpOption(
+  option: AuthorizationServerOptions['getClientIp'],
+): Context['getClientIp'] | undefined {
+  if (option === undefined) return undefined;
+  if (typeof option !== 'function') throw invalidArgType('"getClientIp" must be a function');
+  return (request) => option(standardRequest(request));
 }
 
 /** Validates options (a caller's mistake throws TypeError) and builds the shared context. */
@@ -210,7 +220,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     maxBodyBytes: options.maxBodyBytes ?? 32_768,
     cors: options.cors !== false,
     limits: createLimits(options.rateLimit, now),
-    getClientIp: options.getClientIp ?? fromForwardedFor,
+    getClientIp: clientIpOption(options.getClientIp) ?? fromForwardedFor,
     interaction: options.interaction,
     audit: createEmitter(options.audit, now),
     now,
