@@ -5,6 +5,7 @@
 // one resource and rotate refresh tokens. Each code exchange includes creating the code (our
 // pending.approve(); oidc-provider's Grant + AuthorizationCode models), so both sides do the
 // work of steps 5 and 6 of the flow without a browser.
+import { generateKeyPairSync, sign } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import { loadavg } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
@@ -130,22 +131,97 @@ function tokenDriver(http, tokenUrl, prepare) {
  * many one grant costs.
  */
 function counting(adapter) {
-  const calls = [];
+  // Only while `on`: outside the counted grants the wrapper costs a branch, not a growing list.
+  const tally = { on: false, calls: [], timed: false, ms: 0 };
   const counted = new Proxy(adapter, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string') return value;
       return (...args) => {
-        calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
-        return value.apply(target, args);
+        if (tally.on) tally.calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
+        if (!tally.timed) return value.apply(target, args);
+        // The memory adapter does its work within the call: its time is the store's share.
+        const started = performance.now();
+        const result = value.apply(target, args);
+        tally.ms += performance.now() - started;
+        return result;
       };
     },
   });
-  return { adapter: counted, calls };
+  return { adapter: counted, tally };
+}
+
+/**
+ * Where the server's CPU goes per grant, for the memory store: the handlers called in process,
+ * one grant at a time, through the same bridge toNodeHandler uses (no socket), with the store's
+ * share timed inside its calls and an ES256 signature of the same size timed alone. What the
+ * `server` column has beyond the handler is HTTP: node:http and toNodeHandler.
+ */
+async function splitOf(as, tally, newCode) {
+  const bridge = as.handle[Symbol.for('@portcullis/oauth-server/node-bridge')];
+  const encoder = new TextEncoder();
+  const call = async (params) => {
+    const body = encoder.encode(new URLSearchParams(params).toString());
+    const request = bridge.request(
+      'POST',
+      `${as.issuer}/token`,
+      {
+        host: new URL(as.issuer).host,
+        'content-type': 'application/x-www-form-urlencoded',
+        'content-length': String(body.length),
+      },
+      body,
+    );
+    const reply = bridge.takeReply(await as.handle(request));
+    if (reply?.status !== 200) throw new Error(`in-process grant failed: ${reply?.body}`);
+    return JSON.parse(reply.body);
+  };
+  const { pending, verifier } = await newCode();
+  const exchange = async () => {
+    const location = new URL((await pending.approve('alice')).headers.get('location'));
+    return call({
+      grant_type: 'authorization_code',
+      code: location.searchParams.get('code'),
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: 'bench',
+      resource: RESOURCE,
+    });
+  };
+  let { refresh_token } = await exchange();
+  const refresh = async () => {
+    ({ refresh_token } = await call({
+      grant_type: 'refresh_token',
+      refresh_token,
+      client_id: 'bench',
+    }));
+  };
+  const measure = async (step, n) => {
+    for (let i = 0; i < n / 4; i++) await step();
+    tally.timed = true;
+    tally.ms = 0;
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < n; i++) await step();
+    const { user, system } = process.cpuUsage(cpu);
+    tally.timed = false;
+    return { handler: (user + system) / 1000 / n, store: tally.ms / n };
+  };
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const input = Buffer.from('x'.repeat(450));
+  const signs = 2000;
+  const cpu = process.cpuUsage();
+  for (let i = 0; i < signs; i++)
+    sign('sha256', input, { key: privateKey, dsaEncoding: 'ieee-p1363' });
+  const { user, system } = process.cpuUsage(cpu);
+  return {
+    exchange: await measure(exchange, 3000),
+    refresh: await measure(refresh, 3000),
+    signMs: (user + system) / 1000 / signs,
+  };
 }
 
 async function portcullis(backend) {
-  const { adapter, calls } = counting(backend);
+  const { adapter, tally } = counting(backend);
   const store = createTokenStore({ adapter });
   // Mounted as the README shows, toNodeHandler(as.handle): the issuer is the server's origin,
   // known once it listens, so the listener is attached after.
@@ -199,7 +275,7 @@ async function portcullis(backend) {
   // One of each grant, counting the backend calls the token endpoint makes (approve() not included).
   const c = await newCode();
   const location = new URL((await c.pending.approve('alice')).headers.get('location'));
-  calls.length = 0;
+  tally.on = true;
   const { refresh_token } = await post(tokenUrl, {
     grant_type: 'authorization_code',
     code: location.searchParams.get('code'),
@@ -208,10 +284,12 @@ async function portcullis(backend) {
     client_id: 'bench',
     resource: RESOURCE,
   });
-  const exchangeCalls = calls.splice(0);
+  const exchangeCalls = tally.calls.splice(0);
   await post(tokenUrl, { grant_type: 'refresh_token', refresh_token, client_id: 'bench' });
-  const refreshCalls = calls.splice(0);
+  const refreshCalls = tally.calls.splice(0);
+  tally.on = false;
   return {
+    split: () => splitOf(as, tally, newCode),
     ...tokenDriver(http, tokenUrl, async () => {
       const c = await newCode();
       return () => exchange(c);
@@ -326,9 +404,10 @@ const closers = [];
 
 const baseline = await oidcProvider();
 rows.push(['node-oidc-provider 9.13.3 (memory)', baseline]);
+let memoryRow;
 if (STORES.has('memory')) {
-  const mem = await portcullis(memoryAdapter());
-  rows.push(['@portcullis/oauth-server (memory store)', mem]);
+  memoryRow = await portcullis(memoryAdapter());
+  rows.push(['@portcullis/oauth-server (memory store)', memoryRow]);
 }
 if (STORES.has('pglite')) {
   const db = new PGlite();
@@ -388,6 +467,7 @@ for (let round = 0; round < ROUNDS; round++) {
     rounds[i].refreshes.push(await server.refreshes(MEASURE_MS / ROUNDS));
   }
 }
+const split = memoryRow ? await memoryRow.split() : undefined;
 for (const [, server] of rows) await server.close();
 for (const close of closers) await close();
 
@@ -431,6 +511,20 @@ const trips = rows[1]?.[1].roundTrips;
 if (trips) {
   console.log(
     `\nstore backend calls per grant at the token endpoint (each is one round trip on Postgres/Redis):\n  code exchange: ${trips.exchange.length} (${trips.exchange.join(', ')})\n  refresh:       ${trips.refresh.length} (${trips.refresh.join(', ')})`,
+  );
+}
+if (split) {
+  const i = rows.findIndex(([, server]) => server === memoryRow);
+  const line = (name, what, m) => {
+    const server = summary(i, what).serverMs;
+    const rest = m.handler - m.store - split.signMs;
+    return `  ${name} ${server.toFixed(3)} = HTTP (node:http, toNodeHandler) ${(server - m.handler).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
+  };
+  console.log(
+    `
+memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP is the server column minus that):
+${line('code exchange (with approval):', 'exchanges', split.exchange)}
+${line('refresh:                      ', 'refreshes', split.refresh)}`,
   );
 }
 for (const line of skipped) console.log(line);
