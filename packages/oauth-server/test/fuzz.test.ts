@@ -3,6 +3,7 @@ import { createTokenStore } from '@portcullis/token-store';
 import { postgresAdapter } from '@portcullis/token-store/postgres';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { buildRedirect } from '../src/lib/redirect-uri.js';
 import {
   confidentialClient,
   exchange,
@@ -293,4 +294,38 @@ describe('fuzzing on PGlite (a real Postgres: control characters must not reach 
     );
     await db.close();
   }, 60_000);
+});
+
+describe('RFC 6749 §3.1.2: response parameters added to a redirect URI', () => {
+  /** The plain form: one url.searchParams.append() per parameter. */
+  function appendedOneByOne(redirectUri: string, params: Record<string, string | undefined>) {
+    const url = new URL(redirectUri);
+    for (const [name, value] of Object.entries(params)) {
+      if (value !== undefined) url.searchParams.append(name, value);
+    }
+    return url.href;
+  }
+
+  it('buildRedirect gives the same URI as appending one by one, whatever the URI keeps', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(
+          'https://a.example/cb',
+          'https://a.example',
+          'https://a.example/cb?',
+          'https://a.example/cb#',
+          'https://a.example/cb?x=1&y=%20z+w',
+          'http://127.0.0.1:7000/cb?q',
+          'http://[::1]:9/x/../y',
+          'https://a.example/p%2Fq?a=b#',
+          'com.example.app:/oauth/cb',
+        ),
+        fc.dictionary(fc.string(), fc.option(fc.string({ unit: 'grapheme' }), { nil: undefined })),
+        (uri, params) => {
+          expect(buildRedirect(uri, params)).toBe(appendedOneByOne(uri, params));
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
 });

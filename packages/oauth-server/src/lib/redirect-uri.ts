@@ -73,6 +73,12 @@ export function buildRedirect(
     query ??= new URLSearchParams(url.search);
     query.append(name, value);
   }
-  if (query) url.search = query.toString();
+  if (!query) return url.href;
+  const search = query.toString();
+  // Without a query or fragment of its own, setting url.search would only append it (the
+  // serialized form needs no further escaping): skip the setter's parse of the whole URL.
+  const href = url.href;
+  if (!href.includes('?') && !href.includes('#')) return `${href}?${search}`;
+  url.search = search;
   return url.href;
 }
