@@ -48,9 +48,47 @@ const STALE = new Set(['26000', '0A000']);
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
+// Execute (unnamed portal, all rows) and Sync, the same bytes after every Bind.
+const EXECUTE_SYNC = new Uint8Array([69, 0, 0, 0, 9, 0, 0, 0, 0, 0, 83, 0, 0, 0, 4]);
+
+/** A Bind of `statement` to text-format `values` (results in text), then `tail`, in one buffer. */
+function bindMessage(statement: string, values: (string | null)[], tail?: Uint8Array): Uint8Array {
+  const name = encoder.encode(statement);
+  const encoded = values.map((value) => (value === null ? null : encoder.encode(value)));
+  let size = 4 + 1 + name.length + 1 + 2 + 2 + 2;
+  for (const bytes of encoded) size += 4 + (bytes?.length ?? 0);
+  const out = new Uint8Array(1 + size + (tail?.length ?? 0));
+  const view = new DataView(out.buffer);
+  out[0] = 66; // 'B'
+  view.setInt32(1, size);
+  let at = 6; // after the unnamed portal's terminating zero
+  out.set(name, at);
+  at += name.length + 1;
+  view.setInt16(at, 0); // every parameter in text format
+  view.setInt16(at + 2, encoded.length);
+  at += 4;
+  for (const bytes of encoded) {
+    view.setInt32(at, bytes === null ? -1 : bytes.length);
+    at += 4;
+    if (bytes !== null) {
+      out.set(bytes, at);
+      at += bytes.length;
+    }
+  }
+  view.setInt16(at, 0); // every result column in text format
+  if (tail) out.set(tail, at + 2);
+  return out;
+}
+
 class Writer {
   private parts: Uint8Array[] = [];
   private size = 0;
+
+  push(bytes: Uint8Array): this {
+    this.parts.push(bytes);
+    this.size += bytes.length;
+    return this;
+  }
 
   message(type: string, body: (w: BodyWriter) => void): this {
     const w = new BodyWriter();
@@ -224,20 +262,6 @@ export function pgliteQueryable(db: RawProtocol & Partial<Pick<Queryable, 'exec'
         }
       : (message: Uint8Array) => db.execProtocolRaw(message);
 
-  function bind(w: Writer, statement: string, values: (string | null)[]) {
-    w.message('B', (b) => {
-      b.cstring('').cstring(statement).int16(0).int16(values.length);
-      for (const value of values) {
-        if (value === null) b.int32(-1);
-        else {
-          const bytes = encoder.encode(value);
-          b.int32(bytes.length).raw(bytes);
-        }
-      }
-      b.int16(0);
-    });
-  }
-
   /** Deallocates a named statement (no error when it does not exist). */
   async function close(name: string) {
     const w = new Writer()
@@ -259,14 +283,18 @@ export function pgliteQueryable(db: RawProtocol & Partial<Pick<Queryable, 'exec'
     if (statement === undefined) {
       // Too many distinct texts: parse this one unnamed, and describe its result each time.
       w.message('P', (b) => b.cstring('').cstring(text).int16(0));
-      bind(w, '', values);
+      w.push(bindMessage('', values));
       w.message('D', (b) => b.raw(new Uint8Array([80])).cstring('')); // 'P'
-    } else {
-      bind(w, statement.name, values);
+      w.push(EXECUTE_SYNC);
     }
-    w.message('E', (b) => b.cstring('').int32(0));
-    w.message('S', () => undefined);
-    const reply = readReply(await run(w.bytes()));
+    // The common case, a prepared statement: Bind, Execute and Sync built in one buffer.
+    const message =
+      statement !== undefined && !preparing
+        ? bindMessage(statement.name, values, EXECUTE_SYNC)
+        : statement !== undefined
+          ? w.push(bindMessage(statement.name, values, EXECUTE_SYNC)).bytes()
+          : w.bytes();
+    const reply = readReply(await run(message));
     if (reply.error) {
       const stale = !preparing && statement !== undefined && STALE.has(reply.error.code);
       if (preparing || stale) await close(statement!.name); // no half-prepared name lingers
