@@ -1,3 +1,4 @@
+import { isExpired } from '../lib/expiry.js';
 import type { ClientRecord } from '../types.js';
 
 /**
@@ -48,7 +49,7 @@ function createClientCache(maxEntries: number): ClientCache {
     get(clientId, now) {
       const hit = entries.get(clientId);
       if (hit === undefined) return undefined;
-      if (hit.expiresAt !== null && hit.expiresAt <= now) {
+      if (isExpired(hit.expiresAt, now)) {
         entries.delete(clientId);
         return undefined;
       }
