@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { replayStoreConformance } from '@portcullis/dpop/testing';
 import { isCI } from '@portcullis/internal-testing';
 import {
   type RunningRedisCluster,
@@ -7,7 +8,7 @@ import {
 import { Cluster } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createRateLimiter, fixedWindow } from '../src/index.js';
-import { redisStore } from '../src/redis/index.js';
+import { redisReplayStore, redisStore } from '../src/redis/index.js';
 import { keySlot } from '../src/redis/key-slot.js';
 import { storeConformance } from './conformance.js';
 import { exactAcrossProcesses } from './processes.js';
@@ -45,6 +46,13 @@ describe.runIf(redisServerInstalled())('redisStore on a Redis Cluster (3 masters
 
   describe('store conformance', () => {
     storeConformance(() => redisStore(client));
+  });
+
+  describe('redisReplayStore: ReplayStore conformance (@portcullis/dpop/testing)', () => {
+    it.each(replayStoreConformance(() => redisReplayStore(client), { ttlMs: 50 }))(
+      '$name',
+      ({ run }) => run(),
+    );
   });
 
   it('each script call carries one key; calls bound for one master share a pipeline', async () => {
