@@ -5,6 +5,7 @@ import path from 'node:path';
 import {
   AUTH_DIR,
   type AuthServer,
+  CookieJar,
   cleanEnv,
   devLogin,
   freePort,
@@ -400,8 +401,27 @@ describe('issue 13 item 7: a store outage is 503 on every page and endpoint', ()
     redis?.kill('SIGKILL');
   });
 
-  it('with Redis gone: /account, /consent, /authorize, /token, /register answer 503 with Retry-After', async () => {
+  /** A dev-login sign-in, by hand: its response (a session cookie on success). */
+  const signIn = async (email: string) => {
+    const jar = new CookieJar();
+    const csrf = await fetch(`${app.url}/api/auth/csrf`);
+    jar.store(csrf);
+    const { csrfToken } = (await csrf.json()) as { csrfToken: string };
+    const response = await fetch(`${app.url}/api/auth/callback/dev-login`, {
+      method: 'POST',
+      headers: { cookie: jar.header(), 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ csrfToken, email, callbackUrl: '/account' }),
+      redirect: 'manual',
+    });
+    const session = response.headers
+      .getSetCookie()
+      .some((c) => /next-auth\.session-token=[^;]/.test(c));
+    return { status: response.status, session };
+  };
+
+  it('with Redis gone: /account, /consent, /authorize, /token, /register answer 503 with Retry-After; signing in (which records the user) fails without a session', async () => {
     const jar = await devLogin(app.url, 'outage@example.com');
+    expect(await signIn('before@example.com')).toMatchObject({ session: true });
     expect((await fetch(`${app.url}/jwks.json`)).status).toBe(200);
     redis!.kill('SIGKILL');
     await new Promise((resolve) => redis!.once('exit', resolve));
@@ -432,5 +452,8 @@ describe('issue 13 item 7: a store outage is 503 on every page and endpoint', ()
       expect(response.status, target).toBe(503);
       expect(response.headers.get('retry-after'), target).toMatch(/^\d+$/);
     }
+    const late = await signIn('late@example.com');
+    expect(late.session).toBe(false);
+    expect(late.status).toBeLessThan(500);
   });
 });
