@@ -93,6 +93,39 @@ describe('secrets', () => {
     expect([...(await sha256Bytes('héllo ✓'))]).toEqual([...web]);
   });
 
+  it('RFC 4648 §5: secrets encode the same with node:buffer and with the JS fallback', async () => {
+    // The same counter as the random source for both: equal bytes must give equal secrets.
+    const secrets = async () => {
+      let next = 7;
+      vi.spyOn(crypto, 'getRandomValues').mockImplementation((array) => {
+        const bytes = array as unknown as Uint8Array;
+        for (let i = 0; i < bytes.length; i++) {
+          next += 89;
+          bytes[i] = next & 0xff;
+        }
+        return array;
+      });
+      vi.resetModules();
+      const { generateSecret: fresh } = await import('../src/generate-secret.js');
+      const out = Array.from({ length: 200 }, (_, i) => fresh(32 + (i % 40)));
+      vi.restoreAllMocks();
+      return out;
+    };
+    const native = await secrets();
+    const original = process.getBuiltinModule;
+    Object.defineProperty(process, 'getBuiltinModule', { value: undefined, configurable: true });
+    let fallback: string[];
+    try {
+      fallback = await secrets();
+    } finally {
+      Object.defineProperty(process, 'getBuiltinModule', { value: original, configurable: true });
+      vi.resetModules();
+    }
+    expect(fallback).toEqual(native);
+    const { fromBase64url } = await import('../src/lib/base64url.js');
+    expect(native.map((s) => Buffer.from(fromBase64url(s)).toString('base64url'))).toEqual(native);
+  });
+
   it('hashSecret falls back to Web Crypto where process.getBuiltinModule is absent', async () => {
     const original = process.getBuiltinModule;
     let sealed = { token: '', next: '', sealed: '' };

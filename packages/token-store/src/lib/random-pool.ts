@@ -13,6 +13,34 @@ const OWN_DRAW_BYTES = 256;
 const pool = new Uint8Array(POOL_BYTES);
 let offset = POOL_BYTES;
 
+interface NodeBuffer {
+  from(
+    buffer: ArrayBuffer,
+    offset: number,
+    length: number,
+  ): { toString(encoding: 'base64url'): string };
+}
+
+/**
+ * node:buffer's native base64url where the runtime has it (found at run time, as sha256.ts
+ * finds node:crypto, so this entry imports no `node:` module): ~5× the JS encoder's speed for
+ * a 32-byte secret. The same characters either way.
+ */
+const nodeBuffer = (() => {
+  try {
+    const getBuiltinModule = (
+      globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
+    ).process?.getBuiltinModule;
+    const buffer =
+      typeof getBuiltinModule === 'function'
+        ? (getBuiltinModule('node:buffer') as { Buffer?: NodeBuffer } | undefined)?.Buffer
+        : undefined;
+    return typeof buffer?.from === 'function' ? buffer : undefined;
+  } catch {
+    return undefined;
+  }
+})();
+
 /**
  * `bytes` fresh random bytes from `crypto.getRandomValues`, base64url without padding. Each byte
  * of the pool is handed out once, then zeroed, so a secret's bytes do not outlive its issue in
@@ -25,8 +53,10 @@ export function randomBase64url(bytes: number): string {
     offset = 0;
   }
   const slice = pool.subarray(offset, offset + bytes);
+  const out = nodeBuffer
+    ? nodeBuffer.from(pool.buffer, offset, bytes).toString('base64url')
+    : base64url(slice);
   offset += bytes;
-  const out = base64url(slice);
   slice.fill(0);
   return out;
 }
