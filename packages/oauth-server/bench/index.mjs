@@ -164,7 +164,7 @@ async function splitOf(as, tally, newCode) {
     const body = encoder.encode(new URLSearchParams(params).toString());
     const request = bridge.request(
       'POST',
-      `${as.issuer}/token`,
+      new URL(`${as.issuer}/token`),
       {
         host: new URL(as.issuer).host,
         'content-type': 'application/x-www-form-urlencoded',

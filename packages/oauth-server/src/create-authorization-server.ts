@@ -11,7 +11,7 @@ import { createTokenHandler } from './endpoints/token.js';
 import { createContext, PATHS } from './lib/context.js';
 import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
-import { bridged, isNodeRequest } from './lib/node-bridge.js';
+import { bridged, isNodeRequest, pathnameOf } from './lib/node-bridge.js';
 import type { ConsentRecord, GrantSummary } from './lib/store.js';
 import { invalidArgType } from './lib/type-error.js';
 import type { AuthorizationServerOptions } from './options.js';
@@ -134,7 +134,7 @@ export async function createAuthorizationServer(
       }
       let pathname: string;
       try {
-        pathname = new URL(request.url).pathname;
+        pathname = pathnameOf(request);
       } catch {
         return undefined;
       }

@@ -19,7 +19,7 @@ export interface NodeBridge {
    * The request a bridged handler is called with: `headers` as Node's `req.headers`, `body` as
    * read from the socket (empty for GET and HEAD).
    */
-  request(method: string, url: string, headers: NodeHeaderValues, body: Uint8Array): Request;
+  request(method: string, url: URL, headers: NodeHeaderValues, body: Uint8Array): Request;
   /** The JSON answer behind a response made for a bridged request, taken once; else `undefined`. */
   takeReply(response: Response): JsonReply | undefined;
 }
@@ -62,16 +62,21 @@ class NodeHeaders {
 /** What a bridged handler is called with: the parts of a `Request` this server reads. */
 class NodeRequest {
   readonly headers: NodeHeaders;
+  readonly url: string;
+  /** Parsed once by toNodeHandler: the router needs no second parse of `url`. */
+  readonly pathname: string;
   #standard: Request | undefined;
 
   constructor(
     readonly method: string,
-    readonly url: string,
+    url: URL,
     headers: NodeHeaderValues,
     /** Not `body`: a `Request`'s body is a stream, and nothing may mistake this for one. */
     readonly bytes: Uint8Array,
   ) {
     this.headers = new NodeHeaders(headers);
+    this.url = url.href;
+    this.pathname = url.pathname;
   }
 
   /** The same request as a standard `Request` (its body was read by this server). */
@@ -99,6 +104,13 @@ export const nodeBridge: NodeBridge = {
 /** Whether `request` came over the bridge (a `NodeRequest`), else a standard `Request`. */
 export function isNodeRequest(request: Request): boolean {
   return (request as unknown) instanceof NodeRequest;
+}
+
+/** The path of a request's URL (throws on a URL that does not parse). */
+export function pathnameOf(request: Request): string {
+  return (request as unknown) instanceof NodeRequest
+    ? (request as unknown as NodeRequest).pathname
+    : new URL(request.url).pathname;
 }
 
 /** The body `toNodeHandler` read for a bridged request, or `undefined` for a standard one. */

@@ -60,7 +60,7 @@ export function toNodeHandler(handler: FetchHandler, options: { origin?: string 
       const url = new URL(req.url ?? '/', origin);
       let request: Request;
       if (bridge && (!hasBody || buffered)) {
-        request = bridge.request(method, url.href, req.headers, buffered ?? NO_BODY);
+        request = bridge.request(method, url, req.headers, buffered ?? NO_BODY);
       } else {
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) {
