@@ -8,6 +8,7 @@ import {
 import { createRegisterHandler } from './endpoints/register.js';
 import { createRevokeHandler } from './endpoints/revoke.js';
 import { createTokenHandler } from './endpoints/token.js';
+import { createUserinfoHandler } from './endpoints/userinfo.js';
 import { createContext, PATHS } from './lib/context.js';
 import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
@@ -27,6 +28,8 @@ export interface AuthorizationServerHandlers {
   register: Handler;
   revoke: Handler;
   introspect: Handler;
+  /** OpenID Connect Core §5.3; answers 404 unless the `openid` option is set. */
+  userinfo: Handler;
 }
 
 export interface AuthorizationServer {
@@ -112,6 +115,9 @@ export async function createAuthorizationServer(
     register: bridged(createRegisterHandler(ctx)),
     revoke: bridged(createRevokeHandler(ctx)),
     introspect: bridged(createIntrospectHandler(ctx)),
+    userinfo: bridged(
+      ctx.openid ? createUserinfoHandler(ctx) : async () => new Response(null, { status: 404 }),
+    ),
   };
 
   const routes = new Map<string, Handler>();
@@ -124,6 +130,7 @@ export async function createAuthorizationServer(
   routes.set(ctx.issuerPath + PATHS.revocation, handlers.revoke);
   routes.set(ctx.issuerPath + PATHS.introspection, handlers.introspect);
   if (ctx.allowRegistration) routes.set(ctx.issuerPath + PATHS.registration, handlers.register);
+  if (ctx.openid) routes.set(ctx.issuerPath + PATHS.userinfo, handlers.userinfo);
   if (ctx.interaction) routes.set(ctx.issuerPath + PATHS.authorization, handlers.authorize);
 
   return {

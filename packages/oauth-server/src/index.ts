@@ -19,6 +19,7 @@ export {
 } from './create-authorization-server.js';
 export type { IntrospectionResponse } from './endpoints/introspect.js';
 export type { TokenResponse } from './endpoints/token.js';
+export type { UserinfoResponse } from './endpoints/userinfo.js';
 export { type ErrorResponseOptions, errorResponse } from './error-response.js';
 export {
   AccessDeniedError,
@@ -44,6 +45,7 @@ export {
 } from './errors.js';
 export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
 export type { PublicJwk } from './lib/keys.js';
+export type { IdTokenClaims } from './lib/openid.js';
 export { redirectUriProblem } from './lib/redirect-uri.js';
 export type { AuthorizationServerStore, GrantSummary } from './lib/store.js';
 export type { AccessTokenClaims } from './lib/tokens.js';
@@ -51,6 +53,8 @@ export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';
 export type {
   AuthorizationServerOptions,
   EndpointRateLimits,
+  OpenIdClaims,
+  OpenIdOptions,
   RateLimitAlgorithm,
   RateLimitOptions,
   RateLimitStore,

@@ -48,6 +48,33 @@ export interface ResourceOptions {
   scopes?: string[];
 }
 
+/**
+ * What the server knows about a user, for ID tokens and userinfo (OpenID Connect Core §5.1).
+ * Only the claims the granted scopes release are handed out: `profile` → `name`, `given_name`,
+ * `family_name`, `picture`, `updated_at`; `email` → `email`, `email_verified`.
+ */
+export interface OpenIdClaims {
+  name?: string | undefined;
+  given_name?: string | undefined;
+  family_name?: string | undefined;
+  picture?: string | undefined;
+  /** Seconds since the epoch. */
+  updated_at?: number | undefined;
+  email?: string | undefined;
+  email_verified?: boolean | undefined;
+}
+
+/** OpenID Connect: the `openid`, `profile` and `email` scopes, ID tokens and userinfo. */
+export interface OpenIdOptions {
+  /**
+   * The claims of the user `sub` (the `userId` the app passed to `approve()`); `undefined` for a
+   * user who no longer exists (userinfo then answers `invalid_token`).
+   */
+  claims: (sub: string) => Promise<OpenIdClaims | undefined> | OpenIdClaims | undefined;
+  /** Lifetime of an ID token in seconds (default 600). */
+  idTokenTtlSeconds?: number;
+}
+
 export interface AuthorizationServerOptions {
   /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */
   issuer: string;
@@ -127,6 +154,12 @@ export interface AuthorizationServerOptions {
    * code or secret. Called synchronously, never awaited; what it throws or rejects is ignored.
    */
   audit?: AuditListener;
+  /**
+   * OpenID Connect (Core 1.0): with it, `openid`, `profile` and `email` are accepted at every
+   * resource, a grant with `openid` gets an ID token from the token endpoint (again on refresh)
+   * and its access token is accepted at `/userinfo`. Without it, those scopes are dropped.
+   */
+  openid?: OpenIdOptions;
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

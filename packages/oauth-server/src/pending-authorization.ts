@@ -30,9 +30,11 @@ export interface PendingAuthorization {
   /**
    * Records the user's consent (user × client × resource × scopes), stores a single-use code
    * (hashed, 60 s) that starts a grant of `ttl.grant` seconds at most, and returns the 302 to
-   * the client with `code`, `state` and `iss` (RFC 9207). `scopes` may narrow the request.
+   * the client with `code`, `state` and `iss` (RFC 9207). `scopes` may narrow the request;
+   * `authTime` is when the user signed in (seconds since the epoch), the ID token's `auth_time`
+   * (OpenID Connect Core §2).
    */
-  approve(userId: string, options?: { scopes?: string[] }): Promise<Response>;
+  approve(userId: string, options?: { scopes?: string[]; authTime?: number }): Promise<Response>;
   /** The 302 to the client with `error=access_denied`, `state` and `iss`. */
   deny(): Response;
 }

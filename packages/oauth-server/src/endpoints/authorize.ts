@@ -16,6 +16,7 @@ import { type Handler, withHeaders } from '../lib/endpoint.js';
 import { shownError } from '../lib/error-page.js';
 import { paramsToRecord, readForm } from '../lib/http.js';
 import { standardRequest } from '../lib/node-bridge.js';
+import { isOpenIdScope, MAX_NONCE_LENGTH, OPENID_SCOPE_DESCRIPTIONS } from '../lib/openid.js';
 import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
@@ -142,6 +143,7 @@ export async function parseAuthorizationRequest(
     }
     const resource = resolveResource(ctx, p.resource);
     const scopes = resolveScopes(ctx, client, resource, p.scope);
+    const nonce = ctx.openid && scopes.includes('openid') ? parseNonce(record.nonce) : undefined;
     const pending = createPending(ctx, {
       client,
       redirectUri,
@@ -150,6 +152,7 @@ export async function parseAuthorizationRequest(
       resource: resource.uri,
       state: p.state,
       codeChallenge: p.code_challenge,
+      nonce,
       ip,
     });
     return { ok: true, pending };
@@ -157,6 +160,18 @@ export async function parseAuthorizationRequest(
     const response = errorRedirect(ctx, redirectUri, toOAuthError(error), rawState);
     return { ok: false, response: withHeaders(response, limits.headers()) };
   }
+}
+
+/** OpenID Connect Core §3.1.2.1 `nonce`: echoed in the ID token, so bounded and printable. */
+function parseNonce(nonce: string | undefined): string | undefined {
+  if (nonce === undefined || nonce === '') return undefined;
+  if (nonce.length > MAX_NONCE_LENGTH) {
+    throw new InvalidRequestError(`nonce is longer than ${MAX_NONCE_LENGTH} characters`);
+  }
+  if (!/^[\x20-\x7E]+$/.test(nonce)) {
+    throw new InvalidRequestError('nonce must be printable ASCII');
+  }
+  return nonce;
 }
 
 function resolveResource(ctx: Context, requested: string | undefined) {
@@ -183,13 +198,15 @@ function resolveScopes(
   resource: { scopes: string[] },
   scope: string | undefined,
 ): string[] {
-  const offered = (s: string) => resource.scopes.includes(s);
+  // With `openid` configured, its scopes are the server's own and valid at every resource.
+  const offered = (s: string) => resource.scopes.includes(s) || isOpenIdScope(ctx, s);
   // OpenID Connect scopes this server does not define are dropped, as at registration.
   const requested =
     scope === undefined
       ? []
       : parseScope(scope).filter(
-          (s) => Object.hasOwn(ctx.scopes, s) || !TOLERATED_SCOPES.includes(s),
+          (s) =>
+            Object.hasOwn(ctx.scopes, s) || isOpenIdScope(ctx, s) || !TOLERATED_SCOPES.includes(s),
         );
   if (requested.length === 0) {
     const registered = client.scope ? client.scope.split(' ').filter(Boolean) : [];
@@ -200,7 +217,7 @@ function resolveScopes(
     return defaults;
   }
   for (const s of requested) {
-    if (!Object.hasOwn(ctx.scopes, s))
+    if (!Object.hasOwn(ctx.scopes, s) && !isOpenIdScope(ctx, s))
       throw new InvalidScopeError('scope contains an unknown scope');
     if (!offered(s))
       throw new InvalidScopeError('scope contains a scope this resource does not offer');
@@ -216,6 +233,8 @@ interface PendingInput {
   resource: string;
   state: string | undefined;
   codeChallenge: string;
+  /** OpenID Connect `nonce`, when `openid` was requested. */
+  nonce: string | undefined;
   /** The caller's address at /authorize, for audit events. */
   ip: string | undefined;
 }
@@ -239,7 +258,10 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
     redirectHost: url.host,
     localhostOnly: url.protocol === 'http:' && isLoopbackHost(url.hostname),
     scopes: [...scopes],
-    scopeDescriptions: scopes.map((scope) => ({ scope, description: ctx.scopes[scope] ?? scope })),
+    scopeDescriptions: scopes.map((scope) => ({
+      scope,
+      description: ctx.scopes[scope] ?? OPENID_SCOPE_DESCRIPTIONS[scope] ?? scope,
+    })),
     resource: input.resource,
     state,
     async needsConsent(userId) {
@@ -262,22 +284,40 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         }
         granted = [...new Set(options.scopes)];
       }
+      const { authTime } = options;
+      if (
+        authTime !== undefined &&
+        (typeof authTime !== 'number' ||
+          !Number.isInteger(authTime) ||
+          authTime < 0 ||
+          authTime > ctx.now() / 1000 + 60)
+      ) {
+        throw invalidArg('"authTime" must be the sign-in time in whole seconds since the epoch');
+      }
+      const openid = ctx.openid !== undefined && granted.includes('openid');
       try {
         // A dynamically registered client is used from now on: it no longer expires unused.
         if (client.expiresAt !== null && !ctx.cimd.isClientIdUrl(client.clientId)) {
           await ctx.store.clients.save({ ...client, expiresAt: null });
         }
-        await ctx.store.consents.grant(userId, client.clientId, granted, {
+        // Written and announced only when it adds something: an automatic approval of what the
+        // user already consented to grants nothing new.
+        const standing = await ctx.store.consents.find(userId, client.clientId, {
           resource: input.resource,
         });
-        ctx.audit({
-          event: 'consent.granted',
-          clientId: client.clientId,
-          sub: userId,
-          scopes: granted,
-          resource: input.resource,
-          ip,
-        });
+        if (!standing || granted.some((s) => !standing.scopes.includes(s))) {
+          await ctx.store.consents.grant(userId, client.clientId, granted, {
+            resource: input.resource,
+          });
+          ctx.audit({
+            event: 'consent.granted',
+            clientId: client.clientId,
+            sub: userId,
+            scopes: granted,
+            resource: input.resource,
+            ip,
+          });
+        }
         // The grant (family) is born here, with its absolute lifetime (and an id from the store).
         const { code, record } = await ctx.store.codes.issue(
           {
@@ -288,7 +328,13 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
             codeChallengeMethod: 'S256',
             scopes: granted,
             resource: input.resource,
-            extra: { redirectUriSent: input.redirectUriSent },
+            extra: openid
+              ? {
+                  redirectUriSent: input.redirectUriSent,
+                  ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
+                  ...(authTime !== undefined ? { authTime } : {}),
+                }
+              : { redirectUriSent: input.redirectUriSent },
           },
           { ttlSeconds: ctx.ttl.authorizationCode, grantTtlSeconds: ctx.ttl.grant },
         );

@@ -1,11 +1,11 @@
 import { InvalidClientError } from '../errors.js';
+import { findAccessToken } from '../lib/access-token-record.js';
 import { authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
 import { introspectSchema, parseWith } from '../lib/schemas.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../lib/store.js';
-import { verifyAccessJwt } from '../lib/verify-jwt.js';
 
 /** An RFC 7662 §2.2 introspection response. */
 export interface IntrospectionResponse {
@@ -58,10 +58,9 @@ async function introspect(
     return record && !record.consumedAt ? describe(ctx, record, 'refresh_token') : undefined;
   };
   const asAccess = async () => {
-    const claims = await verifyAccessJwt(ctx, token);
-    const record = await ctx.store.accessTokens.find(claims ? claims.jti : token);
-    // In JWT mode a bare handle is not a token: only the signed JWT is.
-    if (!record || (!claims && record.extra?.format === 'jwt')) return undefined;
+    const found = await findAccessToken(ctx, token);
+    if (!found) return undefined;
+    const { record, claims } = found;
     const described = describe(ctx, record, 'access_token');
     return described && claims ? { ...described, jti: claims.jti } : described;
   };

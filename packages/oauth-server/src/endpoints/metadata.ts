@@ -2,10 +2,12 @@ import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply } from '../lib/http.js';
 import { SIGNING_ALG } from '../lib/keys.js';
+import { CLAIMS_SUPPORTED, OPENID_SCOPES } from '../lib/openid.js';
 
 /** RFC 8414 §2 authorization server metadata (and the OIDC Discovery fields when asked). */
 export function buildMetadata(ctx: Context, openid: boolean): Record<string, unknown> {
   const scopes = Object.keys(ctx.scopes).filter((s) => s !== 'offline_access');
+  if (ctx.openid) for (const s of OPENID_SCOPES) if (!scopes.includes(s)) scopes.push(s);
   const metadata: Record<string, unknown> = {
     issuer: ctx.issuer,
     authorization_endpoint: ctx.endpoints.authorization,
@@ -33,9 +35,14 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
       : {}),
   };
   if (openid) {
-    // OpenID Connect Discovery 1.0 §3 REQUIRED fields; this server issues no ID tokens itself.
+    // OpenID Connect Discovery 1.0 §3 REQUIRED fields (published even without the `openid`
+    // option, which is when this server issues ID tokens and serves userinfo).
     metadata.subject_types_supported = ['public'];
     metadata.id_token_signing_alg_values_supported = [SIGNING_ALG];
+    if (ctx.openid) {
+      metadata.userinfo_endpoint = ctx.endpoints.userinfo;
+      metadata.claims_supported = [...CLAIMS_SUPPORTED];
+    }
   }
   return metadata;
 }

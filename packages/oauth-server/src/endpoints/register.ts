@@ -7,6 +7,7 @@ import {
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readJsonObject } from '../lib/http.js';
+import { isOpenIdScope } from '../lib/openid.js';
 import { randomId } from '../lib/random.js';
 import { redirectUriProblem } from '../lib/redirect-uri.js';
 import { parseWith, registrationError, registrationSchema } from '../lib/schemas.js';
@@ -55,8 +56,8 @@ export function createRegisterHandler(ctx: Context): Handler {
     // response. The supported subset is kept; the rest (openid, offline_access, …) is dropped.
     let scope: string | undefined;
     if (meta.scope !== undefined) {
-      const kept = [...new Set(meta.scope.split(' ').filter(Boolean))].filter((s) =>
-        Object.hasOwn(ctx.scopes, s),
+      const kept = [...new Set(meta.scope.split(' ').filter(Boolean))].filter(
+        (s) => Object.hasOwn(ctx.scopes, s) || isOpenIdScope(ctx, s),
       );
       scope = kept.length > 0 ? kept.join(' ') : undefined;
     }

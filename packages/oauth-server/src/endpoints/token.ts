@@ -17,6 +17,7 @@ import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js'
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { type JsonReply, jsonReply, NO_STORE, readForm } from '../lib/http.js';
+import { idTokenFor } from '../lib/openid.js';
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
   authorizationCodeGrantSchema,
@@ -35,6 +36,8 @@ export interface TokenResponse {
   expires_in: number;
   refresh_token?: string;
   scope: string;
+  /** OpenID Connect Core §3.1.3.3: when the grant includes `openid`. */
+  id_token?: string;
 }
 
 function tokenResponse(body: TokenResponse): JsonReply {
@@ -198,6 +201,10 @@ async function authorizationCodeGrant(
   // A replay that raced this exchange revokes the family; the store then refuses every token of
   // it (the family's revocation marker), so nothing issued here survives. Both tokens are
   // stored in one write (one round trip), refused together when the family is revoked.
+  // OpenID Connect: the sign-in time rides with the grant (the refresh tokens' `extra`), so a
+  // refresh's ID token carries it too.
+  const openid = ctx.openid !== undefined && code.scopes.includes('openid');
+  const authTime = openid ? code.extra?.authTime : undefined;
   let issued: Awaited<ReturnType<Context['store']['issueTokens']>>;
   try {
     issued = await ctx.store.issueTokens(
@@ -208,6 +215,7 @@ async function authorizationCodeGrant(
         userId: code.userId,
         scopes: code.scopes,
         resource: code.resource ?? ctx.resources[0]!.uri,
+        ...(typeof authTime === 'number' ? { extra: { authTime } } : {}),
       },
       {
         accessToken: accessTokenOptions(ctx),
@@ -237,6 +245,18 @@ async function authorizationCodeGrant(
     expires_in: access.expiresIn,
     ...(issued.refreshToken ? { refresh_token: issued.refreshToken.token } : {}),
     scope: code.scopes.join(' '),
+    ...(openid
+      ? {
+          id_token: await idTokenFor(ctx, {
+            userId: code.userId,
+            clientId: client.clientId,
+            scopes: code.scopes,
+            accessToken: access.token,
+            authTime,
+            nonce: code.extra?.nonce,
+          }),
+        }
+      : {}),
   });
 }
 
@@ -312,5 +332,17 @@ async function refreshTokenGrant(
     expires_in: access.expiresIn,
     refresh_token: rotated.token,
     scope: stored.record.scopes.join(' '),
+    // OpenID Connect Core §12.2: a new ID token, without `nonce`, while the scope keeps `openid`.
+    ...(ctx.openid !== undefined && stored.record.scopes.includes('openid')
+      ? {
+          id_token: await idTokenFor(ctx, {
+            userId: stored.record.userId,
+            clientId: client.clientId,
+            scopes: stored.record.scopes,
+            accessToken: access.token,
+            authTime: rotated.record.extra?.authTime,
+          }),
+        }
+      : {}),
   });
 }

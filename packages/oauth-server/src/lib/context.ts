@@ -5,6 +5,7 @@ import { type CimdFetcher, createCimdFetcher } from './cimd.js';
 import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
 import { standardRequest } from './node-bridge.js';
+import { type OpenIdConfig, openIdConfig } from './openid.js';
 import { createLimits, type Limits } from './rate-limits.js';
 import { isLoopbackHost } from './redirect-uri.js';
 import type { AuthorizationServerStore, ClientRecord } from './store.js';
@@ -17,6 +18,7 @@ export interface Endpoints {
   revocation: string;
   introspection: string;
   jwks: string;
+  userinfo: string;
 }
 
 /** The validated configuration every endpoint shares. */
@@ -44,6 +46,8 @@ export interface Context {
   limits: Limits;
   getClientIp: (request: Request) => string | undefined;
   interaction: AuthorizationServerOptions['interaction'];
+  /** OpenID Connect, when configured. */
+  openid: OpenIdConfig | undefined;
   /** Sends an audit event to the `audit` option (a no-op without one). */
   audit: Emit;
   now: () => number;
@@ -56,6 +60,7 @@ export const PATHS = {
   revocation: '/revoke',
   introspection: '/introspect',
   jwks: '/jwks.json',
+  userinfo: '/userinfo',
 } as const;
 
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/; // RFC 6749 §3.3 scope-token
@@ -194,6 +199,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
       revocation: base + PATHS.revocation,
       introspection: base + PATHS.introspection,
       jwks: base + PATHS.jwks,
+      userinfo: base + PATHS.userinfo,
     },
     store: options.store,
     resources,
@@ -222,6 +228,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     limits: createLimits(options.rateLimit, now),
     getClientIp: clientIpOption(options.getClientIp) ?? fromForwardedFor,
     interaction: options.interaction,
+    openid: openIdConfig(options.openid),
     audit: createEmitter(options.audit, now),
     now,
   };
