@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createTokenStore,
@@ -17,6 +17,7 @@ import {
   tokenStoreVerifier,
   VerifierUnavailableError,
 } from '../src/index.js';
+import { bearerAuth, type NodeRequest } from '../src/node/index.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
 
 const RESOURCE = 'http://127.0.0.1:8000/mcp';
@@ -385,6 +386,9 @@ describe('cachedVerifier', () => {
     expect(results.every((r) => r.token === 't')).toBe(true);
     (await verify('t')).scopes.push('admin');
     expect((await verify('t')).scopes).toEqual(['read']);
+    // The first verification's own result is the caller's to change, not the cache's.
+    (await verify('u')).scopes.push('admin');
+    expect((await verify('u')).scopes).toEqual(['read']);
   });
 
   it("rejects a caller's mistakes with coded TypeErrors", () => {
@@ -394,6 +398,77 @@ describe('cachedVerifier', () => {
     expect(() => cachedVerifier(async () => info('x'), { maxEntries: 0 })).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
+  });
+});
+
+describe('bearerAuth with a cachedVerifier: a token verified before is let through at once', () => {
+  /** One request through the middleware: whether next() ran before the middleware returned. */
+  const call = (auth: ReturnType<typeof bearerAuth>, token: string, body: unknown = {}) => {
+    const req = {
+      method: 'POST',
+      url: '/mcp',
+      headers: { host: '127.0.0.1:8000', authorization: `Bearer ${token}` },
+      body,
+    } as unknown as NodeRequest;
+    const res = { statusCode: 200, setHeader: () => {}, end: vi.fn() };
+    const seen = { next: false, error: undefined as unknown };
+    const done = auth(req, res as unknown as ServerResponse, (error) => {
+      seen.next = true;
+      seen.error = error;
+    });
+    return { req, res, passedAtOnce: seen.next, seen, done };
+  };
+
+  it('a hit passes before bearerAuth returns, as a fresh copy; a miss or an expired entry is verified again', async () => {
+    let now = 1_000_000;
+    const inner = vi.fn(async (token: string) => ({
+      token,
+      clientId: 'c',
+      scopes: ['read'],
+      expiresAt: Date.now() / 1000 + 3600, // the guard's expiry check reads the real clock
+    }));
+    const auth = bearerAuth({
+      verifier: cachedVerifier(inner, { now: () => now }),
+      resource: RESOURCE,
+    });
+    const first = call(auth, 'tok');
+    expect(first.passedAtOnce).toBe(false); // verified for the first time: awaited
+    await first.done;
+    expect(first.seen).toEqual({ next: true, error: undefined });
+    first.req.auth?.scopes.push('admin');
+
+    const second = call(auth, 'tok');
+    expect(second.passedAtOnce).toBe(true);
+    expect(second.req.auth).toMatchObject({ token: 'tok', scopes: ['read'] });
+    expect(second.req.auth).not.toBe(first.req.auth);
+    expect(inner).toHaveBeenCalledTimes(1);
+
+    expect(call(auth, 'other').passedAtOnce).toBe(false);
+    now += 301_000; // past the cache's 300 s: the token is checked again
+    const third = call(auth, 'tok');
+    expect(third.passedAtOnce).toBe(false);
+    await third.done;
+    expect(inner).toHaveBeenCalledTimes(3);
+  });
+
+  it('RFC 6750 §3.1: a hit still meets the scope check (403 at once, next() not called)', async () => {
+    const inner = vi.fn(async (token: string) => ({ token, clientId: 'c', scopes: ['read'] }));
+    const auth = bearerAuth({
+      verifier: cachedVerifier(inner),
+      resource: RESOURCE,
+      toolScopes: { secure_operation: ['admin'] },
+    });
+    await call(auth, 'tok').done;
+    const refused = call(auth, 'tok', {
+      jsonrpc: '2.0',
+      id: 1,
+      method: 'tools/call',
+      params: { name: 'secure_operation', arguments: {} },
+    });
+    expect(refused.seen.next).toBe(false);
+    expect(refused.res.statusCode).toBe(403);
+    expect(refused.res.end).toHaveBeenCalledOnce();
+    expect(inner).toHaveBeenCalledTimes(1);
   });
 });
 

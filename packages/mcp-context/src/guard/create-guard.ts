@@ -5,6 +5,7 @@ import { assertObject, assertResourceUrl, assertStringArray, invalidType } from 
 import { calledToolNames, singleCalledTool } from '../lib/jsonrpc.js';
 import { createOriginCheck, type OriginCheckOptions, refusalBody } from '../lib/origin-check.js';
 import { coversScopes, neededScopes } from '../lib/scopes.js';
+import { type MaybeSyncVerifier, verifiedNow } from '../lib/verified-now.js';
 import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
 import { type CorsOptions, corsHeaders } from './cors-headers.js';
@@ -56,7 +57,11 @@ export type GuardResult =
   | { ok: true; authInfo: AuthInfo; headers: Record<string, string>; body?: unknown }
   | { ok: false; status: number; headers: Record<string, string>; body: string | null };
 
-export type Guard = (request: GuardRequest) => Promise<GuardResult>;
+/**
+ * The decision for one request: at once when nothing has to be waited for (the body already
+ * parsed, the token already verified), else a promise.
+ */
+export type Guard = (request: GuardRequest) => GuardResult | Promise<GuardResult>;
 
 function comparableResource(value: string): string {
   const hash = value.indexOf('#');
@@ -111,7 +116,6 @@ export function createGuard(options: BearerAuthOptions): Guard {
   };
   const cors = options.cors === false ? false : (options.cors ?? {});
   const retryAfter = String(options.retryAfterSeconds ?? 5);
-  const { verifier } = options;
   const corsList = cors && Array.isArray(cors.allowedOrigins) ? cors.allowedOrigins : undefined;
   const checkOrigin =
     options.originCheck === false
@@ -122,7 +126,136 @@ export function createGuard(options: BearerAuthOptions): Guard {
           ...options.originCheck,
         });
 
-  return async (request) => {
+  const { verifier } = options;
+  const verifyNow = (verifier as MaybeSyncVerifier)[verifiedNow];
+
+  const deny = (
+    headers: Record<string, string>,
+    status: number,
+    error: BearerErrorCode | undefined,
+    description: string,
+    scopes?: readonly string[],
+  ): GuardResult => ({
+    ok: false,
+    status,
+    headers: {
+      ...headers,
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      'WWW-Authenticate': bearerChallenge({
+        resourceMetadata: metadataUrl,
+        error,
+        errorDescription: error ? description : undefined,
+        scopes,
+      }),
+    },
+    body: JSON.stringify({ error: error ?? 'unauthorized', error_description: description }),
+  });
+
+  /** What a verifier's failure means for the client. */
+  const refused = (
+    headers: Record<string, string>,
+    needed: readonly string[],
+    error: unknown,
+  ): GuardResult => {
+    if (isInvalidTokenError(error)) {
+      const message =
+        error instanceof InvalidTokenError ? error.message : 'The access token is invalid';
+      return deny(headers, 401, 'invalid_token', message, hint(needed));
+    }
+    if (error instanceof VerifierUnavailableError) {
+      return {
+        ok: false,
+        status: 503,
+        headers: { ...headers, 'Content-Type': 'application/json', 'Retry-After': retryAfter },
+        body: JSON.stringify({
+          error: 'temporarily_unavailable',
+          error_description: 'The access token cannot be checked right now',
+        }),
+      };
+    }
+    // A verifier bug: a 500 that leaks no internals to the caller.
+    return {
+      ok: false,
+      status: 500,
+      headers: { ...headers, 'Content-Type': 'application/json' },
+      body: JSON.stringify({ error: 'server_error', error_description: 'Internal Server Error' }),
+    };
+  };
+
+  /** The checks after verification: expiry, audience, scopes. */
+  const admit = (
+    headers: Record<string, string>,
+    needed: readonly string[],
+    body: unknown,
+    authInfo: AuthInfo,
+  ): GuardResult => {
+    if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
+      return deny(headers, 401, 'invalid_token', 'The access token has expired', hint(needed));
+    }
+    if (authInfo.resource !== undefined && !isThisResource(String(authInfo.resource))) {
+      return deny(
+        headers,
+        401,
+        'invalid_token',
+        'The access token was not issued for this resource',
+        needed,
+      );
+    }
+    if (!coversScopes(authInfo.scopes, needed)) {
+      // The challenge names what the token already has as well: a client that asks for
+      // exactly the challenged scopes gets a token that still does everything it did before.
+      return deny(
+        headers,
+        403,
+        'insufficient_scope',
+        `This request requires the scopes: ${needed.join(' ')}`,
+        [...new Set([...authInfo.scopes, ...needed])],
+      );
+    }
+    // SDK 2.x builds its own scope challenges from this (RFC 9728 §5.1).
+    if (authInfo.resourceMetadataUrl === undefined) authInfo.resourceMetadataUrl = metadataUrl;
+    return { ok: true, authInfo, headers, body };
+  };
+
+  /** From the body on: the scopes it needs, the credentials, the verification. */
+  const decide = (
+    request: GuardRequest,
+    headers: Record<string, string>,
+    body: unknown,
+  ): GuardResult | Promise<GuardResult> => {
+    let needed: readonly string[] = required;
+    if (inspectBody && request.method === 'POST') {
+      const tool = singleCalledTool(body);
+      needed =
+        tool !== undefined
+          ? (toolNeeds.get(tool) ?? required)
+          : neededScopes(required, toolScopes, calledToolNames(body));
+    }
+
+    const credentials = parseAuthorization(request.authorization);
+    if (credentials.kind === 'none')
+      return deny(headers, 401, undefined, 'An access token is required', hint(needed));
+    if (credentials.kind === 'malformed')
+      return deny(headers, 400, 'invalid_request', credentials.reason, hint(needed));
+
+    // A token verified before is answered from memory without a promise; anything else
+    // (a first sight, a verifier without such memory) is awaited.
+    const known = verifyNow?.(credentials.token);
+    if (known !== undefined) return admit(headers, needed, body, known);
+    let verification: Promise<AuthInfo>;
+    try {
+      verification = Promise.resolve(verifier(credentials.token));
+    } catch (error) {
+      return refused(headers, needed, error);
+    }
+    return verification.then(
+      (authInfo) => admit(headers, needed, body, authInfo),
+      (error: unknown) => refused(headers, needed, error),
+    );
+  };
+
+  return (request) => {
     const refusal = checkOrigin?.(request.host, request.origin);
     if (refusal) {
       return {
@@ -142,106 +275,23 @@ export function createGuard(options: BearerAuthOptions): Guard {
       };
     }
 
-    const deny = (
-      status: number,
-      error: BearerErrorCode | undefined,
-      description: string,
-      scopes?: readonly string[],
-    ): GuardResult => ({
-      ok: false,
-      status,
-      headers: {
-        ...headers,
-        'Content-Type': 'application/json',
-        'Cache-Control': 'no-store',
-        'WWW-Authenticate': bearerChallenge({
-          resourceMetadata: metadataUrl,
-          error,
-          errorDescription: error ? description : undefined,
-          scopes,
-        }),
-      },
-      body: JSON.stringify({ error: error ?? 'unauthorized', error_description: description }),
-    });
-
     // MCP authorization: access tokens MUST NOT be sent in the URI query (RFC 6750 §2.3 is off).
     if (
       request.search.includes('access_token') &&
       new URLSearchParams(request.search).has('access_token')
     ) {
-      return deny(400, 'invalid_request', 'Access tokens are not accepted in the URI query');
-    }
-
-    let body: unknown;
-    let needed: readonly string[] = required;
-    if (inspectBody && request.method === 'POST') {
-      body = request.body();
-      if (body instanceof Promise) body = await body;
-      const tool = singleCalledTool(body);
-      needed =
-        tool !== undefined
-          ? (toolNeeds.get(tool) ?? required)
-          : neededScopes(required, toolScopes, calledToolNames(body));
-    }
-
-    const credentials = parseAuthorization(request.authorization);
-    if (credentials.kind === 'none')
-      return deny(401, undefined, 'An access token is required', hint(needed));
-    if (credentials.kind === 'malformed')
-      return deny(400, 'invalid_request', credentials.reason, hint(needed));
-
-    let authInfo: AuthInfo;
-    try {
-      authInfo = await verifier(credentials.token);
-    } catch (error) {
-      if (isInvalidTokenError(error)) {
-        const message =
-          error instanceof InvalidTokenError ? error.message : 'The access token is invalid';
-        return deny(401, 'invalid_token', message, hint(needed));
-      }
-      if (error instanceof VerifierUnavailableError) {
-        return {
-          ok: false,
-          status: 503,
-          headers: { ...headers, 'Content-Type': 'application/json', 'Retry-After': retryAfter },
-          body: JSON.stringify({
-            error: 'temporarily_unavailable',
-            error_description: 'The access token cannot be checked right now',
-          }),
-        };
-      }
-      // A verifier bug: a 500 that leaks no internals to the caller.
-      return {
-        ok: false,
-        status: 500,
-        headers: { ...headers, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ error: 'server_error', error_description: 'Internal Server Error' }),
-      };
-    }
-
-    if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
-      return deny(401, 'invalid_token', 'The access token has expired', hint(needed));
-    }
-    if (authInfo.resource !== undefined && !isThisResource(String(authInfo.resource))) {
       return deny(
-        401,
-        'invalid_token',
-        'The access token was not issued for this resource',
-        needed,
+        headers,
+        400,
+        'invalid_request',
+        'Access tokens are not accepted in the URI query',
       );
     }
-    if (!coversScopes(authInfo.scopes, needed)) {
-      // The challenge names what the token already has as well: a client that asks for
-      // exactly the challenged scopes gets a token that still does everything it did before.
-      return deny(
-        403,
-        'insufficient_scope',
-        `This request requires the scopes: ${needed.join(' ')}`,
-        [...new Set([...authInfo.scopes, ...needed])],
-      );
-    }
-    // SDK 2.x builds its own scope challenges from this (RFC 9728 §5.1).
-    if (authInfo.resourceMetadataUrl === undefined) authInfo.resourceMetadataUrl = metadataUrl;
-    return { ok: true, authInfo, headers, body };
+
+    if (!(inspectBody && request.method === 'POST')) return decide(request, headers, undefined);
+    const body = request.body();
+    return body instanceof Promise
+      ? body.then((value) => decide(request, headers, value))
+      : decide(request, headers, body);
   };
 }

@@ -1,6 +1,6 @@
 /// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type BearerAuthOptions, createGuard } from '../guard/create-guard.js';
+import { type BearerAuthOptions, createGuard, type GuardResult } from '../guard/create-guard.js';
 import type { AuthInfo } from '../types.js';
 import { header } from './header.js';
 
@@ -22,6 +22,9 @@ export type NodeMiddleware = (
 
 /** The MCP SDK's limit on one message (4 MB); a larger body is refused, not buffered. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/** What the middleware returns when it decided synchronously (next() already called). */
+const settled: Promise<void> = Promise.resolve();
 
 type BodyRead = { ok: true; value: unknown } | { ok: false };
 
@@ -70,25 +73,10 @@ function querySearch(target: string): string {
  */
 export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
   const guard = createGuard(options);
-  return async (req, res, next) => {
+  return (req, res, next) => {
     let bodyRead: BodyRead = { ok: true, value: req.body };
-    try {
-      const result = await guard({
-        method: req.method ?? 'GET',
-        search: querySearch(req.originalUrl ?? req.url ?? '/'),
-        authorization: header(req, 'authorization'),
-        host: header(req, 'host') ?? header(req, ':authority'),
-        origin: header(req, 'origin'),
-        // Parsed already (by a body parser, or the app itself): the same value, no second parse.
-        body: () =>
-          req.body !== undefined
-            ? req.body
-            : readJsonBody(req).then((read) => {
-                bodyRead = read;
-                return read.ok ? read.value : undefined;
-              }),
-      });
-      for (const [name, value] of Object.entries(result.headers)) res.setHeader(name, value);
+    const settle = (result: GuardResult) => {
+      for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
       if (!result.ok) {
         res.statusCode = result.status;
         res.end(result.body ?? undefined);
@@ -109,8 +97,33 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
       }
       req.auth = result.authInfo;
       next();
+    };
+    try {
+      const result = guard({
+        method: req.method ?? 'GET',
+        search: querySearch(req.originalUrl ?? req.url ?? '/'),
+        authorization: header(req, 'authorization'),
+        host: header(req, 'host') ?? header(req, ':authority'),
+        origin: header(req, 'origin'),
+        // Parsed already (by a body parser, or the app itself): the same value, no second parse.
+        body: () =>
+          req.body !== undefined
+            ? req.body
+            : readJsonBody(req).then((read) => {
+                bodyRead = read;
+                return read.ok ? read.value : undefined;
+              }),
+      });
+      // Decided at once (a parsed body, a token verified before): next() runs before this
+      // returns, so a caller that sees it called need not wait for the promise.
+      if (!(result instanceof Promise)) {
+        settle(result);
+        return settled;
+      }
+      return result.then(settle).catch((error: unknown) => next(error));
     } catch (error) {
       next(error);
+      return settled;
     }
   };
 }
