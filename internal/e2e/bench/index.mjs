@@ -2,8 +2,8 @@
 //  1. tools/call on the example MCP server (MCP 2026-07-28, the v2 SDK) with auth on
 //     (AUTH_MODE=oauth: JWT verified against the authorization server's JWKS) and with auth off
 //     (AUTH_MODE=none), beside the anchor: the MCP SDK 1.32.2 stateless example without auth
-//     (./sdk-v1-example.mjs). All three are measured in the same run in short rotating rounds, so load
-//     from elsewhere on a shared machine hits them alike. The ratios are the figures we track
+//     (./sdk-v1-example.mjs). All three are measured in the same run in short rounds (each
+//     server right after each other equally often), so load from elsewhere hits them alike. The ratios are the figures we track
 //     (aims: auth on / anchor >= 1.6, auth on / auth off >= 0.97, p99 no worse than the
 //     anchor's); non-2xx must be 0. A control row sends auth off the same bytes as auth on (the
 //     token in a header it ignores), so the cost of checking a token shows apart from the cost
@@ -32,7 +32,7 @@ import {
   waitFor,
 } from '@portcullis/internal-testing/apps';
 import autocannon from 'autocannon';
-import { cpuMs, MODERN_TOOLS_CALL } from './shared.mjs';
+import { cpuMs, MODERN_TOOLS_CALL, ROUND_ORDER, roundOrder } from './shared.mjs';
 import { tokenBench } from './token.mjs';
 
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
@@ -221,7 +221,7 @@ try {
     anchor: measured('anchor', anchor.pid, () => cannon(anchor.url, slice, LEGACY)),
   };
   console.log(
-    `tools/call (public_tool): ${ROUNDS} rotating rounds, ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadavg()
+    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadavg()
       .map((n) => n.toFixed(1))
       .join(' ')}`,
   );
@@ -232,9 +232,8 @@ try {
   const runs = { on: [], off: [], offBytes: [], anchor: [] };
   const names = Object.keys(runs);
   for (let round = 0; round < ROUNDS; round++) {
-    // Each round starts with the next mode, so none always follows the same one.
-    const order = names.map((_, i) => names[(round + i) % names.length]);
-    for (const mode of order) runs[mode].push(await modes[mode]());
+    // Each mode follows each other one equally often over the rounds (see roundOrder).
+    for (const mode of roundOrder(names, round)) runs[mode].push(await modes[mode]());
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);

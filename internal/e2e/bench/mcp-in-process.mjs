@@ -22,7 +22,7 @@ import { createLimiter } from '../../../apps/mcp-server/dist/limiter.js';
 import { createLogger } from '../../../apps/mcp-server/dist/log.js';
 // The built workspace packages (run `pnpm build` first), by path: e2e does not depend on mcp-context.
 import { jwtVerifier } from '../../../packages/mcp-context/dist/index.js';
-import { MODERN_TOOLS_CALL } from './shared.mjs';
+import { MODERN_TOOLS_CALL, ROUND_ORDER, roundOrder } from './shared.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
@@ -152,9 +152,8 @@ const order = process.env.BENCH_ONLY ? process.env.BENCH_ONLY.split(',') : Objec
 for (const name of order) await slice(rows[name].listener, rows[name].headers); // warm up
 const cpu = Object.fromEntries(order.map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
-  // Rotate the order so no row always runs right after another (and meets its garbage).
-  for (let i = 0; i < order.length; i++) {
-    const name = order[(i + round) % order.length];
+  // Each row runs right after each other one equally often (and meets its garbage as often).
+  for (const name of roundOrder(order, round)) {
     cpu[name].push((await slice(rows[name].listener, rows[name].headers)).cpu / OPS);
   }
 }
@@ -166,7 +165,7 @@ const median = (values) => {
 // Throughput ratio a ÷ b = CPU b ÷ CPU a, taken within each round, then the median.
 const ratio = (a, b) => median(cpu[a].map((value, i) => cpu[b][i] / value));
 console.log(
-  `in-process tools/call (internal/e2e/bench/mcp-in-process.mjs), ${ROUNDS} rounds × ${OPS} requests, concurrency ${CONCURRENCY}; load average ${loadavg()
+  `in-process tools/call (internal/e2e/bench/mcp-in-process.mjs), ${ROUNDS} rounds (${ROUND_ORDER}) × ${OPS} requests, concurrency ${CONCURRENCY}; load average ${loadavg()
     .map((n) => n.toFixed(1))
     .join(' ')}`,
 );

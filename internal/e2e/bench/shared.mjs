@@ -26,3 +26,31 @@ export function cpuMs(pid) {
     return undefined;
   }
 }
+
+/**
+ * The order of `names` in round `round`, so that across rounds each one runs right after each
+ * other one equally often (a Williams design): a server that follows a heavy one meets its
+ * left-over work (its GC, the memory it hands back), so a fixed cyclic order, even started at
+ * a different place each round, would make one row pay for another every time. With an even
+ * count, every `names.length` rounds hold each ordered pair once; with an odd count, twice that.
+ * `BENCH_ORDER=rotate` gives the former plain rotation, for comparison.
+ */
+export function roundOrder(names, round) {
+  const n = names.length;
+  if (process.env.BENCH_ORDER === 'rotate') return names.map((_, i) => names[(round + i) % n]);
+  // First sequence 0, 1, n-1, 2, n-2, …; round r adds r; odd counts alternate with the reverse.
+  const first = [0];
+  for (let low = 1, high = n - 1; first.length < n; ) {
+    first.push(low++);
+    if (first.length < n) first.push(high--);
+  }
+  const shift = n % 2 === 0 ? round % n : Math.floor(round / 2) % n;
+  const sequence = first.map((i) => names[(i + shift) % n]);
+  return n % 2 === 1 && round % 2 === 1 ? sequence.reverse() : sequence;
+}
+
+/** How `roundOrder` orders rounds, for a bench's header line. */
+export const ROUND_ORDER =
+  process.env.BENCH_ORDER === 'rotate'
+    ? 'order: plain rotation (BENCH_ORDER=rotate)'
+    : 'order: balanced, each server right after each other equally often';
