@@ -44,7 +44,15 @@ describe('OAuth endpoints mounted in route handlers, over HTTP', () => {
       code_challenge_methods_supported: ['S256'],
       authorization_response_iss_parameter_supported: true,
     });
-    expect(metadata.scopes_supported).toEqual(['read', 'write', 'admin']);
+    // The MCP scopes, and OpenID Connect's (issue 18 §1).
+    expect(metadata.scopes_supported).toEqual([
+      'read',
+      'write',
+      'admin',
+      'openid',
+      'profile',
+      'email',
+    ]);
   });
 
   it('OpenID Connect Discovery 1.0 §4: /.well-known/openid-configuration has the same issuer', async () => {

@@ -141,6 +141,9 @@ export function buildAuthOptions(config: Config): AuthOptions {
           });
           token.uid = signedIn.sub;
           token.provider = account.provider;
+          // When the person signed in (seconds): the ID tokens' auth_time. next-auth's own `iat`
+          // is renewed whenever the session cookie is, so it cannot say this.
+          token.authTime = Math.floor(Date.now() / 1000);
           // A random id per sign-in, binding the consent CSRF tokens to this session.
           token.sid = randomBytes(16).toString('base64url');
           // The sign-in is the app's own audit event: the library never sees it. The
@@ -172,6 +175,7 @@ export function buildAuthOptions(config: Config): AuthOptions {
             provider: typeof token.provider === 'string' ? token.provider : '',
           },
           sid: typeof token.sid === 'string' ? token.sid : '',
+          ...(typeof token.authTime === 'number' ? { authTime: token.authTime } : {}),
         };
       },
       async redirect({ url, baseUrl }) {

@@ -18,6 +18,10 @@ export const SCOPES: Record<string, string> = {
   read: 'Read your data and use read-only tools',
   write: 'Create and change your data',
   admin: 'Administer the server: manage settings and other users',
+  // OpenID Connect (Core §5.4): who the person is, for apps that sign people in with this server.
+  openid: 'Confirm to the app who you are (an identifier that is not your email)',
+  profile: 'See your name',
+  email: 'See your email address and whether it is verified',
 };
 
 export const DEFAULT_SCOPES = ['read'];
@@ -203,6 +207,19 @@ async function createServer(config: Config): Promise<Server> {
       },
       // One JSON line per audit event: ids, sub, family and address only, never a secret.
       // Sign-ins, grants and revocations are also kept per user for the account page.
+      // OpenID Connect: ID tokens and /userinfo carry what the sign-in provider vouched for.
+      openid: {
+        claims: async (sub) => {
+          const user = await users.find(sub);
+          if (!user) return undefined;
+          return {
+            ...(user.email !== undefined ? { email: user.email } : {}),
+            ...(user.emailVerified !== undefined ? { email_verified: user.emailVerified } : {}),
+            ...(user.name !== undefined ? { name: user.name } : {}),
+            updated_at: Math.floor(user.updatedAt / 1000),
+          };
+        },
+      },
       audit: (event) => {
         log('info', 'audit', { ...event });
         const entry = securityEventOf(event);

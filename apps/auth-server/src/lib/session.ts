@@ -8,6 +8,8 @@ export interface CurrentUser {
   provider: string;
   name?: string | null | undefined;
   email?: string | null | undefined;
+  /** When the person signed in, in seconds since the epoch (absent in sessions older than it). */
+  authTime?: number | undefined;
 }
 
 /**
@@ -21,6 +23,7 @@ export async function currentUser(): Promise<CurrentUser | null> {
   type Session = {
     user?: { id?: string; provider?: string; name?: string | null; email?: string | null };
     sid?: string;
+    authTime?: number;
   } | null;
   let session: Session;
   try {
@@ -38,5 +41,6 @@ export async function currentUser(): Promise<CurrentUser | null> {
     provider: session.user?.provider ?? '',
     name: session.user?.name,
     email: session.user?.email,
+    ...(typeof session.authTime === 'number' ? { authTime: session.authTime } : {}),
   };
 }

@@ -26,5 +26,5 @@ export const GET = guardRoute(async (request: Request): Promise<Response> => {
     const location = consentLocation(query);
     return location ? seeOther(location, 302) : requestTooLong();
   }
-  return parsed.pending.approve(user.id);
+  return parsed.pending.approve(user.id, { authTime: user.authTime });
 });

@@ -46,5 +46,5 @@ export const POST = guardRoute(async (request: Request): Promise<Response> => {
   const parsed = await as.authorization.parse(new URLSearchParams(query), { request });
   if (!parsed.ok) return asSeeOther(parsed.response);
   if (decision === 'deny') return asSeeOther(parsed.pending.deny());
-  return asSeeOther(await parsed.pending.approve(user.id));
+  return asSeeOther(await parsed.pending.approve(user.id, { authTime: user.authTime }));
 });
