@@ -40,6 +40,7 @@ const ROUTES = [
   '/register',
   '/revoke',
   '/introspect',
+  '/userinfo',
   '/jwks.json',
   '/.well-known/oauth-authorization-server',
   '/.well-known/openid-configuration',
@@ -241,6 +242,8 @@ function headers(r: Rand, hasBody: boolean): Record<string, string> {
     h.authorization = r.pick([
       `Basic ${junk(r, 20)}`,
       `Bearer ${junk(r, 30)}`,
+      // JWT-shaped (the /userinfo verifier's first test).
+      `Bearer eyJhbGciOiJFUzI1NiJ9.${junk(r, 20)}.${junk(r, 20)}`,
       'Basic Og==',
       'Basic eDp5',
       junk(r, 10),

@@ -354,6 +354,31 @@ describe('userinfo (OpenID Connect Core §5.3) and RFC 6750 errors', () => {
     expect(refused.status).toBe(401);
   });
 
+  it('Core §12.2: a refresh that narrows the scope without openid gets no ID token, and its access token is refused at userinfo', async () => {
+    const env = await openidGrant('openid email read');
+    expect(typeof env.tokens.id_token).toBe('string');
+    const narrowed = await exchange(env.as, {
+      grant_type: 'refresh_token',
+      refresh_token: env.tokens.refresh_token as string,
+      client_id: env.clientId,
+      scope: 'read',
+    });
+    expect(narrowed.response.status).toBe(200);
+    expect(narrowed.body.scope).toBe('read');
+    expect(narrowed.body.id_token).toBeUndefined();
+    const refused = (await env.as.handle(
+      get({ Authorization: `Bearer ${narrowed.body.access_token}` }),
+    ))!;
+    expect(refused.status).toBe(403);
+    // The grant keeps openid: the next full refresh has an ID token again.
+    const full = await exchange(env.as, {
+      grant_type: 'refresh_token',
+      refresh_token: narrowed.body.refresh_token as string,
+      client_id: env.clientId,
+    });
+    expect(decodeJwt(full.body.id_token as string)).toMatchObject({ sub: 'u_alice' });
+  });
+
   it('an access token for any resource this server serves is accepted, its aud is the resource', async () => {
     const env = await openidGrant('openid');
     expect(decodeJwt(env.tokens.access_token as string).aud).toBe(RESOURCE);
