@@ -117,6 +117,8 @@ export async function obtainCode(
     resource?: string;
     userId?: string;
     state?: string;
+    nonce?: string;
+    authTime?: number;
   } = {},
 ) {
   const pkce = await createPkcePair();
@@ -130,13 +132,17 @@ export async function obtainCode(
       state: options.state ?? 'xyz',
       scope: options.scope,
       resource: options.resource ?? RESOURCE,
+      nonce: options.nonce,
     }),
   );
   if (!result.ok)
     throw new Error(
       `authorize failed: ${result.response.status} ${result.response.headers.get('location')}`,
     );
-  const response = await result.pending.approve(options.userId ?? 'user-1');
+  const response = await result.pending.approve(
+    options.userId ?? 'user-1',
+    options.authTime !== undefined ? { authTime: options.authTime } : {},
+  );
   const location = new URL(response.headers.get('location')!);
   return {
     code: location.searchParams.get('code')!,
