@@ -14,6 +14,7 @@ import { mcpNodeHandler } from './node-handler.js';
 import { createMcpServer } from './server.js';
 import { createServerPool } from './server-pool.js';
 import { SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
+import { createUserinfo } from './userinfo.js';
 
 interface AppDeps {
   config: Config;
@@ -63,6 +64,9 @@ async function readJson(req: NodeRequest): Promise<{ value: unknown } | { status
  */
 export function createApp({ config, verifier, limiter, logger }: AppDeps): Listener {
   const mcpPath = config.resource.pathname;
+  // One per app (its cache shared by the pooled servers): user_profile's email and name.
+  const userinfo =
+    config.authMode === 'oauth' ? createUserinfo({ issuer: config.issuer }) : undefined;
   const metadata = verifier
     ? protectedResourceMetadataMiddleware({
         resource: config.resource.href,
@@ -89,7 +93,7 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
     : originGuardMiddleware({ resource: config.resource.href });
   const mcp = mcpNodeHandler(
     createMcpHandler(
-      createServerPool(() => createMcpServer({ limiter })),
+      createServerPool(() => createMcpServer({ limiter, userinfo })),
       {
         onerror: (error) => logger.debug('mcp request refused', { error: error.message }),
       },

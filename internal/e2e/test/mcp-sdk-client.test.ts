@@ -267,6 +267,40 @@ describe.runIf(chromiumAvailable())(
         expect(data.isError).toBeFalsy();
         await client.close();
       });
+
+      it("user_profile with an openid grant: email and name come from the authorization server's userinfo; the token carries neither", async () => {
+        const provider = new TestOAuthProvider({
+          loopback,
+          issuer: as.url,
+          clientName: 'SDK OpenID Client',
+          userAgent,
+        });
+        const { client } = await connectWithOAuth(mcp.url, provider, []);
+        // A read grant: no identity scope, so nothing about the person.
+        const before = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
+        expect(before.user).toMatchObject({ email: null, name: null });
+
+        provider.invalidateCredentials('tokens');
+        expect(
+          await auth(provider, { serverUrl: mcp.url, scope: 'read openid profile email' }),
+        ).toBe('REDIRECT');
+        const { code } = provider.takeAuthorizationResponse();
+        expect(await auth(provider, { serverUrl: mcp.url, authorizationCode: code })).toBe(
+          'AUTHORIZED',
+        );
+        const claims = claimsOf(provider.tokens()?.access_token ?? '');
+        expect(String(claims.scope).split(' ').sort()).toEqual([
+          'email',
+          'openid',
+          'profile',
+          'read',
+        ]);
+        expect(JSON.stringify(claims)).not.toMatch(/ada|example\.com/);
+
+        const after = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
+        expect(after.user).toEqual({ id: claims.sub, email: 'ada@example.com', name: 'ada' });
+        await client.close();
+      });
     });
 
     describe('refresh after the access token expires (ACCESS_TOKEN_TTL_SECONDS=3)', () => {

@@ -1,20 +1,26 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { authContext } from '@portcullis/mcp-context';
+import type { Userinfo } from '../userinfo.js';
 import { json } from './context.js';
 
-/** The guide's `user_profile`: the caller's identity and permissions. */
-export function registerUserProfile(server: McpServer) {
+/**
+ * The guide's `user_profile`: the caller's identity and permissions. Email and name come from
+ * the token's claims when it carries them, else (for a grant with `openid`) from the
+ * authorization server's userinfo endpoint; null when neither says.
+ */
+export function registerUserProfile(server: McpServer, userinfo?: Userinfo) {
   server.registerTool(
     'user_profile',
     { description: "Gets the current user's profile.", annotations: { readOnlyHint: true } },
     async (ctx) => {
-      const { userId, clientId, scopes, expiresAt, claims } = authContext(ctx);
+      const { userId, clientId, scopes, expiresAt, claims, token } = authContext(ctx);
+      let email = typeof claims.email === 'string' ? claims.email : undefined;
+      let name = typeof claims.name === 'string' ? claims.name : undefined;
+      if (email === undefined && name === undefined && userinfo) {
+        ({ email, name } = (await userinfo({ token, userId, scopes })) ?? {});
+      }
       return json({
-        user: {
-          id: userId ?? null,
-          email: typeof claims.email === 'string' ? claims.email : null,
-          name: typeof claims.name === 'string' ? claims.name : null,
-        },
+        user: { id: userId ?? null, email: email ?? null, name: name ?? null },
         client_id: clientId,
         permissions: scopes,
         expires_at: expiresAt ?? null,
