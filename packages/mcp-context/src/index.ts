@@ -24,6 +24,12 @@ export {
   originGuard,
 } from './guard/origin-guard.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
+export type {
+  SpanAttributeValue,
+  SpanLike,
+  TracerLike,
+  TracerProviderLike,
+} from './lib/tracing.js';
 export {
   type ProtectedResourceMetadata,
   type ProtectedResourceMetadataOptions,

@@ -14,6 +14,7 @@ import type { Handler } from './lib/endpoint.js';
 import type { PublicJwk } from './lib/keys.js';
 import { bridged, isNodeRequest, pathnameOf } from './lib/node-bridge.js';
 import type { ConsentRecord, GrantSummary } from './lib/store.js';
+import { resolveTracer } from './lib/tracing.js';
 import { invalidArgType } from './lib/type-error.js';
 import type { AuthorizationServerOptions } from './options.js';
 import type { AuthorizationParseResult } from './pending-authorization.js';
@@ -102,6 +103,7 @@ export async function createAuthorizationServer(
   options: AuthorizationServerOptions,
 ): Promise<AuthorizationServer> {
   const ctx = createContext(options);
+  ctx.tracer = await resolveTracer('@portcullis/oauth-server', options);
   // Fail at start-up on a bad configured key or an unreachable store, not at the first token.
   await ctx.keys.signingKey();
 

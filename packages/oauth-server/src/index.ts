@@ -49,6 +49,12 @@ export type { IdTokenClaims } from './lib/openid.js';
 export { redirectUriProblem } from './lib/redirect-uri.js';
 export type { AuthorizationServerStore, GrantSummary } from './lib/store.js';
 export type { AccessTokenClaims } from './lib/tokens.js';
+export type {
+  SpanAttributeValue,
+  SpanLike,
+  TracerLike,
+  TracerProviderLike,
+} from './lib/tracing.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';
 export type {
   AuthorizationServerOptions,

@@ -3,6 +3,7 @@ import type { JWK } from 'jose';
 import type { AuditListener } from './audit-event.js';
 import type { ClientIdMetadataDocumentOptions } from './lib/cimd.js';
 import type { AuthorizationServerStore, ClientRecord } from './lib/store.js';
+import type { TracerLike, TracerProviderLike } from './lib/tracing.js';
 import type { PendingAuthorization } from './pending-authorization.js';
 
 type LimiterOptions = Parameters<typeof createRateLimiter>[0];
@@ -160,6 +161,16 @@ export interface AuthorizationServerOptions {
    * and its access token is accepted at `/userinfo`. Without it, those scopes are dropped.
    */
   openid?: OpenIdOptions;
+  /**
+   * The OpenTelemetry tracer for the `oauth.token` and `oauth.authorize` spans, or `false` for
+   * none. Default: `trace.getTracer('@portcullis/oauth-server')` of `@opentelemetry/api` when
+   * that optional peer is installed (a no-op until an SDK registers a provider), else none.
+   * Spans carry client ids, grant types, outcomes and OAuth error codes, never a code, token,
+   * verifier, secret or redirect URI.
+   */
+  tracer?: TracerLike | false;
+  /** Where to get the tracer instead of the global provider (ignored when `tracer` is given). */
+  tracerProvider?: TracerProviderLike;
   /** Clock in epoch ms, for tests. */
   now?: () => number;
 }

@@ -1,3 +1,4 @@
+import type { OAuthErrorCode } from './errors.js';
 /**
  * A validated authorization request (RFC 6749 §4.1.1) waiting for the user: the app shows
  * login and consent, then calls `approve()` or `deny()`.
@@ -42,4 +43,11 @@ export interface PendingAuthorization {
 /** What `authorization.parse()` returns. */
 export type AuthorizationParseResult =
   | { ok: true; pending: PendingAuthorization }
-  | { ok: false; response: Response };
+  | {
+      ok: false;
+      response: Response;
+      /** The OAuth error code the response carries (shown or redirected). */
+      error?: OAuthErrorCode;
+      /** The client, when the error is redirected to it (its redirect URI was trusted). */
+      clientId?: string;
+    };

@@ -5,6 +5,14 @@ import { assertObject, assertResourceUrl, assertStringArray, invalidType } from 
 import { calledToolNames, singleCalledTool } from '../lib/jsonrpc.js';
 import { createOriginCheck, type OriginCheckOptions, refusalBody } from '../lib/origin-check.js';
 import { coversScopes, neededScopes } from '../lib/scopes.js';
+import {
+  endSpan,
+  explicitTracer,
+  resolveTracer,
+  type SpanLike,
+  type TracerLike,
+  type TracerProviderLike,
+} from '../lib/tracing.js';
 import { type MaybeSyncVerifier, verifiedNow } from '../lib/verified-now.js';
 import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
@@ -39,6 +47,17 @@ export interface BearerAuthOptions {
   resourceMetadataUrl?: string;
   /** Seconds sent in `Retry-After` when the verifier is unavailable; default 5. */
   retryAfterSeconds?: number;
+  /**
+   * The OpenTelemetry tracer for the `mcp.bearer_auth` span, or `false` for none. Default:
+   * `trace.getTracer('@portcullis/mcp-context')` of `@opentelemetry/api` when that optional
+   * peer is installed (a no-op until an SDK registers a provider; loaded in the background,
+   * so requests in the first moments after start may go without a span), else none. The span
+   * holds the outcome, status, error code, client id, scopes and token-cache hit, never the
+   * token or the user.
+   */
+  tracer?: TracerLike | false;
+  /** Where to get the tracer instead of the global provider (ignored when `tracer` is given). */
+  tracerProvider?: TracerProviderLike;
 }
 
 export interface GuardRequest {
@@ -55,7 +74,14 @@ export interface GuardRequest {
 
 export type GuardResult =
   | { ok: true; authInfo: AuthInfo; headers: Record<string, string>; body?: unknown }
-  | { ok: false; status: number; headers: Record<string, string>; body: string | null };
+  | {
+      ok: false;
+      status: number;
+      headers: Record<string, string>;
+      body: string | null;
+      /** The error code of the body (`invalid_token`, …); none for a missing token or a preflight. */
+      error?: string;
+    };
 
 /**
  * The decision for one request: at once when nothing has to be waited for (the body already
@@ -150,6 +176,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
       }),
     },
     body: JSON.stringify({ error: error ?? 'unauthorized', error_description: description }),
+    ...(error !== undefined ? { error } : {}),
   });
 
   /** What a verifier's failure means for the client. */
@@ -172,6 +199,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
           error: 'temporarily_unavailable',
           error_description: 'The access token cannot be checked right now',
         }),
+        error: 'temporarily_unavailable',
       };
     }
     // A verifier bug: a 500 that leaks no internals to the caller.
@@ -180,6 +208,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
       status: 500,
       headers: { ...headers, 'Content-Type': 'application/json' },
       body: JSON.stringify({ error: 'server_error', error_description: 'Internal Server Error' }),
+      error: 'server_error',
     };
   };
 
@@ -189,7 +218,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
     needed: readonly string[],
     body: unknown,
     authInfo: AuthInfo,
+    span: SpanLike | undefined,
   ): GuardResult => {
+    if (span) verifiedAttributes(span, authInfo);
     if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
       return deny(headers, 401, 'invalid_token', 'The access token has expired', hint(needed));
     }
@@ -223,6 +254,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
     request: GuardRequest,
     headers: Record<string, string>,
     body: unknown,
+    span: SpanLike | undefined,
   ): GuardResult | Promise<GuardResult> => {
     let needed: readonly string[] = required;
     if (inspectBody && request.method === 'POST') {
@@ -242,7 +274,8 @@ export function createGuard(options: BearerAuthOptions): Guard {
     // A token verified before is answered from memory without a promise; anything else
     // (a first sight, a verifier without such memory) is awaited.
     const known = verifyNow?.(credentials.token);
-    if (known !== undefined) return admit(headers, needed, body, known);
+    span?.setAttribute('mcp.auth.token_cache', known !== undefined ? 'hit' : 'miss');
+    if (known !== undefined) return admit(headers, needed, body, known, span);
     let verification: Promise<AuthInfo>;
     try {
       verification = Promise.resolve(verifier(credentials.token));
@@ -250,12 +283,24 @@ export function createGuard(options: BearerAuthOptions): Guard {
       return refused(headers, needed, error);
     }
     return verification.then(
-      (authInfo) => admit(headers, needed, body, authInfo),
+      (authInfo) => admit(headers, needed, body, authInfo, span),
       (error: unknown) => refused(headers, needed, error),
     );
   };
 
-  return (request) => {
+  // The tracer: named in the options, else the api's global one once its import resolves.
+  let tracer = explicitTracer(TRACER_NAME, options);
+  if (tracer === null) {
+    tracer = undefined;
+    void resolveTracer(TRACER_NAME, options).then((found) => {
+      tracer = found;
+    });
+  }
+
+  const guard = (
+    request: GuardRequest,
+    span: SpanLike | undefined,
+  ): GuardResult | Promise<GuardResult> => {
     const refusal = checkOrigin?.(request.host, request.origin);
     if (refusal) {
       return {
@@ -288,10 +333,51 @@ export function createGuard(options: BearerAuthOptions): Guard {
       );
     }
 
-    if (!(inspectBody && request.method === 'POST')) return decide(request, headers, undefined);
+    if (!(inspectBody && request.method === 'POST'))
+      return decide(request, headers, undefined, span);
     const body = request.body();
     return body instanceof Promise
-      ? body.then((value) => decide(request, headers, value))
-      : decide(request, headers, body);
+      ? body.then((value) => decide(request, headers, value, span))
+      : decide(request, headers, body, span);
   };
+
+  return (request) => {
+    const span = tracer?.startSpan('mcp.bearer_auth');
+    if (!span) return guard(request, undefined);
+    let result: GuardResult | Promise<GuardResult>;
+    try {
+      result = guard(request, span);
+    } catch (error) {
+      endSpan(span, 500, 'server_error');
+      throw error;
+    }
+    if (!(result instanceof Promise)) return endGuardSpan(span, result);
+    return result.then(
+      (value) => endGuardSpan(span, value),
+      (error: unknown) => {
+        endSpan(span, 500, 'server_error');
+        throw error;
+      },
+    );
+  };
+}
+
+const TRACER_NAME = '@portcullis/mcp-context';
+
+/** The client and scopes of a verified token (not its subject: that is the user). */
+function verifiedAttributes(span: SpanLike, authInfo: AuthInfo): void {
+  if (typeof authInfo.clientId === 'string' && authInfo.clientId !== '')
+    span.setAttribute('oauth.client_id', authInfo.clientId);
+  if (Array.isArray(authInfo.scopes)) span.setAttribute('oauth.scopes', [...authInfo.scopes]);
+}
+
+function endGuardSpan(span: SpanLike, result: GuardResult): GuardResult {
+  if (result.ok) {
+    span.setAttribute('mcp.auth.outcome', 'allowed');
+    span.end();
+  } else {
+    span.setAttribute('mcp.auth.outcome', result.status === 204 ? 'preflight' : 'refused');
+    endSpan(span, result.status, result.error);
+  }
+  return result;
 }

@@ -22,6 +22,7 @@ import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
 import { parseScope, TOLERATED_SCOPES } from '../lib/scopes.js';
 import type { ClientRecord } from '../lib/store.js';
+import { endSpan, type SpanLike } from '../lib/tracing.js';
 import { CodedTypeError, invalidArg, invalidArgType } from '../lib/type-error.js';
 import type { AuthorizationParseResult, PendingAuthorization } from '../pending-authorization.js';
 
@@ -110,7 +111,11 @@ export async function parseAuthorizationRequest(
   } catch (error) {
     if (error instanceof CodedTypeError) throw error;
     if (limits.hit) ctx.audit({ event: 'rate_limit.hit', ...limits.hit, ip });
-    return { ok: false, response: shownError(error, html, limits.headers()) };
+    return {
+      ok: false,
+      response: shownError(error, html, limits.headers()),
+      error: toOAuthError(error).code,
+    };
   }
 
   // From here the redirect URI is trusted: errors go back to the client.
@@ -157,8 +162,14 @@ export async function parseAuthorizationRequest(
     });
     return { ok: true, pending };
   } catch (error) {
-    const response = errorRedirect(ctx, redirectUri, toOAuthError(error), rawState);
-    return { ok: false, response: withHeaders(response, limits.headers()) };
+    const oauth = toOAuthError(error);
+    const response = errorRedirect(ctx, redirectUri, oauth, rawState);
+    return {
+      ok: false,
+      response: withHeaders(response, limits.headers()),
+      error: oauth.code,
+      clientId: client.clientId,
+    };
   }
 }
 
@@ -376,41 +387,83 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
   };
 }
 
-/** GET (or POST form, OAuth 2.1 §4.1.1) /authorize: validates, then hands over to `interaction`. */
+/**
+ * GET (or POST form, OAuth 2.1 §4.1.1) /authorize: validates, then hands over to `interaction`,
+ * in an `oauth.authorize` span when there is a tracer.
+ */
 export function createAuthorizeHandler(ctx: Context): Handler {
   return async (request) => {
-    let params: URLSearchParams;
+    const span = ctx.tracer?.startSpan('oauth.authorize');
+    if (!span) return authorize(ctx, request, undefined);
+    let outcome: AuthorizeOutcome = { step: 'error', error: 'server_error' };
     try {
-      if (request.method === 'GET' || request.method === 'HEAD') {
-        params = new URL(request.url).searchParams;
-      } else if (request.method === 'POST') {
-        params = new URLSearchParams(await readForm(request, ctx.maxBodyBytes));
-      } else {
-        const response = shownError(
-          new InvalidRequestError('use GET or POST'),
-          wantsHtml(request),
-          {
-            Allow: 'GET, POST',
-          },
-        );
-        return new Response(response.body, { status: 405, headers: response.headers });
-      }
+      const response = await authorize(ctx, request, (value) => {
+        outcome = value;
+      });
+      endAuthorizeSpan(span, response.status, outcome);
+      return response;
     } catch (error) {
-      return shownError(error, wantsHtml(request), {});
-    }
-    const result = await parseAuthorizationRequest(ctx, params, request);
-    if (!result.ok) return result.response;
-    if (!ctx.interaction) {
-      return shownError(
-        new ServerError('no interaction handler is configured for /authorize'),
-        wantsHtml(request),
-        {},
-      );
-    }
-    try {
-      return await ctx.interaction(result.pending, standardRequest(request));
-    } catch {
-      return shownError(new ServerError('internal error'), wantsHtml(request), {});
+      endAuthorizeSpan(span, 500, { step: 'error', error: 'server_error' });
+      throw error;
     }
   };
+}
+
+/** What became of an /authorize request, for its span. */
+type AuthorizeOutcome =
+  | { step: 'interaction'; clientId: string }
+  | { step: 'error' | 'error_redirect'; error: string; clientId?: string | undefined };
+
+function endAuthorizeSpan(span: SpanLike, status: number, outcome: AuthorizeOutcome): void {
+  span.setAttribute('oauth.authorize.outcome', outcome.step);
+  if (outcome.clientId !== undefined) span.setAttribute('oauth.client_id', outcome.clientId);
+  endSpan(span, status, outcome.step === 'interaction' ? undefined : outcome.error);
+}
+
+async function authorize(
+  ctx: Context,
+  request: Request,
+  report: ((outcome: AuthorizeOutcome) => void) | undefined,
+): Promise<Response> {
+  let params: URLSearchParams;
+  try {
+    if (request.method === 'GET' || request.method === 'HEAD') {
+      params = new URL(request.url).searchParams;
+    } else if (request.method === 'POST') {
+      params = new URLSearchParams(await readForm(request, ctx.maxBodyBytes));
+    } else {
+      const response = shownError(new InvalidRequestError('use GET or POST'), wantsHtml(request), {
+        Allow: 'GET, POST',
+      });
+      report?.({ step: 'error', error: 'invalid_request' });
+      return new Response(response.body, { status: 405, headers: response.headers });
+    }
+  } catch (error) {
+    report?.({ step: 'error', error: toOAuthError(error).code });
+    return shownError(error, wantsHtml(request), {});
+  }
+  const result = await parseAuthorizationRequest(ctx, params, request);
+  if (!result.ok) {
+    report?.({
+      step: result.clientId !== undefined ? 'error_redirect' : 'error',
+      error: result.error ?? 'server_error',
+      clientId: result.clientId,
+    });
+    return result.response;
+  }
+  if (!ctx.interaction) {
+    report?.({ step: 'error', error: 'server_error' });
+    return shownError(
+      new ServerError('no interaction handler is configured for /authorize'),
+      wantsHtml(request),
+      {},
+    );
+  }
+  report?.({ step: 'interaction', clientId: result.pending.clientId });
+  try {
+    return await ctx.interaction(result.pending, standardRequest(request));
+  } catch {
+    report?.({ step: 'error', error: 'server_error', clientId: result.pending.clientId });
+    return shownError(new ServerError('internal error'), wantsHtml(request), {});
+  }
 }

@@ -28,6 +28,7 @@ import {
 import { parseScope } from '../lib/scopes.js';
 import { isGrantFailure } from '../lib/store.js';
 import { accessTokenFor, accessTokenOptions } from '../lib/tokens.js';
+import type { SpanLike } from '../lib/tracing.js';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -50,18 +51,21 @@ function tokenResponse(body: TokenResponse): JsonReply {
  * `refresh_token` with rotation (OAuth 2.1 §4.3.1).
  */
 export function createTokenHandler(ctx: Context): Handler {
-  return endpoint(ctx, { methods: ['POST'], cors: true }, async (request, limits) => {
+  const options = { methods: ['POST'], cors: true, span: 'oauth.token' };
+  return endpoint(ctx, options, async (request, limits, span) => {
     await ctx.limits.check(limits, 'token', 'perIp', ctx.getClientIp(request));
     const form = await readForm(request, ctx.maxBodyBytes);
     const { grant_type } = parseWith(grantTypeSchema, form);
     if (grant_type === 'authorization_code') {
+      span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(authorizationCodeGrantSchema, form);
-      const auth = await authenticated(ctx, request, params, limits);
+      const auth = await authenticated(ctx, request, params, limits, span);
       return authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request));
     }
     if (grant_type === 'refresh_token') {
+      span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(refreshTokenGrantSchema, form);
-      const auth = await authenticated(ctx, request, params, limits);
+      const auth = await authenticated(ctx, request, params, limits, span);
       return refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request));
     }
     throw new UnsupportedGrantTypeError('grant_type must be authorization_code or refresh_token');
@@ -77,8 +81,11 @@ async function authenticated(
     grant_type: string;
   },
   limits: RateLimitState,
+  span: SpanLike | undefined,
 ): Promise<AuthenticatedClient> {
   const auth = await authenticateClient(ctx, request, params);
+  // Only an authenticated client's id: what a request merely claims could be anything.
+  span?.setAttribute('oauth.client_id', auth.client.clientId);
   // Counted only once authenticated; a public client is named by anyone, so per caller address.
   await ctx.limits.check(
     limits,

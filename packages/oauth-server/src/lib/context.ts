@@ -9,6 +9,7 @@ import { type OpenIdConfig, openIdConfig } from './openid.js';
 import { createLimits, type Limits } from './rate-limits.js';
 import { isLoopbackHost } from './redirect-uri.js';
 import type { AuthorizationServerStore, ClientRecord } from './store.js';
+import type { TracerLike } from './tracing.js';
 import { invalidArg, invalidArgType } from './type-error.js';
 
 export interface Endpoints {
@@ -50,6 +51,8 @@ export interface Context {
   openid: OpenIdConfig | undefined;
   /** Sends an audit event to the `audit` option (a no-op without one). */
   audit: Emit;
+  /** The OpenTelemetry tracer, when there is one (set by createAuthorizationServer). */
+  tracer: TracerLike | undefined;
   now: () => number;
 }
 
@@ -230,6 +233,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     interaction: options.interaction,
     openid: openIdConfig(options.openid),
     audit: createEmitter(options.audit, now),
+    tracer: undefined,
     now,
   };
 }

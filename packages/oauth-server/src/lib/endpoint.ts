@@ -1,8 +1,9 @@
-import { errorResponse } from '../error-response.js';
+import { errorResponse, toOAuthError } from '../error-response.js';
 import type { Context } from './context.js';
 import { type JsonReply, MethodNotAllowedError } from './http.js';
 import { replyResponse } from './node-bridge.js';
 import { RateLimitState } from './rate-limits.js';
+import { endSpan, type SpanLike } from './tracing.js';
 
 /** A fetch-style handler. */
 export type Handler = (request: Request) => Promise<Response>;
@@ -11,6 +12,8 @@ interface EndpointOptions {
   methods: readonly string[];
   /** Browser-based clients call it: CORS headers and preflight. */
   cors: boolean;
+  /** The name of the span around each request (not preflights), when there is a tracer. */
+  span?: string;
 }
 
 function corsHeaders(methods: readonly string[]): Record<string, string> {
@@ -31,27 +34,35 @@ function corsHeaders(methods: readonly string[]): Record<string, string> {
 export function endpoint(
   ctx: Context,
   options: EndpointOptions,
-  run: (request: Request, limits: RateLimitState) => Promise<Response | JsonReply>,
+  run: (
+    request: Request,
+    limits: RateLimitState,
+    span: SpanLike | undefined,
+  ) => Promise<Response | JsonReply>,
 ): Handler {
   const cors = ctx.cors && options.cors ? corsHeaders(options.methods) : {};
   return async (request) => {
     if (request.method === 'OPTIONS' && ctx.cors && options.cors) {
       return new Response(null, { status: 204, headers: cors });
     }
+    const span = options.span !== undefined ? ctx.tracer?.startSpan(options.span) : undefined;
     const limits = new RateLimitState(ctx.now);
     let response: Response | JsonReply;
     try {
       if (!options.methods.includes(request.method)) {
         throw new MethodNotAllowedError(request.method, options.methods.join(', '));
       }
-      response = await run(request, limits);
+      response = await run(request, limits, span);
     } catch (error) {
       auditRateLimit(ctx, limits, request);
       const headers = new Headers({ ...cors, ...limits.headers() });
       if (error instanceof MethodNotAllowedError) headers.set('Allow', error.allow);
       const basicAuth = /^basic\s/i.test(request.headers.get('authorization') ?? '');
-      return errorResponse(error, { basicAuth, headers });
+      const answer = errorResponse(error, { basicAuth, headers });
+      if (span) endSpan(span, answer.status, toOAuthError(error).code);
+      return answer;
     }
+    if (span) endSpan(span, response.status, undefined);
     if (response instanceof Response)
       return withHeaders(response, { ...cors, ...limits.headers() });
     return replyResponse(request, {
