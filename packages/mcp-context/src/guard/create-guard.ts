@@ -10,6 +10,7 @@ import {
   explicitTracer,
   resolveTracer,
   type SpanLike,
+  startSpan,
   type TracerLike,
   type TracerProviderLike,
 } from '../lib/tracing.js';
@@ -289,9 +290,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
   };
 
   // The tracer: named in the options, else the api's global one once its import resolves.
-  let tracer = explicitTracer(TRACER_NAME, options);
-  if (tracer === null) {
-    tracer = undefined;
+  const named = explicitTracer(TRACER_NAME, options);
+  let tracer: TracerLike | undefined = named ?? undefined;
+  if (named === null) {
     void resolveTracer(TRACER_NAME, options).then((found) => {
       tracer = found;
     });
@@ -342,7 +343,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
   };
 
   return (request) => {
-    const span = tracer?.startSpan('mcp.bearer_auth');
+    const span = startSpan(tracer, 'mcp.bearer_auth');
     if (!span) return guard(request, undefined);
     let result: GuardResult | Promise<GuardResult>;
     try {

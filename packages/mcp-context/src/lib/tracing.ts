@@ -9,6 +9,8 @@ export type SpanAttributeValue = string | number | boolean | string[];
 
 /** The part of an OpenTelemetry `Span` used here; `@opentelemetry/api`'s `Span` fits. */
 export interface SpanLike {
+  /** `false` for the api's no-op span (no provider registered): nothing more is done with it. */
+  isRecording(): boolean;
   setAttribute(key: string, value: SpanAttributeValue): unknown;
   /** `code` 2 is `SpanStatusCode.ERROR`. */
   setStatus(status: { code: number; message?: string }): unknown;
@@ -97,4 +99,16 @@ export function endSpan(span: SpanLike, status: number, error: string | undefine
     span.setStatus({ code: SPAN_STATUS_ERROR, message: error });
   }
   span.end();
+}
+
+/**
+ * A span named `name` when the tracer records one, else `undefined` (no tracer, or the api's
+ * no-op tracer before a provider is registered), so that untraced requests skip all span work.
+ */
+export function startSpan(tracer: TracerLike | undefined, name: string): SpanLike | undefined {
+  if (tracer === undefined) return undefined;
+  const span = tracer.startSpan(name);
+  if (span.isRecording()) return span;
+  span.end();
+  return undefined;
 }

@@ -22,7 +22,7 @@ import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
 import { parseScope, TOLERATED_SCOPES } from '../lib/scopes.js';
 import type { ClientRecord } from '../lib/store.js';
-import { endSpan, type SpanLike } from '../lib/tracing.js';
+import { endSpan, type SpanLike, startSpan } from '../lib/tracing.js';
 import { CodedTypeError, invalidArg, invalidArgType } from '../lib/type-error.js';
 import type { AuthorizationParseResult, PendingAuthorization } from '../pending-authorization.js';
 
@@ -393,7 +393,7 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
  */
 export function createAuthorizeHandler(ctx: Context): Handler {
   return async (request) => {
-    const span = ctx.tracer?.startSpan('oauth.authorize');
+    const span = startSpan(ctx.tracer, 'oauth.authorize');
     if (!span) return authorize(ctx, request, undefined);
     let outcome: AuthorizeOutcome = { step: 'error', error: 'server_error' };
     try {

@@ -3,7 +3,7 @@ import type { Context } from './context.js';
 import { type JsonReply, MethodNotAllowedError } from './http.js';
 import { replyResponse } from './node-bridge.js';
 import { RateLimitState } from './rate-limits.js';
-import { endSpan, type SpanLike } from './tracing.js';
+import { endSpan, type SpanLike, startSpan } from './tracing.js';
 
 /** A fetch-style handler. */
 export type Handler = (request: Request) => Promise<Response>;
@@ -45,7 +45,7 @@ export function endpoint(
     if (request.method === 'OPTIONS' && ctx.cors && options.cors) {
       return new Response(null, { status: 204, headers: cors });
     }
-    const span = options.span !== undefined ? ctx.tracer?.startSpan(options.span) : undefined;
+    const span = options.span !== undefined ? startSpan(ctx.tracer, options.span) : undefined;
     const limits = new RateLimitState(ctx.now);
     let response: Response | JsonReply;
     try {
