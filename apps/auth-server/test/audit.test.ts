@@ -9,6 +9,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp } from './helpers/app';
 import { registerClient } from './helpers/client';
+import { hiddenField } from './helpers/stores';
 
 const REDIRECT = 'http://127.0.0.1:9/callback';
 
@@ -28,12 +29,6 @@ async function waitForLines(app: AuthServer, done: (lines: Record<string, unknow
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
   return auditLines(app.output());
-}
-
-function hiddenField(html: string, name: string): string {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match?.[1]) throw new Error(`no ${name} field`);
-  return match[1].replace(/&amp;/g, '&');
 }
 
 describe('audit lines of the app', () => {

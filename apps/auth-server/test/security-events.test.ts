@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
+import { serviceAvailable } from '@portcullis/internal-testing';
 import {
   type AuthServer,
   authorizeOverHttp,
   type CookieJar,
   devLogin,
 } from '@portcullis/internal-testing/apps';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   KEEP_DAYS,
@@ -21,6 +18,7 @@ import {
 } from '../src/lib/security-events';
 import { startApp } from './helpers/app';
 import { registerClient } from './helpers/client';
+import { hiddenField, openStore, type TestStore } from './helpers/stores';
 
 const withPostgres = await serviceAvailable('Postgres');
 const withRedis = await serviceAvailable('Redis');
@@ -29,15 +27,12 @@ const DAY = 24 * 3600 * 1000;
 const signIn = (at: number): SecurityEvent => ({ event: 'user.signed_in', at, provider: 'dev' });
 
 /** The same behaviour asked of each backend. */
-function conformance(
-  name: string,
-  open: () => Promise<{ log: SecurityEventLog; close(): Promise<void> }>,
-) {
+function conformance(name: string, open: () => Promise<TestStore<SecurityEventLog>>) {
   describe(name, () => {
     let log: SecurityEventLog;
     let close: () => Promise<void>;
     beforeAll(async () => {
-      ({ log, close } = await open());
+      ({ store: log, close } = await open());
     });
     afterAll(async () => {
       await close?.();
@@ -105,39 +100,16 @@ function conformance(
   });
 }
 
-conformance('PGlite (the embedded default)', async () => {
-  const db = await PGlite.create();
-  return { log: sqlSecurityEvents(db), close: () => db.close() };
-});
-
+conformance('PGlite (the embedded default)', () => openStore.pglite((db) => sqlSecurityEvents(db)));
 if (withPostgres) {
-  conformance('Postgres', async () => {
-    const schema = `security_events_${randomBytes(4).toString('hex')}`;
-    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 10 });
-    await pool.query(`CREATE SCHEMA ${schema}`);
-    return {
-      log: sqlSecurityEvents(pool, schema),
-      close: async () => {
-        await pool.query(`DROP SCHEMA ${schema} CASCADE`);
-        await pool.end();
-      },
-    };
-  });
+  conformance('Postgres', () =>
+    openStore.postgres((pool, schema) => sqlSecurityEvents(pool, schema)),
+  );
 }
-
 if (withRedis) {
-  conformance('Redis', async () => {
-    const redis = new Redis(TEST_REDIS_URL);
-    const prefix = `test:${randomBytes(4).toString('hex')}:`;
-    return {
-      log: redisSecurityEvents(redis, prefix),
-      close: async () => {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length) await redis.del(...keys);
-        await redis.quit();
-      },
-    };
-  });
+  conformance('Redis', () =>
+    openStore.redis((redis, prefix) => redisSecurityEvents(redis, prefix)),
+  );
 }
 
 describe('which audit events reach the account page', () => {
@@ -185,12 +157,6 @@ describe('which audit events reach the account page', () => {
     ).toBeUndefined();
   });
 });
-
-function hiddenField(html: string, name: string): string {
-  const match = new RegExp(`name="${name}" value="([^"]*)"`).exec(html);
-  if (!match?.[1]) throw new Error(`no ${name} field`);
-  return match[1].replace(/&amp;/g, '&');
-}
 
 describe('the account page shows recent security activity', () => {
   let app: AuthServer;

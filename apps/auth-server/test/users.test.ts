@@ -1,25 +1,20 @@
 import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
+import { serviceAvailable } from '@portcullis/internal-testing';
 import { OPAQUE_SUB } from '@portcullis/internal-testing/apps';
-import { Redis } from 'ioredis';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisUsers, sqlUsers, type UserDirectory } from '../src/lib/users';
+import { openStore, type TestStore } from './helpers/stores';
 
 const withPostgres = await serviceAvailable('Postgres');
 const withRedis = await serviceAvailable('Redis');
 
 /** The same behaviour asked of each backend. */
-function conformance(
-  name: string,
-  open: () => Promise<{ users: UserDirectory; close(): Promise<void> }>,
-) {
+function conformance(name: string, open: () => Promise<TestStore<UserDirectory>>) {
   describe(name, () => {
     let users: UserDirectory;
     let close: () => Promise<void>;
     beforeAll(async () => {
-      ({ users, close } = await open());
+      ({ store: users, close } = await open());
       await users.prepare();
     });
     afterAll(async () => {
@@ -97,36 +92,10 @@ function conformance(
   });
 }
 
-conformance('PGlite (the embedded default)', async () => {
-  const db = await PGlite.create();
-  return { users: sqlUsers(db), close: () => db.close() };
-});
-
+conformance('PGlite (the embedded default)', () => openStore.pglite((db) => sqlUsers(db)));
 if (withPostgres) {
-  conformance('Postgres', async () => {
-    const schema = `users_${randomBytes(4).toString('hex')}`;
-    const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 10 });
-    return {
-      users: sqlUsers(pool, schema),
-      close: async () => {
-        await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-        await pool.end();
-      },
-    };
-  });
+  conformance('Postgres', () => openStore.postgres((pool, schema) => sqlUsers(pool, schema)));
 }
-
 if (withRedis) {
-  conformance('Redis', async () => {
-    const redis = new Redis(TEST_REDIS_URL);
-    const prefix = `test:${randomBytes(4).toString('hex')}:`;
-    return {
-      users: redisUsers(redis, prefix),
-      close: async () => {
-        const keys = await redis.keys(`${prefix}*`);
-        if (keys.length) await redis.del(...keys);
-        await redis.quit();
-      },
-    };
-  });
+  conformance('Redis', () => openStore.redis((redis, prefix) => redisUsers(redis, prefix)));
 }

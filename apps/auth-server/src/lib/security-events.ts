@@ -1,4 +1,5 @@
 import type { AuditEvent } from '@portcullis/oauth-server';
+import { migrateOnce, type Queryable } from './app-tables';
 import { describeError, log } from './log';
 
 /** The events a user sees on their account page: sign-ins, grants, withdrawals, revocations. */
@@ -89,10 +90,6 @@ export function recordInBackground(
   };
 }
 
-interface Queryable {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
-
 /**
  * On the embedded PGlite or Postgres: one table beside the token records. Each insert trims the
  * user's history to the newest {@link KEEP_PER_USER} and drops what is past {@link KEEP_DAYS},
@@ -100,34 +97,20 @@ interface Queryable {
  */
 export function sqlSecurityEvents(db: Queryable, schema = 'public'): SecurityEventLog {
   const table = `"${schema}"."portcullis_security_events"`;
-  let ready: Promise<unknown> | undefined;
-  const migrate = () => {
-    ready ??= db
-      .query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-      .then(() =>
-        db.query(
-          `CREATE TABLE IF NOT EXISTS ${table} (
-           id bigserial PRIMARY KEY,
-           sub text NOT NULL,
-           at bigint NOT NULL,
-           event text NOT NULL,
-           client_id text,
-           provider text,
-           ip text
-         )`,
-        ),
-      )
-      .then(() =>
-        db.query(
-          `CREATE INDEX IF NOT EXISTS portcullis_security_events_sub ON ${table} (sub, id DESC)`,
-        ),
-      )
-      .catch((error: unknown) => {
-        ready = undefined; // the next call tries again
-        throw error;
-      });
-    return ready;
-  };
+  const migrate = migrateOnce(
+    db,
+    schema,
+    `CREATE TABLE IF NOT EXISTS ${table} (
+       id bigserial PRIMARY KEY,
+       sub text NOT NULL,
+       at bigint NOT NULL,
+       event text NOT NULL,
+       client_id text,
+       provider text,
+       ip text
+     )`,
+    `CREATE INDEX IF NOT EXISTS portcullis_security_events_sub ON ${table} (sub, id DESC)`,
+  );
   return {
     async prepare() {
       await migrate();

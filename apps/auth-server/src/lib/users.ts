@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { migrateOnce, type Queryable } from './app-tables';
 
 /**
  * What a sign-in says about the person, as the provider vouched for it. Only what OpenID
@@ -56,38 +57,24 @@ function clean(provider: string, subject: string, claims: UserClaims) {
   };
 }
 
-interface Queryable {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-}
-
 /** On the embedded PGlite or Postgres: a table beside the token records. */
 export function sqlUsers(db: Queryable, schema = 'public'): UserDirectory {
   const table = `"${schema}"."portcullis_users"`;
-  let ready: Promise<unknown> | undefined;
-  const migrate = () => {
-    ready ??= db
-      .query(`CREATE SCHEMA IF NOT EXISTS "${schema}"`)
-      .then(() =>
-        db.query(
-          `CREATE TABLE IF NOT EXISTS ${table} (
-             sub text PRIMARY KEY,
-             provider text NOT NULL,
-             subject text NOT NULL,
-             email text,
-             email_verified boolean,
-             name text,
-             created_at bigint NOT NULL,
-             updated_at bigint NOT NULL,
-             UNIQUE (provider, subject)
-           )`,
-        ),
-      )
-      .catch((error: unknown) => {
-        ready = undefined;
-        throw error;
-      });
-    return ready;
-  };
+  const migrate = migrateOnce(
+    db,
+    schema,
+    `CREATE TABLE IF NOT EXISTS ${table} (
+       sub text PRIMARY KEY,
+       provider text NOT NULL,
+       subject text NOT NULL,
+       email text,
+       email_verified boolean,
+       name text,
+       created_at bigint NOT NULL,
+       updated_at bigint NOT NULL,
+       UNIQUE (provider, subject)
+     )`,
+  );
   const user = (row: Record<string, unknown>): User => ({
     sub: String(row.sub),
     provider: String(row.provider),
