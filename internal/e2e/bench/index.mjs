@@ -149,7 +149,7 @@ try {
   const mcpPort = await freePort();
   const as = await startAuthServer({ resources: [`http://127.0.0.1:${mcpPort}/mcp`] });
   servers.push(as);
-  const [withAuth, withoutAuth, anchor] = await Promise.all([
+  const [withAuth, withoutAuth, withoutAuthTwin, anchor] = await Promise.all([
     startMcpServer({
       issuer: as.url,
       port: mcpPort,
@@ -161,9 +161,12 @@ try {
       env: { LOG_LEVEL: 'error' },
       nodeArgs: profiling('mcp-server-auth-off'),
     }),
+    // An A/A control: a second process of the same auth-off server. Their ratio is the noise
+    // floor of one run — how far two identical servers differ (JIT, heap layout, scheduling).
+    startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
     startSdkV1Example(),
   ]);
-  servers.push(withAuth, withoutAuth, anchor);
+  servers.push(withAuth, withoutAuth, withoutAuthTwin, anchor);
 
   // Valid tokens through the real flow: DCR (a confidential client), dev login, consent,
   // code exchange; then refresh grants for more access tokens (all valid for an hour).
@@ -197,12 +200,13 @@ try {
   await expectStatus(await call(withAuth.url, MODERN), 401, 'auth on without a token');
   await answers(await call(withAuth.url, MODERN, accessTokens[0]), 'auth on');
   await answers(await call(withoutAuth.url, MODERN), 'auth off');
+  await answers(await call(withoutAuthTwin.url, MODERN), 'auth off, second process');
   await answers(await call(anchor.url, LEGACY), 'SDK 1.32.2 example');
 
   const slice = MCP_SECONDS / ROUNDS;
   // Throughput, and the server's own CPU time per request: on a shared machine the second
   // does not move with load from elsewhere.
-  const cpu = { on: 0, off: 0, offBytes: 0, anchor: 0 };
+  const cpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
   const measured = (mode, pid, run) => async () => {
     const before = cpuMs(pid);
     const result = await run();
@@ -218,6 +222,9 @@ try {
     offBytes: measured('offBytes', withoutAuth.pid, () =>
       cannon(withoutAuth.url, slice, MODERN, accessTokens, 'x-bench-token'),
     ),
+    offTwin: measured('offTwin', withoutAuthTwin.pid, () =>
+      cannon(withoutAuthTwin.url, slice, MODERN),
+    ),
     anchor: measured('anchor', anchor.pid, () => cannon(anchor.url, slice, LEGACY)),
   };
   console.log(
@@ -228,8 +235,9 @@ try {
   // Warm-up: JIT, pools and caches of every server.
   await cannon(withAuth.url, 2, MODERN, accessTokens);
   await cannon(withoutAuth.url, 2, MODERN);
+  await cannon(withoutAuthTwin.url, 2, MODERN);
   await cannon(anchor.url, 2, LEGACY);
-  const runs = { on: [], off: [], offBytes: [], anchor: [] };
+  const runs = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
   const names = Object.keys(runs);
   for (let round = 0; round < ROUNDS; round++) {
     // Each mode follows each other one equally often over the rounds (see roundOrder).
@@ -238,12 +246,14 @@ try {
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);
   const offBytes = summary(withoutAuth.url, runs.offBytes, MCP_SECONDS);
+  const offTwin = summary(withoutAuthTwin.url, runs.offTwin, MCP_SECONDS);
   const base = summary(anchor.url, runs.anchor, MCP_SECONDS);
   const row = (name, s) =>
     `  ${name.padEnd(44)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}   errors ${s.errors}   (${s.requests} requests)`;
   console.log(row('auth on  (2026-07-28, AUTH_MODE=oauth, JWT)', on));
   console.log(row('auth off (2026-07-28, AUTH_MODE=none)', off));
   console.log(row('auth off, same bytes (token in x-header)', offBytes));
+  console.log(row('auth off, a second process (A/A control)', offTwin));
   console.log(row('anchor: SDK 1.32.2 stateless example, no auth', base));
   // Each ratio is the median over rounds of the ratio within a round: servers measured side by
   // side, so a burst of load from elsewhere moves both sides of one ratio alike.
@@ -259,6 +269,9 @@ try {
   console.log(
     `  ratio auth on / auth off sent the same bytes: ${ratio('on', 'offBytes').toFixed(3)} (the cost of checking a token, without that of carrying one); p99 ${on.p99} ms vs ${offBytes.p99} ms`,
   );
+  console.log(
+    `  ratio auth off / its second process (A/A: the noise floor of this run): ${ratio('off', 'offTwin').toFixed(3)}; p99 ${off.p99} ms vs ${offTwin.p99} ms`,
+  );
   const perRequest = (mode, s) => (cpu[mode] * 1000) / s.requests;
   if (cpu.on > 0 && cpu.off > 0 && cpu.anchor > 0) {
     const [cOn, cOff, cAnchor] = [
@@ -267,10 +280,10 @@ try {
       perRequest('anchor', base),
     ];
     console.log(
-      `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us (same bytes ${perRequest('offBytes', offBytes).toFixed(0)} us), SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
+      `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us (same bytes ${perRequest('offBytes', offBytes).toFixed(0)} us, second process ${perRequest('offTwin', offTwin).toFixed(0)} us), SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
     );
   }
-  const failed = [on, off, offBytes, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
+  const failed = [on, off, offBytes, offTwin, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
 
   if (failed > 0) {
     console.error(`\n${failed} requests failed: the figures above are not valid.`);
