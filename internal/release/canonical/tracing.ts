@@ -38,27 +38,3 @@ export interface TracingOptions {
 
 /** `SpanStatusCode.ERROR` of `@opentelemetry/api`. */
 export const SPAN_STATUS_ERROR = 2;
-
-// A variable specifier, marked for bundlers to leave alone: when the optional peer is not
-// installed a bundle still builds and the import simply fails at run time (caught).
-const API = '@opentelemetry/api';
-
-/**
- * The tracer named `name` from the options, else from the global api when it is installed,
- * else `undefined`. Throws a TypeError for an option of the wrong shape.
- */
-export async function resolveTracer(
-  name: string,
-  options: TracingOptions,
-): Promise<TracerLike | undefined> {
-  const direct = explicitTracer(name, options);
-  if (direct !== null) return direct;
-  try {
-    const api = (await import(/* webpackIgnore: true */ /* @vite-ignore */ API)) as {
-      trace?: TracerProviderLike;
-    };
-    return api.trace?.getTracer(name);
-  } catch {
-    return undefined;
-  }
-}

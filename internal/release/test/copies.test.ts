@@ -22,8 +22,8 @@ function packageSources(): string[] {
 describe.each([
   { file: 'coded-type-error.ts', declares: /\bclass CodedTypeError\b/, atLeast: 5 },
   { file: 'base64url.ts', declares: /\bfunction base64url\(/, atLeast: 3 },
-  // The OpenTelemetry shapes and the optional api's loading (oauth-server, mcp-context); each
-  // copy's own argument errors stay outside the shared text.
+  // The OpenTelemetry shapes the tracing code uses (oauth-server, mcp-context); the functions,
+  // which throw each package's own argument errors, stay outside the shared text.
   { file: 'tracing.ts', declares: /\bexport interface SpanLike\b/, atLeast: 2 },
 ])('canonical/$file', ({ file, declares, atLeast }) => {
   const canonical = readFileSync(path.join(CANONICAL, file), 'utf8');
