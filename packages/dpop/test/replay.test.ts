@@ -83,28 +83,29 @@ describe('RFC 9449 §11.1: a proof is accepted once, whatever the concurrency', 
     const key = await keyPair();
     const proof = await createProof({ ...key, method: 'POST', url: URL_, iat: NOW });
     const inner = createMemoryReplayStore({ now: () => NOW_MS });
-    // A store that holds each call at its door until the test lets it in, in the order chosen.
-    const arrived: Array<() => void> = [];
+    // Each verification gets its own door to the one store, held until the test lets it in, in
+    // the order chosen (which call reaches its door first is up to the scheduler, not the test).
+    const doors: Array<() => void> = [];
     let arrivals!: () => void;
     const bothArrived = new Promise<void>((resolve) => {
       arrivals = resolve;
     });
-    const gated: ReplayStore = {
+    const gated = (door: number): ReplayStore => ({
       async remember(key, expiresAtMs) {
         await new Promise<void>((resolve) => {
-          arrived.push(resolve);
-          if (arrived.length === 2) arrivals();
+          doors[door] = resolve;
+          if (doors.filter(Boolean).length === 2) arrivals();
         });
         return inner.remember(key, expiresAtMs);
       },
-    };
-    const first = verifyProof(proof, options({ replay: gated }));
-    const second = verifyProof(proof, options({ replay: gated }));
+    });
+    const first = verifyProof(proof, options({ replay: gated(0) }));
+    const second = verifyProof(proof, options({ replay: gated(1) }));
     await bothArrived;
     // Let the second caller in first.
-    arrived[1]!();
+    doors[1]!();
     await expect(second).resolves.toMatchObject({ iat: NOW });
-    arrived[0]!();
+    doors[0]!();
     await expect(first).rejects.toMatchObject({ check: 'replay' });
   });
 
