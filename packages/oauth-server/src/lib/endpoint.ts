@@ -41,6 +41,7 @@ export function endpoint(
   ) => Promise<Response | JsonReply>,
 ): Handler {
   const cors = ctx.cors && options.cors ? corsHeaders(options.methods) : {};
+  const withCors = corsMerger(cors);
   return async (request) => {
     if (request.method === 'OPTIONS' && ctx.cors && options.cors) {
       return new Response(null, { status: 204, headers: cors });
@@ -63,13 +64,40 @@ export function endpoint(
       return answer;
     }
     if (span) endSpan(span, response.status, undefined);
-    if (response instanceof Response)
-      return withHeaders(response, { ...cors, ...limits.headers() });
+    const limitHeaders = limits.headers();
+    if (response instanceof Response) return withHeaders(response, { ...cors, ...limitHeaders });
     return replyResponse(request, {
       status: response.status,
-      headers: { ...response.headers, ...cors, ...limits.headers() },
+      headers: isEmpty(limitHeaders)
+        ? withCors(response.headers)
+        : { ...response.headers, ...cors, ...limitHeaders },
       body: response.body,
     });
+  };
+}
+
+function isEmpty(record: Record<string, string>): boolean {
+  for (const _ in record) return false;
+  return true;
+}
+
+/**
+ * `headers` and then `cors` in one record, made once per `headers` record (a reply's headers
+ * are shared and never changed, see `jsonReply`): what every answer without RateLimit
+ * headers carries.
+ */
+function corsMerger(
+  cors: Record<string, string>,
+): (headers: Record<string, string>) => Record<string, string> {
+  if (isEmpty(cors)) return (headers) => headers;
+  const merged = new WeakMap<Record<string, string>, Record<string, string>>();
+  return (headers) => {
+    let out = merged.get(headers);
+    if (out === undefined) {
+      out = Object.freeze({ ...headers, ...cors });
+      merged.set(headers, out);
+    }
+    return out;
   };
 }
 

@@ -34,16 +34,25 @@ export interface JsonReply {
   readonly body: string;
 }
 
+const JSON_ONLY: Readonly<Record<string, string>> = Object.freeze({
+  'Content-Type': 'application/json',
+});
+
+/** The reply headers per `headers` record given (a constant such as NO_STORE, most often). */
+const replyHeaders = new WeakMap<Record<string, string>, Readonly<Record<string, string>>>();
+
+/** A JSON answer. Its `headers` record may be shared between answers: it is frozen. */
 export function jsonReply(
   body: unknown,
   status = 200,
-  headers: Record<string, string> = {},
+  headers?: Record<string, string>,
 ): JsonReply {
-  return {
-    status,
-    headers: { 'Content-Type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  };
+  let all = headers === undefined ? JSON_ONLY : replyHeaders.get(headers);
+  if (all === undefined) {
+    all = Object.freeze({ 'Content-Type': 'application/json', ...headers });
+    replyHeaders.set(headers!, all);
+  }
+  return { status, headers: all, body: JSON.stringify(body) };
 }
 
 /**
@@ -126,7 +135,46 @@ export async function readForm(
   if (mediaType(request) !== 'application/x-www-form-urlencoded') {
     throw new UnsupportedMediaTypeError('Content-Type must be application/x-www-form-urlencoded');
   }
-  return paramsToRecord(new URLSearchParams(await readBodyText(request, maxBytes)));
+  return formToRecord(await readBodyText(request, maxBytes));
+}
+
+/**
+ * An `application/x-www-form-urlencoded` string as a record, exactly as
+ * `paramsToRecord(new URLSearchParams(body))` reads it: a value with a `%` sequence that
+ * `decodeURIComponent` refuses (malformed, or not UTF-8) sends the whole body that way.
+ */
+export function formToRecord(body: string): Record<string, string> {
+  const out: Record<string, string> = Object.create(null);
+  // As the URLSearchParams constructor: one leading "?" is dropped.
+  for (let start = body.startsWith('?') ? 1 : 0; start < body.length; ) {
+    let end = body.indexOf('&', start);
+    if (end === -1) end = body.length;
+    if (end > start) {
+      const eq = body.indexOf('=', start);
+      const name = formDecode(body.slice(start, eq === -1 || eq > end ? end : eq));
+      const value = eq === -1 || eq > end ? '' : formDecode(body.slice(eq + 1, end));
+      if (name === undefined || value === undefined) {
+        return paramsToRecord(new URLSearchParams(body));
+      }
+      if (Object.hasOwn(out, name)) {
+        throw new InvalidRequestError(`parameter ${safeName(name)} must not be repeated`);
+      }
+      out[name] = value;
+    }
+    start = end + 1;
+  }
+  return out;
+}
+
+/** One name or value of a form: `+` is a space, `%XX` a UTF-8 byte; `undefined` if malformed. */
+function formDecode(text: string): string | undefined {
+  const spaced = text.includes('+') ? text.replaceAll('+', ' ') : text;
+  if (!spaced.includes('%')) return spaced;
+  try {
+    return decodeURIComponent(spaced);
+  } catch {
+    return undefined;
+  }
 }
 
 /** A JSON object body (RFC 7591 §3.1); anything else is `invalid_client_metadata`. */

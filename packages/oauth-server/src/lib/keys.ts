@@ -25,6 +25,11 @@ export interface ActiveKey {
 
 export interface KeyManager {
   signingKey(): Promise<ActiveKey>;
+  /**
+   * The key `signingKey()` would resolve to now, when that is known without waiting (the
+   * same choice made moments ago, still valid); else `undefined`.
+   */
+  current(): ActiveKey | undefined;
   publicKeys(): Promise<PublicJwk[]>;
   rotate(options?: { publishSeconds?: number }): Promise<{ kid: string; activatesAt: number }>;
   invalidate(): void;
@@ -101,7 +106,14 @@ export function createKeyManager(options: KeyOptions): KeyManager {
   const imported = new Map<string, CryptoKey>();
   let configured: Promise<{ kid: string; key: CryptoKey; publicJwk: PublicJwk }> | undefined;
   if (options.signingKey !== undefined) configured = importConfiguredKey(options.signingKey);
-  let loaded: { at: number; keys: Promise<SigningKeyRecord[]> } | undefined;
+  type Loaded = { at: number; keys: Promise<SigningKeyRecord[]> };
+  let loaded: Loaded | undefined;
+  let configuredKey: ActiveKey | undefined;
+  /**
+   * The last choice of `signingKey()`: it stands while the same load is fresh and no key of it
+   * activates or expires, so `current()` returns it without a promise.
+   */
+  let chosenKey: { key: ActiveKey; source: Loaded; from: number; until: number } | undefined;
 
   function usable(records: SigningKeyRecord[]): SigningKeyRecord[] {
     const t = now();
@@ -111,6 +123,11 @@ export function createKeyManager(options: KeyOptions): KeyManager {
   }
 
   async function load(): Promise<SigningKeyRecord[]> {
+    return (await loadFrom()).records;
+  }
+
+  /** The usable keys, and the load they come from. */
+  async function loadFrom(): Promise<{ source: Loaded; records: SigningKeyRecord[] }> {
     if (!loaded || now() - loaded.at > reloadMs || now() < loaded.at) {
       const keys = (async () => {
         let records = usable(await store.signingKeys.list());
@@ -125,15 +142,24 @@ export function createKeyManager(options: KeyOptions): KeyManager {
         if (loaded?.keys === keys) loaded = undefined;
       });
     }
-    return usable(await loaded.keys);
+    const source = loaded;
+    return { source, records: usable(await source.keys) };
+  }
+
+  function current(): ActiveKey | undefined {
+    if (configured) return configuredKey;
+    if (chosenKey === undefined || chosenKey.source !== loaded) return undefined;
+    const t = now();
+    return t >= chosenKey.from && t < chosenKey.until ? chosenKey.key : undefined;
   }
 
   async function signingKey(): Promise<ActiveKey> {
     if (configured) {
       const { kid, key } = await configured;
+      configuredKey ??= { kid, key };
       return { kid, key };
     }
-    const records = await load();
+    const { source, records } = await loadFrom();
     const t = now();
     const active = records.filter((r) => r.activatesAt <= t);
     const pool = active.length > 0 ? active : records;
@@ -156,7 +182,15 @@ export function createKeyManager(options: KeyOptions): KeyManager {
       )) as CryptoKey;
       imported.set(chosen.kid, key);
     }
-    return { kid: chosen.kid, key };
+    const result = { kid: chosen.kid, key };
+    // The same choice stands until the load goes stale or a key activates or expires.
+    let until = source.at + reloadMs;
+    for (const r of records) {
+      if (r.activatesAt > t) until = Math.min(until, r.activatesAt);
+      if (r.expiresAt !== null) until = Math.min(until, r.expiresAt);
+    }
+    chosenKey = { key: result, source, from: Math.max(t, source.at), until };
+    return result;
   }
 
   async function publicKeys(): Promise<PublicJwk[]> {
@@ -195,7 +229,7 @@ export function createKeyManager(options: KeyOptions): KeyManager {
     return { kid: record.kid, activatesAt };
   }
 
-  return { signingKey, publicKeys, rotate, invalidate: () => (loaded = undefined) };
+  return { signingKey, current, publicKeys, rotate, invalidate: () => (loaded = undefined) };
 }
 
 async function newKeyRecord(createdAt: number, activatesAt = createdAt): Promise<SigningKeyRecord> {

@@ -16,12 +16,42 @@ export const NODE_BRIDGE = Symbol.for('@portcullis/oauth-server/node-bridge');
 
 export interface NodeBridge {
   /**
-   * The request a bridged handler is called with: `headers` as Node's `req.headers`, `body` as
-   * read from the socket (empty for GET and HEAD).
+   * The request a bridged handler is called with: `url` parsed, or the origin and the
+   * request-target as Node has them (parsed only when something reads the URL); `headers` as
+   * Node's `req.headers`, `body` as read from the socket (empty for GET and HEAD).
    */
-  request(method: string, url: URL, headers: NodeHeaderValues, body: Uint8Array): Request;
-  /** The JSON answer behind a response made for a bridged request, taken once; else `undefined`. */
+  request(
+    method: string,
+    url: URL | NodeTarget,
+    headers: NodeHeaderValues,
+    body: Uint8Array,
+  ): Request;
+  /** The JSON answer behind a response made for a bridged request; else `undefined`. */
   takeReply(response: Response): JsonReply | undefined;
+}
+
+/**
+ * A request-target (`req.url`) and the origin it is relative to. `toNodeHandler` passes one
+ * only when the origin parses and the target's path is plain (`plainPathname`), so resolving
+ * it later cannot fail.
+ */
+export interface NodeTarget {
+  origin: string;
+  target: string;
+}
+
+const PLAIN_PATH = /^\/(?!\/)[\w.~/-]*$/;
+const DOT_SEGMENT = /\/\.\.?(?:\/|$)/;
+
+/**
+ * The pathname `new URL(target, origin)` has, found without parsing, for a target whose path
+ * the URL parser keeps as it is (an absolute path of unreserved characters and slashes, with no
+ * `.` or `..` segment, not starting `//`); else `undefined`.
+ */
+export function plainPathname(target: string): string | undefined {
+  const query = target.indexOf('?');
+  const path = query === -1 ? target : target.slice(0, query);
+  return PLAIN_PATH.test(path) && !DOT_SEGMENT.test(path) ? path : undefined;
 }
 
 /** Header values as Node's `req.headers` has them (names in lower case). */
@@ -62,21 +92,44 @@ class NodeHeaders {
 /** What a bridged handler is called with: the parts of a `Request` this server reads. */
 class NodeRequest {
   readonly headers: NodeHeaders;
-  readonly url: string;
-  /** Parsed once by toNodeHandler: the router needs no second parse of `url`. */
-  readonly pathname: string;
+  #href: string | undefined;
+  #pathname: string | undefined;
+  #target: NodeTarget | undefined;
   #standard: Request | undefined;
 
   constructor(
     readonly method: string,
-    url: URL,
+    url: URL | NodeTarget,
     headers: NodeHeaderValues,
     /** Not `body`: a `Request`'s body is a stream, and nothing may mistake this for one. */
     readonly bytes: Uint8Array,
   ) {
     this.headers = new NodeHeaders(headers);
-    this.url = url.href;
-    this.pathname = url.pathname;
+    if (url instanceof URL) {
+      this.#href = url.href;
+      this.#pathname = url.pathname;
+    } else {
+      // The router needs only the path: the URL is parsed if something reads it.
+      this.#target = url;
+      this.#pathname = plainPathname(url.target);
+    }
+  }
+
+  get url(): string {
+    if (this.#href === undefined) this.#parse();
+    return this.#href!;
+  }
+
+  /** The path of `url`, which the router reads. */
+  get pathname(): string {
+    if (this.#pathname === undefined) this.#parse();
+    return this.#pathname!;
+  }
+
+  #parse(): void {
+    const url = new URL(this.#target!.target, this.#target!.origin);
+    this.#href = url.href;
+    this.#pathname = url.pathname;
   }
 
   /** The same request as a standard `Request` (its body was read by this server). */
@@ -89,16 +142,23 @@ class NodeRequest {
   }
 }
 
-const replies = new WeakMap<Response, JsonReply>();
+/**
+ * A JSON answer to a bridged request. Only `toNodeHandler` receives it (it made the request)
+ * and writes it to the socket itself: no undici `Response` is built for it.
+ */
+class NodeReply implements JsonReply {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly body: string,
+  ) {}
+}
 
 export const nodeBridge: NodeBridge = {
   request: (method, url, headers, body) =>
     new NodeRequest(method, url, headers, body) as unknown as Request,
-  takeReply(response) {
-    const reply = replies.get(response);
-    if (reply !== undefined) replies.delete(response);
-    return reply;
-  },
+  takeReply: (response) =>
+    (response as unknown) instanceof NodeReply ? (response as unknown as NodeReply) : undefined,
 };
 
 /** Whether `request` came over the bridge (a `NodeRequest`), else a standard `Request`. */
@@ -128,16 +188,14 @@ export function standardRequest(request: Request): Request {
 }
 
 /**
- * The `Response` for a JSON answer: for a bridged request, a bodiless response that
- * `toNodeHandler` completes from the reply; for any other, the standard one.
+ * The `Response` for a JSON answer: for a bridged request, the reply itself, which only
+ * `toNodeHandler` receives (`takeReply`); for any other, the standard one.
  */
 export function replyResponse(request: Request, reply: JsonReply): Response {
   if (!((request as unknown) instanceof NodeRequest)) {
     return new Response(reply.body, { status: reply.status, headers: reply.headers });
   }
-  const response = new Response(null, { status: reply.status });
-  replies.set(response, reply);
-  return response;
+  return new NodeReply(reply.status, reply.headers, reply.body) as unknown as Response;
 }
 
 /** Marks a handler of this server, so `toNodeHandler` may use the bridge with it. */

@@ -39,6 +39,74 @@ const clientCredentials = {
   client_secret: optionalText(512),
 };
 
+/**
+ * What a schema of flat string parameters states of each (the token endpoint's), checked
+ * without zod: `parseWith` takes this path first and returns the same output when every rule
+ * holds; anything else goes to zod, which says what is wrong.
+ */
+interface FieldRule {
+  optional: boolean;
+  min: number;
+  max: number;
+  pattern: RegExp;
+  /** The one value accepted (`z.literal`). */
+  literal?: string;
+}
+
+const textRule = (max: number): FieldRule => ({ optional: false, min: 1, max, pattern: VSCHAR });
+const optionalTextRule = (max: number): FieldRule => ({
+  optional: true,
+  min: 0,
+  max,
+  pattern: VSCHAR,
+});
+const literalRule = (value: string): FieldRule => ({
+  optional: false,
+  min: 0,
+  max: Number.POSITIVE_INFINITY,
+  pattern: VSCHAR,
+  literal: value,
+});
+const clientCredentialRules = {
+  client_id: optionalTextRule(2048),
+  client_secret: optionalTextRule(512),
+};
+
+const plainChecks = new WeakMap<z.ZodType, [string, FieldRule][]>();
+
+/** Registers `rules`, the same as `schema`'s, in its order (the output's key order). */
+function plainCheck<S extends z.ZodObject>(
+  schema: S,
+  rules: Record<keyof S['shape'] & string, FieldRule>,
+): S {
+  plainChecks.set(schema, Object.entries(rules));
+  return schema;
+}
+
+function checkPlain(
+  rules: [string, FieldRule][],
+  input: unknown,
+): Record<string, string> | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [name, rule] of rules) {
+    const value = (input as Record<string, unknown>)[name];
+    if (value === undefined) {
+      if (rule.optional) continue;
+      return undefined;
+    }
+    if (typeof value !== 'string') return undefined;
+    if (
+      rule.literal !== undefined
+        ? value !== rule.literal
+        : value.length < rule.min || value.length > rule.max || !rule.pattern.test(value)
+    )
+      return undefined;
+    out[name] = value;
+  }
+  return out;
+}
+
 export const authorizationCodeGrantSchema = z.object({
   grant_type: z.literal('authorization_code'),
   code: text(512),
@@ -56,7 +124,25 @@ export const refreshTokenGrantSchema = z.object({
   ...clientCredentials,
 });
 
-export const grantTypeSchema = z.object({ grant_type: text(128) });
+plainCheck(authorizationCodeGrantSchema, {
+  grant_type: literalRule('authorization_code'),
+  code: textRule(512),
+  code_verifier: { optional: false, min: 0, max: 128, pattern: /^[A-Za-z0-9\-._~]{43,128}$/ },
+  redirect_uri: optionalTextRule(2048),
+  resource: optionalTextRule(2048),
+  ...clientCredentialRules,
+});
+plainCheck(refreshTokenGrantSchema, {
+  grant_type: literalRule('refresh_token'),
+  refresh_token: textRule(512),
+  scope: optionalTextRule(2048),
+  resource: optionalTextRule(2048),
+  ...clientCredentialRules,
+});
+
+export const grantTypeSchema = plainCheck(z.object({ grant_type: text(128) }), {
+  grant_type: textRule(128),
+});
 
 export const revokeSchema = z.object({
   token: text(8192),
@@ -146,6 +232,11 @@ export function parseWith<S extends z.ZodType>(
   input: unknown,
   toError: ErrorFactory = requestError,
 ): z.output<S> {
+  const rules = plainChecks.get(schema);
+  if (rules !== undefined) {
+    const plain = checkPlain(rules, input);
+    if (plain !== undefined) return plain as z.output<S>;
+  }
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;

@@ -41,7 +41,7 @@ export async function accessTokenFor(
       ? ctx.ttl.accessToken
       : Math.max(0, Math.floor((record.expiresAt - record.createdAt) / 1000));
   if (ctx.accessTokenFormat === 'opaque') return { token: handle, expiresIn };
-  const { kid, key } = await ctx.keys.signingKey();
+  const { kid, key } = ctx.keys.current() ?? (await ctx.keys.signingKey());
   const iat = Math.floor(ctx.now() / 1000);
   const claims: AccessTokenClaims = {
     iss: ctx.issuer,
@@ -53,6 +53,10 @@ export async function accessTokenFor(
     iat,
     jti: handle,
   };
-  const token = await signEs256Jwt({ alg: SIGNING_ALG, typ: 'at+jwt', kid }, { ...claims }, key);
+  const token = await signEs256Jwt(
+    { alg: SIGNING_ALG, typ: 'at+jwt', kid },
+    claims as unknown as Record<string, unknown>,
+    key,
+  );
   return { token, expiresIn };
 }

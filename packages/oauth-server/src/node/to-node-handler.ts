@@ -1,7 +1,12 @@
 /// <reference types="node" />
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { NODE_BRIDGE, type NodeBridge } from '../lib/node-bridge.js';
+import {
+  NODE_BRIDGE,
+  type NodeBridge,
+  type NodeTarget,
+  plainPathname,
+} from '../lib/node-bridge.js';
 
 /**
  * A body whose declared length is at most this is read into one buffer before the `Request` is
@@ -43,6 +48,8 @@ export type FetchHandler = (request: Request) => Promise<Response | undefined>;
 export function toNodeHandler(handler: FetchHandler, options: { origin?: string } = {}) {
   // A handler of this server: bodies and JSON answers cross without web streams (node-bridge.ts).
   const bridge = (handler as { [NODE_BRIDGE]?: NodeBridge })[NODE_BRIDGE];
+  // The last origin seen to parse: a bridged request's URL is then parsed only when read.
+  let parsedOrigin: string | undefined;
   return async (
     req: IncomingMessage,
     res: ServerResponse,
@@ -57,11 +64,18 @@ export function toNodeHandler(handler: FetchHandler, options: { origin?: string 
         hasBody && declared >= 0 && declared <= BUFFERED_BODY_BYTES
           ? await readDeclared(req)
           : undefined;
-      const url = new URL(req.url ?? '/', origin);
+      const target = req.url ?? '/';
       let request: Request;
       if (bridge && (!hasBody || buffered)) {
+        if (origin !== parsedOrigin && URL.canParse(origin)) parsedOrigin = origin;
+        // A plain path resolves against an origin that parses, always: it can wait.
+        const url: URL | NodeTarget =
+          origin === parsedOrigin && plainPathname(target) !== undefined
+            ? { origin, target }
+            : new URL(target, origin);
         request = bridge.request(method, url, req.headers, buffered ?? NO_BODY);
       } else {
+        const url = new URL(target, origin);
         const headers = new Headers();
         for (const [name, value] of Object.entries(req.headers)) {
           if (value === undefined || name.startsWith(':')) continue;
@@ -84,10 +98,16 @@ export function toNodeHandler(handler: FetchHandler, options: { origin?: string 
       }
       const reply = bridge?.takeReply(response);
       if (reply) {
-        // As below: headers set, then one end() that also sets Content-Length.
-        res.statusCode = reply.status;
-        for (const name in reply.headers) res.setHeader(name, reply.headers[name]!);
-        res.end(method === 'HEAD' ? undefined : reply.body);
+        // The status and headers in one writeHead, then one end() with the body. Content-Length
+        // is what end() would set; a HEAD answer has none, as for a streamed response.
+        const head: string[] = [];
+        for (const name in reply.headers) head.push(name, reply.headers[name]!);
+        if (method === 'HEAD') {
+          res.writeHead(reply.status, head).end();
+          return;
+        }
+        head.push('Content-Length', String(Buffer.byteLength(reply.body)));
+        res.writeHead(reply.status, head).end(reply.body);
         return;
       }
       res.statusCode = response.status;
