@@ -36,6 +36,7 @@ export type {
   RotateOptions,
   Rotation,
 } from './lib/refresh-tokens.js';
+export { rotatedRecords } from './lib/rotation.js';
 export type { SigningKeyStore } from './lib/signing-keys.js';
 export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';
 export {

@@ -1,6 +1,7 @@
 import { copyRecord } from './lib/copy-record.js';
 import { isExpired } from './lib/expiry.js';
 import { matches } from './lib/matches.js';
+import { rotatedRecords } from './lib/rotation.js';
 import { warnOnce } from './lib/warn-once.js';
 import type {
   ConsumableKind,
@@ -139,6 +140,36 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       if (consumeOptions.successor !== undefined) {
         (record as RecordOf['refresh_token']).successor = consumeOptions.successor;
       }
+      return { status: 'consumed', record: copyRecord(record) };
+    },
+
+    async rotate(request) {
+      // One synchronous step: the consume, the marker check and both writes, with no await between.
+      const { now } = request;
+      const record = visible(records.get(keyOf('refresh_token', request.id)), now) as
+        | RecordOf['refresh_token']
+        | undefined;
+      if (!record) return { status: 'not_found' };
+      if (request.clientId !== undefined && record.clientId !== request.clientId) {
+        return { status: 'not_found' };
+      }
+      if (record.consumedAt !== undefined && record.consumedAt !== null) {
+        return { status: 'already_consumed', record: copyRecord(record) };
+      }
+      const family = records.get(keyOf('family', record.familyId)) as FamilyRecord | undefined;
+      if (family?.revokedAt !== undefined) {
+        return { status: 'family_revoked', record: copyRecord(record) };
+      }
+      record.consumedAt = now;
+      if (request.successor !== undefined) record.successor = request.successor;
+      const { refresh, access } = rotatedRecords(record, request);
+      touchFamily(record.familyId, refresh.expiresAt, now);
+      records.set(keyOf('refresh_token', request.refresh.id), copyRecord(refresh));
+      if (access !== undefined && request.access !== undefined) {
+        touchFamily(record.familyId, access.expiresAt, now);
+        records.set(keyOf('access_token', request.access.id), copyRecord(access));
+      }
+      maybeSweep();
       return { status: 'consumed', record: copyRecord(record) };
     },
 

@@ -187,6 +187,39 @@ export interface FamilyEntry<K extends FamilyKind = FamilyKind> {
   record: RecordOf[K];
 }
 
+/**
+ * What `StoreAdapter.rotate` does in one atomic step: consume a refresh token (as `consume` with
+ * `successor` and `clientId`) and store its successor and, optionally, an access token of the
+ * same grant, checking the family's revocation marker in that same step. The new records are
+ * derived from the consumed one by `rotatedRecords` (the adapter computes the same in its own
+ * language: SQL, Lua): the grant's fields are copied, `createdAt` is `now`, and each lifetime is
+ * cut at the grant's end.
+ */
+export interface RotateRequest {
+  /** The refresh token's record id. */
+  id: string;
+  now: Timestamp;
+  /** As `ConsumeOptions.successor`: stored on the consumed record. */
+  successor?: string;
+  /** As `ConsumeOptions.clientId`: another client's token is `not_found`, left unchanged. */
+  clientId?: string;
+  /** The grant's end for a record written without `grantExpiresAt`: `now + grantTtlMs`. */
+  grantTtlMs: number;
+  /** The successor refresh token: its record id and lifetime (ms). */
+  refresh: { id: string; ttlMs: number };
+  /** An access token stored with it: record id, lifetime (ms), and its own `extra`. */
+  access?: { id: string; ttlMs: number; extra?: Record<string, unknown> };
+}
+
+/**
+ * The outcome of `StoreAdapter.rotate`: `consumed` (the successor and access token are stored),
+ * `already_consumed` / `not_found` as for `consume` (nothing written), or `family_revoked` (the
+ * family's marker is set: nothing stored; the token may be left consumed).
+ */
+export type RotateResult =
+  | ConsumeResult<RefreshTokenRecord>
+  | { status: 'family_revoked'; record: RefreshTokenRecord };
+
 /** Options of `StoreAdapter.revokeFamily`. */
 export interface RevokeFamilyOptions {
   /** The facade's clock (epoch ms), recorded as `revokedAt`; default `Date.now()`. */
@@ -241,6 +274,13 @@ export interface StoreAdapter {
    * carry the same `familyId`. Without it the facade calls `set` for each record.
    */
   setMany?(entries: FamilyEntry[]): Promise<boolean>;
+  /**
+   * Optional: refresh-token rotation in one atomic step and one round trip (see `RotateRequest`):
+   * exactly one of any number of concurrent callers gets `consumed`, and no interleaving with
+   * `revokeFamily` leaves a record of a revoked family stored. Without it the facade calls
+   * `consume`, then `setMany` (or `set`).
+   */
+  rotate?(request: RotateRequest): Promise<RotateResult>;
   find<K extends RecordKind>(
     kind: K,
     id: string,

@@ -9,6 +9,7 @@ import {
 import { consume } from '../src/redis/lua/consume.js';
 import { deleteRecord } from '../src/redis/lua/delete.js';
 import { revokeFamily } from '../src/redis/lua/revoke-family.js';
+import { rotate } from '../src/redis/lua/rotate.js';
 import { setRecord } from '../src/redis/lua/set.js';
 import { setMany } from '../src/redis/lua/set-many.js';
 
@@ -19,6 +20,7 @@ describe('Redis Lua scripts', () => {
     consume,
     deleteRecord,
     revokeFamily,
+    rotate,
     clusterAdmit,
     clusterIndex,
     clusterWrite,

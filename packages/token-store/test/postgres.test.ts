@@ -1,7 +1,7 @@
 import { serviceAvailable, TEST_DATABASE_URL } from '@portcullis/internal-testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenStore } from '../src/index.js';
+import { createTokenStore, FamilyRevokedError } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres/index.js';
 import { conformance } from './support/conformance.js';
 import { dumpPostgres, randomSchema } from './support/dump.js';
@@ -28,6 +28,48 @@ describe.runIf(await serviceAvailable('Postgres'))('Postgres (pg Pool)', () => {
       dump: () => dumpPostgres(pool, adapter.table),
       close: () => adapter.close(),
     };
+  });
+
+  it('rotate lands between revokeFamily’s marker and its delete (by hand): refused, nothing of the family stored', async () => {
+    const tablePrefix = `g${++n}_`;
+    let between: (() => Promise<unknown>) | undefined;
+    // revokeFamily sets the marker in one statement, then deletes the records in another: the
+    // rotation runs in that gap, when the family is revoked but its refresh token still stored.
+    const spy = Object.assign(Object.create(pool) as pg.Pool, {
+      query: async (...args: unknown[]) => {
+        const result = await (pool.query as (...a: unknown[]) => Promise<unknown>)(...args);
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text;
+        if (between && text.includes('consumed_at = COALESCE(r.consumed_at')) {
+          const step = between;
+          between = undefined;
+          await step();
+        }
+        return result;
+      },
+    });
+    const store = createTokenStore({
+      adapter: postgresAdapter(pool, { schema, tablePrefix }),
+      production: false,
+    });
+    const revoking = createTokenStore({
+      adapter: postgresAdapter(spy, { schema, tablePrefix }),
+      production: false,
+    });
+    const issued = await store.issueTokens(
+      { clientId: 'c', userId: 'u', scopes: ['read'] },
+      { refreshToken: {} },
+    );
+    let refused: unknown;
+    between = () =>
+      store.refreshTokens
+        .rotate(issued.refreshToken!.token, { clientId: 'c', accessToken: {} })
+        .catch((error: unknown) => {
+          refused = error;
+        });
+    expect(await revoking.revokeFamily(issued.accessToken.record.familyId)).toBe(2);
+    expect(between).toBeUndefined();
+    expect(refused).toBeInstanceOf(FamilyRevokedError);
+    expect(await store.tokensByUser('u')).toEqual({ accessTokens: [], refreshTokens: [] });
   });
 
   it('sends the queries as named prepared statements on pg, and plain text when told not to', async () => {

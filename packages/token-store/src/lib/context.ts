@@ -94,6 +94,7 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
   const guarded = {} as Record<string, unknown>;
   for (const name of [
     ...(typeof adapter.setMany === 'function' ? (['setMany'] as const) : []),
+    ...(typeof adapter.rotate === 'function' ? (['rotate'] as const) : []),
     'set',
     'find',
     'consume',

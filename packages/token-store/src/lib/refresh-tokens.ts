@@ -5,7 +5,12 @@ import {
   TokenExpiredError,
 } from '../errors.js';
 import { generateSecret } from '../generate-secret.js';
-import type { AccessTokenRecord, RefreshTokenRecord } from '../types.js';
+import type {
+  AccessTokenRecord,
+  RefreshTokenRecord,
+  RotateRequest,
+  RotateResult,
+} from '../types.js';
 import { newAccessToken } from './access-tokens.js';
 import type { IssueOptions } from './codes.js';
 import {
@@ -27,6 +32,7 @@ import {
   CodedTypeError,
 } from './errors.js';
 import { isExpired } from './expiry.js';
+import { rotatedRecords } from './rotation.js';
 import { sha256 } from './sha256.js';
 import { openSuccessor, sealSuccessor } from './successor.js';
 
@@ -93,20 +99,14 @@ export interface RefreshTokenStore {
 const MAX_HOPS = 8;
 
 export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
-  /** The record the rotation of `previous` (at `consumedAt`) writes for its successor. */
+  /** The record the rotation of `previous` (at `now`) writes for its successor. */
   function successorOf(previous: RefreshTokenRecord, now: number, ttlSeconds: number | undefined) {
-    const grantExpiresAt = previous.grantExpiresAt ?? now + ctx.ttl.grant * 1000;
-    return compact<RefreshTokenRecord>({
-      familyId: previous.familyId,
-      grantExpiresAt,
-      clientId: previous.clientId,
-      userId: previous.userId,
-      scopes: previous.scopes,
-      resource: previous.resource,
-      extra: previous.extra,
-      createdAt: now,
-      expiresAt: expiryWithin(now, ttlSeconds ?? ctx.ttl.refreshToken, grantExpiresAt),
-    });
+    return rotatedRecords(previous, {
+      id: '',
+      now,
+      grantTtlMs: ctx.ttl.grant * 1000,
+      refresh: { id: '', ttlMs: (ttlSeconds ?? ctx.ttl.refreshToken) * 1000 },
+    }).refresh;
   }
 
   /** An access token of the grant `refresh` belongs to, as `rotate`'s `accessToken` asks. */
@@ -220,10 +220,40 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const next = generateSecret();
       const sealed = graceMs > 0 ? await sealSuccessor(token, next) : undefined;
 
-      const result = await ctx.adapter.consume('refresh_token', id, now, {
+      const consumeOptions = {
         ...(sealed === undefined ? {} : { successor: sealed }),
         ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
-      });
+      };
+      // One atomic step where the adapter can (`rotate`): consume, and store the successor and
+      // the access token, in one SQL statement or Lua script. A narrowed access token takes the
+      // two-step path, which checks the narrowing against the grant before it writes.
+      let request: RotateRequest | undefined;
+      let accessToken: string | undefined;
+      if (ctx.adapter.rotate !== undefined && wanted?.scopes === undefined) {
+        accessToken = wanted === undefined ? undefined : generateSecret();
+        request = {
+          id,
+          now,
+          ...consumeOptions,
+          grantTtlMs: ctx.ttl.grant * 1000,
+          refresh: {
+            id: await sha256(next),
+            ttlMs: (options.ttlSeconds ?? ctx.ttl.refreshToken) * 1000,
+          },
+          ...(wanted === undefined || accessToken === undefined
+            ? {}
+            : {
+                access: {
+                  id: await sha256(accessToken),
+                  ttlMs: (wanted.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
+                  ...(wanted.extra === undefined ? {} : { extra: wanted.extra }),
+                },
+              }),
+        };
+      }
+      const result: RotateResult = request
+        ? await ctx.adapter.rotate!(request)
+        : await ctx.adapter.consume('refresh_token', id, now, consumeOptions);
       if (result.status === 'not_found') {
         const stale = await ctx.adapter.find('refresh_token', id, { now, includeExpired: true });
         if (stale && options.clientId !== undefined && stale.clientId !== options.clientId) {
@@ -249,6 +279,20 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
         // RFC 9700 §4.14.2: the server cannot tell the thief from the client, so both lose.
         await revokeFamily(ctx, previous.familyId);
         throw new RefreshTokenReuseError(previous.familyId);
+      }
+      if (result.status === 'family_revoked') throw new FamilyRevokedError(previous.familyId);
+      if (request) {
+        // Stored by the adapter in the same step as the consume.
+        const { refresh, access } = rotatedRecords(previous, request);
+        if (access === undefined || accessToken === undefined) {
+          return { token: next, record: refresh, previous };
+        }
+        return {
+          token: next,
+          record: refresh,
+          previous,
+          accessToken: { token: accessToken, record: access },
+        };
       }
       const record = successorOf(previous, now, options.ttlSeconds);
       // Throws FamilyRevokedError if the family was revoked since the consume: the successor

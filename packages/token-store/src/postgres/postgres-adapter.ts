@@ -349,6 +349,98 @@ export function postgresAdapter(
       return { status: 'not_found' };
     },
 
+    async rotate(request) {
+      const { now } = request;
+      // One statement, so one implicit transaction and one round trip. `spent` is `consume`'s
+      // UPDATE (under READ COMMITTED a concurrent one waits for the winner, re-checks its WHERE on
+      // the new row version and matches nothing: exactly one caller wins); `family` upserts and
+      // locks the family row as `set` does and yields nothing when the family is revoked;
+      // `written` stores the successor and the access token only then. The new records are
+      // `rotatedRecords` in SQL. A caller that did not win gets the row as its snapshot saw it.
+      const { rows } = await query(
+        `WITH spent AS (
+           UPDATE ${t.records} SET consumed_at = $2,
+             data = CASE WHEN $3::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($3::text)) END
+           WHERE kind = 'refresh_token' AND id = $1 AND consumed_at IS NULL
+             AND (expires_at IS NULL OR expires_at > $2) AND ($4::text IS NULL OR data->>'clientId' = $4::text)
+           RETURNING family_id, user_id, data, expires_at, consumed_at,
+             COALESCE((data->>'grantExpiresAt')::bigint, $2::bigint + $5::bigint) AS grant_end
+         ),
+         fresh AS (
+           SELECT v.kind, v.id, s.family_id, s.user_id, LEAST($2::bigint + v.ttl, s.grant_end) AS expires_at,
+             jsonb_build_object('familyId', s.data->'familyId', 'grantExpiresAt', s.grant_end,
+               'clientId', s.data->'clientId', 'userId', s.data->'userId', 'scopes', s.data->'scopes',
+               'createdAt', $2::bigint, 'expiresAt', LEAST($2::bigint + v.ttl, s.grant_end))
+             || CASE WHEN s.data ? 'resource' THEN jsonb_build_object('resource', s.data->'resource') ELSE '{}'::jsonb END
+             || CASE WHEN v.kind = 'access_token'
+                  THEN CASE WHEN $10::jsonb IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('extra', $10::jsonb) END
+                  WHEN s.data ? 'extra' THEN jsonb_build_object('extra', s.data->'extra')
+                  ELSE '{}'::jsonb END AS data
+           FROM spent s, (VALUES ('refresh_token', $6::text, $7::bigint),
+                                 ('access_token', $8::text, $9::bigint)) AS v(kind, id, ttl)
+           WHERE v.id IS NOT NULL
+         ),
+         family AS (
+           INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
+           SELECT 'family', s.family_id, s.family_id, $2, (SELECT max(f.expires_at) FROM fresh f),
+                  jsonb_build_object('familyId', s.family_id, 'createdAt', $2::bigint)
+           FROM spent s
+           ON CONFLICT (kind, id) DO UPDATE SET expires_at =
+             CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
+                  ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
+           WHERE r.consumed_at IS NULL
+           RETURNING 1
+         ),
+         written AS (
+           INSERT INTO ${t.records} (kind, id, family_id, user_id, created_at, expires_at, consumed_at, data)
+           SELECT f.kind, f.id, f.family_id, f.user_id, $2, f.expires_at, NULL, f.data FROM family, fresh f
+           ON CONFLICT (kind, id) DO UPDATE SET family_id = EXCLUDED.family_id, user_id = EXCLUDED.user_id,
+             created_at = EXCLUDED.created_at, expires_at = EXCLUDED.expires_at,
+             consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data
+           RETURNING 1
+         )
+         SELECT s.data, s.expires_at, s.consumed_at, (SELECT count(*) FROM written)::int AS written
+         FROM spent s
+         UNION ALL
+         SELECT r.data, r.expires_at, r.consumed_at, -1 FROM ${t.records} r
+         WHERE r.kind = 'refresh_token' AND r.id = $1 AND NOT EXISTS (SELECT 1 FROM spent)`,
+        [
+          request.id,
+          now,
+          request.successor ?? null,
+          request.clientId ?? null,
+          request.grantTtlMs,
+          request.refresh.id,
+          request.refresh.ttlMs,
+          request.access?.id ?? null,
+          request.access?.ttlMs ?? null,
+          request.access?.extra === undefined ? null : JSON.stringify(request.access.extra),
+        ],
+      );
+      maybePurge();
+      const row = rows[0] as (Row & { written: number }) | undefined;
+      if (row === undefined) return { status: 'not_found' };
+      const record = toRecord<RecordOf['refresh_token']>(row);
+      if (row.written >= 0) {
+        return row.written > 0
+          ? { status: 'consumed', record }
+          : { status: 'family_revoked', record };
+      }
+      // Not ours: another client's, expired, spent before, or spent by a concurrent winner after
+      // this statement's snapshot was taken (then read again, in a new snapshot).
+      const seen =
+        row.consumed_at !== null
+          ? record
+          : await adapter.find('refresh_token', request.id, { now });
+      if (seen === undefined || seen.consumedAt === undefined || isExpired(seen.expiresAt, now)) {
+        return { status: 'not_found' };
+      }
+      if (request.clientId !== undefined && seen.clientId !== request.clientId) {
+        return { status: 'not_found' };
+      }
+      return { status: 'already_consumed', record: seen };
+    },
+
     delete(kind, id) {
       const remove = async () =>
         changedRows(
@@ -410,5 +502,8 @@ export function postgresAdapter(
       await purging;
     },
   };
+  // PGlite without prepared statements parses and plans every statement anew: there the one
+  // rotation statement costs more than the two small ones it replaces (and no round trip is saved).
+  if (hasRawProtocol(db) && !direct) delete adapter.rotate;
   return adapter;
 }

@@ -19,6 +19,7 @@ import { clusterAdmit, clusterIndex, clusterRevoke, clusterWrite } from './lua/c
 import { consume as consumeScript } from './lua/consume.js';
 import { deleteRecord } from './lua/delete.js';
 import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
+import { rotate as rotateScript } from './lua/rotate.js';
 import type { LuaScript } from './lua/script.js';
 import { setRecord } from './lua/set.js';
 import { setMany as setManyScript } from './lua/set-many.js';
@@ -391,6 +392,40 @@ export function redisAdapter(
       });
     },
 
+    rotate(request) {
+      return call('rotate', async () => {
+        const { now } = request;
+        const { access } = request;
+        const reply = (await runScript(
+          rotateScript,
+          [
+            recordKey('refresh_token', request.id),
+            recordKey('refresh_token', request.refresh.id),
+            ...(access === undefined ? [] : [recordKey('access_token', access.id)]),
+          ],
+          [
+            prefix,
+            now,
+            request.successor ?? '',
+            request.clientId ?? '',
+            now + request.grantTtlMs,
+            now + request.refresh.ttlMs,
+            request.refresh.id,
+            access === undefined ? '' : now + access.ttlMs,
+            access?.id ?? '',
+            access?.extra === undefined ? '' : JSON.stringify(access.extra),
+            retentionMs,
+          ],
+        )) as [number, string, string, string] | null;
+        if (!reply) return { status: 'not_found' };
+        const [status, data, consumedAt, successor] = reply;
+        const record = toRecord<RecordOf['refresh_token']>(data, consumedAt, successor);
+        if (status === 1) return { status: 'consumed', record };
+        if (status === 2) return { status: 'family_revoked', record };
+        return { status: 'already_consumed', record };
+      });
+    },
+
     delete(kind, id) {
       return call('delete', async () => {
         if (cluster) return deleteInCluster(kind, id);
@@ -469,5 +504,8 @@ export function redisAdapter(
 
     async close() {},
   };
+  // A rotation touches its record, the successor's, the family's keys and the user sets: keys of
+  // several slots, so on a cluster the facade consumes and writes in separate steps instead.
+  if (cluster) delete adapter.rotate;
   return adapter;
 }

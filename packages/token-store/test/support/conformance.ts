@@ -607,11 +607,21 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         resource: 'http://localhost:8000/mcp',
       });
 
-      /** A store over the backend that counts adapter calls, and can run a step after one. */
-      function instrumented(after: Partial<Record<string, () => Promise<unknown>>> = {}) {
+      /**
+       * A store over the backend that counts adapter calls, and can run a step after one;
+       * `twoStep` hides the adapter's one-step `rotate`, so the facade consumes, then writes.
+       */
+      function instrumented(
+        after: Partial<Record<string, () => Promise<unknown>>> = {},
+        { twoStep = false } = {},
+      ) {
         const calls: string[] = [];
         const adapter = new Proxy(backend.adapter, {
+          has(target, name) {
+            return !(twoStep && name === 'rotate') && Reflect.has(target, name);
+          },
           get(target, name, receiver) {
+            if (twoStep && name === 'rotate') return undefined;
             const value = Reflect.get(target, name, receiver);
             if (typeof value !== 'function' || typeof name !== 'string') return value;
             return async (...args: unknown[]) => {
@@ -760,9 +770,10 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
       it('rotate with accessToken, by hand: consume → family revoked → neither successor nor access token is stored', async () => {
         const issued = await store.issueTokens(grantData(), { refreshToken: {} });
         const familyId = issued.accessToken.record.familyId;
-        const { store: racing, calls } = instrumented({
-          consume: () => store.revokeFamily(familyId),
-        });
+        const { store: racing, calls } = instrumented(
+          { consume: () => store.revokeFamily(familyId) },
+          { twoStep: true },
+        );
         await expect(
           racing.refreshTokens.rotate(issued.refreshToken!.token, { accessToken: {} }),
         ).rejects.toBeInstanceOf(FamilyRevokedError);
@@ -793,6 +804,148 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(await store.tokensByUser('user-1')).toEqual({ accessTokens: [], refreshTokens: [] });
       });
 
+      it('rotate in one adapter call where the adapter has `rotate`: it stores exactly the records the facade returns', async () => {
+        const oneStep = typeof backend.adapter.rotate === 'function';
+        const cases = [
+          grantData(),
+          // No resource, no scopes, an extra with what a re-encoding would change.
+          {
+            userId: 'user-1',
+            clientId: 'client-a',
+            scopes: [],
+            extra: {
+              authTime: 1_765_000_000.1234567,
+              list: [],
+              nested: { empty: {}, text: 'a/b "q" \\ ü \u2028 {[,]}' },
+              nothing: null,
+            },
+          },
+        ];
+        for (const data of cases) {
+          const issued = await store.issueTokens(data, { refreshToken: {}, grantTtlSeconds: 600 });
+          const { store: counted, calls } = instrumented();
+          advance(5);
+          const rotated = await counted.refreshTokens.rotate(issued.refreshToken!.token, {
+            clientId: 'client-a',
+            ttlSeconds: 3600,
+            accessToken: { ttlSeconds: 60, extra: { format: 'jwt', list: [] } },
+          });
+          expect(calls).toEqual(oneStep ? ['rotate'] : ['consume', 'setMany']);
+          expect(rotated.previous.consumedAt).toBe(clock.now);
+          const refresh = await store.refreshTokens.find(rotated.token);
+          const access = await store.accessTokens.validate(rotated.accessToken!.token);
+          expect(refresh).toEqual(rotated.record);
+          expect(access).toEqual(rotated.accessToken!.record);
+          expect(refresh).toEqual({
+            ...data,
+            familyId: issued.accessToken.record.familyId,
+            grantExpiresAt: issued.accessToken.record.grantExpiresAt,
+            createdAt: clock.now,
+            // Cut at the grant's end (600 s from the exchange).
+            expiresAt: issued.accessToken.record.grantExpiresAt,
+          });
+          expect(access).toEqual({
+            ...data,
+            familyId: issued.accessToken.record.familyId,
+            grantExpiresAt: issued.accessToken.record.grantExpiresAt,
+            extra: { format: 'jwt', list: [] },
+            createdAt: clock.now,
+            expiresAt: clock.now + 60_000,
+          });
+          // Indexed for the account page, as any write of the family is.
+          const listed = await store.tokensByUser('user-1');
+          expect(listed.refreshTokens).toContainEqual(rotated.record);
+          expect(listed.accessTokens).toContainEqual(rotated.accessToken!.record);
+          await store.revokeFamily(issued.accessToken.record.familyId);
+        }
+        // Without an access token, and a record written without grantExpiresAt (an older
+        // version's): the grant's end is then counted from the rotation.
+        const legacy = generateSecret();
+        const { grantExpiresAt: _, ...old } = (
+          await store.refreshTokens.issue({ ...grantData(), familyId: generateSecret() })
+        ).record;
+        expect(await backend.adapter.set('refresh_token', await hashSecret(legacy), old)).toBe(
+          true,
+        );
+        const rotated = await store.refreshTokens.rotate(legacy, { ttlSeconds: 60 });
+        expect(rotated.accessToken).toBeUndefined();
+        expect(rotated.record.grantExpiresAt).toBe(clock.now + store.ttl.grant * 1000);
+        expect(await store.refreshTokens.find(rotated.token)).toEqual(rotated.record);
+      });
+
+      it('20 concurrent rotations of one token at the adapter: exactly one is consumed and stores its successor', async () => {
+        if (!backend.adapter.rotate) return;
+        for (const grace of [true, false]) {
+          const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+          const id = await hashSecret(issued.refreshToken!.token);
+          const attempts = await Promise.all(
+            Array.from({ length: 20 }, async (_, i) => {
+              const next = generateSecret();
+              const result = await backend.adapter.rotate!({
+                id,
+                now: clock.now,
+                grantTtlMs: 3_600_000,
+                ...(grace ? { successor: `sealed-${i}` } : {}),
+                refresh: { id: await hashSecret(next), ttlMs: 60_000 },
+                access: { id: await hashSecret(generateSecret()), ttlMs: 60_000 },
+              });
+              return { next, result };
+            }),
+          );
+          const won = attempts.filter((a) => a.result.status === 'consumed');
+          expect(won).toHaveLength(1);
+          expect(attempts.filter((a) => a.result.status === 'already_consumed')).toHaveLength(19);
+          const stored = await Promise.all(attempts.map((a) => store.refreshTokens.find(a.next)));
+          expect(stored.filter(Boolean)).toHaveLength(1);
+          expect(await store.refreshTokens.find(won[0]!.next)).toBeDefined();
+          // Every loser saw the winner's consumption (and, with grace, its sealed successor).
+          const winner = attempts.indexOf(won[0]!);
+          for (const { result } of attempts) {
+            if (result.status === 'not_found') continue;
+            expect(result.record.consumedAt).toBe(clock.now);
+            expect(result.record.successor).toBe(grace ? `sealed-${winner}` : undefined);
+          }
+          const listed = await store.tokensByUser('user-1');
+          expect(listed.accessTokens).toHaveLength(2);
+          await store.revokeFamily(issued.accessToken.record.familyId);
+        }
+      });
+
+      it('rotate racing revokeFamily, by hand, in both orders: nothing of the revoked family survives', async () => {
+        for (const order of ['rotate first', 'revoke first'] as const) {
+          const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+          const familyId = issued.accessToken.record.familyId;
+          const { store: racing } = instrumented(
+            order === 'rotate first' ? { rotate: () => store.revokeFamily(familyId) } : {},
+          );
+          if (order === 'revoke first') await store.revokeFamily(familyId);
+          const outcome = await racing.refreshTokens
+            .rotate(issued.refreshToken!.token, { clientId: 'client-a', accessToken: {} })
+            .then(
+              (rotation) => rotation,
+              (error: unknown) => error,
+            );
+          if (order === 'revoke first') {
+            expect(outcome).toBeInstanceOf(InvalidTokenError);
+          } else if (backend.adapter.rotate) {
+            // Stored in the one step, then deleted by the revocation.
+            const rotation = outcome as Awaited<ReturnType<typeof store.refreshTokens.rotate>>;
+            expect(await store.refreshTokens.find(rotation.token)).toBeUndefined();
+            expect(await store.accessTokens.find(rotation.accessToken!.token)).toBeUndefined();
+          }
+          await expect(
+            store.refreshTokens.rotate(issued.refreshToken!.token, { graceSeconds: 0 }),
+          ).rejects.toMatchObject({
+            code: expect.stringMatching(/^(invalid_token|token_reused)$/),
+          });
+          expect(await store.tokensByUser('user-1')).toEqual({
+            accessTokens: [],
+            refreshTokens: [],
+          });
+          expect((await backend.adapter.find('family', familyId))?.revokedAt).toBeDefined();
+        }
+      });
+
       it('RFC 6749 §6: rotate with clientId refuses another client’s token in the same step, unspent and unrevoked', async () => {
         const issued = await store.issueTokens(grantData(), { refreshToken: {} });
         const refresh = issued.refreshToken!.token;
@@ -800,7 +953,7 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         await expect(
           counted.refreshTokens.rotate(refresh, { clientId: 'client-b', graceSeconds: 0 }),
         ).rejects.toBeInstanceOf(InvalidTokenError);
-        expect(calls[0]).toBe('consume');
+        expect(calls[0]).toBe(backend.adapter.rotate ? 'rotate' : 'consume');
         expect((await store.refreshTokens.find(refresh))?.consumedAt).toBeUndefined();
         // At the adapter: another client's consume is not_found and changes nothing.
         const id = await hashSecret(refresh);

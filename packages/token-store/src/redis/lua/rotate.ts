@@ -1,0 +1,104 @@
+import type { LuaScript } from './script.js';
+
+/**
+ * Refresh-token rotation in one step (one Redis, not a cluster): consumes the token as `consume`
+ * does and stores its successor and an access token of the grant as `set-many` does, checking the
+ * family's revocation marker in the same step. The new records are `rotatedRecords` in Lua: the
+ * grant's fields are copied from the consumed record's JSON as written (never decoded and
+ * re-encoded, so what JSON.parse reads back is exactly what was stored).
+ */
+export const rotate: LuaScript = {
+  name: 'rotate',
+  sha1: '9b92b7a704153ce934dbd48e56d7194a8519625b',
+  source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
+--       (when ARGV[8] ~= ''). The family's keys (set, marker) and the user sets are named from
+--       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
+-- ARGV: 1 key prefix, 2 now (ms), 3 sealed successor or '', 4 clientId the record must carry
+--       or '', 5 the grant's end for a record without grantExpiresAt (ms), 6 the successor's own
+--       end (now + its TTL, ms), 7 the successor's id, 8 the access token's own end (ms) or ''
+--       (none), 9 the access token's id, 10 its extra (JSON) or '', 11 retention (ms).
+-- Returns nil (missing, expired, another client's), {0, data, consumedAt, successor} (already
+-- consumed), {2, data, now, ''} (the family is revoked: nothing stored) or {1, data, now,
+-- successor} (consumed; the successor and access token stored).
+local v = redis.call('HMGET', KEYS[1], 'd', 'e', 'c', 's', 'f', 'u')
+if not v[1] then return false end
+if v[2] ~= '' and tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
+-- The record's top-level fields as raw JSON text (JSON.stringify output: no whitespace).
+local raw = {}
+local text = v[1]
+local function skipString(at)
+  while true do
+    local q = string.find(text, '["\\\\]', at)
+    if string.sub(text, q, q) == '"' then return q + 1 end
+    at = q + 2
+  end
+end
+local i = 2
+while string.sub(text, i, i) == '"' do
+  local keyEnd = skipString(i + 1)
+  local key = string.sub(text, i + 1, keyEnd - 2)
+  local start = keyEnd + 1
+  local at, depth = start, 0
+  while true do
+    local p = string.find(text, '[",{}%[%]]', at)
+    local ch = string.sub(text, p, p)
+    if ch == '"' then
+      at = skipString(p + 1)
+    elseif ch == '{' or ch == '[' then
+      depth = depth + 1
+      at = p + 1
+    elseif depth > 0 then
+      if ch == '}' or ch == ']' then depth = depth - 1 end
+      at = p + 1
+    else
+      raw[key] = string.sub(text, start, p - 1)
+      i = p + 1
+      break
+    end
+  end
+end
+if ARGV[4] ~= '' and (raw.clientId == nil or cjson.decode(raw.clientId) ~= ARGV[4]) then
+  return false
+end
+if v[3] then return {0, v[1], v[3], v[4] or ''} end
+if redis.call('EXISTS', ARGV[1] .. 'x:' .. v[5]) == 1 then return {2, v[1], ARGV[2], ''} end
+redis.call('HSET', KEYS[1], 'c', ARGV[2])
+if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[3]) end
+local grantEnd = raw.grantExpiresAt
+if grantEnd == nil or grantEnd == 'null' then grantEnd = ARGV[5] end
+-- An index set lives as long as its longest-lived member.
+local function index(set, member, ttl)
+  local existed = redis.call('EXISTS', set) == 1
+  local current = redis.call('PTTL', set)
+  redis.call('SADD', set, member)
+  if not existed or (current >= 0 and current < ttl) then
+    redis.call('PEXPIRE', set, string.format('%d', ttl))
+  end
+end
+local function field(name, value)
+  if value == nil then return '' end
+  return ',"' .. name .. '":' .. value
+end
+local grant = '{"familyId":' .. raw.familyId .. field('grantExpiresAt', grantEnd)
+  .. field('clientId', raw.clientId) .. field('userId', raw.userId) .. field('scopes', raw.scopes)
+  .. field('resource', raw.resource)
+local function store(key, kind, id, ownEnd, extra)
+  local ends = ownEnd
+  if tonumber(grantEnd) < tonumber(ownEnd) then ends = grantEnd end
+  local ttl = math.max(1, tonumber(ends) - tonumber(ARGV[2])) + tonumber(ARGV[11])
+  local data = grant .. field('extra', extra) .. ',"createdAt":' .. ARGV[2] .. ',"expiresAt":' .. ends .. '}'
+  redis.call('DEL', key)
+  redis.call('HSET', key, 'd', data, 'e', ends, 'f', v[5], 'u', v[6])
+  redis.call('PEXPIRE', key, string.format('%d', ttl))
+  index(ARGV[1] .. 'f:' .. v[5], key, ttl)
+  if v[6] ~= '' then index(ARGV[1] .. 'u:' .. kind .. ':' .. v[6], id, ttl) end
+end
+store(KEYS[2], 'refresh_token', ARGV[7], ARGV[6], raw.extra)
+if ARGV[8] ~= '' then
+  local extra = nil
+  if ARGV[10] ~= '' then extra = ARGV[10] end
+  store(KEYS[3], 'access_token', ARGV[9], ARGV[8], extra)
+end
+return {1, v[1], ARGV[2], ARGV[3]}
+`,
+};
