@@ -1,12 +1,13 @@
 // Authorization-code exchanges and refreshes per second: @portcullis/oauth-server on the memory,
 // PGlite, Postgres and Redis stores, beside node-oidc-provider 9.13.3 doing the same exchanges on this machine
 // in the same run. Both servers run behind node:http on 127.0.0.1 and are driven by the same
-// node:http client with the same concurrency; both issue ES256 at+jwt access tokens (RFC 9068) for
+// keep-alive HTTP/1.1 client with the same concurrency (see `post`); both issue ES256 at+jwt access tokens (RFC 9068) for
 // one resource and rotate refresh tokens. Each code exchange includes creating the code (our
 // pending.approve(); oidc-provider's Grant + AuthorizationCode models), so both sides do the
 // work of steps 5 and 6 of the flow without a browser.
 import { generateKeyPairSync, sign } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
+import { connect } from 'node:net';
 import { loadavg } from 'node:os';
 import { PGlite } from '@electric-sql/pglite';
 import { createPkcePair } from '@portcullis/pkce';
@@ -41,12 +42,22 @@ async function listen(handler) {
   return { server, origin: `http://127.0.0.1:${server.address().port}` };
 }
 
-// The client shares this process with the servers, so its own cost dilutes every ratio: it is
-// node:http with keep-alive (about a third of fetch's CPU per request here), the same for all rows.
+// The client shares this process with the servers, so its own CPU dilutes every ratio (the
+// client row below bounds them). By default it is a keep-alive HTTP/1.1 client on node:net
+// that writes each request in one write and reads answers framed by Content-Length (what
+// every server here sends; anything else fails the run): about a third of node:http's client
+// CPU per request here. BENCH_CLIENT=node-http drives the same requests through node:http's
+// client (an Agent with keep-alive) instead. Either way the same client, sending the same
+// headers, drives every row.
+const CLIENT = process.env.BENCH_CLIENT ?? 'net';
 const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
 
 function post(url, params) {
   const body = new URLSearchParams(params).toString();
+  return CLIENT === 'node-http' ? nodeHttpPost(url, body) : netPost(url, body);
+}
+
+function nodeHttpPost(url, body) {
   return new Promise((resolve, reject) => {
     const req = request(
       url,
@@ -74,6 +85,80 @@ function post(url, params) {
     req.on('error', reject);
     req.end(body);
   });
+}
+
+/** Per URL: its parts, and its idle keep-alive connections (as the Agent keeps them). */
+const targets = new Map();
+
+function netPost(url, body) {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const { host, pathname } = new URL(url);
+    target = { host, pathname, idle: [] };
+    targets.set(url, target);
+  }
+  let connection = target.idle.pop();
+  while (connection?.closed) connection = target.idle.pop();
+  connection ??= new Connection(target.host);
+  return connection.post(
+    // The request line and headers node:http's client sends for the same call.
+    `POST ${target.pathname} HTTP/1.1\r\ncontent-type: application/x-www-form-urlencoded\r\ncontent-length: ${Buffer.byteLength(body)}\r\nHost: ${target.host}\r\nConnection: keep-alive\r\n\r\n${body}`,
+    target.idle,
+  );
+}
+
+const HEAD_END = Buffer.from('\r\n\r\n');
+
+class Connection {
+  constructor(host) {
+    const [hostname, port] = host.split(':');
+    this.socket = connect(Number(port), hostname);
+    this.socket.setNoDelay(true);
+    this.buffer = undefined;
+    this.waiting = undefined;
+    this.closed = false;
+    this.socket.on('data', (chunk) => this.#data(chunk));
+    this.socket.on('error', (error) => this.#fail(error));
+    this.socket.on('close', () => this.#fail(new Error('connection closed')));
+  }
+
+  post(bytes, pool) {
+    return new Promise((resolve, reject) => {
+      this.waiting = { resolve, reject, pool };
+      this.socket.write(bytes);
+    });
+  }
+
+  #fail(error) {
+    this.closed = true;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.reject(error);
+  }
+
+  #data(chunk) {
+    this.buffer = this.buffer === undefined ? chunk : Buffer.concat([this.buffer, chunk]);
+    const end = this.buffer.indexOf(HEAD_END);
+    if (end === -1) return;
+    const head = this.buffer.latin1Slice(0, end);
+    const status = Number(head.slice(9, 12));
+    const length = /\r\ncontent-length: *(\d+)/i.exec(head);
+    if (!length || /\r\ntransfer-encoding:/i.test(head)) {
+      return this.#fail(new Error('the bench client reads Content-Length framed answers only'));
+    }
+    const total = end + 4 + Number(length[1]);
+    if (this.buffer.length < total) return;
+    if (this.buffer.length > total)
+      return this.#fail(new Error('unexpected bytes after an answer'));
+    const text = this.buffer.utf8Slice(end + 4, total);
+    this.buffer = undefined;
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    if (/\r\nconnection: *close/i.test(head)) this.socket.end();
+    else waiting.pool.push(this);
+    if (status !== 200) waiting.reject(new Error(`${status} ${text}`));
+    else waiting.resolve(JSON.parse(text));
+  }
 }
 
 /** Runs `CONCURRENCY` workers calling `step()` in a loop for `ms`; returns operations and seconds. */
@@ -385,7 +470,12 @@ async function clientOnly() {
   const http = await listen((req, res) => {
     req.resume();
     req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+      // Framed by Content-Length, as both servers' token responses are.
+      res.writeHead(200, {
+        'content-type': 'application/json',
+        'cache-control': 'no-store',
+        'content-length': Buffer.byteLength(body),
+      });
       res.end(body);
     });
   });
@@ -492,7 +582,7 @@ const summary = (i, what) => ({
 });
 
 console.log(
-  `\nOAuth token endpoint over HTTP on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${MEASURE_MS / 1000} s per figure in ${ROUNDS} interleaved rounds (Node ${process.versions.node}, load average ${loadavg()
+  `\nOAuth token endpoint over HTTP on 127.0.0.1, ${CONCURRENCY} concurrent clients, ${MEASURE_MS / 1000} s per figure in ${ROUNDS} interleaved rounds (client: ${CLIENT === 'node-http' ? "node:http's" : 'node:net'}; Node ${process.versions.node}, load average ${loadavg()
     .map((n) => n.toFixed(1))
     .join(' ')})\n`,
 );
@@ -518,11 +608,11 @@ if (split) {
   const line = (name, what, m) => {
     const server = summary(i, what).serverMs;
     const rest = m.handler - m.store - split.signMs;
-    return `  ${name} ${server.toFixed(3)} = HTTP (node:http, toNodeHandler) ${(server - m.handler).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
+    return `  ${name} ${server.toFixed(3)} = HTTP and concurrency ${(server - m.handler).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
   };
   console.log(
     `
-memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP is the server column minus that):
+memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; "HTTP and concurrency" is the server column minus that: node:http and toNodeHandler beyond the client row's server, and what the same handler costs more with 8 requests interleaved than one at a time):
 ${line('code exchange (with approval):', 'exchanges', split.exchange)}
 ${line('refresh:                      ', 'refreshes', split.refresh)}`,
   );
