@@ -1,63 +1,18 @@
 // The ID token's nonce and auth_time ride in the code's and the refresh tokens' `extra`: they
 // must survive each real store's serialisation, and a refresh's rotation.
 
-import { randomBytes } from 'node:crypto';
-import { PGlite } from '@electric-sql/pglite';
-import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
-import { createTokenStore, type TokenStore } from '@portcullis/token-store';
-import { postgresAdapter } from '@portcullis/token-store/postgres';
-import { redisAdapter } from '@portcullis/token-store/redis';
-import { Redis } from 'ioredis';
 import { decodeJwt } from 'jose';
 import { afterAll, describe, expect, it } from 'vitest';
 import { exchange, obtainCode, publicClient, REDIRECT, setup } from './support/setup.js';
+import { realStores } from './support/stores.js';
 
 const now = () => Date.now();
-const cleanups: (() => Promise<unknown>)[] = [];
-afterAll(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
+const real = await realStores('oidc', now);
+afterAll(() => real.cleanup());
 
-async function pgliteStore(): Promise<TokenStore> {
-  const db = new PGlite();
-  cleanups.push(() => db.close());
-  return createTokenStore({ adapter: postgresAdapter(db), now });
-}
-
-/** node-postgres, typed here as far as used (this package has no @types/pg). */
-interface PgPool {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  end(): Promise<void>;
-}
-type PgModule = { default: { Pool: new (options: object) => PgPool } };
-
-async function postgresStore(): Promise<TokenStore> {
-  const pg = ((await import('pg' as string)) as PgModule).default;
-  const pool = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 });
-  const schema = `oidc_${randomBytes(6).toString('hex')}`;
-  cleanups.push(async () => {
-    await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await pool.end();
-  });
-  return createTokenStore({ adapter: postgresAdapter(pool, { schema }), now });
-}
-
-async function redisStore(): Promise<TokenStore> {
-  const redis = new Redis(TEST_REDIS_URL);
-  const prefix = `oidc-test-${randomBytes(6).toString('hex')}:`;
-  cleanups.push(async () => {
-    const keys = await redis.keys(`${prefix}*`);
-    if (keys.length > 0) await redis.del(...keys);
-    await redis.quit();
-  });
-  return createTokenStore({ adapter: redisAdapter(redis, { prefix }), now });
-}
-
-const stores: [string, () => Promise<TokenStore>, boolean][] = [
-  ['PGlite', pgliteStore, true],
-  ['Postgres', postgresStore, await serviceAvailable('Postgres')],
-  ['Redis', redisStore, await serviceAvailable('Redis')],
-];
+const stores = (['PGlite', 'Postgres', 'Redis'] as const).map(
+  (name) => [name, ...real.stores[name]] as const,
+);
 
 describe.each(stores)('OpenID Connect on %s', (_name, makeStore, available) => {
   it.runIf(available)(

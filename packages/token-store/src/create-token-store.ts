@@ -1,5 +1,6 @@
 import type { AccessTokenInput } from './lib/access-tokens.js';
 import { type AccessTokenStore, accessTokenStore } from './lib/access-tokens.js';
+import { clientChecks } from './lib/client-checks.js';
 import { type ClientStore, clientStore } from './lib/clients.js';
 import { type CodeStore, codeStore } from './lib/codes.js';
 import { type ConsentStore, consentStore } from './lib/consents.js';
@@ -148,7 +149,12 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
   }
 
   const guarded = guardAdapter(adapter);
-  const ctx: StoreContext = { adapter: guarded, now: options.now ?? Date.now, ttl };
+  const ctx: StoreContext = {
+    adapter: guarded,
+    clients: clientChecks(),
+    now: options.now ?? Date.now,
+    ttl,
+  };
 
   return {
     adapter,

@@ -5,6 +5,7 @@ export type TokenStoreErrorCode =
   | 'expired'
   | 'token_reused'
   | 'family_revoked'
+  | 'client_changed'
   | 'store_unavailable'
   | 'key_decryption_failed';
 
@@ -83,6 +84,23 @@ export class FamilyRevokedError extends TokenStoreError {
   constructor(familyId: string, options?: { cause?: unknown }) {
     super('The grant has been revoked; nothing more can be issued from it', options);
     this.familyId = familyId;
+  }
+}
+
+/**
+ * A grant step was given a client record from `clients.lookup()` (this process's memory) and the
+ * stored client no longer matches it: changed, deleted or expired since. The step changed
+ * nothing; the caller reads the client again (`clients.find()`) and decides anew.
+ */
+export class ClientChangedError extends TokenStoreError {
+  static override code = 'client_changed' as const;
+  override code = 'client_changed' as const;
+  /** The client whose stored record differs. */
+  readonly clientId: string;
+
+  constructor(clientId: string, options?: { cause?: unknown }) {
+    super('The client changed since it was read; nothing was done', options);
+    this.clientId = clientId;
   }
 }
 

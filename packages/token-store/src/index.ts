@@ -5,6 +5,7 @@ export {
   type TokenStoreOptions,
 } from './create-token-store.js';
 export {
+  ClientChangedError,
   FamilyRevokedError,
   GRANT_FAILURE_CODES,
   InvalidTokenError,

@@ -160,10 +160,23 @@ export type FamilyKind = 'authorization_code' | 'access_token' | 'refresh_token'
 /** The kinds `set` stores (a family's state is written by the adapter itself). */
 export type WritableKind = Exclude<RecordKind, 'family'>;
 
+/**
+ * A client record as a caller last read it, checked in the same atomic step as a grant's
+ * consume or rotation (adapters with `checksClients`): unless the stored client `id` is unexpired
+ * and equal to `data`, the step changes nothing and throws `ClientChangedError`.
+ */
+export interface ClientCheck {
+  id: string;
+  /** `JSON.stringify` of the record as it was read. */
+  data: string;
+}
+
 /** Options of `StoreAdapter.consume`. */
 export interface ConsumeOptions {
   /** Stored on the record in the same atomic step as `consumedAt` (refresh tokens only). */
   successor?: string;
+  /** See `ClientCheck`; only given to an adapter with `checksClients`. */
+  client?: ClientCheck;
   /**
    * Consume only a record issued to this client (its `clientId`), checked in the same atomic
    * step: a record of another client resolves `not_found` and is left unchanged, so a client
@@ -203,6 +216,8 @@ export interface RotateRequest {
   successor?: string;
   /** As `ConsumeOptions.clientId`: another client's token is `not_found`, left unchanged. */
   clientId?: string;
+  /** As `ConsumeOptions.client`. */
+  client?: ClientCheck;
   /** The grant's end for a record written without `grantExpiresAt`: `now + grantTtlMs`. */
   grantTtlMs: number;
   /** The successor refresh token: its record id and lifetime (ms). */
@@ -281,6 +296,11 @@ export interface StoreAdapter {
    * `consume`, then `setMany` (or `set`).
    */
   rotate?(request: RotateRequest): Promise<RotateResult>;
+  /**
+   * `true` when `consume` and `rotate` honour `client` (`ClientCheck`): the facade then serves
+   * `clients.lookup()` from memory, since every grant step checks what it served.
+   */
+  readonly checksClients?: boolean;
   find<K extends RecordKind>(
     kind: K,
     id: string,

@@ -7,6 +7,7 @@ import {
   TokenExpiredError,
 } from '@portcullis/token-store';
 import {
+  InvalidClientError,
   InvalidGrantError,
   InvalidScopeError,
   InvalidTargetError,
@@ -26,7 +27,7 @@ import {
   refreshTokenGrantSchema,
 } from '../lib/schemas.js';
 import { parseScope } from '../lib/scopes.js';
-import { isGrantFailure } from '../lib/store.js';
+import { isClientChanged, isGrantFailure } from '../lib/store.js';
 import { accessTokenFor, accessTokenOptions } from '../lib/tokens.js';
 import type { SpanLike } from '../lib/tracing.js';
 
@@ -59,42 +60,83 @@ export function createTokenHandler(ctx: Context): Handler {
     if (grant_type === 'authorization_code') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(authorizationCodeGrantSchema, form);
-      const auth = await authenticated(ctx, request, params, limits, span);
-      return authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request));
+      return withClient(ctx, request, params, limits, span, (auth) =>
+        authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request)),
+      );
     }
     if (grant_type === 'refresh_token') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(refreshTokenGrantSchema, form);
-      const auth = await authenticated(ctx, request, params, limits, span);
-      return refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request));
+      return withClient(ctx, request, params, limits, span, (auth) =>
+        refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request)),
+      );
     }
     throw new UnsupportedGrantTypeError('grant_type must be authorization_code or refresh_token');
   });
 }
 
+type ClientParams = {
+  client_id?: string | undefined;
+  client_secret?: string | undefined;
+  grant_type: string;
+};
+
+/**
+ * Authenticates the client and runs the grant with it. Where the store can check a client in the
+ * grant's own atomic step (`clients.lookup`), the client comes from its memory: a refusal decided
+ * on that record, and a grant step that finds the client changed (and so did nothing), are
+ * decided again on a fresh read. The request counts against the per-client limit once.
+ */
+async function withClient(
+  ctx: Context,
+  request: Request,
+  params: ClientParams,
+  limits: RateLimitState,
+  span: SpanLike | undefined,
+  grant: (auth: AuthenticatedClient) => Promise<JsonReply>,
+): Promise<JsonReply> {
+  const lookup = ctx.store.clients.lookup !== undefined;
+  const auth = await authenticated(ctx, request, params, limits, span, lookup, true);
+  if (!lookup) return grant(auth);
+  try {
+    return await grant(auth);
+  } catch (error) {
+    if (!isClientChanged(error)) throw error;
+    return grant(await authenticated(ctx, request, params, limits, span, false, false));
+  }
+}
+
 async function authenticated(
   ctx: Context,
   request: Request,
-  params: {
-    client_id?: string | undefined;
-    client_secret?: string | undefined;
-    grant_type: string;
-  },
+  params: ClientParams,
   limits: RateLimitState,
   span: SpanLike | undefined,
+  lookup: boolean,
+  count: boolean,
 ): Promise<AuthenticatedClient> {
-  const auth = await authenticateClient(ctx, request, params);
+  let auth: AuthenticatedClient;
+  try {
+    auth = await authenticateClient(ctx, request, params, { lookup });
+  } catch (error) {
+    if (!lookup || !(error instanceof InvalidClientError)) throw error;
+    // Refused on a record from the store's memory: decided again on a fresh read.
+    return authenticated(ctx, request, params, limits, span, false, count);
+  }
   // Only an authenticated client's id: what a request merely claims could be anything.
   span?.setAttribute('oauth.client_id', auth.client.clientId);
   // Counted only once authenticated; a public client is named by anyone, so per caller address.
-  await ctx.limits.check(
-    limits,
-    'token',
-    'perClient',
-    perClientKey(auth.client.clientId, auth.method !== 'none', ctx.getClientIp(request)),
-    auth.client.clientId,
-  );
+  if (count) {
+    await ctx.limits.check(
+      limits,
+      'token',
+      'perClient',
+      perClientKey(auth.client.clientId, auth.method !== 'none', ctx.getClientIp(request)),
+      auth.client.clientId,
+    );
+  }
   if (!auth.client.grantTypes.includes(params.grant_type)) {
+    if (lookup) return authenticated(ctx, request, params, limits, span, false, false);
     throw new UnauthorizedClientError(
       `this client is not registered for grant_type ${params.grant_type}`,
     );
@@ -167,6 +209,7 @@ async function authorizationCodeGrant(
   let result: Awaited<ReturnType<Context['store']['codes']['consume']>> | undefined;
   if (params.redirect_uri !== undefined && isCodeVerifier(params.code_verifier)) {
     result = await ctx.store.codes.consume(params.code, {
+      client,
       match: {
         clientId: client.clientId,
         codeChallenge: await createCodeChallenge(params.code_verifier),
@@ -185,7 +228,7 @@ async function authorizationCodeGrant(
     code = await ctx.store.codes.find(params.code);
     if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
     await validateCode(code, client, params);
-    result = await ctx.store.codes.consume(params.code);
+    result = await ctx.store.codes.consume(params.code, { client });
   }
   if (result.status === 'not_found') {
     throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
@@ -306,6 +349,7 @@ async function refreshTokenGrant(
       graceSeconds: ctx.refreshGraceSeconds,
       ttlSeconds: ctx.ttl.refreshToken,
       clientId: client.clientId,
+      client,
       accessToken: { ...accessTokenOptions(ctx), ...(scopes ? { scopes } : {}) },
     });
   } catch (error) {

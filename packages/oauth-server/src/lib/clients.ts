@@ -14,6 +14,7 @@ export async function findClient(
   clientId: string,
   request?: Request,
   limits: RateLimitState = new RateLimitState(ctx.now),
+  lookup = false,
 ): Promise<ClientRecord | undefined> {
   if (ctx.cimd.isClientIdUrl(clientId)) {
     return ctx.cimd.resolve(clientId, async () => {
@@ -28,6 +29,8 @@ export async function findClient(
       'a client_id URL must use https; http client_id URLs are accepted only with the development allowance (clientIdMetadataDocuments.allowInsecure, CIMD_ALLOW_INSECURE=true in the Portcullis auth server)',
     );
   }
+  // A grant step checks a looked-up client in its own atomic step (see `clients.lookup`).
+  if (lookup && ctx.store.clients.lookup) return ctx.store.clients.lookup(clientId);
   return ctx.store.clients.find(clientId);
 }
 
@@ -75,7 +78,14 @@ export async function authenticateClient(
   ctx: Context,
   request: Request,
   params: { client_id?: string | undefined; client_secret?: string | undefined },
-  options: { confidentialOnly?: boolean } = {},
+  options: {
+    confidentialOnly?: boolean;
+    /**
+     * Take the client from the store's `clients.lookup` (the token endpoint, whose grant steps
+     * check it): the caller decides a refusal again without it.
+     */
+    lookup?: boolean;
+  } = {},
 ): Promise<AuthenticatedClient> {
   const authorization = request.headers.get('authorization');
   let clientId = params.client_id;
@@ -109,7 +119,7 @@ export async function authenticateClient(
   ) {
     throw new InvalidClientError('client authentication failed');
   }
-  const client = await findClient(ctx, clientId, request);
+  const client = await findClient(ctx, clientId, request, undefined, options.lookup);
   if (!client) throw new InvalidClientError('client authentication failed');
   if (client.tokenEndpointAuthMethod === 'none') {
     if (secret !== undefined)

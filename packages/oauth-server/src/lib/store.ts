@@ -15,6 +15,7 @@ import type {
   SigningKeyRecord,
 } from '@portcullis/token-store';
 import {
+  ClientChangedError,
   GRANT_FAILURE_CODES,
   isTokenStoreError,
   StoreUnavailableError,
@@ -71,6 +72,12 @@ export interface AuthorizationServerStore {
   clients: {
     save(record: ClientRecord, options?: { ttlSeconds?: number }): Promise<unknown>;
     find(clientId: string): Promise<ClientRecord | undefined>;
+    /**
+     * A client for a grant step, possibly from the store's memory: the token endpoint passes it
+     * as `client` to `codes.consume` and `refreshTokens.rotate`, which check it in the same atomic
+     * step (`ClientChangedError` when it changed: nothing done). Without it, `find`.
+     */
+    lookup?(clientId: string): Promise<ClientRecord | undefined>;
     verifySecret(client: ClientRecord, secret: string): Promise<boolean>;
   };
   consents: {
@@ -104,6 +111,11 @@ export type {
   RefreshTokenRecord,
   SigningKeyRecord,
 };
+
+/** ClientChangedError of @portcullis/token-store: a looked-up client changed; nothing was done. */
+export function isClientChanged(error: unknown): boolean {
+  return isTokenStoreError(error, ClientChangedError.code);
+}
 
 /** StoreUnavailableError of @portcullis/token-store: answered 503. */
 export function isStoreUnavailable(error: unknown): boolean {

@@ -19,6 +19,14 @@ export interface ClientStore {
    */
   save(record: ClientRecord, options?: { ttlSeconds?: number }): Promise<ClientRecord>;
   find(clientId: string): Promise<ClientRecord | undefined>;
+  /**
+   * A client for a grant step (the token endpoint): from this process's memory where the adapter
+   * checks clients in the grant's own atomic step (`checksClients`: Postgres, one Redis), else
+   * read as `find` does. Pass it as `client` to `codes.consume` or `refreshTokens.rotate`, which
+   * then check it as it was read, in the same step (`ClientChangedError` when it no longer
+   * matches: nothing was done). Decide any refusal that depends on it again on `find`.
+   */
+  lookup(clientId: string): Promise<ClientRecord | undefined>;
   delete(clientId: string): Promise<boolean>;
   list(options?: { limit?: number }): Promise<ClientRecord[]>;
   /**
@@ -51,7 +59,9 @@ export function clientStore(ctx: StoreContext): ClientStore {
             ? now + options.ttlSeconds * 1000
             : (record.expiresAt ?? null),
       });
+      ctx.clients.forget(record.clientId);
       await ctx.adapter.set('client', record.clientId, stored);
+      ctx.clients.forget(record.clientId);
       return stored;
     },
 
@@ -60,9 +70,24 @@ export function clientStore(ctx: StoreContext): ClientStore {
       return ctx.adapter.find('client', clientId, { now: ctx.now() });
     },
 
+    async lookup(clientId) {
+      assertString(clientId, 'clientId');
+      const now = ctx.now();
+      if (ctx.adapter.checksClients !== true) return ctx.adapter.find('client', clientId, { now });
+      const kept = ctx.clients.get(clientId, now);
+      if (kept !== undefined) return kept;
+      const found = await ctx.adapter.find('client', clientId, { now });
+      return found === undefined ? undefined : ctx.clients.keep(found);
+    },
+
     async delete(clientId) {
       assertString(clientId, 'clientId');
-      return ctx.adapter.delete('client', clientId);
+      ctx.clients.forget(clientId);
+      try {
+        return await ctx.adapter.delete('client', clientId);
+      } finally {
+        ctx.clients.forget(clientId);
+      }
     },
 
     async list(options = {}) {

@@ -1,5 +1,5 @@
 import { generateSecret } from '../generate-secret.js';
-import type { AuthorizationCodeRecord, ConsumeResult } from '../types.js';
+import type { AuthorizationCodeRecord, ClientRecord, ConsumeResult } from '../types.js';
 import {
   compact,
   expiryWithin,
@@ -45,6 +45,12 @@ export interface ConsumeCodeOptions {
    * redeem the code in one round trip, and a request that fails validation spends nothing.
    */
   match?: Record<string, string>;
+  /**
+   * The client redeeming it, as `clients.lookup()` handed it out: checked in the same atomic step
+   * (`ClientChangedError` when the stored client no longer matches; the code is left as it was).
+   * Any other object is ignored.
+   */
+  client?: ClientRecord;
 }
 
 export interface CodeStore {
@@ -122,8 +128,17 @@ export function codeStore(ctx: StoreContext): CodeStore {
       }
       if (!SECRET_PATTERN.test(code)) return { status: 'not_found' };
       const id = await sha256(code);
-      if (match === undefined) return ctx.adapter.consume('authorization_code', id, ctx.now());
-      const result = await ctx.adapter.consume('authorization_code', id, ctx.now(), { match });
+      const check = ctx.adapter.checksClients ? ctx.clients.of(options.client) : undefined;
+      if (match === undefined && check === undefined) {
+        return ctx.adapter.consume('authorization_code', id, ctx.now());
+      }
+      const result = await ctx.clients.run(check, () =>
+        ctx.adapter.consume('authorization_code', id, ctx.now(), {
+          ...(match === undefined ? {} : { match }),
+          ...(check === undefined ? {} : { client: check }),
+        }),
+      );
+      if (match === undefined) return result;
       // The floor: a record that does not match is never handed out (an adapter that ignored
       // `match` has spent it, and the caller's full validation will refuse it).
       if (result.status !== 'not_found' && !matches(result.record, match)) {

@@ -1,5 +1,6 @@
 import { FamilyRevokedError, StoreUnavailableError, TokenStoreError } from '../errors.js';
 import type { FamilyEntry, FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
+import type { ClientChecks } from './client-checks.js';
 
 /** Artifact lifetimes in seconds: short defaults, each overridable (as node-oidc-provider does). */
 export interface TtlOptions {
@@ -34,6 +35,8 @@ export const DEFAULT_REFRESH_GRACE_SECONDS = 30;
 /** What the facade's sections share. */
 export interface StoreContext {
   adapter: StoreAdapter;
+  /** Client records kept for the grant steps (`clients.lookup`); see `ClientChecks`. */
+  clients: ClientChecks;
   now: () => number;
   ttl: Required<TtlOptions>;
 }
@@ -116,6 +119,7 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
       }
     };
   }
+  if (adapter.checksClients === true) guarded.checksClients = true;
   return guarded as unknown as StoreAdapter;
 }
 

@@ -7,6 +7,7 @@ import {
 import { generateSecret } from '../generate-secret.js';
 import type {
   AccessTokenRecord,
+  ClientRecord,
   RefreshTokenRecord,
   RotateRequest,
   RotateResult,
@@ -57,6 +58,12 @@ export interface RotateOptions {
    * client can neither spend nor replay a token that is not its own.
    */
   clientId?: string;
+  /**
+   * The client rotating it, as `clients.lookup()` handed it out: checked in the same atomic step
+   * (`ClientChangedError` when the stored client no longer matches; nothing is spent or stored).
+   * Any other object is ignored.
+   */
+  client?: ClientRecord;
   /**
    * Also issue an access token of the same grant, stored with the successor in one atomic step
    * (one round trip where the adapter has `setMany`). `scopes` may narrow the grant's scopes
@@ -220,9 +227,11 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const next = generateSecret();
       const sealed = graceMs > 0 ? await sealSuccessor(token, next) : undefined;
 
+      const check = ctx.adapter.checksClients ? ctx.clients.of(options.client) : undefined;
       const consumeOptions = {
         ...(sealed === undefined ? {} : { successor: sealed }),
         ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
+        ...(check === undefined ? {} : { client: check }),
       };
       // One atomic step where the adapter can (`rotate`): consume, and store the successor and
       // the access token, in one SQL statement or Lua script. A narrowed access token takes the
@@ -251,9 +260,11 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
               }),
         };
       }
-      const result: RotateResult = request
-        ? await ctx.adapter.rotate!(request)
-        : await ctx.adapter.consume('refresh_token', id, now, consumeOptions);
+      const result: RotateResult = await ctx.clients.run(check, () =>
+        request
+          ? ctx.adapter.rotate!(request)
+          : ctx.adapter.consume('refresh_token', id, now, consumeOptions),
+      );
       if (result.status === 'not_found') {
         const stale = await ctx.adapter.find('refresh_token', id, { now, includeExpired: true });
         if (stale && options.clientId !== undefined && stale.clientId !== options.clientId) {

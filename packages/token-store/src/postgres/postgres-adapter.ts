@@ -1,4 +1,4 @@
-import { StoreUnavailableError } from '../errors.js';
+import { ClientChangedError, StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
 import { matches } from '../lib/matches.js';
@@ -114,6 +114,13 @@ export function postgresAdapter(
   }
   const t: Tables = tablesFor(schema, prefix);
   const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
+  // Whether the client a grant step was given (`ClientCheck`, in the statement's parameters
+  // named here) is stored unchanged and unexpired, as of the statement's snapshot.
+  const clientUnchanged = (idParam: string, dataParam: string, nowParam: string) =>
+    `SELECT ${idParam}::text IS NULL OR EXISTS (SELECT 1 FROM ${t.records} c WHERE c.kind = 'client'
+       AND c.id = ${idParam}::text AND c.data = ${dataParam}::jsonb
+       AND (c.expires_at IS NULL OR c.expires_at > ${nowParam}::bigint))`;
+  const CLIENT_UNCHANGED = clientUnchanged('$7', '$8', '$3');
   const purgeEveryMs = (options.purgeIntervalSeconds ?? 60) * 1000;
   let ready: Promise<void> | undefined;
   let lastPurge = Date.now();
@@ -246,6 +253,8 @@ export function postgresAdapter(
 
   const adapter: PostgresAdapter = {
     table: t.records,
+    // Where clients are cached exactly (PGlite), a grant step need not check them.
+    checksClients: clients === undefined,
 
     async migrate() {
       await query('SELECT 1');
@@ -325,22 +334,32 @@ export function postgresAdapter(
       // on the new row version and matches nothing: exactly one caller gets the row back.
       const clientId = consumeOptions.clientId ?? null;
       const match = consumeOptions.match;
-      const { rows } = await query(
-        `UPDATE ${t.records} SET consumed_at = $3,
+      const update = `UPDATE ${t.records} SET consumed_at = $3,
            data = CASE WHEN $4::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($4::text)) END
          WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
            AND ($5::text IS NULL OR data->>'clientId' = $5::text)
-           AND ($6::jsonb IS NULL OR data @> $6::jsonb)
-         RETURNING data, expires_at, consumed_at`,
-        [
-          kind,
-          id,
-          now,
-          consumeOptions.successor ?? null,
-          clientId,
-          match === undefined ? null : JSON.stringify(match),
-        ],
-      );
+           AND ($6::jsonb IS NULL OR data @> $6::jsonb)`;
+      const params = [
+        kind,
+        id,
+        now,
+        consumeOptions.successor ?? null,
+        clientId,
+        match === undefined ? null : JSON.stringify(match),
+      ];
+      const check = consumeOptions.client;
+      const { rows } = await (check === undefined
+        ? query(`${update} RETURNING data, expires_at, consumed_at`, params)
+        : // The client as the caller read it, checked in the same statement (its snapshot).
+          query(
+            `WITH client AS (${CLIENT_UNCHANGED} AS ok),
+             spent AS (${update} AND (SELECT ok FROM client) RETURNING data, expires_at, consumed_at)
+             SELECT c.ok AS client_ok, s.* FROM client c LEFT JOIN spent s ON true`,
+            [...params, check.id, check.data],
+          ));
+      const first = rows[0] as (Row & { client_ok?: boolean }) | undefined;
+      if (first?.client_ok === false) throw new ClientChangedError(check!.id);
+      if (first?.data === null) rows.length = 0;
       if (rows[0]) return { status: 'consumed', record: toRecord<RecordOf[K]>(rows[0] as Row) };
       const record = await adapter.find(kind, id, { now });
       if (clientId !== null && record?.clientId !== clientId) return { status: 'not_found' };
@@ -358,11 +377,13 @@ export function postgresAdapter(
       // `written` stores the successor and the access token only then. The new records are
       // `rotatedRecords` in SQL. A caller that did not win gets the row as its snapshot saw it.
       const { rows } = await query(
-        `WITH spent AS (
+        `WITH client AS (${clientUnchanged('$11', '$12', '$2')} AS ok),
+         spent AS (
            UPDATE ${t.records} SET consumed_at = $2,
              data = CASE WHEN $3::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($3::text)) END
            WHERE kind = 'refresh_token' AND id = $1 AND consumed_at IS NULL
              AND (expires_at IS NULL OR expires_at > $2) AND ($4::text IS NULL OR data->>'clientId' = $4::text)
+             AND (SELECT ok FROM client)
            RETURNING family_id, user_id, data, expires_at, consumed_at,
              COALESCE((data->>'grantExpiresAt')::bigint, $2::bigint + $5::bigint) AS grant_end
          ),
@@ -399,11 +420,13 @@ export function postgresAdapter(
              consumed_at = EXCLUDED.consumed_at, data = EXCLUDED.data
            RETURNING 1
          )
-         SELECT s.data, s.expires_at, s.consumed_at, (SELECT count(*) FROM written)::int AS written
-         FROM spent s
-         UNION ALL
-         SELECT r.data, r.expires_at, r.consumed_at, -1 FROM ${t.records} r
-         WHERE r.kind = 'refresh_token' AND r.id = $1 AND NOT EXISTS (SELECT 1 FROM spent)`,
+         SELECT c.ok AS client_ok, x.* FROM client c LEFT JOIN (
+           SELECT s.data, s.expires_at, s.consumed_at, (SELECT count(*) FROM written)::int AS written
+           FROM spent s
+           UNION ALL
+           SELECT r.data, r.expires_at, r.consumed_at, -1 FROM ${t.records} r
+           WHERE r.kind = 'refresh_token' AND r.id = $1 AND NOT EXISTS (SELECT 1 FROM spent)
+         ) x ON true`,
         [
           request.id,
           now,
@@ -415,11 +438,16 @@ export function postgresAdapter(
           request.access?.id ?? null,
           request.access?.ttlMs ?? null,
           request.access?.extra === undefined ? null : JSON.stringify(request.access.extra),
+          request.client?.id ?? null,
+          request.client?.data ?? null,
         ],
       );
       maybePurge();
-      const row = rows[0] as (Row & { written: number }) | undefined;
-      if (row === undefined) return { status: 'not_found' };
+      const row = rows[0] as (Row & { written: number | null; client_ok: boolean }) | undefined;
+      if (row?.client_ok === false) throw new ClientChangedError(request.client!.id);
+      if (row === undefined || row.data === null || row.written === null) {
+        return { status: 'not_found' };
+      }
       const record = toRecord<RecordOf['refresh_token']>(row);
       if (row.written >= 0) {
         return row.written > 0

@@ -1,5 +1,5 @@
 import type { Cluster, Redis } from 'ioredis';
-import { StoreUnavailableError } from '../errors.js';
+import { ClientChangedError, StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
 import type {
@@ -137,6 +137,7 @@ export function redisAdapter(
     try {
       return await Promise.race([pending, timeout]);
     } catch (cause) {
+      if (cause instanceof ClientChangedError) throw cause; // an answer, not a failure
       pending.catch(() => undefined); // a late failure of the abandoned command is expected
       throw new StoreUnavailableError(
         `Redis token store failed (${what}): ${cause instanceof Error ? cause.message : String(cause)}`,
@@ -250,6 +251,8 @@ export function redisAdapter(
 
   const adapter: RedisAdapter = {
     prefix,
+    // On a cluster a client lives in another slot than the records a grant step touches.
+    checksClients: !cluster,
 
     set(kind, id, record) {
       return call('set', async () => {
@@ -372,17 +375,22 @@ export function redisAdapter(
       consumeOptions: ConsumeOptions = {},
     ): Promise<ConsumeResult<RecordOf[K]>> {
       return call('consume', async () => {
+        const check = cluster ? undefined : consumeOptions.client;
         const reply = (await runScript(
           consumeScript,
-          [recordKey(kind, id)],
+          check === undefined
+            ? [recordKey(kind, id)]
+            : [recordKey(kind, id), recordKey('client', check.id)],
           [
             now,
             consumeOptions.successor ?? '',
             consumeOptions.clientId ?? '',
             consumeOptions.match === undefined ? '' : JSON.stringify(consumeOptions.match),
+            ...(check === undefined ? [] : [check.data]),
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
+        if (reply[0] === -1) throw new ClientChangedError(check!.id);
         const [won, data, consumedAt, successor] = reply;
         const record = toRecord<RecordOf[K]>(data, consumedAt, successor);
         if (cluster && (await revoked(kind, (record as { familyId?: string }).familyId))) {
@@ -402,6 +410,7 @@ export function redisAdapter(
             recordKey('refresh_token', request.id),
             recordKey('refresh_token', request.refresh.id),
             ...(access === undefined ? [] : [recordKey('access_token', access.id)]),
+            ...(request.client === undefined ? [] : [recordKey('client', request.client.id)]),
           ],
           [
             prefix,
@@ -415,9 +424,11 @@ export function redisAdapter(
             access?.id ?? '',
             access?.extra === undefined ? '' : JSON.stringify(access.extra),
             retentionMs,
+            request.client?.data ?? '',
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
+        if (reply[0] === -1) throw new ClientChangedError(request.client!.id);
         const [status, data, consumedAt, successor] = reply;
         const record = toRecord<RecordOf['refresh_token']>(data, consumedAt, successor);
         if (status === 1) return { status: 'consumed', record };

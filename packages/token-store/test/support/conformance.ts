@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  ClientChangedError,
   type ClientRecord,
   createTokenStore,
   FamilyRevokedError,
@@ -985,6 +986,142 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         ).toBe('already_consumed');
         expect((await store.refreshTokens.find(successor))?.consumedAt).toBeUndefined();
         expect(await store.accessTokens.find(issued.accessToken.token)).toBeDefined();
+      });
+    });
+
+    describe('clients looked up for a grant step, checked in that step (checksClients)', () => {
+      /** A second facade over the same backend: another process, with its own memory. */
+      const other = () =>
+        createTokenStore({ adapter: backend.adapter, now: () => clock.now, production: false });
+      const grant = { userId: 'user-1', clientId: 'client-a', scopes: ['read'] };
+
+      it('lookup serves from memory only where the adapter checks clients; a grant step checks it', async () => {
+        await store.clients.save(clientRecord('client-a'));
+        const first = await store.clients.lookup('client-a');
+        const finds: string[] = [];
+        const spied = new Proxy(backend.adapter, {
+          get(target, name, receiver) {
+            const value = Reflect.get(target, name, receiver);
+            if (name !== 'find' || typeof value !== 'function') return value;
+            return (...args: unknown[]) => {
+              finds.push(String(args[0]));
+              return value.apply(target, args);
+            };
+          },
+        });
+        // The same memory, through a facade over the spied adapter: a store keeps its own.
+        const counted = createTokenStore({
+          adapter: spied,
+          now: () => clock.now,
+          production: false,
+        });
+        await counted.clients.lookup('client-a');
+        const second = await counted.clients.lookup('client-a');
+        expect(first).toEqual(await store.clients.find('client-a'));
+        expect(second).toEqual(first);
+        expect(finds).toEqual(backend.adapter.checksClients ? ['client'] : ['client', 'client']);
+        expect(await store.clients.lookup('nobody')).toBeUndefined();
+        const { code } = await store.codes.issue(codeData());
+        const consumed = await store.codes.consume(code, { client: first! });
+        expect(consumed.status).toBe('consumed');
+      });
+
+      it('a client changed, deleted or expired elsewhere: the grant step refuses, changes nothing, and the next lookup reads it again', async () => {
+        if (!backend.adapter.checksClients) return;
+        await store.clients.save(clientRecord('client-a'));
+        // Changed by another process.
+        let stale = await store.clients.lookup('client-a');
+        await other().clients.save({
+          ...clientRecord('client-a'),
+          grantTypes: ['authorization_code'],
+        });
+        const { code } = await store.codes.issue(codeData());
+        await expect(store.codes.consume(code, { client: stale! })).rejects.toBeInstanceOf(
+          ClientChangedError,
+        );
+        await expect(
+          store.codes.consume(code, { client: stale!, match: { clientId: 'client-a' } }),
+        ).rejects.toMatchObject({ code: 'client_changed', clientId: 'client-a' });
+        expect((await store.codes.find(code))?.consumedAt).toBeUndefined();
+        const fresh = await store.clients.lookup('client-a');
+        expect(fresh?.grantTypes).toEqual(['authorization_code']);
+        expect((await store.codes.consume(code, { client: fresh! })).status).toBe('consumed');
+
+        // Deleted by another process: a rotation, one step or two, spends and stores nothing.
+        const issued = await store.issueTokens(grant, { refreshToken: {} });
+        const refresh = issued.refreshToken!.token;
+        stale = await store.clients.lookup('client-a');
+        await other().clients.delete('client-a');
+        for (const accessToken of [{}, { scopes: ['read'] }]) {
+          await expect(
+            store.refreshTokens.rotate(refresh, {
+              clientId: 'client-a',
+              client: stale!,
+              accessToken,
+            }),
+          ).rejects.toBeInstanceOf(ClientChangedError);
+        }
+        expect((await store.refreshTokens.find(refresh))?.consumedAt).toBeUndefined();
+        expect((await store.tokensByUser('user-1')).refreshTokens).toHaveLength(1);
+        expect(await store.clients.lookup('client-a')).toBeUndefined();
+
+        // Expired: judged on the store's clock, in the step.
+        await store.clients.save(clientRecord('client-a'), { ttlSeconds: 60 });
+        stale = await store.clients.lookup('client-a');
+        advance(61);
+        await expect(
+          store.refreshTokens.rotate(refresh, {
+            clientId: 'client-a',
+            client: stale!,
+            accessToken: {},
+          }),
+        ).rejects.toBeInstanceOf(ClientChangedError);
+        expect((await store.refreshTokens.find(refresh))?.consumedAt).toBeUndefined();
+        // A record that lookup did not hand out is not checked (any other object is ignored).
+        const rotated = await store.refreshTokens.rotate(refresh, {
+          clientId: 'client-a',
+          client: { ...stale! },
+          accessToken: {},
+        });
+        expect(await store.refreshTokens.find(rotated.token)).toEqual(rotated.record);
+      });
+
+      it('20 rotations with a looked-up client racing a change of it, for real: each either happened before the change or changed nothing', async () => {
+        if (!backend.adapter.checksClients) return;
+        await store.clients.save(clientRecord('client-a'));
+        const client = await store.clients.lookup('client-a');
+        const chains = await Promise.all(
+          Array.from({ length: 20 }, () => store.issueTokens(grant, { refreshToken: {} })),
+        );
+        const results = await Promise.allSettled([
+          ...chains.map((chain) =>
+            store.refreshTokens.rotate(chain.refreshToken!.token, {
+              clientId: 'client-a',
+              client: client!,
+              accessToken: {},
+            }),
+          ),
+          other().clients.save({ ...clientRecord('client-a'), clientName: 'renamed' }),
+        ]);
+        for (const [i, result] of results.slice(0, 20).entries()) {
+          const old = await store.refreshTokens.find(chains[i]!.refreshToken!.token);
+          if (result.status === 'fulfilled') {
+            expect(old?.consumedAt).toBeDefined();
+            const rotation = result.value as Awaited<ReturnType<typeof store.refreshTokens.rotate>>;
+            expect(await store.refreshTokens.find(rotation.token)).toEqual(rotation.record);
+          } else {
+            expect(result.reason).toBeInstanceOf(ClientChangedError);
+            expect(old?.consumedAt).toBeUndefined();
+          }
+        }
+        // After the change, the record looked up before it is refused.
+        await expect(
+          store.refreshTokens.rotate(chains[0]!.refreshToken!.token, {
+            clientId: 'client-a',
+            client: client!,
+            accessToken: {},
+          }),
+        ).rejects.toBeInstanceOf(ClientChangedError);
       });
     });
 

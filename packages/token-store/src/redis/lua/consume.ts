@@ -3,14 +3,22 @@ import type { LuaScript } from './script.js';
 /** Atomic single-use consume (HMGET + HSET c, and the successor, in one script). */
 export const consume: LuaScript = {
   name: 'consume',
-  sha1: 'cd173a3d339615a2d0785d9e0206608830adb32e',
+  sha1: '38fba3c19c8aeeab159a0507ffaed2ec3605088b',
   source: `-- Marks a record consumed unless it already was: the check and the write are one step, so of
 -- any number of concurrent callers exactly one gets {1, ...}.
--- KEYS: 1 record.  ARGV: 1 now (ms), 2 successor to store with it, or '',
--- 3 the clientId the record must carry, or '' (any), 4 a JSON object of top-level fields the
--- record must hold exactly (string values), or '' (none).
--- Returns nil (missing, expired, another client's, or not matching), {1, data, now, successor}
--- (consumed), {0, data, consumedAt, successor} (already).
+-- KEYS: 1 record, 2 the client record to check (with ARGV[5]).  ARGV: 1 now (ms), 2 successor
+-- to store with it, or '', 3 the clientId the record must carry, or '' (any), 4 a JSON object of
+-- top-level fields the record must hold exactly (string values), or '' (none), 5 the client's
+-- data as the caller read it, or '' / absent (no check).
+-- Returns {-1} (the client is not stored unchanged and unexpired: nothing done), nil (missing,
+-- expired, another client's, or not matching), {1, data, now, successor} (consumed),
+-- {0, data, consumedAt, successor} (already).
+if ARGV[5] and ARGV[5] ~= '' then
+  local client = redis.call('HMGET', KEYS[2], 'd', 'e')
+  if client[1] ~= ARGV[5] or (client[2] ~= '' and tonumber(client[2]) <= tonumber(ARGV[1])) then
+    return {-1}
+  end
+end
 local v = redis.call('HMGET', KEYS[1], 'd', 'e', 'c', 's')
 if not v[1] then return false end
 if v[2] ~= '' and tonumber(v[2]) <= tonumber(ARGV[1]) then return false end

@@ -9,17 +9,24 @@ import type { LuaScript } from './script.js';
  */
 export const rotate: LuaScript = {
   name: 'rotate',
-  sha1: '9b92b7a704153ce934dbd48e56d7194a8519625b',
+  sha1: '2c3a0f631f303697df4e11c175ed6be66e947aaa',
   source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
---       (when ARGV[8] ~= ''). The family's keys (set, marker) and the user sets are named from
+--       (when ARGV[8] ~= ''), last the client record to check (when ARGV[12] ~= ''). The family's keys (set, marker) and the user sets are named from
 --       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
 -- ARGV: 1 key prefix, 2 now (ms), 3 sealed successor or '', 4 clientId the record must carry
 --       or '', 5 the grant's end for a record without grantExpiresAt (ms), 6 the successor's own
 --       end (now + its TTL, ms), 7 the successor's id, 8 the access token's own end (ms) or ''
---       (none), 9 the access token's id, 10 its extra (JSON) or '', 11 retention (ms).
--- Returns nil (missing, expired, another client's), {0, data, consumedAt, successor} (already
+--       (none), 9 the access token's id, 10 its extra (JSON) or '', 11 retention (ms), 12 the
+--       client's data as the caller read it, or '' (no check).
+-- Returns {-1} (the client is not stored unchanged and unexpired: nothing done), nil (missing, expired, another client's), {0, data, consumedAt, successor} (already
 -- consumed), {2, data, now, ''} (the family is revoked: nothing stored) or {1, data, now,
 -- successor} (consumed; the successor and access token stored).
+if ARGV[12] and ARGV[12] ~= '' then
+  local client = redis.call('HMGET', KEYS[#KEYS], 'd', 'e')
+  if client[1] ~= ARGV[12] or (client[2] ~= '' and tonumber(client[2]) <= tonumber(ARGV[2])) then
+    return {-1}
+  end
+end
 local v = redis.call('HMGET', KEYS[1], 'd', 'e', 'c', 's', 'f', 'u')
 if not v[1] then return false end
 if v[2] ~= '' and tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
