@@ -137,18 +137,20 @@ export async function createAuthorizationServer(
 
   return {
     issuer: ctx.issuer,
-    handle: bridged(async (request: Request) => {
+    // Not an async function: the endpoint's own promise is returned as it is, without another
+    // promise resolved from it.
+    handle: bridged((request: Request): Promise<Response | undefined> => {
       if (!(request instanceof Request) && !isNodeRequest(request)) {
-        throw invalidArgType('handle() takes a fetch Request');
+        return Promise.reject(invalidArgType('handle() takes a fetch Request'));
       }
       let pathname: string;
       try {
         pathname = pathnameOf(request);
       } catch {
-        return undefined;
+        return Promise.resolve(undefined);
       }
       const handler = routes.get(pathname.length > 1 ? pathname.replace(/\/$/, '') : pathname);
-      return handler ? handler(request) : undefined;
+      return handler ? handler(request) : Promise.resolve(undefined);
     }),
     handlers,
     authorization: {

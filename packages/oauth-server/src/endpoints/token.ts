@@ -17,7 +17,7 @@ import {
 import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { type JsonReply, jsonReply, NO_STORE, readForm } from '../lib/http.js';
+import { type JsonReply, jsonReply, NO_STORE, readForm, readFormNow } from '../lib/http.js';
 import { idTokenFor } from '../lib/openid.js';
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
@@ -54,8 +54,10 @@ function tokenResponse(body: TokenResponse): JsonReply {
 export function createTokenHandler(ctx: Context): Handler {
   const options = { methods: ['POST'], cors: true, span: 'oauth.token' };
   return endpoint(ctx, options, async (request, limits, span) => {
-    await ctx.limits.check(limits, 'token', 'perIp', ctx.getClientIp(request));
-    const form = await readForm(request, ctx.maxBodyBytes);
+    const limited = ctx.limits.check(limits, 'token', 'perIp', ctx.getClientIp(request));
+    if (limited) await limited;
+    const form =
+      readFormNow(request, ctx.maxBodyBytes) ?? (await readForm(request, ctx.maxBodyBytes));
     const { grant_type } = parseWith(grantTypeSchema, form);
     if (grant_type === 'authorization_code') {
       span?.setAttribute('oauth.grant_type', grant_type);
@@ -127,13 +129,14 @@ async function authenticated(
   span?.setAttribute('oauth.client_id', auth.client.clientId);
   // Counted only once authenticated; a public client is named by anyone, so per caller address.
   if (count) {
-    await ctx.limits.check(
+    const limited = ctx.limits.check(
       limits,
       'token',
       'perClient',
       perClientKey(auth.client.clientId, auth.method !== 'none', ctx.getClientIp(request)),
       auth.client.clientId,
     );
+    if (limited) await limited;
   }
   if (!auth.client.grantTypes.includes(params.grant_type)) {
     if (lookup) return authenticated(ctx, request, params, limits, span, false, false);

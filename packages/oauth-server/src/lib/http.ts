@@ -61,6 +61,21 @@ export function jsonReply(
  * the server buffer more.
  */
 export async function readBodyText(request: Request, maxBytes: number): Promise<string> {
+  const attached = attachedBodyText(request, maxBytes);
+  if (attached !== undefined) return attached;
+  if (!request.body) return '';
+  const bytes = await readLimited(request.body, maxBytes, () => {
+    throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
+  });
+  return utf8.decode(bytes);
+}
+
+/**
+ * The checks of `readBodyText` before any reading (a declared Content-Length), then the body
+ * `toNodeHandler` read as text, or `undefined` when the body is still to be read (a standard
+ * request).
+ */
+function attachedBodyText(request: Request, maxBytes: number): string | undefined {
   const declared = request.headers.get('content-length');
   if (declared !== null) {
     const n = Number(declared);
@@ -70,17 +85,11 @@ export async function readBodyText(request: Request, maxBytes: number): Promise<
     if (n > maxBytes) throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
   }
   const attached = attachedBody(request);
-  if (attached !== undefined) {
-    if (attached.byteLength > maxBytes) {
-      throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
-    }
-    return utf8.decode(attached);
-  }
-  if (!request.body) return '';
-  const bytes = await readLimited(request.body, maxBytes, () => {
+  if (attached === undefined) return undefined;
+  if (attached.byteLength > maxBytes) {
     throw new PayloadTooLargeError(`request body exceeds ${maxBytes} bytes`);
-  });
-  return utf8.decode(bytes);
+  }
+  return utf8.decode(attached);
 }
 
 const utf8 = new TextDecoder('utf-8', { fatal: false });
@@ -121,8 +130,12 @@ export async function readLimited(
 }
 
 function mediaType(request: Request): string {
-  return (request.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+  const type = request.headers.get('content-type') ?? '';
+  const end = type.indexOf(';');
+  return (end === -1 ? type : type.slice(0, end)).trim().toLowerCase();
 }
+
+const FORM = 'application/x-www-form-urlencoded';
 
 /**
  * The parameters of an `application/x-www-form-urlencoded` POST body (RFC 6749 §3.2) as a
@@ -132,10 +145,24 @@ export async function readForm(
   request: Request,
   maxBytes: number,
 ): Promise<Record<string, string>> {
-  if (mediaType(request) !== 'application/x-www-form-urlencoded') {
+  return readFormNow(request, maxBytes) ?? formToRecord(await readBodyText(request, maxBytes));
+}
+
+/**
+ * `readForm` without waiting, for a body `toNodeHandler` has read already (same checks, same
+ * errors, thrown); `undefined` for a body still to be read.
+ */
+export function readFormNow(
+  request: Request,
+  maxBytes: number,
+): Record<string, string> | undefined {
+  // The exact header value first: what clients send.
+  const type = request.headers.get('content-type');
+  if (type !== FORM && mediaType(request) !== FORM) {
     throw new UnsupportedMediaTypeError('Content-Type must be application/x-www-form-urlencoded');
   }
-  return formToRecord(await readBodyText(request, maxBytes));
+  const text = attachedBodyText(request, maxBytes);
+  return text === undefined ? undefined : formToRecord(text);
 }
 
 /**

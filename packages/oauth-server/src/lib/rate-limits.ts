@@ -37,8 +37,9 @@ export class RateLimitState {
 
 export interface Limits {
   /**
-   * Counts one request; throws `too_many_requests` (429) when over the limit. No key → no limit
-   * (a `global` limit takes any constant key).
+   * Counts one request; rejects with `too_many_requests` (429) when over the limit. No key → no
+   * limit (a `global` limit takes any constant key). `undefined` when nothing is counted (no such
+   * limit, or rate limiting is off): nothing to wait for.
    */
   check(
     state: RateLimitState,
@@ -46,7 +47,7 @@ export interface Limits {
     kind: Kind,
     key: string | undefined,
     clientId?: string,
-  ): Promise<void>;
+  ): Promise<void> | undefined;
 }
 
 /**
@@ -94,7 +95,7 @@ export function createLimits(
   options: false | RateLimitOptions | undefined,
   now: () => number,
 ): Limits {
-  if (options === false) return { check: async () => {} };
+  if (options === false) return { check: () => undefined };
   const store = options?.store ?? memoryStore();
   const limiters = new Map<string, RateLimiter>();
   for (const endpoint of ['token', 'register', 'authorize', 'cimd'] as const) {
@@ -116,20 +117,31 @@ export function createLimits(
     }
   }
   return {
-    async check(state, endpoint, kind, key, clientId) {
+    check(state, endpoint, kind, key, clientId) {
       const limiter = limiters.get(`${endpoint}:${kind}`);
-      if (!limiter || key === undefined) return;
-      const result = await limiter.limit(key);
-      state.record(result);
-      if (result.success) return;
-      if (result.reason === 'store_unavailable') {
-        throw new TemporarilyUnavailableError('rate limiting is unavailable, retry later');
-      }
-      state.hit = { endpoint, limit: kind, clientId };
-      throw new TooManyRequestsError(
-        `too many requests, retry in ${result.retryAfter} seconds`,
-        result.retryAfter,
-      );
+      if (!limiter || key === undefined) return undefined;
+      return count(limiter, state, endpoint, kind, key, clientId);
     },
   };
+}
+
+async function count(
+  limiter: RateLimiter,
+  state: RateLimitState,
+  endpoint: LimitedEndpoint,
+  kind: Kind,
+  key: string,
+  clientId: string | undefined,
+): Promise<void> {
+  const result = await limiter.limit(key);
+  state.record(result);
+  if (result.success) return;
+  if (result.reason === 'store_unavailable') {
+    throw new TemporarilyUnavailableError('rate limiting is unavailable, retry later');
+  }
+  state.hit = { endpoint, limit: kind, clientId };
+  throw new TooManyRequestsError(
+    `too many requests, retry in ${result.retryAfter} seconds`,
+    result.retryAfter,
+  );
 }

@@ -65,6 +65,15 @@ export function signEs256Jwt(
   return signWith(nodeCrypto, header, payload, key);
 }
 
+/** signEs256Jwt without a promise where node:crypto signs (synchronously); else `undefined`. */
+export function signEs256JwtNow(
+  header: { alg: 'ES256'; typ: string; kid: string },
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+): string | undefined {
+  return nodeCrypto ? signNode(nodeCrypto, header, payload, key) : undefined;
+}
+
 /** signEs256Jwt with the runtime's node:crypto given (or not): both paths are tested on Node. */
 export async function signWith(
   node: NodeSign | undefined,
@@ -73,6 +82,15 @@ export async function signWith(
   key: CryptoKey,
 ): Promise<string> {
   if (!node) return new SignJWT(payload).setProtectedHeader(header).sign(key);
+  return signNode(node, header, payload, key);
+}
+
+function signNode(
+  node: NodeSign,
+  header: { alg: 'ES256'; typ: string; kid: string },
+  payload: Record<string, unknown>,
+  key: CryptoKey,
+): string {
   let keyObject = keyObjects.get(key);
   if (keyObject === undefined) {
     keyObject = node.KeyObject.from(key);

@@ -1,6 +1,6 @@
 import type { Context } from './context.js';
-import { SIGNING_ALG } from './keys.js';
-import { signEs256Jwt } from './sign-jwt.js';
+import { type ActiveKey, SIGNING_ALG } from './keys.js';
+import { signEs256Jwt, signEs256JwtNow } from './sign-jwt.js';
 import type { AccessTokenRecord } from './store.js';
 
 /** The claims of an access token this server issues (RFC 9068 §2.2). */
@@ -30,18 +30,39 @@ export function accessTokenOptions(ctx: Context): {
  * introspection and revocation see it as inactive. In opaque mode the handle is the token. The
  * store refused a revoked family and cut the lifetime at the grant's end before this runs.
  */
-export async function accessTokenFor(
+export function accessTokenFor(
   ctx: Context,
   handle: string,
   record: AccessTokenRecord,
-): Promise<{ token: string; expiresIn: number }> {
+): { token: string; expiresIn: number } | Promise<{ token: string; expiresIn: number }> {
   // Shorter than the TTL when the grant ends sooner.
   const expiresIn =
     record.expiresAt === null
       ? ctx.ttl.accessToken
       : Math.max(0, Math.floor((record.expiresAt - record.createdAt) / 1000));
   if (ctx.accessTokenFormat === 'opaque') return { token: handle, expiresIn };
-  const { kid, key } = ctx.keys.current() ?? (await ctx.keys.signingKey());
+  // Without a promise where it can: the key known and node:crypto to sign.
+  const active = ctx.keys.current();
+  const token =
+    active && signEs256JwtNow(...accessTokenJws(ctx, record, handle, expiresIn, active));
+  if (token) return { token, expiresIn };
+  return (async () => {
+    const key = await ctx.keys.signingKey();
+    return {
+      token: await signEs256Jwt(...accessTokenJws(ctx, record, handle, expiresIn, key)),
+      expiresIn,
+    };
+  })();
+}
+
+/** The protected header, claims and key of an access token's JWS. */
+function accessTokenJws(
+  ctx: Context,
+  record: AccessTokenRecord,
+  handle: string,
+  expiresIn: number,
+  { kid, key }: ActiveKey,
+): [{ alg: typeof SIGNING_ALG; typ: 'at+jwt'; kid: string }, Record<string, unknown>, CryptoKey] {
   const iat = Math.floor(ctx.now() / 1000);
   const claims: AccessTokenClaims = {
     iss: ctx.issuer,
@@ -53,10 +74,9 @@ export async function accessTokenFor(
     iat,
     jti: handle,
   };
-  const token = await signEs256Jwt(
+  return [
     { alg: SIGNING_ALG, typ: 'at+jwt', kid },
     claims as unknown as Record<string, unknown>,
     key,
-  );
-  return { token, expiresIn };
+  ];
 }
