@@ -43,7 +43,8 @@ export function mcpNodeHandler(
         headers,
         signal: abort.signal,
       });
-      response = await handler.fetch(request, { parsedBody, ...(authInfo ? { authInfo } : {}) });
+      // authInfo in place even when undefined (auth off): one object shape, no spread.
+      response = await handler.fetch(request, { parsedBody, authInfo });
     } catch (error) {
       onerror(error instanceof Error ? error : new Error(String(error)));
       response = Response.json(

@@ -391,6 +391,19 @@ describe('cachedVerifier', () => {
     expect((await verify('u')).scopes).toEqual(['read']);
   });
 
+  it('RFC 6750 §2.1: keeps only b64tokens; anything else is verified every time', async () => {
+    const inner = vi.fn(async (token: string) => info(token));
+    const verify = cachedVerifier(inner);
+    for (const token of ['a b', 'a=b', '"tok"', 'tök']) {
+      await verify(token);
+      await verify(token);
+    }
+    expect(inner).toHaveBeenCalledTimes(8);
+    await verify('abc.DEF-_~+/==');
+    await verify('abc.DEF-_~+/==');
+    expect(inner).toHaveBeenCalledTimes(9);
+  });
+
   it("rejects a caller's mistakes with coded TypeErrors", () => {
     expect(() => cachedVerifier('x' as never)).toThrow(
       expect.objectContaining({ code: 'ERR_INVALID_ARG_TYPE' }),
@@ -469,6 +482,27 @@ describe('bearerAuth with a cachedVerifier: a token verified before is let throu
     expect(refused.res.statusCode).toBe(403);
     expect(refused.res.end).toHaveBeenCalledOnce();
     expect(inner).toHaveBeenCalledTimes(1);
+  });
+
+  it('RFC 6750 §2.1: a token that is not a b64token gets 400 at once, even one the verifier accepts', async () => {
+    const inner = vi.fn(async (token: string) => ({ token, clientId: 'c', scopes: ['read'] }));
+    const verifier = cachedVerifier(inner);
+    const auth = bearerAuth({ verifier, resource: RESOURCE });
+    // Verified directly (not through the guard): accepted, never remembered.
+    await verifier('a=b');
+    for (let i = 0; i < 2; i++) {
+      const refused = call(auth, 'a=b');
+      expect(refused.seen.next).toBe(false);
+      expect(refused.res.statusCode).toBe(400);
+    }
+    expect(inner).toHaveBeenCalledTimes(1);
+    // The cached copy of a well-formed token has its own resourceMetadataUrl, set by the guard.
+    await call(auth, 'tok').done;
+    const hit = call(auth, 'tok');
+    expect(hit.passedAtOnce).toBe(true);
+    expect(hit.req.auth?.resourceMetadataUrl).toBe(
+      'http://127.0.0.1:8000/.well-known/oauth-protected-resource/mcp',
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
-import { parseAuthorization } from '../lib/authorization-header.js';
+import { isB64Token, NOT_B64TOKEN, readBearer } from '../lib/authorization-header.js';
 import { type BearerErrorCode, bearerChallenge } from '../lib/challenge.js';
 import { assertObject, assertResourceUrl, assertStringArray, invalidType } from '../lib/errors.js';
 import { calledToolNames, singleCalledTool } from '../lib/jsonrpc.js';
@@ -266,17 +266,20 @@ export function createGuard(options: BearerAuthOptions): Guard {
           : neededScopes(required, toolScopes, calledToolNames(body));
     }
 
-    const credentials = parseAuthorization(request.authorization);
+    const credentials = readBearer(request.authorization);
     if (credentials.kind === 'none')
       return deny(headers, 401, undefined, 'An access token is required', hint(needed));
     if (credentials.kind === 'malformed')
       return deny(headers, 400, 'invalid_request', credentials.reason, hint(needed));
 
     // A token verified before is answered from memory without a promise; anything else
-    // (a first sight, a verifier without such memory) is awaited.
+    // (a first sight, a verifier without such memory) is awaited. The token cache holds only
+    // b64tokens, so a token found there needs no syntax check; any other gets it first.
     const known = verifyNow?.(credentials.token);
     span?.setAttribute('mcp.auth.token_cache', known !== undefined ? 'hit' : 'miss');
     if (known !== undefined) return admit(headers, needed, body, known, span);
+    if (!isB64Token(credentials.token))
+      return deny(headers, 400, 'invalid_request', NOT_B64TOKEN, hint(needed));
     let verification: Promise<AuthInfo>;
     try {
       verification = Promise.resolve(verifier(credentials.token));

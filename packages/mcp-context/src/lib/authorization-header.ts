@@ -18,6 +18,27 @@ export type ParsedAuthorization =
  * whose token is not a b64token is a malformed request (`invalid_request`, 400).
  */
 export function parseAuthorization(header: string | null | undefined): ParsedAuthorization {
+  const read = readBearer(header);
+  if (read.kind === 'bearer' && !isB64Token(read.token))
+    return { kind: 'malformed', reason: NOT_B64TOKEN };
+  return read;
+}
+
+/** Why a token that is not a b64token is refused. */
+export const NOT_B64TOKEN = 'The bearer token contains characters RFC 6750 §2.1 does not allow';
+
+/** Whether a token has RFC 6750 §2.1's b64token syntax. */
+export function isB64Token(token: string): boolean {
+  return B64TOKEN.test(token);
+}
+
+/**
+ * `parseAuthorization` without the b64token check of the token itself, for a caller that
+ * first looks the token up among tokens known to pass it (the token cache takes no other),
+ * and makes the check on a miss. Everything else (the scheme, an empty or oversized token)
+ * is decided here.
+ */
+export function readBearer(header: string | null | undefined): ParsedAuthorization {
   if (header === null || header === undefined) return { kind: 'none' };
   // Optional whitespace around the value (RFC 9110 §5.5), trimmed without a regular
   // expression: an alternation anchored at the end would be tried at every offset of the token.
@@ -39,12 +60,6 @@ export function parseAuthorization(header: string | null | undefined): ParsedAut
   }
   if (token.length > MAX_TOKEN_LENGTH) {
     return { kind: 'malformed', reason: 'The bearer token is too long' };
-  }
-  if (!B64TOKEN.test(token)) {
-    return {
-      kind: 'malformed',
-      reason: 'The bearer token contains characters RFC 6750 §2.1 does not allow',
-    };
   }
   return { kind: 'bearer', token };
 }

@@ -1,3 +1,4 @@
+import { isB64Token } from '../lib/authorization-header.js';
 import { assertObject, assertPositiveInteger, invalidType } from '../lib/errors.js';
 import { Lru } from '../lib/lru.js';
 import { sha256Base64url } from '../lib/sha256.js';
@@ -23,7 +24,8 @@ interface Entry {
  * Remembers successful verifications so a busy MCP server checks a JWT signature (or asks an
  * introspection endpoint) once per token, not once per request. Bounded (LRU), keyed by the
  * SHA-256 of the token, so neither keys nor values are usable tokens; an entry is valid until
- * the token's `exp` or `ttlSeconds`, whichever comes first. Failures are not cached. Concurrent
+ * the token's `exp` or `ttlSeconds`, whichever comes first. Failures are not cached, nor are
+ * tokens outside RFC 6750's b64token syntax (verified every time). Concurrent
  * verifications of one token share one call.
  * ([RFC 7662 §4](https://www.rfc-editor.org/rfc/rfc7662#section-4) on caching trade-offs.)
  *
@@ -69,10 +71,20 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
       // spread's result on every hit about 15x faster than an object-rest result (~0.05 µs
       // against ~0.85 µs a request, measured with apps/mcp-server/bench/auth-ab.mjs). The
       // scopes are copied too: the caller gets `info` itself, and a tool that adds to its
-      // scopes must not add to every later request's.
-      if (validUntil > now())
+      // scopes must not add to every later request's. `resourceMetadataUrl` gets its place
+      // even when unset, because the guard sets it on every copy: V8 (Node 20) adds a
+      // property to a spread's copy by making a new hidden class each time (~1 µs, and every
+      // later read of the copy misses its inline cache), but writes one it has in place.
+      // Only RFC 6750 b64tokens are kept (the guard checks the syntax of a token it does not
+      // find here): a verifier called directly with anything else still verifies every time.
+      if (validUntil > now() && isB64Token(token))
         entries.set(key, {
-          info: { ...info, scopes: [...info.scopes], token: undefined },
+          info: {
+            ...info,
+            scopes: [...info.scopes],
+            token: undefined,
+            resourceMetadataUrl: info.resourceMetadataUrl,
+          },
           validUntil,
         });
       return info;
