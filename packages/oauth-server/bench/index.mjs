@@ -19,6 +19,7 @@ import { exportJWK, generateKeyPair } from 'jose';
 import Provider from 'oidc-provider';
 import pg from 'pg';
 import { createAuthorizationServer } from '../dist/index.js';
+import { bridged, replyResponse } from '../dist/lib/node-bridge.js';
 import { toNodeHandler } from '../dist/node/index.js';
 
 const RESOURCE = 'http://127.0.0.1:8000/mcp';
@@ -459,7 +460,7 @@ async function oidcProvider() {
  * answers a token response of the same size at once. Its CPU per operation, measured in the same
  * rounds, is subtracted from each row's to estimate what the server itself spends.
  */
-async function clientOnly() {
+async function clientOnly(glue = false) {
   const body = JSON.stringify({
     access_token: 'x'.repeat(520),
     token_type: 'Bearer',
@@ -467,18 +468,36 @@ async function clientOnly() {
     refresh_token: 'y'.repeat(43),
     scope: 'read write',
   });
-  const http = await listen((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      // Framed by Content-Length, as both servers' token responses are.
-      res.writeHead(200, {
-        'content-type': 'application/json',
-        'cache-control': 'no-store',
-        'content-length': Buffer.byteLength(body),
-      });
-      res.end(body);
-    });
-  });
+  // With `glue`, the same answer comes from a handler of this server through toNodeHandler (its
+  // headers are a token response's), so the difference is what node:http and toNodeHandler
+  // cost beyond the plain server: the HTTP glue of the split below.
+  const headers = {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    Pragma: 'no-cache',
+    'Access-Control-Allow-Origin': '*',
+    'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
+    'Access-Control-Expose-Headers': 'WWW-Authenticate, RateLimit, RateLimit-Policy, Retry-After',
+    'Access-Control-Max-Age': '86400',
+  };
+  const fixed = bridged(async (request) => replyResponse(request, { status: 200, headers, body }));
+  const http = await listen(
+    glue
+      ? toNodeHandler(fixed, { origin: 'http://127.0.0.1' })
+      : (req, res) => {
+          req.resume();
+          req.on('end', () => {
+            // Framed by Content-Length, as both servers' token responses are.
+            res.writeHead(200, {
+              'content-type': 'application/json',
+              'cache-control': 'no-store',
+              'content-length': Buffer.byteLength(body),
+            });
+            res.end(body);
+          });
+        },
+  );
   const tokenUrl = `${http.origin}/token`;
   return tokenDriver(http, tokenUrl, async () => {
     await createPkcePair();
@@ -557,15 +576,29 @@ for (let round = 0; round < ROUNDS; round++) {
     rounds[i].refreshes.push(await server.refreshes(MEASURE_MS / ROUNDS));
   }
 }
-const split = memoryRow ? await memoryRow.split() : undefined;
-for (const [, server] of rows) await server.close();
-for (const close of closers) await close();
-
 const median = (values) => {
   const sorted = [...values].sort((a, b) => a - b);
   const mid = sorted.length >> 1;
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
+const split = memoryRow ? await memoryRow.split() : undefined;
+// The HTTP glue: a fixed answer through toNodeHandler beside the client row's plain server, in
+// alternating rounds (the CPU per request of the two, and the median of the differences).
+let glueMs;
+if (split) {
+  const glue = await clientOnly(true);
+  const differences = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const plain = await client.refreshes(MEASURE_MS / ROUNDS / 2);
+    const bridgedAnswer = await glue.refreshes(MEASURE_MS / ROUNDS / 2);
+    differences.push(bridgedAnswer.cpuMs / bridgedAnswer.count - plain.cpuMs / plain.count);
+  }
+  await glue.close();
+  glueMs = median(differences);
+}
+for (const [, server] of rows) await server.close();
+for (const close of closers) await close();
+
 const perSecond = (m) => m.count / m.seconds;
 const cpuPerOp = (m) => m.cpuMs / m.count;
 const clientRow = rows.length - 1;
@@ -608,11 +641,11 @@ if (split) {
   const line = (name, what, m) => {
     const server = summary(i, what).serverMs;
     const rest = m.handler - m.store - split.signMs;
-    return `  ${name} ${server.toFixed(3)} = HTTP and concurrency ${(server - m.handler).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
+    return `  ${name} ${server.toFixed(3)} = HTTP glue ${glueMs.toFixed(3)} + concurrency ${(server - m.handler - glueMs).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
   };
   console.log(
     `
-memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; "HTTP and concurrency" is the server column minus that: node:http and toNodeHandler beyond the client row's server, and what the same handler costs more with 8 requests interleaved than one at a time):
+memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP glue: node:http and toNodeHandler beyond the client row's server, measured with a fixed answer through toNodeHandler; concurrency: the rest of the server column, what the same handler costs more with 8 requests interleaved than one at a time):
 ${line('code exchange (with approval):', 'exchanges', split.exchange)}
 ${line('refresh:                      ', 'refreshes', split.refresh)}`,
   );
