@@ -114,7 +114,7 @@ describe('code exchange: validate, then consume (RFC 6749 §4.1.3)', () => {
 });
 
 describe('code exchange in one store step when redirect_uri is sent', () => {
-  it('validates and redeems the code in one adapter call (consume with match); a failed attempt takes the full path and spends nothing', async () => {
+  it('validates and redeems the code, and stores its tokens, in one adapter call (rotate with match); a failed attempt takes the full path and spends nothing', async () => {
     const calls: string[] = [];
     const inner = memoryAdapter();
     const adapter = new Proxy(inner, {
@@ -139,7 +139,7 @@ describe('code exchange in one store step when redirect_uri is sent', () => {
       client_id: clientId,
     };
     expect((await exchange(as, params)).response.status).toBe(200);
-    expect(calls).toEqual(['find(client)', 'consume(authorization_code)', 'setMany']);
+    expect(calls).toEqual(['find(client)', 'rotate']);
     // A failed attempt takes the full path (to say what is wrong) and spends nothing.
     const second = await obtainCode(as, clientId);
     calls.length = 0;
@@ -149,11 +149,7 @@ describe('code exchange in one store step when redirect_uri is sent', () => {
       code_verifier: 'c'.repeat(64),
     });
     expect(failed.body.error_description).toBe('code_verifier does not match the code_challenge');
-    expect(calls).toEqual([
-      'find(client)',
-      'consume(authorization_code)',
-      'find(authorization_code)',
-    ]);
+    expect(calls).toEqual(['find(client)', 'rotate', 'find(authorization_code)']);
     const ok = await exchange(as, { ...params, code: second.code, code_verifier: second.verifier });
     expect(ok.response.status).toBe(200);
   });

@@ -23,8 +23,10 @@ export type { AccessTokenInput, AccessTokenStore } from './lib/access-tokens.js'
 export type { ClientStore } from './lib/clients.js';
 export type {
   AuthorizationCodeInput,
+  CodeExchange,
   CodeStore,
   ConsumeCodeOptions,
+  ExchangeCodeOptions,
   IssueOptions,
 } from './lib/codes.js';
 export type { ConsentStore } from './lib/consents.js';

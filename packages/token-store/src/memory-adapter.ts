@@ -146,13 +146,15 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     async rotate(request) {
       // One synchronous step: the consume, the marker check and both writes, with no await between.
       const { now } = request;
-      const record = visible(records.get(keyOf('refresh_token', request.id)), now) as
-        | RecordOf['refresh_token']
-        | undefined;
+      const record = visible(
+        records.get(keyOf(request.kind ?? 'refresh_token', request.id)),
+        now,
+      ) as RecordOf['refresh_token'] | undefined;
       if (!record) return { status: 'not_found' };
       if (request.clientId !== undefined && record.clientId !== request.clientId) {
         return { status: 'not_found' };
       }
+      if (!matches(record, request.match)) return { status: 'not_found' };
       if (record.consumedAt !== undefined && record.consumedAt !== null) {
         return { status: 'already_consumed', record: copyRecord(record) };
       }

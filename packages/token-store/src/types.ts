@@ -209,9 +209,18 @@ export interface FamilyEntry<K extends FamilyKind = FamilyKind> {
  * cut at the grant's end.
  */
 export interface RotateRequest {
-  /** The refresh token's record id. */
+  /**
+   * What is redeemed: a refresh token (default; its `extra` is carried to the successor) or an
+   * authorization code (a code exchange: its `extra` stays with the code).
+   */
+  kind?: ConsumableKind;
+  /** The redeemed record's id. */
   id: string;
   now: Timestamp;
+  /** As `ConsumeOptions.match`. */
+  match?: Record<string, string>;
+  /** The new records' `resource` when the redeemed record has none. */
+  resource?: string;
   /** As `ConsumeOptions.successor`: stored on the consumed record. */
   successor?: string;
   /** As `ConsumeOptions.clientId`: another client's token is `not_found`, left unchanged. */
@@ -231,9 +240,9 @@ export interface RotateRequest {
  * `already_consumed` / `not_found` as for `consume` (nothing written), or `family_revoked` (the
  * family's marker is set: nothing stored; the token may be left consumed).
  */
-export type RotateResult =
-  | ConsumeResult<RefreshTokenRecord>
-  | { status: 'family_revoked'; record: RefreshTokenRecord };
+export type RotateResult<
+  T extends RefreshTokenRecord | AuthorizationCodeRecord = RefreshTokenRecord,
+> = ConsumeResult<T> | { status: 'family_revoked'; record: T };
 
 /** Options of `StoreAdapter.revokeFamily`. */
 export interface RevokeFamilyOptions {
@@ -295,7 +304,9 @@ export interface StoreAdapter {
    * `revokeFamily` leaves a record of a revoked family stored. Without it the facade calls
    * `consume`, then `setMany` (or `set`).
    */
-  rotate?(request: RotateRequest): Promise<RotateResult>;
+  rotate?(
+    request: RotateRequest,
+  ): Promise<RotateResult<RefreshTokenRecord | AuthorizationCodeRecord>>;
   /**
    * `true` when `consume` and `rotate` honour `client` (`ClientCheck`): the facade then serves
    * `clients.lookup()` from memory, since every grant step checks what it served.

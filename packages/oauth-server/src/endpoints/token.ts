@@ -2,6 +2,7 @@ import { createCodeChallenge, isCodeVerifier, verifyCodeChallenge } from '@portc
 import {
   type AuthorizationCodeRecord,
   FamilyRevokedError,
+  type GrantTokens,
   isTokenStoreError,
   RefreshTokenReuseError,
   TokenExpiredError,
@@ -210,8 +211,15 @@ async function authorizationCodeGrant(
 ): Promise<JsonReply> {
   let code: AuthorizationCodeRecord | undefined;
   let result: Awaited<ReturnType<Context['store']['codes']['consume']>> | undefined;
+  let issued: GrantTokens | undefined;
+  const tokens = {
+    accessToken: accessTokenOptions(ctx),
+    ...(client.grantTypes.includes('refresh_token')
+      ? { refreshToken: { ttlSeconds: ctx.ttl.refreshToken } }
+      : {}),
+  };
   if (params.redirect_uri !== undefined && isCodeVerifier(params.code_verifier)) {
-    result = await ctx.store.codes.consume(params.code, {
+    const options = {
       client,
       match: {
         clientId: client.clientId,
@@ -219,12 +227,35 @@ async function authorizationCodeGrant(
         redirectUri: params.redirect_uri,
         ...(params.resource !== undefined ? { resource: params.resource } : {}),
       },
-    });
+    };
+    // Without OpenID Connect the tokens take nothing from the code beyond the grant: the store
+    // consumes it and stores them in one step (one round trip where it can).
+    if (ctx.store.codes.exchange && ctx.openid === undefined) {
+      let exchanged: Awaited<ReturnType<NonNullable<Context['store']['codes']['exchange']>>>;
+      try {
+        exchanged = await ctx.store.codes.exchange(params.code, {
+          ...options,
+          ...tokens,
+          resource: ctx.resources[0]!.uri,
+        });
+      } catch (error) {
+        grantFailure(error, 'authorization code');
+      }
+      result = exchanged;
+      issued = exchanged.tokens;
+    } else {
+      result = await ctx.store.codes.consume(params.code, options);
+    }
     if (result.status === 'not_found') result = undefined;
     else {
       code = result.record;
       // The store matched; the checks below run again on what it returned (defence in depth).
-      await validateCode(code, client, params);
+      try {
+        await validateCode(code, client, params);
+      } catch (error) {
+        if (issued !== undefined) await ctx.store.revokeFamily(code.familyId);
+        throw error;
+      }
     }
   }
   if (code === undefined || result === undefined) {
@@ -258,9 +289,8 @@ async function authorizationCodeGrant(
   // refresh's ID token carries it too.
   const openid = ctx.openid !== undefined && code.scopes.includes('openid');
   const authTime = openid ? code.extra?.authTime : undefined;
-  let issued: Awaited<ReturnType<Context['store']['issueTokens']>>;
   try {
-    issued = await ctx.store.issueTokens(
+    issued ??= await ctx.store.issueTokens(
       {
         familyId: code.familyId,
         grantExpiresAt: code.grantExpiresAt,
@@ -270,12 +300,7 @@ async function authorizationCodeGrant(
         resource: code.resource ?? ctx.resources[0]!.uri,
         ...(typeof authTime === 'number' ? { extra: { authTime } } : {}),
       },
-      {
-        accessToken: accessTokenOptions(ctx),
-        ...(client.grantTypes.includes('refresh_token')
-          ? { refreshToken: { ttlSeconds: ctx.ttl.refreshToken } }
-          : {}),
-      },
+      tokens,
     );
   } catch (error) {
     grantFailure(error, 'authorization code');

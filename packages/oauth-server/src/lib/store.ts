@@ -3,9 +3,11 @@ import type {
   AuthorizationCodeInput,
   AuthorizationCodeRecord,
   ClientRecord,
+  CodeExchange,
   ConsentRecord,
   ConsumeCodeOptions,
   ConsumeResult,
+  ExchangeCodeOptions,
   GrantSummary,
   GrantTokens,
   IssueTokensOptions,
@@ -43,6 +45,8 @@ export interface AuthorizationServerStore {
       options?: ConsumeCodeOptions,
     ): Promise<ConsumeResult<AuthorizationCodeRecord>>;
     find(code: string): Promise<AuthorizationCodeRecord | undefined>;
+    /** Consume and issue the grant's tokens in one step where the store can (see `CodeStore`). */
+    exchange?(code: string, options?: ExchangeCodeOptions): Promise<CodeExchange>;
   };
   accessTokens: {
     issue(

@@ -1,5 +1,11 @@
+import { FamilyRevokedError } from '../errors.js';
 import { generateSecret } from '../generate-secret.js';
-import type { AuthorizationCodeRecord, ClientRecord, ConsumeResult } from '../types.js';
+import type {
+  AuthorizationCodeRecord,
+  ClientRecord,
+  ConsumeResult,
+  RotateRequest,
+} from '../types.js';
 import {
   compact,
   expiryWithin,
@@ -15,7 +21,9 @@ import {
   assertStringArray,
   CodedTypeError,
 } from './errors.js';
+import { type GrantTokens, issueTokens } from './grant-tokens.js';
 import { matches } from './matches.js';
+import { rotatedRecords } from './rotation.js';
 import { sha256 } from './sha256.js';
 
 /**
@@ -53,6 +61,19 @@ export interface ConsumeCodeOptions {
   client?: ClientRecord;
 }
 
+/** Options of `CodeStore.exchange`: the consume's, and the tokens to issue. */
+export interface ExchangeCodeOptions extends ConsumeCodeOptions {
+  /** The tokens' `resource` when the code has none. */
+  resource?: string;
+  /** The access token: its lifetime (default the store's) and `extra` stored on its record. */
+  accessToken?: { ttlSeconds?: number; extra?: Record<string, unknown> };
+  /** Also issue a refresh token, with this lifetime (default the store's); omit for none. */
+  refreshToken?: { ttlSeconds?: number };
+}
+
+/** What `CodeStore.exchange` resolves: the consume's outcome, and the tokens when consumed. */
+export type CodeExchange = ConsumeResult<AuthorizationCodeRecord> & { tokens?: GrantTokens };
+
 export interface CodeStore {
   /** Issues a single-use authorization code (RFC 6749 §4.1.2); the clear code is returned once. */
   issue(
@@ -74,9 +95,52 @@ export interface CodeStore {
    * the code; `undefined` when unknown, expired or revoked.
    */
   find(code: string): Promise<AuthorizationCodeRecord | undefined>;
+  /**
+   * A code exchange (RFC 6749 §4.1.3): `consume` (with `match` and `client`), then, for the one
+   * caller that consumed it, the grant's access token and refresh token as `issueTokens` stores
+   * them (the code's family, grant end, client, user, scopes and resource; the code's `extra`
+   * stays with it). One atomic step and one round trip where the adapter can (`rotate` with
+   * `kind: 'authorization_code'`); a revoked family throws `FamilyRevokedError`.
+   */
+  exchange(code: string, options?: ExchangeCodeOptions): Promise<CodeExchange>;
 }
 
 export function codeStore(ctx: StoreContext): CodeStore {
+  /** Checks a redemption's arguments: the code's record id and client check, or `undefined`. */
+  async function redeemable(code: string, options: ConsumeCodeOptions) {
+    assertString(code, 'code');
+    const { match } = options;
+    if (match !== undefined) {
+      assertObject(match, 'match');
+      for (const key of Object.keys(match)) assertString(match[key], `match.${key}`);
+    }
+    if (!SECRET_PATTERN.test(code)) return undefined;
+    const check = ctx.adapter.checksClients ? ctx.clients.of(options.client) : undefined;
+    return { id: await sha256(code), check };
+  }
+
+  const consume: CodeStore['consume'] = async (code, options = {}) => {
+    const { match } = options;
+    const redeemed = await redeemable(code, options);
+    if (redeemed === undefined) return { status: 'not_found' };
+    const { id, check } = redeemed;
+    if (match === undefined && check === undefined) {
+      return ctx.adapter.consume('authorization_code', id, ctx.now());
+    }
+    const result = await ctx.clients.run(check, () =>
+      ctx.adapter.consume('authorization_code', id, ctx.now(), {
+        ...(match === undefined ? {} : { match }),
+        ...(check === undefined ? {} : { client: check }),
+      }),
+    );
+    // The floor: a record that does not match is never handed out (an adapter that ignored
+    // `match` has spent it, and the caller's full validation will refuse it).
+    if (match !== undefined && result.status !== 'not_found' && !matches(result.record, match)) {
+      return { status: 'not_found' };
+    }
+    return result;
+  };
+
   return {
     async issue(data, options = {}) {
       assertObject(data, 'data');
@@ -119,32 +183,80 @@ export function codeStore(ctx: StoreContext): CodeStore {
       return ctx.adapter.find('authorization_code', await sha256(code), { now: ctx.now() });
     },
 
-    async consume(code, options = {}) {
-      assertString(code, 'code');
+    consume,
+
+    async exchange(code, options = {}) {
+      const { accessToken, refreshToken } = options;
+      if (accessToken !== undefined) {
+        assertObject(accessToken, 'accessToken');
+        assertOptionalSeconds(accessToken.ttlSeconds, 'accessToken.ttlSeconds');
+      }
+      if (refreshToken !== undefined) {
+        assertObject(refreshToken, 'refreshToken');
+        assertOptionalSeconds(refreshToken.ttlSeconds, 'refreshToken.ttlSeconds');
+      }
+      if (options.resource !== undefined) assertString(options.resource, 'resource');
+      if (ctx.adapter.rotate === undefined || refreshToken === undefined) {
+        const result = await consume(code, options);
+        if (result.status !== 'consumed') return result;
+        const { record } = result;
+        const tokens = await issueTokens(
+          ctx,
+          {
+            familyId: record.familyId,
+            grantExpiresAt: record.grantExpiresAt,
+            clientId: record.clientId,
+            userId: record.userId,
+            scopes: record.scopes,
+            resource: record.resource ?? options.resource,
+          },
+          {
+            ...(accessToken === undefined ? {} : { accessToken }),
+            ...(refreshToken === undefined ? {} : { refreshToken }),
+          },
+        );
+        return { ...result, tokens };
+      }
+      // One step: the consume, the family's marker check and both writes.
       const { match } = options;
-      if (match !== undefined) {
-        assertObject(match, 'match');
-        for (const key of Object.keys(match)) assertString(match[key], `match.${key}`);
-      }
-      if (!SECRET_PATTERN.test(code)) return { status: 'not_found' };
-      const id = await sha256(code);
-      const check = ctx.adapter.checksClients ? ctx.clients.of(options.client) : undefined;
-      if (match === undefined && check === undefined) {
-        return ctx.adapter.consume('authorization_code', id, ctx.now());
-      }
-      const result = await ctx.clients.run(check, () =>
-        ctx.adapter.consume('authorization_code', id, ctx.now(), {
-          ...(match === undefined ? {} : { match }),
-          ...(check === undefined ? {} : { client: check }),
-        }),
-      );
-      if (match === undefined) return result;
-      // The floor: a record that does not match is never handed out (an adapter that ignored
-      // `match` has spent it, and the caller's full validation will refuse it).
-      if (result.status !== 'not_found' && !matches(result.record, match)) {
-        return { status: 'not_found' };
-      }
-      return result;
+      const redeemed = await redeemable(code, options);
+      if (redeemed === undefined) return { status: 'not_found' };
+      const { id, check } = redeemed;
+      const access = generateSecret();
+      const refresh = generateSecret();
+      const request: RotateRequest = {
+        kind: 'authorization_code',
+        id,
+        now: ctx.now(),
+        ...(match === undefined ? {} : { match }),
+        ...(check === undefined ? {} : { client: check }),
+        ...(options.resource === undefined ? {} : { resource: options.resource }),
+        grantTtlMs: ctx.ttl.grant * 1000,
+        refresh: {
+          id: await sha256(refresh),
+          ttlMs: (refreshToken.ttlSeconds ?? ctx.ttl.refreshToken) * 1000,
+        },
+        access: {
+          id: await sha256(access),
+          ttlMs: (accessToken?.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
+          ...(accessToken?.extra === undefined ? {} : { extra: accessToken.extra }),
+        },
+      };
+      const result = await ctx.clients.run(check, () => ctx.adapter.rotate!(request));
+      if (result.status === 'not_found') return result;
+      const record = result.record as AuthorizationCodeRecord;
+      if (!matches(record, match)) return { status: 'not_found' };
+      if (result.status === 'family_revoked') throw new FamilyRevokedError(record.familyId);
+      if (result.status === 'already_consumed') return { status: 'already_consumed', record };
+      const issued = rotatedRecords(record, request);
+      return {
+        status: 'consumed',
+        record,
+        tokens: {
+          accessToken: { token: access, record: issued.access! },
+          refreshToken: { token: refresh, record: issued.refresh },
+        },
+      };
     },
   };
 }

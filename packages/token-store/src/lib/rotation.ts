@@ -1,14 +1,20 @@
-import type { AccessTokenRecord, RefreshTokenRecord, RotateRequest } from '../types.js';
+import type {
+  AccessTokenRecord,
+  AuthorizationCodeRecord,
+  RefreshTokenRecord,
+  RotateRequest,
+} from '../types.js';
 import { compact } from './context.js';
 
 /**
- * The records a rotation stores, derived from the consumed refresh token: its successor and
- * (with `request.access`) an access token of the same grant. The one definition: the memory
+ * The records a rotation stores, derived from the consumed refresh token (or, for a code
+ * exchange, the consumed code): a refresh token and (with `request.access`) an access token of
+ * the same grant. The one definition: the memory
  * adapter and the facade use it, and the SQL and Lua rotations compute the same (the conformance
  * tests compare what they store with it).
  */
 export function rotatedRecords(
-  previous: RefreshTokenRecord,
+  previous: RefreshTokenRecord | AuthorizationCodeRecord,
   request: RotateRequest,
 ): { refresh: RefreshTokenRecord; access?: AccessTokenRecord } {
   const { now } = request;
@@ -19,11 +25,12 @@ export function rotatedRecords(
     clientId: previous.clientId,
     userId: previous.userId,
     scopes: previous.scopes,
-    resource: previous.resource,
+    resource: previous.resource ?? request.resource,
   };
   const refresh = compact<RefreshTokenRecord>({
     ...grant,
-    extra: previous.extra,
+    // A refresh token's grant data rides on to its successor; a code's stays with the code.
+    extra: (request.kind ?? 'refresh_token') === 'refresh_token' ? previous.extra : undefined,
     createdAt: now,
     expiresAt: Math.min(now + request.refresh.ttlMs, grantExpiresAt),
   });

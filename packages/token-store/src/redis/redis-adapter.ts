@@ -407,7 +407,7 @@ export function redisAdapter(
         const reply = (await runScript(
           rotateScript,
           [
-            recordKey('refresh_token', request.id),
+            recordKey(request.kind ?? 'refresh_token', request.id),
             recordKey('refresh_token', request.refresh.id),
             ...(access === undefined ? [] : [recordKey('access_token', access.id)]),
             ...(request.client === undefined ? [] : [recordKey('client', request.client.id)]),
@@ -425,12 +425,19 @@ export function redisAdapter(
             access?.extra === undefined ? '' : JSON.stringify(access.extra),
             retentionMs,
             request.client?.data ?? '',
+            request.match === undefined ? '' : JSON.stringify(request.match),
+            request.resource === undefined ? '' : JSON.stringify(request.resource),
+            (request.kind ?? 'refresh_token') === 'refresh_token' ? '1' : '0',
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
         if (reply[0] === -1) throw new ClientChangedError(request.client!.id);
         const [status, data, consumedAt, successor] = reply;
-        const record = toRecord<RecordOf['refresh_token']>(data, consumedAt, successor);
+        const record = toRecord<RecordOf['refresh_token'] | RecordOf['authorization_code']>(
+          data,
+          consumedAt,
+          successor,
+        );
         if (status === 1) return { status: 'consumed', record };
         if (status === 2) return { status: 'family_revoked', record };
         return { status: 'already_consumed', record };

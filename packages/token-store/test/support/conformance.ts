@@ -874,6 +874,93 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(await store.refreshTokens.find(rotated.token)).toEqual(rotated.record);
       });
 
+      it('codes.exchange: consume and both tokens in one adapter call where the adapter has `rotate`, stored as returned', async () => {
+        const oneStep = typeof backend.adapter.rotate === 'function';
+        const { code, record } = await store.codes.issue(
+          codeData({ resource: undefined, extra: { nonce: 'n-1', authTime: 1_765_000_000 } }),
+          { grantTtlSeconds: 900 },
+        );
+        const { store: counted, calls } = instrumented();
+        const options = {
+          match: { clientId: 'client-a', redirectUri: 'http://127.0.0.1:9999/callback' },
+          resource: 'http://localhost:8000/default',
+          accessToken: { ttlSeconds: 600, extra: { format: 'jwt' } },
+          refreshToken: { ttlSeconds: 3600 },
+        };
+        // Another client's request, or another redirect URI, spends nothing.
+        expect(
+          (await counted.codes.exchange(code, { ...options, match: { clientId: 'client-b' } }))
+            .status,
+        ).toBe('not_found');
+        expect((await store.codes.find(code))?.consumedAt).toBeUndefined();
+        calls.length = 0;
+        advance(2);
+        const exchanged = await counted.codes.exchange(code, options);
+        expect(calls).toEqual(oneStep ? ['rotate'] : ['consume', 'setMany']);
+        if (exchanged.status !== 'consumed') throw new Error(`not consumed: ${exchanged.status}`);
+        expect(exchanged.record).toMatchObject({
+          familyId: record.familyId,
+          consumedAt: clock.now,
+        });
+        const { accessToken, refreshToken } = exchanged.tokens!;
+        expect(await store.accessTokens.validate(accessToken.token)).toEqual(accessToken.record);
+        expect(await store.refreshTokens.find(refreshToken!.token)).toEqual(refreshToken!.record);
+        const grant = {
+          familyId: record.familyId,
+          grantExpiresAt: record.grantExpiresAt,
+          clientId: 'client-a',
+          userId: 'user-1',
+          scopes: ['read', 'write'],
+          resource: 'http://localhost:8000/default',
+          createdAt: clock.now,
+        };
+        expect(accessToken.record).toEqual({
+          ...grant,
+          extra: { format: 'jwt' },
+          expiresAt: clock.now + 600_000,
+        });
+        // The code's extra stays with the code; the refresh token is cut at the grant's end.
+        expect(refreshToken!.record).toEqual({ ...grant, expiresAt: record.grantExpiresAt });
+        // A replay: already consumed, nothing issued.
+        const replay = await store.codes.exchange(code, options);
+        expect(replay.status).toBe('already_consumed');
+        expect(replay.tokens).toBeUndefined();
+        expect((await store.tokensByUser('user-1')).accessTokens).toHaveLength(1);
+        // The code's own resource wins over the default.
+        const own = await store.codes.issue(codeData());
+        const withOwn = await store.codes.exchange(own.code, options);
+        expect(withOwn.tokens?.accessToken.record.resource).toBe('http://localhost:8000/mcp');
+      });
+
+      it('codes.exchange: 20 concurrent exchanges of one code, exactly one gets tokens; racing revokeFamily by hand, nothing survives', async () => {
+        const options = { accessToken: {}, refreshToken: {} };
+        const { code } = await store.codes.issue(codeData());
+        const results = await Promise.all(
+          Array.from({ length: 20 }, () => store.codes.exchange(code, options)),
+        );
+        expect(results.filter((r) => r.status === 'consumed')).toHaveLength(1);
+        expect(results.filter((r) => r.status === 'already_consumed')).toHaveLength(19);
+        expect(results.filter((r) => r.tokens !== undefined)).toHaveLength(1);
+        expect((await store.tokensByUser('user-1')).refreshTokens).toHaveLength(1);
+        for (const order of ['exchange first', 'revoke first'] as const) {
+          const issued = await store.codes.issue(codeData());
+          const { store: racing } = instrumented(
+            order === 'exchange first'
+              ? { rotate: () => store.revokeFamily(issued.record.familyId) }
+              : {},
+          );
+          if (order === 'revoke first') await store.revokeFamily(issued.record.familyId);
+          const outcome = await racing.codes.exchange(issued.code, options).catch((e) => e);
+          if (order === 'revoke first') expect(outcome).toMatchObject({ status: 'not_found' });
+          else if (backend.adapter.rotate) {
+            expect(outcome.status).toBe('consumed');
+            const { accessToken, refreshToken } = outcome.tokens;
+            expect(await store.accessTokens.find(accessToken.token)).toBeUndefined();
+            expect(await store.refreshTokens.find(refreshToken.token)).toBeUndefined();
+          }
+        }
+      });
+
       it('20 concurrent rotations of one token at the adapter: exactly one is consumed and stores its successor', async () => {
         if (!backend.adapter.rotate) return;
         for (const grace of [true, false]) {
@@ -904,7 +991,9 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
           for (const { result } of attempts) {
             if (result.status === 'not_found') continue;
             expect(result.record.consumedAt).toBe(clock.now);
-            expect(result.record.successor).toBe(grace ? `sealed-${winner}` : undefined);
+            expect((result.record as { successor?: string }).successor).toBe(
+              grace ? `sealed-${winner}` : undefined,
+            );
           }
           const listed = await store.tokensByUser('user-1');
           expect(listed.accessTokens).toHaveLength(2);
@@ -1042,6 +1131,9 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         await expect(
           store.codes.consume(code, { client: stale!, match: { clientId: 'client-a' } }),
         ).rejects.toMatchObject({ code: 'client_changed', clientId: 'client-a' });
+        await expect(
+          store.codes.exchange(code, { client: stale!, accessToken: {}, refreshToken: {} }),
+        ).rejects.toBeInstanceOf(ClientChangedError);
         expect((await store.codes.find(code))?.consumedAt).toBeUndefined();
         const fresh = await store.clients.lookup('client-a');
         expect(fresh?.grantTypes).toEqual(['authorization_code']);

@@ -1,15 +1,15 @@
 import type { LuaScript } from './script.js';
 
 /**
- * Refresh-token rotation in one step (one Redis, not a cluster): consumes the token as `consume`
- * does and stores its successor and an access token of the grant as `set-many` does, checking the
+ * Refresh-token rotation, or a code exchange, in one step (one Redis, not a cluster): consumes
+ * the token or code as `consume` does and stores its successor and an access token of the grant as `set-many` does, checking the
  * family's revocation marker in the same step. The new records are `rotatedRecords` in Lua: the
  * grant's fields are copied from the consumed record's JSON as written (never decoded and
  * re-encoded, so what JSON.parse reads back is exactly what was stored).
  */
 export const rotate: LuaScript = {
   name: 'rotate',
-  sha1: '2c3a0f631f303697df4e11c175ed6be66e947aaa',
+  sha1: '1548d6bb0108d3a37350f1ac912b34dd15a37287',
   source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
 --       (when ARGV[8] ~= ''), last the client record to check (when ARGV[12] ~= ''). The family's keys (set, marker) and the user sets are named from
 --       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
@@ -17,7 +17,10 @@ export const rotate: LuaScript = {
 --       or '', 5 the grant's end for a record without grantExpiresAt (ms), 6 the successor's own
 --       end (now + its TTL, ms), 7 the successor's id, 8 the access token's own end (ms) or ''
 --       (none), 9 the access token's id, 10 its extra (JSON) or '', 11 retention (ms), 12 the
---       client's data as the caller read it, or '' (no check).
+--       client's data as the caller read it, or '' (no check), 13 a JSON object of top-level
+--       fields the record must hold (as consume's match) or '', 14 the new records' resource
+--       (JSON) when the record has none, or '', 15 '1' to carry the record's extra to the new
+--       refresh token (a rotation; not a code exchange).
 -- Returns {-1} (the client is not stored unchanged and unexpired: nothing done), nil (missing, expired, another client's), {0, data, consumedAt, successor} (already
 -- consumed), {2, data, now, ''} (the family is revoked: nothing stored) or {1, data, now,
 -- successor} (consumed; the successor and access token stored).
@@ -67,6 +70,17 @@ end
 if ARGV[4] ~= '' and (raw.clientId == nil or cjson.decode(raw.clientId) ~= ARGV[4]) then
   return false
 end
+if ARGV[13] ~= '' then
+  local record = cjson.decode(v[1])
+  for key, value in pairs(cjson.decode(ARGV[13])) do
+    if record[key] ~= value then return false end
+  end
+end
+local resource = raw.resource
+if resource == nil or resource == 'null' then
+  resource = nil
+  if ARGV[14] ~= '' then resource = ARGV[14] end
+end
 if v[3] then return {0, v[1], v[3], v[4] or ''} end
 if redis.call('EXISTS', ARGV[1] .. 'x:' .. v[5]) == 1 then return {2, v[1], ARGV[2], ''} end
 redis.call('HSET', KEYS[1], 'c', ARGV[2])
@@ -88,7 +102,7 @@ local function field(name, value)
 end
 local grant = '{"familyId":' .. raw.familyId .. field('grantExpiresAt', grantEnd)
   .. field('clientId', raw.clientId) .. field('userId', raw.userId) .. field('scopes', raw.scopes)
-  .. field('resource', raw.resource)
+  .. field('resource', resource)
 local function store(key, kind, id, ownEnd, extra)
   local ends = ownEnd
   if tonumber(grantEnd) < tonumber(ownEnd) then ends = grantEnd end
@@ -100,7 +114,9 @@ local function store(key, kind, id, ownEnd, extra)
   index(ARGV[1] .. 'f:' .. v[5], key, ttl)
   if v[6] ~= '' then index(ARGV[1] .. 'u:' .. kind .. ':' .. v[6], id, ttl) end
 end
-store(KEYS[2], 'refresh_token', ARGV[7], ARGV[6], raw.extra)
+local carried = nil
+if ARGV[15] == '1' then carried = raw.extra end
+store(KEYS[2], 'refresh_token', ARGV[7], ARGV[6], carried)
 if ARGV[8] ~= '' then
   local extra = nil
   if ARGV[10] ~= '' then extra = ARGV[10] end
