@@ -54,7 +54,10 @@ export function readBearer(header: string | null | undefined): ParsedAuthorizati
     return { kind: 'malformed', reason: 'The Authorization header is not a valid credential' };
   }
   if (scheme.toLowerCase() !== 'bearer') return { kind: 'none' };
-  const token = space === -1 ? '' : value.slice(space).replace(/^[ \t]+/, '');
+  // The token starts after the whitespace that ends the scheme: one slice of the header, no copy.
+  let from = space === -1 ? value.length : space;
+  while (from < value.length && isWhitespace(value.charCodeAt(from))) from++;
+  const token = value.slice(from);
   if (token === '') {
     return { kind: 'malformed', reason: 'The Bearer credential has no token' };
   }
