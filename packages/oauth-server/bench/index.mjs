@@ -641,11 +641,11 @@ if (split) {
   const line = (name, what, m) => {
     const server = summary(i, what).serverMs;
     const rest = m.handler - m.store - split.signMs;
-    return `  ${name} ${server.toFixed(3)} = HTTP glue ${glueMs.toFixed(3)} + concurrency ${(server - m.handler - glueMs).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
+    return `  ${name} ${server.toFixed(3)} = HTTP glue ${glueMs.toFixed(3)} + in the server ${(server - m.handler - glueMs).toFixed(3)} + handler ${m.handler.toFixed(3)} (store ${m.store.toFixed(3)}, ES256 signature ${split.signMs.toFixed(3)}, the rest ${rest.toFixed(3)})`;
   };
   console.log(
     `
-memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP glue: node:http and toNodeHandler beyond the client row's server, measured with a fixed answer through toNodeHandler; concurrency: the rest of the server column, what the same handler costs more with 8 requests interleaved than one at a time):
+memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP glue: node:http and toNodeHandler beyond the client row's server, measured with a fixed answer through toNodeHandler; in the server: the rest of the server column, what the same handler costs more in the server, run between socket and client work, than called one grant after another (caches and GC; it is the same with 1 client as with 8):
 ${line('code exchange (with approval):', 'exchanges', split.exchange)}
 ${line('refresh:                      ', 'refreshes', split.refresh)}`,
   );
