@@ -1,3 +1,4 @@
+import { copyRecord } from '../lib/copy-record.js';
 import { isExpired } from '../lib/expiry.js';
 import type { ClientRecord } from '../types.js';
 
@@ -53,14 +54,14 @@ function createClientCache(maxEntries: number): ClientCache {
         entries.delete(clientId);
         return undefined;
       }
-      return structuredClone(hit);
+      return copyRecord(hit);
     },
     async fill(clientId, read) {
       const before = writes;
       const found = await read();
       if (found && writes === before) {
         if (entries.size >= maxEntries) entries.delete(entries.keys().next().value as string);
-        entries.set(clientId, structuredClone(found));
+        entries.set(clientId, copyRecord(found));
       }
       return found;
     },
