@@ -244,6 +244,20 @@ describe('configuration', () => {
     );
   });
 
+  it('ACCESS_TOKEN_CLAIMS: none by default; a comma-separated list of user claims; anything else is one line naming it', () => {
+    expect(loadConfig({ DATA_DIR: dir }).accessTokenClaims).toEqual([]);
+    expect(
+      loadConfig({ DATA_DIR: dir, ACCESS_TOKEN_CLAIMS: ' email, name ,' }).accessTokenClaims,
+    ).toEqual(['email', 'name']);
+    for (const bad of ['sub', 'email,phone_number', 'iss']) {
+      const error = errorOf({ DATA_DIR: dir, ACCESS_TOKEN_CLAIMS: bad });
+      expect(error.variable).toBe('ACCESS_TOKEN_CLAIMS');
+      expect(error.message).toMatch(
+        /not a user claim \(known: name, given_name, .*email_verified\)$/,
+      );
+    }
+  });
+
   it('MCP_RESOURCE_URL takes a comma-separated list', () => {
     expect(
       loadConfig({

@@ -141,3 +141,41 @@ describe('OpenID Connect through the app', () => {
     expect(refused.headers.get('www-authenticate')).toMatch(/insufficient_scope/);
   });
 });
+
+describe('ACCESS_TOKEN_CLAIMS through the app', () => {
+  let app: AuthServer;
+  beforeAll(async () => {
+    app = await startApp({ env: { ACCESS_TOKEN_CLAIMS: 'email,name' } });
+  });
+  afterAll(async () => {
+    await app?.close();
+  });
+
+  it('access tokens carry the listed claims the grant releases, after a refresh too, and none without those scopes', async () => {
+    const jar = await devLogin(app.url, 'hedy@example.com');
+    const { exchange, refresh, authorizationUrl } = await registerClient(
+      app.url,
+      REDIRECT,
+      'Claims MCP client',
+    );
+    const flow = await authorizationUrl('profile email read');
+    const tokens = await exchange((await authorizeOverHttp(app.url, jar, flow.url)).callback, flow);
+    const claims = claimsOf(tokens.access_token);
+    expect(claims).toMatchObject({
+      sub: expect.stringMatching(OPAQUE_SUB),
+      email: 'hedy@example.com',
+      name: 'hedy',
+    });
+    // Released by `email` but not listed.
+    expect(claims.email_verified).toBeUndefined();
+    const refreshed = claimsOf((await refresh(tokens.refresh_token!)).access_token);
+    expect(refreshed).toMatchObject({ sub: claims.sub, email: 'hedy@example.com', name: 'hedy' });
+
+    const plain = await authorizationUrl('read');
+    const plainTokens = await exchange(
+      (await authorizeOverHttp(app.url, jar, plain.url)).callback,
+      plain,
+    );
+    expect(JSON.stringify(claimsOf(plainTokens.access_token))).not.toContain('hedy');
+  });
+});

@@ -46,6 +46,7 @@ export {
 export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
 export type { PublicJwk } from './lib/keys.js';
 export type { IdTokenClaims } from './lib/openid.js';
+export { USER_CLAIM_NAMES } from './lib/openid.js';
 export { redirectUriProblem } from './lib/redirect-uri.js';
 export type { AuthorizationServerStore, GrantSummary } from './lib/store.js';
 export type { AccessTokenClaims } from './lib/tokens.js';
@@ -65,5 +66,6 @@ export type {
   RateLimitOptions,
   RateLimitStore,
   ResourceOptions,
+  UserClaimName,
 } from './options.js';
 export type { AuthorizationParseResult, PendingAuthorization } from './pending-authorization.js';

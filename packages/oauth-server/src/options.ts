@@ -74,7 +74,18 @@ export interface OpenIdOptions {
   claims: (sub: string) => Promise<OpenIdClaims | undefined> | OpenIdClaims | undefined;
   /** Lifetime of an ID token in seconds (default 600). */
   idTokenTtlSeconds?: number;
+  /**
+   * User claims copied into JWT access tokens (and into introspection answers for access
+   * tokens), e.g. `['email', 'name']`; only those the token's scopes release (`profile` → `name`…,
+   * `email` → `email`, `email_verified`), read from `claims(sub)` at issue and on each refresh.
+   * Default none: access tokens carry no personal data. Reserved claims (`iss`, `sub`, `aud`,
+   * `exp`, `iat`, `jti`, `client_id`, `scope`, `cnf`…) and unknown names are refused.
+   */
+  accessTokenClaims?: readonly UserClaimName[];
 }
+
+/** A user claim the server can release (a key of {@link OpenIdClaims}). */
+export type UserClaimName = keyof OpenIdClaims;
 
 export interface AuthorizationServerOptions {
   /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */

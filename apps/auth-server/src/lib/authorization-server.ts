@@ -219,6 +219,8 @@ async function createServer(config: Config): Promise<Server> {
             updated_at: Math.floor(user.updatedAt / 1000),
           };
         },
+        // ACCESS_TOKEN_CLAIMS: none unless listed, and then only what the grant's scopes release.
+        accessTokenClaims: config.accessTokenClaims,
       },
       audit: (event) => {
         log('info', 'audit', { ...event });

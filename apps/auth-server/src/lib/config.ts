@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import path from 'node:path';
-import { redirectUriProblem } from '@portcullis/oauth-server';
+import { redirectUriProblem, USER_CLAIM_NAMES, type UserClaimName } from '@portcullis/oauth-server';
 import { z } from 'zod';
 
 /**
@@ -80,6 +80,8 @@ export interface Config {
   dcrClientTtlSeconds?: number | undefined;
   /** Clients allowed to introspect tokens (resource servers); nobody else may. */
   introspectionClientIds: string[];
+  /** User claims access tokens carry when their scopes release them (`ACCESS_TOKEN_CLAIMS`); none by default. */
+  accessTokenClaims: UserClaimName[];
   cimdAllowInsecure: boolean;
   /** Where the caller's address for per-address limits comes from (`TRUST_PROXY`). */
   trustProxy: TrustProxy;
@@ -468,11 +470,29 @@ export function loadConfig(env: Env = process.env): Config {
       .split(',')
       .map((id) => id.trim())
       .filter(Boolean),
+    accessTokenClaims: accessTokenClaims(env),
     cimdAllowInsecure,
     trustProxy: trustProxy(env, vercel),
     devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,
     staticClient,
   };
+}
+
+/** `ACCESS_TOKEN_CLAIMS=email,name`: user claims the library may copy into access tokens. */
+function accessTokenClaims(env: Env): UserClaimName[] {
+  const names = (read(env, 'ACCESS_TOKEN_CLAIMS') ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
+  for (const name of names) {
+    if (!(USER_CLAIM_NAMES as readonly string[]).includes(name)) {
+      fail(
+        'ACCESS_TOKEN_CLAIMS',
+        `lists "${name.slice(0, 40)}", which is not a user claim (known: ${USER_CLAIM_NAMES.join(', ')})`,
+      );
+    }
+  }
+  return names as UserClaimName[];
 }
 
 const CONFIG = Symbol.for('portcullis.auth-server.config');

@@ -4,11 +4,16 @@ import { authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
+import { accessTokenUserClaims, releasesListed } from '../lib/openid.js';
 import { introspectSchema, parseWith } from '../lib/schemas.js';
 import type { AccessTokenRecord, RefreshTokenRecord } from '../lib/store.js';
+import type { OpenIdClaims } from '../options.js';
 
-/** An RFC 7662 §2.2 introspection response. */
-export interface IntrospectionResponse {
+/**
+ * An RFC 7662 §2.2 introspection response; for an access token, with the user claims
+ * `openid.accessTokenClaims` lists that its scopes release (read when introspected).
+ */
+export interface IntrospectionResponse extends Partial<OpenIdClaims> {
   active: boolean;
   scope?: string;
   client_id?: string;
@@ -62,7 +67,9 @@ async function introspect(
     if (!found) return undefined;
     const { record, claims } = found;
     const described = describe(ctx, record, 'access_token');
-    return described && claims ? { ...described, jti: claims.jti } : described;
+    if (!described) return undefined;
+    const withJti = claims ? { ...described, jti: claims.jti } : described;
+    return { ...(await userClaimsOf(ctx, record)), ...withJti };
   };
   const order = hint === 'refresh_token' ? [asRefresh, asAccess] : [asAccess, asRefresh];
   for (const attempt of order) {
@@ -70,6 +77,22 @@ async function introspect(
     if (result) return result;
   }
   return INACTIVE;
+}
+
+/**
+ * The listed user claims an access token's scopes release, as the user has them now (the same
+ * as a JWT access token refreshed now would carry; none if the callback fails).
+ */
+async function userClaimsOf(
+  ctx: Context,
+  record: AccessTokenRecord,
+): Promise<Partial<OpenIdClaims>> {
+  if (!ctx.openid || !releasesListed(ctx.openid, record.scopes)) return {};
+  try {
+    return accessTokenUserClaims(ctx, record.scopes, await ctx.openid.claims(record.userId));
+  } catch {
+    return {};
+  }
 }
 
 function describe(

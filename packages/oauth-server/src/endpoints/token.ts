@@ -19,7 +19,7 @@ import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js'
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { type JsonReply, jsonReply, NO_STORE, readForm, readFormNow } from '../lib/http.js';
-import { idTokenFor } from '../lib/openid.js';
+import { accessTokenUserClaims, claimsForIssue, idTokenFor } from '../lib/openid.js';
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
   authorizationCodeGrantSchema,
@@ -305,7 +305,14 @@ async function authorizationCodeGrant(
   } catch (error) {
     grantFailure(error, 'authorization code');
   }
-  const access = await accessTokenFor(ctx, issued.accessToken.token, issued.accessToken.record);
+  // One call of the claims callback for both tokens (none unless one of them wants a claim).
+  const claims = await claimsForIssue(ctx, code.userId, code.scopes, openid);
+  const access = await accessTokenFor(
+    ctx,
+    issued.accessToken.token,
+    issued.accessToken.record,
+    accessTokenUserClaims(ctx, issued.accessToken.record.scopes, claims),
+  );
   ctx.audit({
     event: 'token.issued',
     clientId: client.clientId,
@@ -332,6 +339,7 @@ async function authorizationCodeGrant(
             accessToken: access.token,
             authTime,
             nonce: code.extra?.nonce,
+            claims,
           }),
         }
       : {}),
@@ -393,7 +401,15 @@ async function refreshTokenGrant(
     grantFailure(error, 'refresh token');
   }
   const stored = rotated.accessToken!;
-  const access = await accessTokenFor(ctx, stored.token, stored.record);
+  const openid = ctx.openid !== undefined && stored.record.scopes.includes('openid');
+  // Read again at each refresh: the new tokens carry the user's current claims.
+  const claims = await claimsForIssue(ctx, stored.record.userId, stored.record.scopes, openid);
+  const access = await accessTokenFor(
+    ctx,
+    stored.token,
+    stored.record,
+    accessTokenUserClaims(ctx, stored.record.scopes, claims),
+  );
   ctx.audit({
     event: 'token.refreshed',
     clientId: client.clientId,
@@ -412,7 +428,7 @@ async function refreshTokenGrant(
     refresh_token: rotated.token,
     scope: stored.record.scopes.join(' '),
     // OpenID Connect Core §12.2: a new ID token, without `nonce`, while the scope keeps `openid`.
-    ...(ctx.openid !== undefined && stored.record.scopes.includes('openid')
+    ...(openid
       ? {
           id_token: await idTokenFor(ctx, {
             userId: stored.record.userId,
@@ -420,6 +436,7 @@ async function refreshTokenGrant(
             scopes: stored.record.scopes,
             accessToken: access.token,
             authTime: rotated.record.extra?.authTime,
+            claims,
           }),
         }
       : {}),

@@ -1,4 +1,4 @@
-import type { OpenIdClaims, OpenIdOptions } from '../options.js';
+import type { OpenIdClaims, OpenIdOptions, UserClaimName } from '../options.js';
 import type { Context } from './context.js';
 import { SIGNING_ALG } from './keys.js';
 import { signEs256Jwt } from './sign-jwt.js';
@@ -15,10 +15,43 @@ export const OPENID_SCOPE_DESCRIPTIONS: Readonly<Record<string, string>> = {
 };
 
 /** The user claims each scope releases (OpenID Connect Core §5.4), of those this server knows. */
-const SCOPE_CLAIMS: Readonly<Record<string, readonly (keyof OpenIdClaims)[]>> = {
+const SCOPE_CLAIMS: Readonly<Record<string, readonly UserClaimName[]>> = {
   profile: ['name', 'given_name', 'family_name', 'picture', 'updated_at'],
   email: ['email', 'email_verified'],
 };
+
+/** The user claims `openid.accessTokenClaims` may list (those some scope releases). */
+export const USER_CLAIM_NAMES: readonly UserClaimName[] = Object.values(SCOPE_CLAIMS).flat();
+
+/**
+ * Claims the server sets itself or that mean something else to a verifier (RFC 7519 §4.1,
+ * RFC 9068 §2.2, RFC 8693 §4, RFC 7800, OpenID Connect Core §2): never taken from a user.
+ */
+const RESERVED_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'exp',
+  'nbf',
+  'iat',
+  'jti',
+  'client_id',
+  'scope',
+  'cnf',
+  'act',
+  'may_act',
+  'auth_time',
+  'acr',
+  'amr',
+  'azp',
+  'nonce',
+  'at_hash',
+  'c_hash',
+  'sid',
+  'typ',
+  'active',
+  'token_type',
+]);
 
 /** Every claim an ID token or userinfo answer may carry (Discovery `claims_supported`). */
 export const CLAIMS_SUPPORTED: readonly string[] = [
@@ -41,6 +74,8 @@ export const MAX_NONCE_LENGTH = 512;
 export interface OpenIdConfig {
   claims: OpenIdOptions['claims'];
   idTokenTtlSeconds: number;
+  /** User claims access tokens carry (when their scopes release them); empty by default. */
+  accessTokenClaims: readonly UserClaimName[];
 }
 
 export function openIdConfig(options: OpenIdOptions | undefined): OpenIdConfig | undefined {
@@ -52,7 +87,34 @@ export function openIdConfig(options: OpenIdOptions | undefined): OpenIdConfig |
   if (typeof ttl !== 'number' || !Number.isFinite(ttl) || ttl <= 0 || ttl > 86_400) {
     throw invalidArg('"openid.idTokenTtlSeconds" must be a number of seconds, 1 to 86400');
   }
-  return { claims: options.claims, idTokenTtlSeconds: ttl };
+  return {
+    claims: options.claims,
+    idTokenTtlSeconds: ttl,
+    accessTokenClaims: accessTokenClaimsOf(options.accessTokenClaims),
+  };
+}
+
+function accessTokenClaimsOf(names: unknown): readonly UserClaimName[] {
+  if (names === undefined) return [];
+  if (!Array.isArray(names)) {
+    throw invalidArgType('"openid.accessTokenClaims" must be an array of claim names');
+  }
+  for (const name of names) {
+    if (typeof name !== 'string') {
+      throw invalidArgType('"openid.accessTokenClaims" must be an array of claim names');
+    }
+    if (RESERVED_CLAIMS.has(name)) {
+      throw invalidArg(
+        `"openid.accessTokenClaims" cannot list "${name}": the server sets it (or it means something else to a verifier)`,
+      );
+    }
+    if (!(USER_CLAIM_NAMES as readonly string[]).includes(name)) {
+      throw invalidArg(
+        `"openid.accessTokenClaims" lists an unknown claim "${name.slice(0, 40)}"; known: ${USER_CLAIM_NAMES.join(', ')}`,
+      );
+    }
+  }
+  return [...new Set(names as UserClaimName[])];
 }
 
 /** Whether `scope` is an OpenID Connect scope this server handles itself. */
@@ -80,6 +142,50 @@ export function releasedClaims(
       if (typeof value === expected) out[name] = value;
     }
   }
+  return out as Partial<OpenIdClaims>;
+}
+
+/**
+ * The user's claims for a token being issued, from the `openid.claims` callback: called only
+ * when an ID token or the access token wants a claim the scopes release. If it fails, the
+ * tokens go without them (Core §5.4: claims are requested, not required); the grant is already
+ * spent, so failing the response would lose it.
+ */
+export async function claimsForIssue(
+  ctx: Context,
+  userId: string,
+  scopes: readonly string[],
+  idToken: boolean,
+): Promise<OpenIdClaims | undefined> {
+  const openid = ctx.openid;
+  if (!openid) return undefined;
+  const wanted =
+    (idToken && wantsUserClaims(scopes)) ||
+    (ctx.accessTokenFormat === 'jwt' && releasesListed(openid, scopes));
+  if (!wanted) return undefined;
+  try {
+    return await openid.claims(userId);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `scopes` release any claim of `openid.accessTokenClaims`. */
+export function releasesListed(openid: OpenIdConfig, scopes: readonly string[]): boolean {
+  return scopes.some((s) => SCOPE_CLAIMS[s]?.some((c) => openid.accessTokenClaims.includes(c)));
+}
+
+/** The claims of `claims` an access token with `scopes` carries (`openid.accessTokenClaims`). */
+export function accessTokenUserClaims(
+  ctx: Context,
+  scopes: readonly string[],
+  claims: OpenIdClaims | undefined,
+): Partial<OpenIdClaims> {
+  const listed = ctx.openid?.accessTokenClaims;
+  if (!listed || listed.length === 0 || !claims) return {};
+  const released = releasedClaims(scopes, claims);
+  const out: Record<string, unknown> = {};
+  for (const name of listed) if (released[name] !== undefined) out[name] = released[name];
   return out as Partial<OpenIdClaims>;
 }
 
@@ -121,17 +227,12 @@ export async function idTokenFor(
     accessToken: string;
     authTime?: unknown;
     nonce?: unknown;
+    /** The user's claims, from {@link claimsForIssue}. */
+    claims: OpenIdClaims | undefined;
   },
 ): Promise<string> {
   const openid = ctx.openid!;
-  let claims: OpenIdClaims | undefined;
-  if (wantsUserClaims(grant.scopes)) {
-    try {
-      claims = await openid.claims(grant.userId);
-    } catch {
-      claims = undefined;
-    }
-  }
+  const claims = grant.claims;
   const { kid, key } = await ctx.keys.signingKey();
   const iat = Math.floor(ctx.now() / 1000);
   const payload: IdTokenClaims = {

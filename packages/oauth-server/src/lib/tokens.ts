@@ -1,10 +1,14 @@
+import type { OpenIdClaims } from '../options.js';
 import type { Context } from './context.js';
 import { type ActiveKey, SIGNING_ALG } from './keys.js';
 import { signEs256Jwt, signEs256JwtNow } from './sign-jwt.js';
 import type { AccessTokenRecord } from './store.js';
 
-/** The claims of an access token this server issues (RFC 9068 §2.2). */
-export interface AccessTokenClaims {
+/**
+ * The claims of an access token this server issues (RFC 9068 §2.2), with the user claims
+ * `openid.accessTokenClaims` lists when the scopes release them.
+ */
+export interface AccessTokenClaims extends Partial<OpenIdClaims> {
   iss: string;
   sub: string;
   aud: string;
@@ -29,11 +33,13 @@ export function accessTokenOptions(ctx: Context): {
  * is the handle, so revoking the family (code replay, refresh reuse, consent revoked) makes
  * introspection and revocation see it as inactive. In opaque mode the handle is the token. The
  * store refused a revoked family and cut the lifetime at the grant's end before this runs.
+ * `userClaims` (from accessTokenUserClaims) go into a JWT only, never an opaque token.
  */
 export function accessTokenFor(
   ctx: Context,
   handle: string,
   record: AccessTokenRecord,
+  userClaims?: Partial<OpenIdClaims>,
 ): { token: string; expiresIn: number } | Promise<{ token: string; expiresIn: number }> {
   // Shorter than the TTL when the grant ends sooner.
   const expiresIn =
@@ -44,12 +50,13 @@ export function accessTokenFor(
   // Without a promise where it can: the key known and node:crypto to sign.
   const active = ctx.keys.current();
   const token =
-    active && signEs256JwtNow(...accessTokenJws(ctx, record, handle, expiresIn, active));
+    active &&
+    signEs256JwtNow(...accessTokenJws(ctx, record, handle, expiresIn, active, userClaims));
   if (token) return { token, expiresIn };
   return (async () => {
     const key = await ctx.keys.signingKey();
     return {
-      token: await signEs256Jwt(...accessTokenJws(ctx, record, handle, expiresIn, key)),
+      token: await signEs256Jwt(...accessTokenJws(ctx, record, handle, expiresIn, key, userClaims)),
       expiresIn,
     };
   })();
@@ -62,9 +69,12 @@ function accessTokenJws(
   handle: string,
   expiresIn: number,
   { kid, key }: ActiveKey,
+  userClaims: Partial<OpenIdClaims> | undefined,
 ): [{ alg: typeof SIGNING_ALG; typ: 'at+jwt'; kid: string }, Record<string, unknown>, CryptoKey] {
   const iat = Math.floor(ctx.now() / 1000);
+  // The user's claims first: the server's own can never be overwritten (none is a user claim).
   const claims: AccessTokenClaims = {
+    ...userClaims,
     iss: ctx.issuer,
     sub: record.userId,
     aud: record.resource ?? ctx.resources[0]!.uri,
