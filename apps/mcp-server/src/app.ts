@@ -13,7 +13,7 @@ import type { Logger } from './log.js';
 import { mcpNodeHandler } from './node-handler.js';
 import { createMcpServer } from './server.js';
 import { createServerPool } from './server-pool.js';
-import { SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
+import { IDENTITY_SCOPES, INITIAL_SCOPES, SCOPES_SUPPORTED, TOOL_SCOPES } from './tools/index.js';
 import { createUserinfo } from './userinfo.js';
 
 interface AppDeps {
@@ -67,11 +67,14 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
   // One per app (its cache shared by the pooled servers): user_profile's email and name.
   const userinfo =
     config.authMode === 'oauth' ? createUserinfo({ issuer: config.issuer }) : undefined;
+  // With an authorization server, the first sign-in also asks for the user's email and name
+  // (OpenID Connect), which user_profile reads from its userinfo endpoint.
+  const identity = config.authMode === 'oauth' ? IDENTITY_SCOPES : [];
   const metadata = verifier
     ? protectedResourceMetadataMiddleware({
         resource: config.resource.href,
         authorizationServers: config.authMode === 'oauth' ? [config.issuer] : [],
-        scopesSupported: SCOPES_SUPPORTED,
+        scopesSupported: [...SCOPES_SUPPORTED, ...identity],
         resourceName: 'Portcullis example MCP server',
       })
     : undefined;
@@ -81,7 +84,7 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
         resource: config.resource.href,
         toolScopes: TOOL_SCOPES,
         // What a client without a token should ask for first; tools needing more step up.
-        challengeScopes: ['read'],
+        challengeScopes: [...INITIAL_SCOPES, ...identity],
         // CORS is answered once, for every route, below.
         cors: false,
         // Its DNS-rebinding check (Origin, Host) runs first, with mcp-context's defaults.

@@ -44,7 +44,15 @@ describe('AUTH_MODE=oauth: discovery', () => {
       const body = (await res.json()) as Record<string, unknown>;
       expect(body.resource).toBe(app.url);
       expect(body.authorization_servers).toEqual([issuer.issuer]);
-      expect(body.scopes_supported).toEqual(['read', 'write', 'admin']);
+      // The OpenID Connect scopes user_profile reads email and name with, beside the tools' own.
+      expect(body.scopes_supported).toEqual([
+        'read',
+        'write',
+        'admin',
+        'openid',
+        'profile',
+        'email',
+      ]);
       expect(body.bearer_methods_supported).toEqual(['header']);
     }
   });
@@ -57,8 +65,30 @@ describe('AUTH_MODE=oauth: discovery', () => {
     expect(challenge).toContain(
       `resource_metadata="${app.origin}/.well-known/oauth-protected-resource/mcp"`,
     );
-    expect(challenge).toContain('scope="read"');
+    // What a client asks for first (the MCP SDK takes the challenge's scope over
+    // scopes_supported): read, and the identity scopes user_profile needs for email and name.
+    expect(challenge).toContain('scope="read openid profile email"');
     expect(challenge).not.toContain('error=');
+  });
+
+  it('RFC 6750 §3.1 step-up: a 403 names the token scopes plus the tool ones; the identity scopes only if the token has them', async () => {
+    const body = JSON.stringify(callTool('secure_operation'));
+    const signedIn = await rpc(app.url, body, await mint('read openid profile email'));
+    expect(signedIn.status).toBe(403);
+    const challenge = signedIn.headers.get('www-authenticate') ?? '';
+    expect(challenge).toContain('error="insufficient_scope"');
+    // Re-authorizing with exactly this keeps the email and name user_profile shows.
+    expect(challenge).toContain('scope="read openid profile email admin"');
+    // A token without them is not told to ask for them: no tool requires them.
+    const readOnly = await rpc(app.url, body, await mint('read'));
+    expect(readOnly.headers.get('www-authenticate')).toContain('scope="read admin"');
+    // And a tool that needs only read lets the identity-scoped token through.
+    const profile = await rpc(
+      app.url,
+      JSON.stringify(callTool('user_profile')),
+      await mint('read openid profile email'),
+    );
+    expect(profile.status).toBe(200);
   });
 
   it('answers /healthz', async () => {

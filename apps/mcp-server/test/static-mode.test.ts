@@ -53,6 +53,8 @@ describe('AUTH_MODE=static: the guide bearer-token table', () => {
     const none = await rpc(app.url, callTool('protected_tool'));
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).not.toContain('error=');
+    // No authorization server to ask for OpenID Connect scopes: the challenge names read only.
+    expect(none.headers.get('www-authenticate')).toContain('scope="read"');
   });
 
   it('RFC 9728 §2: static mode names no authorization server', async () => {
@@ -60,5 +62,7 @@ describe('AUTH_MODE=static: the guide bearer-token table', () => {
     const body = (await res.json()) as Record<string, unknown>;
     expect(body.resource).toBe(app.url);
     expect(body.authorization_servers).toEqual([]);
+    // The OpenID Connect scopes are listed only with AUTH_MODE=oauth.
+    expect(body.scopes_supported).toEqual(['read', 'write', 'admin']);
   });
 });

@@ -102,7 +102,11 @@ describe.runIf(chromiumAvailable())('mcp-remote connects through the whole flow'
     expect(tools.map((t) => t.name)).toContain('secure_operation');
     const result = await client.callTool({ name: 'user_profile', arguments: {} });
     const text = (result.content as { type: string; text: string }[])[0]?.text ?? '';
-    expect(JSON.parse(text)).toMatchObject({ user: { id: expect.stringMatching(OPAQUE_SUB) } });
+    // mcp-remote asks for the challenge's scope (read openid profile email): the email and name
+    // of the person who signed in, from the authorization server's userinfo.
+    expect(JSON.parse(text)).toMatchObject({
+      user: { id: expect.stringMatching(OPAQUE_SUB), email: 'linus@example.com', name: 'linus' },
+    });
 
     // It kept its client registration and tokens where it was told to.
     const kept = readdirSync(configDir, { recursive: true }).map(String);

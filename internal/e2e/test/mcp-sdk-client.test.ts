@@ -137,14 +137,15 @@ describe.runIf(chromiumAvailable())(
         expect(request?.origin).toBe(as.url);
         expect(request?.searchParams.get('code_challenge_method')).toBe('S256');
         expect(request?.searchParams.get('resource')).toBe(mcp.url);
-        expect(request?.searchParams.get('scope')).toBe('read');
+        // The challenge's scope: read, and the identity scopes user_profile reads email and name with.
+        expect(request?.searchParams.get('scope')).toBe('read openid profile email');
 
         const tokens = provider.tokens();
         expect(claimsOf(tokens?.access_token ?? '')).toMatchObject({
           iss: as.url,
           aud: mcp.url,
           sub: expect.stringMatching(OPAQUE_SUB),
-          scope: 'read',
+          scope: 'read openid profile email',
           client_id: provider.clientInformation()?.client_id,
         });
 
@@ -158,7 +159,7 @@ describe.runIf(chromiumAvailable())(
         expect(toolJson(result)).toMatchObject({
           user_id: expect.stringMatching(OPAQUE_SUB),
           client_id: provider.clientInformation()?.client_id,
-          scopes: ['read'],
+          scopes: ['read', 'openid', 'profile', 'email'],
         });
         await client.close();
       });
@@ -196,9 +197,9 @@ describe.runIf(chromiumAvailable())(
         await client.close();
       });
 
-      it('step-up: a read token gets 403 insufficient_scope from secure_operation naming read and admin; re-authorizing with the challenged scope makes secure_operation and the read tools succeed', async () => {
+      it('step-up: a read token gets 403 insufficient_scope from secure_operation naming its scopes (read, openid, profile, email) and admin; re-authorizing with the challenged scope makes secure_operation and the read tools succeed', async () => {
         const log: Exchange[] = [];
-        // Registered by DCR with the first challenge's scope ("read"): the registered scope is
+        // Registered by DCR with the first challenge's scope: the registered scope is
         // the client's default, not a ceiling, so it can step up to admin later.
         const provider = new TestOAuthProvider({
           loopback,
@@ -208,7 +209,7 @@ describe.runIf(chromiumAvailable())(
         });
         const { client } = await connectWithOAuth(mcp.url, provider, log);
         const readToken = provider.tokens()?.access_token ?? '';
-        expect(claimsOf(readToken).scope).toBe('read');
+        expect(claimsOf(readToken).scope).toBe('read openid profile email');
         expect(seen.at(-1)?.consent).toContain('SDK Step-up Client');
         expect(provider.clientInformation()?.client_id).not.toMatch(/^https:/);
 
@@ -220,8 +221,15 @@ describe.runIf(chromiumAvailable())(
         expect(denied.status).toBe(403);
         const challenge = bearerChallenge(denied.headers.get('www-authenticate'));
         expect(challenge.error).toBe('insufficient_scope');
-        // One challenge naming what the client needs to keep working: its read plus the tool's admin.
-        expect(challenge.scope?.split(' ').sort()).toEqual(['admin', 'read']);
+        // One challenge naming what the client needs to keep working: its scopes (read and the
+        // identity ones) plus the tool's admin.
+        expect(challenge.scope?.split(' ').sort()).toEqual([
+          'admin',
+          'email',
+          'openid',
+          'profile',
+          'read',
+        ]);
         expect(challenge.resource_metadata).toBe(
           `${new URL(mcp.url).origin}/.well-known/oauth-protected-resource/mcp`,
         );
@@ -241,7 +249,7 @@ describe.runIf(chromiumAvailable())(
         );
         expect(
           provider.authorizationUrls.at(-1)?.searchParams.get('scope')?.split(' ').sort(),
-        ).toEqual(['admin', 'read']);
+        ).toEqual(['admin', 'email', 'openid', 'profile', 'read']);
         // Already signed in: only the consent screen, which now asks for admin.
         expect(seen.at(-1)?.loggedIn).toBe(false);
         expect(seen.at(-1)?.consent).toContain('Administer the server');
@@ -249,7 +257,11 @@ describe.runIf(chromiumAvailable())(
         expect(await auth(provider, { serverUrl: mcp.url, authorizationCode: code })).toBe(
           'AUTHORIZED',
         );
-        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read admin');
+        expect(
+          String(claimsOf(provider.tokens()?.access_token ?? '').scope)
+            .split(' ')
+            .sort(),
+        ).toEqual(['admin', 'email', 'openid', 'profile', 'read']);
 
         const result = await client.callTool({ name: 'secure_operation', arguments: {} });
         expect(result.isError).toBeFalsy();
@@ -260,6 +272,8 @@ describe.runIf(chromiumAvailable())(
         const profile = await client.callTool({ name: 'user_profile', arguments: {} });
         expect(profile.isError).toBeFalsy();
         expect(toolJson(profile).permissions).toEqual(expect.arrayContaining(['read', 'admin']));
+        // Nor its identity scopes: user_profile still knows who the user is.
+        expect(toolJson(profile).user).toMatchObject({ email: 'ada@example.com', name: 'ada' });
         const data = await client.callTool({
           name: 'authenticated_tool',
           arguments: { param: 'x' },
@@ -268,26 +282,21 @@ describe.runIf(chromiumAvailable())(
         await client.close();
       });
 
-      it("user_profile with an openid grant: email and name come from the authorization server's userinfo; the token carries neither", async () => {
+      it("user_profile with no help from the application: the challenge asks for openid profile email beside read, and email and name come from the authorization server's userinfo; the token carries neither", async () => {
         const provider = new TestOAuthProvider({
           loopback,
           issuer: as.url,
           clientName: 'SDK OpenID Client',
           userAgent,
         });
+        // The SDK's own scope selection (the 401 challenge's scope), nothing chosen by the test.
         const { client } = await connectWithOAuth(mcp.url, provider, []);
-        // A read grant: no identity scope, so nothing about the person.
-        const before = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
-        expect(before.user).toMatchObject({ email: null, name: null });
-
-        provider.invalidateCredentials('tokens');
-        expect(
-          await auth(provider, { serverUrl: mcp.url, scope: 'read openid profile email' }),
-        ).toBe('REDIRECT');
-        const { code } = provider.takeAuthorizationResponse();
-        expect(await auth(provider, { serverUrl: mcp.url, authorizationCode: code })).toBe(
-          'AUTHORIZED',
+        expect(provider.authorizationUrls[0]?.searchParams.get('scope')).toBe(
+          'read openid profile email',
         );
+        // The consent screen said what the app would learn.
+        expect(seen.at(-1)?.consent).toContain('See your email address');
+        expect(seen.at(-1)?.consent).toContain('See your name');
         const claims = claimsOf(provider.tokens()?.access_token ?? '');
         expect(String(claims.scope).split(' ').sort()).toEqual([
           'email',
@@ -297,8 +306,19 @@ describe.runIf(chromiumAvailable())(
         ]);
         expect(JSON.stringify(claims)).not.toMatch(/ada|example\.com/);
 
-        const after = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
-        expect(after.user).toEqual({ id: claims.sub, email: 'ada@example.com', name: 'ada' });
+        const profile = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
+        expect(profile.user).toEqual({ id: claims.sub, email: 'ada@example.com', name: 'ada' });
+
+        // A client that asks for read alone learns nothing about the person.
+        provider.invalidateCredentials('tokens');
+        expect(await auth(provider, { serverUrl: mcp.url, scope: 'read' })).toBe('REDIRECT');
+        const { code } = provider.takeAuthorizationResponse();
+        expect(await auth(provider, { serverUrl: mcp.url, authorizationCode: code })).toBe(
+          'AUTHORIZED',
+        );
+        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read');
+        const readOnly = toolJson(await client.callTool({ name: 'user_profile', arguments: {} }));
+        expect(readOnly.user).toEqual({ id: claims.sub, email: null, name: null });
         await client.close();
       });
     });

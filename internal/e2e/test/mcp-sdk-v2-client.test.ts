@@ -61,7 +61,7 @@ describe.runIf(chromiumAvailable())(
       await loopback?.close();
     });
 
-    it('MCP 2026-07-28: signs in through Chromium, discovers the server, lists and calls tools', async () => {
+    it('MCP 2026-07-28: signs in through Chromium, discovers the server, lists and calls tools; user_profile has the email and name', async () => {
       const log: Exchange[] = [];
       const provider = new TestOAuthProviderV2({
         loopback,
@@ -74,24 +74,29 @@ describe.runIf(chromiumAvailable())(
         expect(client.getNegotiatedProtocolVersion()).toBe('2026-07-28');
         expect(seen.at(-1)).toMatchObject({ loggedIn: true });
         expect(seen.at(-1)?.consent).toContain('SDK v2 Client');
-        expect(provider.authorizationUrls[0]?.searchParams.get('scope')).toBe('read');
-        expect(claimsOf(provider.tokens()?.access_token ?? '')).toMatchObject({
-          aud: mcp.url,
-          scope: 'read',
-        });
+        // The SDK's own choice, the challenge's scope: read and the identity scopes.
+        expect(provider.authorizationUrls[0]?.searchParams.get('scope')).toBe(
+          'read openid profile email',
+        );
+        expect(seen.at(-1)?.consent).toContain('See your email address');
+        const claims = claimsOf(provider.tokens()?.access_token ?? '');
+        expect(claims).toMatchObject({ aud: mcp.url, scope: 'read openid profile email' });
+        // The access token carries no personal data: the email and name come from userinfo.
+        expect(JSON.stringify(claims)).not.toMatch(/ada|example\.com/);
         const { tools } = await client.listTools();
         expect(tools.map((t) => t.name)).toContain('secure_operation');
         const result = await client.callTool({ name: 'user_profile', arguments: {} });
         expect(toolJson(result)).toMatchObject({
-          user: { id: expect.stringMatching(OPAQUE_SUB) },
-          permissions: ['read'],
+          user: { id: claims.sub, email: 'ada@example.com', name: 'ada' },
+          permissions: ['read', 'openid', 'profile', 'email'],
         });
+        expect(claims.sub).toMatch(OPAQUE_SUB);
       } finally {
         await client.close();
       }
     });
 
-    it('step-up: on 403 insufficient_scope the v2 transport re-authorizes for read + admin by itself; secure_operation and the read tools then succeed', async () => {
+    it('step-up: on 403 insufficient_scope the v2 transport re-authorizes for its scopes + admin by itself; secure_operation and the read tools then succeed', async () => {
       const log: Exchange[] = [];
       const provider = new TestOAuthProviderV2({
         loopback,
@@ -101,7 +106,9 @@ describe.runIf(chromiumAvailable())(
       });
       const { client, transport } = await connectV2WithOAuth(mcp.url, provider, log);
       try {
-        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read');
+        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe(
+          'read openid profile email',
+        );
         const asked = provider.authorizationUrls.length;
 
         // The transport meets the 403, computes the scopes it needs (what it had plus the
@@ -113,7 +120,7 @@ describe.runIf(chromiumAvailable())(
         expect(provider.authorizationUrls).toHaveLength(asked + 1);
         expect(
           provider.authorizationUrls.at(-1)?.searchParams.get('scope')?.split(' ').sort(),
-        ).toEqual(['admin', 'read']);
+        ).toEqual(['admin', 'email', 'openid', 'profile', 'read']);
         // Already signed in: only the consent screen, which asks for admin.
         expect(seen.at(-1)?.loggedIn).toBe(false);
         expect(seen.at(-1)?.consent).toContain('Administer the server');
@@ -121,14 +128,22 @@ describe.runIf(chromiumAvailable())(
         // The redirect came back with a code: the application finishes the authorization as
         // for the first one, and calls again.
         await finishAuthorization(transport, provider);
-        expect(claimsOf(provider.tokens()?.access_token ?? '').scope).toBe('read admin');
+        expect(
+          String(claimsOf(provider.tokens()?.access_token ?? '').scope)
+            .split(' ')
+            .sort(),
+        ).toEqual(['admin', 'email', 'openid', 'profile', 'read']);
         const result = await client.callTool({ name: 'secure_operation', arguments: {} });
         expect(result.isError).toBeFalsy();
         expect(toolJson(result).message).toMatch(
           /^Secure operation completed for user u_[\w-]{22}$/,
         );
         const profile = await client.callTool({ name: 'user_profile', arguments: {} });
-        expect(toolJson(profile).permissions).toEqual(['read', 'admin']);
+        expect(toolJson(profile).permissions).toEqual(
+          expect.arrayContaining(['read', 'admin', 'openid']),
+        );
+        // The step-up kept the identity scopes: user_profile still knows who the user is.
+        expect(toolJson(profile).user).toMatchObject({ email: 'ada@example.com', name: 'ada' });
         const data = await client.callTool({
           name: 'authenticated_tool',
           arguments: { param: 'x' },

@@ -24,4 +24,4 @@ export function registerTools(server: McpServer, deps: ToolDeps) {
   registerRateLimitedTool(server, deps.limiter);
 }
 
-export { SCOPES_SUPPORTED, TOOL_SCOPES } from './scopes.js';
+export { IDENTITY_SCOPES, INITIAL_SCOPES, SCOPES_SUPPORTED, TOOL_SCOPES } from './scopes.js';

@@ -17,3 +17,14 @@ export const TOOL_SCOPES = {
 
 /** The scopes this server knows, for protected resource metadata (`scopes_supported`). */
 export const SCOPES_SUPPORTED = ['read', 'write', 'admin'];
+
+/**
+ * OpenID Connect scopes `user_profile` reads the caller's email and name with (the authorization
+ * server's userinfo endpoint answers for them). With AUTH_MODE=oauth they are in
+ * `scopes_supported` and in the first challenge beside `read`, so a standard client asks for them
+ * at sign-in; no tool requires them, so a step-up challenge keeps them only if the token has them.
+ */
+export const IDENTITY_SCOPES = ['openid', 'profile', 'email'];
+
+/** What a client without a token is told to ask for first; tools needing more step up. */
+export const INITIAL_SCOPES = ['read'];
