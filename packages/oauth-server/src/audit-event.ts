@@ -19,6 +19,15 @@ export interface ClientRegisteredEvent extends AuditEventBase {
   clientName?: string | undefined;
 }
 
+/**
+ * A client's registration ran out (an unused dynamic client, `dynamicClientTtlSeconds`) and
+ * `as.clients.sweepExpired()` deleted it. `time` is when the sweep found it, not the expiry.
+ */
+export interface ClientExpiredEvent extends AuditEventBase {
+  event: 'client.expired';
+  clientId: string;
+}
+
 /** The user approved a request: their consent (user × client × resource × scopes) is recorded. */
 export interface ConsentGrantedEvent extends AuditEventBase {
   event: 'consent.granted';
@@ -102,6 +111,7 @@ export interface RateLimitHitEvent extends AuditEventBase {
 /** Every event the `audit` option receives, discriminated by `event`. */
 export type AuditEvent =
   | ClientRegisteredEvent
+  | ClientExpiredEvent
   | ConsentGrantedEvent
   | AuthorizationDeniedEvent
   | ConsentRevokedEvent

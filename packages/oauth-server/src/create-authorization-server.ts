@@ -56,6 +56,17 @@ export interface AuthorizationServer {
      */
     revoke(userId: string, clientId: string): Promise<boolean>;
   };
+  clients: {
+    /**
+     * Deletes the clients whose registration has expired (unused dynamic clients), at most
+     * `limit` (default 100, up to 1000), emits `client.expired` for each and resolves their ids.
+     * Each expired client is named once, however many instances sweep. Call it periodically, more
+     * often than the store adapter's `expiredRetentionSeconds` (default 300): memory and
+     * Postgres/PGlite drop expired records on their own after that, unreported. Rejects with a
+     * TypeError when the store has no `clients.sweepExpired`.
+     */
+    sweepExpired(options?: { limit?: number }): Promise<string[]>;
+  };
   grants: {
     /**
      * A user's live grants (one per family holding an unredeemed code or a live token), so an
@@ -163,6 +174,18 @@ export async function createAuthorizationServer(
         const withdrawn = await ctx.store.consents.revoke(userId, clientId);
         if (withdrawn) ctx.audit({ event: 'consent.revoked', clientId, sub: userId });
         return withdrawn;
+      },
+    },
+    clients: {
+      async sweepExpired(sweepOptions) {
+        if (typeof ctx.store.clients.sweepExpired !== 'function') {
+          throw invalidArgType(
+            'the store has no clients.sweepExpired (use @portcullis/token-store)',
+          );
+        }
+        const ids = await ctx.store.clients.sweepExpired(sweepOptions);
+        for (const clientId of ids) ctx.audit({ event: 'client.expired', clientId });
+        return ids;
       },
     },
     grants: {

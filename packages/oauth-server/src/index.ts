@@ -3,6 +3,7 @@ export type {
   AuditEventName,
   AuditListener,
   AuthorizationDeniedEvent,
+  ClientExpiredEvent,
   ClientRegisteredEvent,
   CodeIssuedEvent,
   ConsentGrantedEvent,

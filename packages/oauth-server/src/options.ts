@@ -161,7 +161,8 @@ export interface AuthorizationServerOptions {
   interaction?: (pending: PendingAuthorization, request: Request) => Response | Promise<Response>;
   /**
    * Receives structured audit events (`code.issued`, `token.issued`, `token.refreshed`,
-   * `token.reuse_detected`, `token.revoked`, `client.registered`, `consent.granted`,
+   * `token.reuse_detected`, `token.revoked`, `client.registered`, `client.expired` (from
+   * `as.clients.sweepExpired()`), `consent.granted`,
    * `consent.revoked`, `authorization.denied`, `rate_limit.hit`) with ids only, never a token,
    * code or secret. Called synchronously, never awaited; what it throws or rejects is ignored.
    */

@@ -346,6 +346,42 @@ describe('audit events', () => {
     }
   });
 
+  it('as.clients.sweepExpired() deletes unused registrations past dynamicClientTtlSeconds and emits client.expired for each, once; an approved client stays', async () => {
+    const { as, events, clock } = await audited({ dynamicClientTtlSeconds: 60 });
+    const unused = await confidential(as);
+    const approved = await confidential(as);
+    await authorize(as, approved.clientId);
+    expect(await as.clients.sweepExpired()).toEqual([]);
+    clock.now += 61_000;
+    events.length = 0;
+    expect(await as.clients.sweepExpired()).toEqual([unused.clientId]);
+    expect(events).toEqual([
+      {
+        time: new Date(clock.now).toISOString(),
+        event: 'client.expired',
+        clientId: unused.clientId,
+      },
+    ]);
+    expect(JSON.stringify(events)).not.toContain(unused.secret);
+    expect(await as.clients.sweepExpired()).toEqual([]);
+    expect(events).toHaveLength(1);
+    // The expired client is gone: its secret no longer gets a token.
+    const refused = await exchange(
+      as,
+      { grant_type: 'refresh_token', refresh_token: 'x' },
+      basic(unused.clientId, unused.secret),
+    );
+    expect(refused.response.status).toBe(401);
+  });
+
+  it('as.clients.sweepExpired() on a store without clients.sweepExpired rejects with a TypeError', async () => {
+    const { as, store } = await audited();
+    const { sweepExpired: _, ...clients } = store.clients;
+    const bare = await setup({ store: { ...store, clients } as typeof store });
+    await expect(bare.as.clients.sweepExpired()).rejects.toThrow(TypeError);
+    await as.close();
+  });
+
   it('"audit" must be a function', async () => {
     const error = await setup({ audit: 'log' as never }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TypeError);

@@ -238,6 +238,19 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return sweep(now, 0);
     },
 
+    // One pass over the map (this adapter is for tests and demos), stopping at `limit`.
+    async sweepExpiredClients(now, limit) {
+      const out: string[] = [];
+      for (const [key, record] of records) {
+        if (out.length >= limit) break;
+        if (key.startsWith('client:') && isExpired(record.expiresAt, now)) {
+          records.delete(key);
+          out.push(key.slice('client:'.length));
+        }
+      }
+      return out;
+    },
+
     async close() {
       records.clear();
     },

@@ -348,6 +348,14 @@ export interface StoreAdapter {
   ): Promise<RecordOf[K][]>;
   /** Removes expired records now; resolves how many. Stores also purge on their own. */
   purgeExpired(now?: Timestamp): Promise<number>;
+  /**
+   * Deletes up to `limit` client records whose `expiresAt` is at or before `now` and resolves
+   * their ids, each to one caller only (concurrent sweeps share them out; a client deleted or
+   * saved again meanwhile is not reported). A client the store already dropped on its own
+   * (past the adapter's expired-record retention: memory, Postgres, PGlite) is not reported;
+   * on Redis an expiry index remembers it. Optional for third-party adapters.
+   */
+  sweepExpiredClients?(now: Timestamp, limit: number): Promise<string[]>;
   /** Releases connections the adapter opened itself (not ones it was given). */
   close(): Promise<void>;
 }

@@ -231,11 +231,32 @@ async function createServer(config: Config): Promise<Server> {
   });
   closers.unshift(() => as.close());
 
+  // Unused dynamic clients expire by the store's clock; the sweep deletes them and logs a
+  // `client.expired` audit line for each (once, whichever instance finds it). Every minute, well
+  // inside the stores' five-minute retention of expired records, and once at start.
+  let sweepFailing = false;
+  const sweepClients = () =>
+    void as.clients.sweepExpired().then(
+      () => {
+        sweepFailing = false;
+      },
+      (error: unknown) => {
+        if (!sweepFailing) log('warn', 'expired-client sweep failed', { error: String(error) });
+        sweepFailing = true;
+      },
+    );
+  sweepClients();
+  const sweepTimer = setInterval(sweepClients, CLIENT_SWEEP_MS);
+  sweepTimer.unref();
+  closers.unshift(async () => clearInterval(sweepTimer));
+
   onShutdown(async () => {
     for (const close of closers) await close().catch(() => {});
   });
   return { as, store, config, events, users };
 }
+
+const CLIENT_SWEEP_MS = 60_000;
 
 /**
  * A client of `REDIS_URL`: one Redis, or with `REDIS_CLUSTER` an ioredis `Cluster` seeded with

@@ -83,6 +83,8 @@ export interface AuthorizationServerStore {
      */
     lookup?(clientId: string): Promise<ClientRecord | undefined>;
     verifySecret(client: ClientRecord, secret: string): Promise<boolean>;
+    /** Deletes clients past their expiry and resolves their ids, each to one caller (`as.clients.sweepExpired`). */
+    sweepExpired?(options?: { limit?: number }): Promise<string[]>;
   };
   consents: {
     grant(

@@ -30,6 +30,15 @@ export interface ClientStore {
   delete(clientId: string): Promise<boolean>;
   list(options?: { limit?: number }): Promise<ClientRecord[]>;
   /**
+   * Deletes clients whose expiry has passed (unused dynamic clients) and resolves their ids, at
+   * most `limit` (default 100, up to 1000) a call; call it again while it returns a full batch.
+   * Each id goes to one caller only, however many sweep at once. Call it more often than the
+   * adapter's `expiredRetentionSeconds` (default 300): memory and Postgres/PGlite drop expired
+   * records on their own after that, unreported. Rejects with a TypeError when the adapter has
+   * no `sweepExpiredClients`.
+   */
+  sweepExpired(options?: { limit?: number }): Promise<string[]>;
+  /**
    * Checks a presented client secret against the stored hash in constant time; `false` for a
    * public client or a secret past `clientSecretExpiresAt` (RFC 7591 §3.2.1).
    */
@@ -92,6 +101,25 @@ export function clientStore(ctx: StoreContext): ClientStore {
 
     async list(options = {}) {
       return ctx.adapter.list('client', { limit: options.limit ?? 100, now: ctx.now() });
+    },
+
+    async sweepExpired(options = {}) {
+      const limit = options.limit ?? 100;
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1000) {
+        throw new CodedTypeError(
+          '"limit" must be an integer from 1 to 1000',
+          'ERR_INVALID_ARG_VALUE',
+        );
+      }
+      if (typeof ctx.adapter.sweepExpiredClients !== 'function') {
+        throw new CodedTypeError(
+          'this store adapter cannot sweep expired clients (no sweepExpiredClients)',
+          'ERR_INVALID_ARG_TYPE',
+        );
+      }
+      const ids = await ctx.adapter.sweepExpiredClients(ctx.now(), limit);
+      for (const id of ids) ctx.clients.forget(id);
+      return ids;
     },
 
     async verifySecret(client, secret) {

@@ -98,6 +98,9 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
   for (const name of [
     ...(typeof adapter.setMany === 'function' ? (['setMany'] as const) : []),
     ...(typeof adapter.rotate === 'function' ? (['rotate'] as const) : []),
+    ...(typeof adapter.sweepExpiredClients === 'function'
+      ? (['sweepExpiredClients'] as const)
+      : []),
     'set',
     'find',
     'consume',

@@ -545,6 +545,19 @@ export function postgresAdapter(
       return (rows as Row[]).map((row) => toRecord<RecordOf[K]>(row));
     },
 
+    async sweepExpiredClients(now, limit) {
+      // Oldest expiry first, through the expires_at index; rows another sweep holds are skipped,
+      // and DELETE … RETURNING names only the rows this statement removed.
+      const { rows } = await query(
+        `DELETE FROM ${t.records} WHERE kind = 'client' AND id IN (
+           SELECT id FROM ${t.records} WHERE kind = 'client' AND expires_at <= $1
+           ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         RETURNING id`,
+        [now, limit],
+      );
+      return (rows as { id: string }[]).map((row) => row.id);
+    },
+
     async purgeExpired(now = Date.now()) {
       return changedRows(await query(`DELETE FROM ${t.records} WHERE expires_at <= $1`, [now]));
     },

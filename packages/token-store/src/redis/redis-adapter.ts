@@ -102,6 +102,8 @@ export function redisAdapter(
     cluster ? `${prefix}{f:${familyId}}s` : `${prefix}f:${familyId}`;
   const userKey = (kind: RecordKind, userId: string) => `${prefix}u:${kind}:${userId}`;
   const kindKey = (kind: RecordKind) => `${prefix}k:${kind}`;
+  // Client ids by expiry time (ms), for sweepExpiredClients: a hint, checked against the record.
+  const clientExpiryKey = `${prefix}ce:client`;
   const markerKey = (familyId: string) =>
     cluster ? `${prefix}{f:${familyId}}x` : `${prefix}x:${familyId}`;
 
@@ -315,6 +317,33 @@ export function redisAdapter(
       });
     },
 
+    sweepExpiredClients(now, limit) {
+      return call('sweepExpiredClients', async () => {
+        const ids = await redis.zrangebyscore(clientExpiryKey, '-inf', now, 'LIMIT', 0, limit);
+        const out: string[] = [];
+        for (const id of ids) {
+          // Taking the entry out is the claim: of concurrent sweeps (and a delete), one wins.
+          if ((await redis.zrem(clientExpiryKey, id)) !== 1) continue;
+          const key = recordKey('client', id);
+          const expires = await redis.hget(key, 'e');
+          if (expires === null) {
+            // Gone by its own expiry (a delete takes the entry out first).
+            await redis.srem(kindKey('client'), id);
+            out.push(id);
+          } else if (expires !== '' && Number(expires) <= now) {
+            const removed = cluster
+              ? await deleteInCluster('client', id)
+              : (await runScript(deleteRecord, [key], [prefix, 'client', id])) === 1;
+            if (removed) out.push(id);
+          } else if (expires !== '') {
+            // Saved again with a later expiry meanwhile: keep it indexed.
+            await redis.zadd(clientExpiryKey, Number(expires), id);
+          }
+        }
+        return out;
+      });
+    },
+
     setMany(entries) {
       // On a cluster the records live in other slots than their family: each is admitted and
       // written on its own (a revoked family refuses every one of them).
@@ -446,6 +475,9 @@ export function redisAdapter(
 
     delete(kind, id) {
       return call('delete', async () => {
+        // The expiry entry first: a sweep that has not claimed it yet will not; one that has
+        // finds the record gone and reports an expiry that this delete overtook.
+        if (kind === 'client') await redis.zrem(clientExpiryKey, id);
         if (cluster) return deleteInCluster(kind, id);
         const removed = await runScript(deleteRecord, [recordKey(kind, id)], [prefix, kind, id]);
         return removed === 1;
@@ -525,5 +557,20 @@ export function redisAdapter(
   // A rotation touches its record, the successor's, the family's keys and the user sets: keys of
   // several slots, so on a cluster the facade consumes and writes in separate steps instead.
   if (cluster) delete adapter.rotate;
+  const storeRecord = adapter.set;
+  adapter.set = (kind, id, record) => {
+    const stored = storeRecord(kind, id, record);
+    if (kind !== 'client') return stored;
+    return stored.then(async (done) => {
+      // After the record: an entry never names a client that was not stored. Written apart
+      // from it, so the sweep reads the record before it reports or deletes anything.
+      await call('set', () =>
+        record.expiresAt === null
+          ? redis.zrem(clientExpiryKey, id)
+          : redis.zadd(clientExpiryKey, record.expiresAt, id),
+      );
+      return done;
+    });
+  };
   return adapter;
 }

@@ -1238,6 +1238,50 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(await store.clients.delete('client-s')).toBe(false);
       });
 
+      it('clients.sweepExpired deletes the clients past their expiry and names each once; kept, unexpired and deleted ones are not named', async () => {
+        await store.clients.save(clientRecord('c-kept'));
+        await store.clients.save(clientRecord('c-soon'), { ttlSeconds: 10 });
+        await store.clients.save(clientRecord('c-later'), { ttlSeconds: 100 });
+        // Registered, then approved: kept for good.
+        await store.clients.save(clientRecord('c-approved'), { ttlSeconds: 10 });
+        await store.clients.save(clientRecord('c-approved'));
+        await store.clients.save(clientRecord('c-deleted'), { ttlSeconds: 10 });
+        expect(await store.clients.delete('c-deleted')).toBe(true);
+        expect(await store.clients.sweepExpired()).toEqual([]);
+        advance(11);
+        expect(await store.clients.sweepExpired()).toEqual(['c-soon']);
+        expect(await store.clients.find('c-soon')).toBeUndefined();
+        // Swept once: the next sweep has nothing to name.
+        expect(await store.clients.sweepExpired()).toEqual([]);
+        advance(100);
+        expect(await store.clients.sweepExpired()).toEqual(['c-later']);
+        expect(await store.clients.find('c-kept')).toBeDefined();
+        expect(await store.clients.find('c-approved')).toBeDefined();
+        expect(await store.clients.sweepExpired()).toEqual([]);
+      });
+
+      it('clients.sweepExpired: at most `limit` a call, oldest expiry first; concurrent sweeps name each expired client exactly once', async () => {
+        const ids = Array.from({ length: 12 }, (_, i) => `c-${String(i).padStart(2, '0')}`);
+        for (const [i, id] of ids.entries()) {
+          await store.clients.save(clientRecord(id), { ttlSeconds: 1 + i });
+        }
+        await store.clients.save(clientRecord('c-live'), { ttlSeconds: 3600 });
+        advance(60);
+        expect(await store.clients.sweepExpired({ limit: 5 })).toEqual(ids.slice(0, 5));
+        const swept = await Promise.all([
+          store.clients.sweepExpired({ limit: 3 }),
+          store.clients.sweepExpired({ limit: 3 }),
+          store.clients.sweepExpired(),
+          store.clients.sweepExpired({ limit: 1000 }),
+        ]);
+        expect(swept.flat().sort()).toEqual(ids.slice(5));
+        expect(await store.clients.sweepExpired()).toEqual([]);
+        expect((await store.clients.list()).map((c) => c.clientId)).toEqual(['c-live']);
+        for (const limit of [0, 1001, 1.5]) {
+          await expect(store.clients.sweepExpired({ limit })).rejects.toThrow(TypeError);
+        }
+      });
+
       it('a client record holding a clear secret is refused', async () => {
         const record = { ...clientRecord('client-x'), metadata: { client_secret: 'oops' } };
         await expect(store.clients.save(record)).rejects.toMatchObject({
