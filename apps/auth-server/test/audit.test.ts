@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import {
   type AuthServer,
   authorizeOverHttp,
@@ -119,5 +122,55 @@ describe('audit lines of the app', () => {
       expect(app.output()).not.toContain(secret);
     }
     expect(text).not.toMatch(/eyJ[A-Za-z0-9_-]{5,}/);
+  });
+});
+
+describe('expired clients', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-expiry-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it('a registration nobody approved is deleted by the sweep and logged once as client.expired, without its secret', async () => {
+    const env = { DCR_CLIENT_TTL_SECONDS: '1' };
+    let app = await startApp({ dataDir, env });
+    const registered = await fetch(`${app.url}/register`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ redirect_uris: [REDIRECT], client_name: 'Short-lived client' }),
+    });
+    expect(registered.status).toBe(201);
+    const { client_id: clientId, client_secret: secret } = (await registered.json()) as Record<
+      string,
+      string
+    >;
+    await app.close();
+    // Restarted past the client's expiry (a second): the sweep at start finds it.
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    app = await startApp({ dataDir, env });
+    try {
+      const lines = await waitForLines(app, (all) => all.some((l) => l.event === 'client.expired'));
+      const expired = lines.filter((l) => l.event === 'client.expired');
+      expect(expired).toEqual([
+        {
+          time: expect.any(String),
+          level: 'info',
+          msg: 'audit',
+          event: 'client.expired',
+          clientId,
+        },
+      ]);
+      expect(app.output()).not.toContain(secret);
+      // Gone: its secret no longer authenticates it.
+      const token = await fetch(`${app.url}/token`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          Authorization: `Basic ${btoa(`${clientId}:${secret}`)}`,
+        },
+        body: 'grant_type=refresh_token&refresh_token=x',
+      });
+      expect(token.status).toBe(401);
+    } finally {
+      await app.close();
+    }
   });
 });
