@@ -71,6 +71,29 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     return record && !isExpired(record.expiresAt, now) ? record : undefined;
   }
 
+  /**
+   * What a consume or a rotation may spend: the live, unconsumed record, or the answer when
+   * there is none (absent, expired, another client's or not matching: `not_found`; spent
+   * before: `already_consumed` with a copy).
+   */
+  function unconsumed(
+    kind: ConsumableKind,
+    id: string,
+    now: Timestamp,
+    { clientId, match }: Pick<ConsumeOptions, 'clientId' | 'match'>,
+  ): { live: RecordOf[ConsumableKind] } | ConsumeResult<RecordOf[ConsumableKind]> {
+    const record = visible(records.get(keyOf(kind, id)), now) as
+      | RecordOf[ConsumableKind]
+      | undefined;
+    if (!record) return { status: 'not_found' };
+    if (clientId !== undefined && record.clientId !== clientId) return { status: 'not_found' };
+    if (!matches(record, match)) return { status: 'not_found' };
+    if (record.consumedAt !== undefined && record.consumedAt !== null) {
+      return { status: 'already_consumed', record: copyRecord(record) };
+    }
+    return { live: record };
+  }
+
   /** Extends the family's state to outlive `expiresAt`; `false` when the family is revoked. */
   function touchFamily(familyId: string, expiresAt: Timestamp | null, now: Timestamp): boolean {
     const key = keyOf('family', familyId);
@@ -127,15 +150,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       now: Timestamp,
       consumeOptions: ConsumeOptions = {},
     ): Promise<ConsumeResult<RecordOf[K]>> {
-      const record = visible(records.get(keyOf(kind, id)), now) as RecordOf[K] | undefined;
-      if (!record) return { status: 'not_found' };
-      if (consumeOptions.clientId !== undefined && record.clientId !== consumeOptions.clientId) {
-        return { status: 'not_found' };
-      }
-      if (!matches(record, consumeOptions.match)) return { status: 'not_found' };
-      if (record.consumedAt !== undefined && record.consumedAt !== null) {
-        return { status: 'already_consumed', record: copyRecord(record) };
-      }
+      const found = unconsumed(kind, id, now, consumeOptions);
+      if (!('live' in found)) return found as ConsumeResult<RecordOf[K]>;
+      const record = found.live as RecordOf[K];
       record.consumedAt = now;
       if (consumeOptions.successor !== undefined) {
         (record as RecordOf['refresh_token']).successor = consumeOptions.successor;
@@ -146,18 +163,9 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     async rotate(request) {
       // One synchronous step: the consume, the marker check and both writes, with no await between.
       const { now } = request;
-      const record = visible(
-        records.get(keyOf(request.kind ?? 'refresh_token', request.id)),
-        now,
-      ) as RecordOf['refresh_token'] | undefined;
-      if (!record) return { status: 'not_found' };
-      if (request.clientId !== undefined && record.clientId !== request.clientId) {
-        return { status: 'not_found' };
-      }
-      if (!matches(record, request.match)) return { status: 'not_found' };
-      if (record.consumedAt !== undefined && record.consumedAt !== null) {
-        return { status: 'already_consumed', record: copyRecord(record) };
-      }
+      const found = unconsumed(request.kind ?? 'refresh_token', request.id, now, request);
+      if (!('live' in found)) return found as ConsumeResult<RecordOf['refresh_token']>;
+      const record = found.live as RecordOf['refresh_token'];
       const family = records.get(keyOf('family', record.familyId)) as FamilyRecord | undefined;
       if (family?.revokedAt !== undefined) {
         return { status: 'family_revoked', record: copyRecord(record) };
