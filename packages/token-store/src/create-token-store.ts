@@ -22,6 +22,7 @@ import {
 } from './lib/errors.js';
 import { type GrantTokens, type IssueTokensOptions, issueTokens } from './lib/grant-tokens.js';
 import { type RefreshTokenStore, refreshTokenStore } from './lib/refresh-tokens.js';
+import { type RevocationFeedStore, revocationFeedStore } from './lib/revocations.js';
 import { type SigningKeyStore, signingKeyStore } from './lib/signing-keys.js';
 import type { AccessTokenRecord, RefreshTokenRecord, StoreAdapter } from './types.js';
 
@@ -80,6 +81,12 @@ export interface TokenStore {
   revokeFamily(familyId: string): Promise<number>;
   clients: ClientStore;
   consents: ConsentStore;
+  /**
+   * The revocation feed: access tokens revoked (one by one or with their family) and not yet
+   * expired, for resource servers to refuse them before they expire. Where the adapter keeps
+   * one (every adapter of this package); `revocations.supported` says.
+   */
+  revocations: RevocationFeedStore;
   signingKeys: SigningKeyStore;
   /** A user's live tokens, for an account page ("signed-in apps"). */
   tokensByUser(
@@ -170,6 +177,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     },
     clients: clientStore(ctx),
     consents: consentStore(ctx),
+    revocations: revocationFeedStore(ctx),
     signingKeys: signingKeyStore(ctx, options.keyEncryptionSecret),
     async tokensByUser(userId) {
       assertString(userId, 'userId');

@@ -7,7 +7,8 @@ export type TokenStoreErrorCode =
   | 'family_revoked'
   | 'client_changed'
   | 'store_unavailable'
-  | 'key_decryption_failed';
+  | 'key_decryption_failed'
+  | 'invalid_cursor';
 
 /** Base class of the runtime failures this package throws; callers' mistakes are `TypeError`s. */
 export class TokenStoreError extends Error {
@@ -136,6 +137,19 @@ export class StoreUnavailableError extends TokenStoreError {
 export class KeyDecryptionError extends TokenStoreError {
   static override code = 'key_decryption_failed' as const;
   override code = 'key_decryption_failed' as const;
+}
+
+/**
+ * A revocation feed cursor that `revocations.list()` did not hand out (malformed, or not
+ * ordered as one of its cursors is). An authorization server answers `400 invalid_request`.
+ */
+export class InvalidCursorError extends TokenStoreError {
+  static override code = 'invalid_cursor' as const;
+  override code = 'invalid_cursor' as const;
+
+  constructor(message = 'The revocation feed cursor is not valid', options?: { cause?: unknown }) {
+    super(message, options);
+  }
 }
 
 /**

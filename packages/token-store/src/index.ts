@@ -8,6 +8,7 @@ export {
   ClientChangedError,
   FamilyRevokedError,
   GRANT_FAILURE_CODES,
+  InvalidCursorError,
   InvalidTokenError,
   isTokenStoreError,
   KeyDecryptionError,
@@ -39,6 +40,13 @@ export type {
   RotateOptions,
   Rotation,
 } from './lib/refresh-tokens.js';
+export {
+  DEFAULT_REVOCATION_OVERLAP_SECONDS,
+  MAX_REVOCATION_PAGE,
+  type RevocationFeedStore,
+  type RevocationPage,
+  type RevocationsListOptions,
+} from './lib/revocations.js';
 export { rotatedRecords } from './lib/rotation.js';
 export type { SigningKeyStore } from './lib/signing-keys.js';
 export { type MemoryAdapter, type MemoryAdapterOptions, memoryAdapter } from './memory-adapter.js';

@@ -1,6 +1,7 @@
 import { copyRecord } from './lib/copy-record.js';
 import { isExpired } from './lib/expiry.js';
 import { matches } from './lib/matches.js';
+import { compareFeedPositions } from './lib/revocations.js';
 import { rotatedRecords } from './lib/rotation.js';
 import { warnOnce } from './lib/warn-once.js';
 import type {
@@ -12,6 +13,7 @@ import type {
   ReadOptions,
   RecordKind,
   RecordOf,
+  RevokedAccessToken,
   StoreAdapter,
   Timestamp,
   UserKind,
@@ -52,11 +54,21 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   );
   const retentionMs = (options.expiredRetentionSeconds ?? 300) * 1000;
   const records = new Map<string, AnyRecord>();
+  // The revocation feed: revoked, unexpired access tokens by record id.
+  const revoked = new Map<string, RevokedAccessToken>();
   let lastSweep = Date.now();
 
   const keyOf = (kind: RecordKind, id: string) => `${kind}:${id}`;
 
+  /** Lists a deleted access token in the revocation feed when it had not expired. */
+  function recordRevoked(id: string, record: AnyRecord, now: Timestamp): void {
+    if (record.expiresAt !== null && !isExpired(record.expiresAt, now)) {
+      revoked.set(id, { id, expiresAt: record.expiresAt, revokedAt: now });
+    }
+  }
+
   function sweep(now: Timestamp, retention: number): number {
+    for (const [id, entry] of revoked) if (isExpired(entry.expiresAt, now)) revoked.delete(id);
     let removed = 0;
     for (const [key, record] of records) {
       if (record.expiresAt !== null && record.expiresAt + retention <= now) {
@@ -203,10 +215,32 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
         const kind = key.slice(0, key.indexOf(':')) as RecordKind;
         if (FAMILY_KINDS.has(kind) && (record as { familyId?: string }).familyId === familyId) {
           records.delete(key);
+          if (kind === 'access_token') recordRevoked(key.slice(kind.length + 1), record, now);
           removed++;
         }
       }
       return removed;
+    },
+
+    async revokeAccessToken(id, now) {
+      // One synchronous step: the delete and the feed entry.
+      const key = keyOf('access_token', id);
+      const record = records.get(key);
+      if (record === undefined) return false;
+      records.delete(key);
+      recordRevoked(id, record, now);
+      return true;
+    },
+
+    // A sort of every live entry (this adapter is for tests and demos).
+    async listRevokedAccessTokens({ after, limit, now }) {
+      const out: RevokedAccessToken[] = [];
+      for (const entry of revoked.values()) {
+        if (!isExpired(entry.expiresAt, now) && compareFeedPositions(entry, after) > 0) {
+          out.push({ ...entry });
+        }
+      }
+      return out.sort(compareFeedPositions).slice(0, limit);
     },
 
     async listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
@@ -261,10 +295,14 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
 
     async close() {
       records.clear();
+      revoked.clear();
     },
 
     dump() {
-      return copyRecord(Object.fromEntries(records));
+      return copyRecord({
+        ...Object.fromEntries(records),
+        ...Object.fromEntries([...revoked].map(([id, entry]) => [`revoked:${id}`, entry])),
+      });
     },
   };
 }

@@ -256,6 +256,33 @@ export interface RevokeFamilyOptions {
   retainUntil?: Timestamp;
 }
 
+/**
+ * A revoked access token that has not expired yet, as the revocation feed lists it: its record
+ * id (the SHA-256 of its handle, base64url), when it expires (epoch ms) and when it was revoked
+ * (epoch ms, by the revoking caller's clock: the entry's position in the feed, with `id`).
+ */
+export interface RevokedAccessToken {
+  id: string;
+  expiresAt: Timestamp;
+  revokedAt: Timestamp;
+}
+
+/** A position in the revocation feed: entries are ordered by `revokedAt`, then `id` (bytewise). */
+export interface FeedPosition {
+  revokedAt: Timestamp;
+  id: string;
+}
+
+/** Options of `StoreAdapter.listRevokedAccessTokens`. */
+export interface ListRevokedOptions {
+  /** Entries strictly after this position. */
+  after: FeedPosition;
+  /** At most this many entries. */
+  limit: number;
+  /** The facade's clock (epoch ms): entries with `expiresAt <= now` are left out. */
+  now: Timestamp;
+}
+
 /** Options of the adapter's read operations. */
 export interface ReadOptions {
   /** The facade's clock (epoch ms), so an injected clock decides expiry; default `Date.now()`. */
@@ -332,9 +359,24 @@ export interface StoreAdapter {
   delete(kind: RecordKind, id: string): Promise<boolean>;
   /**
    * Marks the family revoked (durably, see `RevokeFamilyOptions`), then deletes every code,
-   * access token and refresh token of it; resolves how many records were deleted.
+   * access token and refresh token of it (recording the unexpired access tokens as revoked,
+   * `revokedAt = options.now`, when the adapter has `listRevokedAccessTokens`); resolves how
+   * many records were deleted.
    */
   revokeFamily(familyId: string, options?: RevokeFamilyOptions): Promise<number>;
+  /**
+   * Optional (with `listRevokedAccessTokens`): deletes one access token and, when it had not
+   * expired by `now`, records it as revoked (`RevokedAccessToken`, `revokedAt = now`) in the
+   * same atomic step; resolves `false` when there was none. An adapter that has these two
+   * methods also records, in `revokeFamily`'s atomic step, every unexpired access token that
+   * revocation deletes. Entries are dropped at their `expiresAt` (one per revoked live token).
+   */
+  revokeAccessToken?(id: string, now: Timestamp): Promise<boolean>;
+  /**
+   * Optional: the recorded revoked access tokens after `options.after`, unexpired at
+   * `options.now`, ordered by `revokedAt` then `id` (bytewise), at most `options.limit`.
+   */
+  listRevokedAccessTokens?(options: ListRevokedOptions): Promise<RevokedAccessToken[]>;
   /** Records of one kind that belong to a user (`userId` field), for an account page. */
   listByUser<K extends UserKind>(
     kind: K,

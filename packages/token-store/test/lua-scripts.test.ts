@@ -8,6 +8,7 @@ import {
 } from '../src/redis/lua/cluster.js';
 import { consume } from '../src/redis/lua/consume.js';
 import { deleteRecord } from '../src/redis/lua/delete.js';
+import { feedAdd, feedList, revokeAccessToken } from '../src/redis/lua/feed.js';
 import { revokeFamily } from '../src/redis/lua/revoke-family.js';
 import { rotate } from '../src/redis/lua/rotate.js';
 import { setRecord } from '../src/redis/lua/set.js';
@@ -25,6 +26,9 @@ describe('Redis Lua scripts', () => {
     clusterIndex,
     clusterWrite,
     clusterRevoke,
+    revokeAccessToken,
+    feedAdd,
+    feedList,
   ])('the pinned EVALSHA hash of $name is the SHA-1 of its source', (script) => {
     expect(script.sha1).toBe(createHash('sha1').update(script.source).digest('hex'));
   });

@@ -1,7 +1,7 @@
 import { serviceAvailable, TEST_DATABASE_URL } from '@portcullis/internal-testing';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTokenStore, FamilyRevokedError } from '../src/index.js';
+import { createTokenStore, FamilyRevokedError, hashSecret } from '../src/index.js';
 import { postgresAdapter } from '../src/postgres/index.js';
 import { conformance } from './support/conformance.js';
 import { dumpPostgres, randomSchema } from './support/dump.js';
@@ -70,6 +70,46 @@ describe.runIf(await serviceAvailable('Postgres'))('Postgres (pg Pool)', () => {
     expect(between).toBeUndefined();
     expect(refused).toBeInstanceOf(FamilyRevokedError);
     expect(await store.tokensByUser('u')).toEqual({ accessTokens: [], refreshTokens: [] });
+  });
+
+  it('revocation feed: a revocation committed after the reader read past its position is still seen', async () => {
+    const tablePrefix = `l${++n}_`;
+    const adapter = postgresAdapter(pool, { schema, tablePrefix });
+    const store = createTokenStore({ adapter, production: false });
+    const held = await pool.connect();
+    try {
+      // The late writer's revocation is positioned (its clock) before the one the reader sees,
+      // and its transaction is held open until the reader has read past it.
+      const lateAdapter = postgresAdapter(held, { schema, tablePrefix });
+      await lateAdapter.migrate();
+      const late = createTokenStore({
+        adapter: lateAdapter,
+        production: false,
+        now: () => Date.now() - 1000,
+      });
+      const data = { clientId: 'c', userId: 'u', scopes: ['read'] };
+      const slow = await store.accessTokens.issue(data);
+      const quick = await store.accessTokens.issue(data);
+      const start = await store.revocations.list();
+      await held.query('BEGIN');
+      await late.revokeFamily(slow.record.familyId);
+      await store.revokeFamily(quick.record.familyId);
+      const read = await store.revocations.list({ cursor: start.cursor });
+      const blind = await store.revocations.list({ cursor: start.cursor, overlapSeconds: 0 });
+      const quickId = await hashSecret(quick.token);
+      const slowId = await hashSecret(slow.token);
+      expect(read.revoked.map((e) => e.id)).toEqual([quickId]);
+      expect(blind.revoked.map((e) => e.id)).toEqual([quickId]);
+      await held.query('COMMIT');
+      const after = await store.revocations.list({ cursor: read.cursor });
+      expect(after.revoked.map((e) => e.id)).toContain(slowId);
+      // A cursor without the overlap has passed it for good: the interleaving is real.
+      const missed = await store.revocations.list({ cursor: blind.cursor, overlapSeconds: 0 });
+      expect(missed.revoked.map((e) => e.id)).not.toContain(slowId);
+    } finally {
+      await held.query('ROLLBACK').catch(() => undefined);
+      held.release();
+    }
   });
 
   it('sends the queries as named prepared statements on pg, and plain text when told not to', async () => {

@@ -38,7 +38,10 @@ export interface AccessTokenStore {
   find(token: string): Promise<AccessTokenRecord | undefined>;
   /** Like `find`, but throws `InvalidTokenError` or `TokenExpiredError` (RFC 6750 §3.1). */
   validate(token: string): Promise<AccessTokenRecord>;
-  /** Revokes one access token (RFC 7009 §2.1); `false` when it was not stored. */
+  /**
+   * Revokes one access token (RFC 7009 §2.1), listing it in the revocation feed (`revocations`)
+   * in the same step when unexpired; `false` when it was not stored.
+   */
   revoke(token: string): Promise<boolean>;
 }
 
@@ -113,7 +116,11 @@ export function accessTokenStore(ctx: StoreContext): AccessTokenStore {
     async revoke(token) {
       assertString(token, 'token');
       if (!SECRET_PATTERN.test(token)) return false;
-      return ctx.adapter.delete('access_token', await sha256(token));
+      const id = await sha256(token);
+      // Listed in the revocation feed in the same step, where the adapter keeps one.
+      return ctx.adapter.revokeAccessToken
+        ? ctx.adapter.revokeAccessToken(id, ctx.now())
+        : ctx.adapter.delete('access_token', id);
     },
   };
 }

@@ -101,6 +101,10 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
     ...(typeof adapter.sweepExpiredClients === 'function'
       ? (['sweepExpiredClients'] as const)
       : []),
+    ...(typeof adapter.revokeAccessToken === 'function' ? (['revokeAccessToken'] as const) : []),
+    ...(typeof adapter.listRevokedAccessTokens === 'function'
+      ? (['listRevokedAccessTokens'] as const)
+      : []),
     'set',
     'find',
     'consume',

@@ -6,6 +6,8 @@ export interface Tables {
   schema: string;
   records: string;
   migrations: string;
+  /** The revocation feed: revoked, unexpired access tokens. */
+  revocations: string;
 }
 
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
@@ -15,6 +17,7 @@ export function tablesFor(schema: string, tablePrefix: string): Tables {
     schema: `"${schema}"`,
     records: `"${schema}"."${tablePrefix}records"`,
     migrations: `"${schema}"."${tablePrefix}migrations"`,
+    revocations: `"${schema}"."${tablePrefix}revoked"`,
   };
 }
 
@@ -39,11 +42,20 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
     CREATE INDEX IF NOT EXISTS ${indexName(t, 'family')} ON ${t.records} (family_id) WHERE family_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS ${indexName(t, 'user')} ON ${t.records} (kind, user_id) WHERE user_id IS NOT NULL;
     CREATE INDEX IF NOT EXISTS ${indexName(t, 'expires')} ON ${t.records} (expires_at) WHERE expires_at IS NOT NULL;`,
+  // The revocation feed, read in (revoked_at, id) order; ids compare bytewise (COLLATE "C").
+  (t) => `
+    CREATE TABLE IF NOT EXISTS ${t.revocations} (
+      id          text COLLATE "C" PRIMARY KEY,
+      expires_at  bigint NOT NULL,
+      revoked_at  bigint NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${indexName(t, 'order', t.revocations)} ON ${t.revocations} (revoked_at, id);
+    CREATE INDEX IF NOT EXISTS ${indexName(t, 'expires', t.revocations)} ON ${t.revocations} (expires_at);`,
 ];
 
-function indexName(t: Tables, suffix: string): string {
+function indexName(t: Tables, suffix: string, table = t.records): string {
   // "schema"."prefix_records" → "prefix_records_family" (indexes live in the table's schema).
-  return `"${t.records.split('.')[1]!.slice(1, -1)}_${suffix}"`;
+  return `"${table.split('.')[1]!.slice(1, -1)}_${suffix}"`;
 }
 
 /**

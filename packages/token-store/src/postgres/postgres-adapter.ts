@@ -187,7 +187,11 @@ export function postgresAdapter(
     if (purging || wallClock - lastPurge < purgeEveryMs) return;
     lastPurge = wallClock;
     // Background and best effort: a failed purge is retried next interval, never surfaced.
-    purging = query(`DELETE FROM ${t.records} WHERE expires_at <= $1`, [wallClock - retentionMs])
+    purging = query(
+      `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $2)
+       DELETE FROM ${t.records} WHERE expires_at <= $1`,
+      [wallClock - retentionMs, wallClock],
+    )
       .catch(() => undefined)
       .finally(() => {
         purging = undefined;
@@ -514,12 +518,54 @@ export function postgresAdapter(
                              ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END`,
         [familyId, now, revokeOptions.retainUntil ?? now],
       );
-      const result = await query(
-        `DELETE FROM ${t.records} WHERE family_id = $1
-           AND kind IN ('authorization_code', 'access_token', 'refresh_token')`,
-        [familyId],
+      // The unexpired access tokens it deletes enter the revocation feed in the same statement.
+      const { rows } = await query(
+        `WITH gone AS (
+           DELETE FROM ${t.records} WHERE family_id = $1
+             AND kind IN ('authorization_code', 'access_token', 'refresh_token')
+           RETURNING kind, id, expires_at
+         ),
+         fed AS (
+           INSERT INTO ${t.revocations} (id, expires_at, revoked_at)
+           SELECT id, expires_at, $2 FROM gone
+           WHERE kind = 'access_token' AND expires_at > $2
+           ON CONFLICT (id) DO NOTHING
+         )
+         SELECT count(*)::int AS n FROM gone`,
+        [familyId, now],
       );
-      return changedRows(result);
+      return Number((rows[0] as { n: number }).n);
+    },
+
+    async revokeAccessToken(id, now) {
+      const { rows } = await query(
+        `WITH gone AS (
+           DELETE FROM ${t.records} WHERE kind = 'access_token' AND id = $1 RETURNING id, expires_at
+         ),
+         fed AS (
+           INSERT INTO ${t.revocations} (id, expires_at, revoked_at)
+           SELECT id, expires_at, $2 FROM gone WHERE expires_at > $2
+           ON CONFLICT (id) DO NOTHING
+         )
+         SELECT count(*)::int AS n FROM gone`,
+        [id, now],
+      );
+      return Number((rows[0] as { n: number }).n) > 0;
+    },
+
+    async listRevokedAccessTokens({ after, limit, now }) {
+      // A row comparison on the (revoked_at, id) index; ids compare bytewise (COLLATE "C").
+      const { rows } = await query(
+        `SELECT id, expires_at, revoked_at FROM ${t.revocations}
+         WHERE (revoked_at, id) > ($1::bigint, $2::text) AND expires_at > $3
+         ORDER BY revoked_at, id LIMIT $4`,
+        [after.revokedAt, after.id, now, limit],
+      );
+      return (rows as { id: string; expires_at: unknown; revoked_at: unknown }[]).map((row) => ({
+        id: row.id,
+        expiresAt: Number(row.expires_at),
+        revokedAt: Number(row.revoked_at),
+      }));
     },
 
     async listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
@@ -559,7 +605,13 @@ export function postgresAdapter(
     },
 
     async purgeExpired(now = Date.now()) {
-      return changedRows(await query(`DELETE FROM ${t.records} WHERE expires_at <= $1`, [now]));
+      return changedRows(
+        await query(
+          `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $1)
+           DELETE FROM ${t.records} WHERE expires_at <= $1`,
+          [now],
+        ),
+      );
     },
 
     async close() {

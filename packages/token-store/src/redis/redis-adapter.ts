@@ -11,6 +11,7 @@ import type {
   ReadOptions,
   RecordKind,
   RecordOf,
+  RevokedAccessToken,
   StoreAdapter,
   Timestamp,
   UserKind,
@@ -18,6 +19,7 @@ import type {
 import { clusterAdmit, clusterIndex, clusterRevoke, clusterWrite } from './lua/cluster.js';
 import { consume as consumeScript } from './lua/consume.js';
 import { deleteRecord } from './lua/delete.js';
+import { feedAdd, feedList, revokeAccessToken as revokeAccessTokenScript } from './lua/feed.js';
 import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
 import { rotate as rotateScript } from './lua/rotate.js';
 import type { LuaScript } from './lua/script.js';
@@ -106,6 +108,30 @@ export function redisAdapter(
   const clientExpiryKey = `${prefix}ce:client`;
   const markerKey = (familyId: string) =>
     cluster ? `${prefix}{f:${familyId}}x` : `${prefix}x:${familyId}`;
+  // The revocation feed (see lua/feed.ts): an order set and an expiry set, in one slot.
+  const feedKeys = cluster
+    ? [`${prefix}{rv}o`, `${prefix}{rv}e`]
+    : [`${prefix}rv:o`, `${prefix}rv:e`];
+  const accessTokenKeys = recordKey('access_token', '');
+  /** A feed member: the position's revokedAt as 15 digits, then the id (bytewise order). */
+  const digits = (revokedAt: Timestamp) => String(Math.trunc(revokedAt)).padStart(15, '0');
+  const feedMember = (revokedAt: Timestamp, id: string) => `${digits(revokedAt)}:${id}`;
+
+  /**
+   * Cluster only: lists the unexpired access tokens among `keys` (record keys, in other slots
+   * than the feed) in the feed, at `now`.
+   */
+  async function feedInCluster(keys: string[], now: Timestamp): Promise<void> {
+    const args: (string | number)[] = [now];
+    for (const key of keys) {
+      if (!key.startsWith(accessTokenKeys)) continue;
+      const expires = await redis.hget(key, 'e');
+      if (expires && Number(expires) > now) {
+        args.push(feedMember(now, key.slice(accessTokenKeys.length)), expires);
+      }
+    }
+    if (args.length > 1) await runScript(feedAdd, feedKeys, args);
+  }
 
   /** The physical TTL (ms) of a record: its lifetime by the store's clock, plus the retention. */
   function physicalTtl(record: { createdAt: Timestamp; expiresAt: Timestamp | null }) {
@@ -489,21 +515,67 @@ export function redisAdapter(
         const now = revokeOptions.now ?? Date.now();
         const retainMs = Math.max(1, (revokeOptions.retainUntil ?? now) - now) + retentionMs;
         if (cluster) {
+          // The feed lives in another slot than the family: its access tokens are listed before
+          // the marker is set (a failure after leaves them listed, never unlisted and revoked),
+          // and those admitted meanwhile right after; then the records are deleted.
+          const before = await redis.smembers(familyKey(familyId));
+          await feedInCluster(before, now);
           const members = (await runScript(
             clusterRevoke,
             [familyKey(familyId), markerKey(familyId)],
             [now, retainMs],
           )) as string[];
+          const listed = new Set(before);
+          await feedInCluster(
+            members.filter((key) => !listed.has(key)),
+            now,
+          );
           const removed = await Promise.all(members.map((key) => redis.del(key)));
           return removed.reduce((sum: number, n) => sum + Number(n), 0);
         }
         return Number(
           await runScript(
             revokeFamilyScript,
-            [familyKey(familyId), markerKey(familyId)],
-            [now, retainMs],
+            [familyKey(familyId), markerKey(familyId), ...feedKeys],
+            [now, retainMs, digits(now), accessTokenKeys],
           ),
         );
+      });
+    },
+
+    revokeAccessToken(id, now) {
+      return call('revokeAccessToken', async () => {
+        if (cluster) {
+          // Listed first (another slot), then deleted: a failure between leaves it listed.
+          await feedInCluster([recordKey('access_token', id)], now);
+          return deleteInCluster('access_token', id);
+        }
+        const removed = await runScript(
+          revokeAccessTokenScript,
+          [recordKey('access_token', id), ...feedKeys],
+          [prefix, id, now, digits(now), accessTokenKeys],
+        );
+        return Number(removed) === 1;
+      });
+    },
+
+    listRevokedAccessTokens({ after, limit, now }) {
+      return call('listRevokedAccessTokens', async () => {
+        const reply = (await runScript(feedList, feedKeys, [
+          `(${feedMember(after.revokedAt, after.id)}`,
+          now,
+          limit,
+        ])) as string[];
+        const out: RevokedAccessToken[] = [];
+        for (let i = 0; i < reply.length; i += 2) {
+          const member = reply[i]!;
+          out.push({
+            id: member.slice(16),
+            revokedAt: Number(member.slice(0, 15)),
+            expiresAt: Number(reply[i + 1]),
+          });
+        }
+        return out;
       });
     },
 
@@ -530,6 +602,10 @@ export function redisAdapter(
     purgeExpired(now = Date.now()) {
       // Redis drops keys on its own; this only removes the ones still in their retention time.
       return call('purgeExpired', async () => {
+        // The feed's expired entries, a thousand per script call (a page of nothing).
+        while ((await redis.zcount(feedKeys[1]!, '-inf', now)) > 0) {
+          await runScript(feedList, feedKeys, ['[~', now, 0]);
+        }
         let removed = 0;
         const nodes = cluster ? (redis as Cluster).nodes('master') : [redis as Redis];
         for (const node of nodes) {

@@ -6,6 +6,7 @@ import {
   FamilyRevokedError,
   generateSecret,
   hashSecret,
+  InvalidCursorError,
   InvalidTokenError,
   KeyDecryptionError,
   RefreshTokenReuseError,
@@ -1452,6 +1453,251 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
       });
     });
 
+    describe('revocation feed (revoked, unexpired access tokens)', () => {
+      const data = (familyId?: string, userId = 'user-1') => ({
+        ...(familyId === undefined ? {} : { familyId }),
+        userId,
+        clientId: 'client-a',
+        scopes: ['read'],
+      });
+
+      /** Reads the feed from `cursor` until it is caught up; every entry seen, in order. */
+      async function drain(
+        feed: TokenStore,
+        cursor?: string,
+        options: { limit?: number; overlapSeconds?: number } = {},
+      ) {
+        const seen: { id: string; expiresAt: number }[] = [];
+        let pages = 0;
+        for (;;) {
+          const page = await feed.revocations.list({
+            ...(cursor === undefined ? {} : { cursor }),
+            ...options,
+          });
+          pages++;
+          seen.push(...page.revoked);
+          cursor = page.cursor;
+          if (!page.more) return { seen, cursor, pages };
+          if (pages > 1000) throw new Error('the feed does not progress');
+        }
+      }
+      const ids = (entries: { id: string }[]) => new Set(entries.map((e) => e.id));
+
+      it('revokeFamily lists each live access token of the family (hash and expiry), nothing else', async () => {
+        expect(store.revocations.supported).toBe(true);
+        const familyId = generateSecret();
+        const first = await store.accessTokens.issue(data(familyId), { ttlSeconds: 600 });
+        const second = await store.accessTokens.issue(data(familyId));
+        const expired = await store.accessTokens.issue(data(familyId), { ttlSeconds: 5 });
+        const refresh = await store.refreshTokens.issue(data(familyId));
+        const { code } = await store.codes.issue(codeData({ familyId }));
+        const other = await store.accessTokens.issue(data());
+        advance(6);
+        expect((await drain(store)).seen).toEqual([]);
+        await store.revokeFamily(familyId);
+        const { seen } = await drain(store);
+        expect(seen).toHaveLength(2);
+        expect(new Map(seen.map((e) => [e.id, e.expiresAt]))).toEqual(
+          new Map([
+            [await hashSecret(first.token), first.record.expiresAt],
+            [await hashSecret(second.token), second.record.expiresAt],
+          ]),
+        );
+        for (const absent of [expired.token, refresh.token, code, other.token]) {
+          expect(ids(seen).has(await hashSecret(absent))).toBe(false);
+        }
+        // Nothing but the hash and the expiry.
+        for (const entry of seen) expect(Object.keys(entry).sort()).toEqual(['expiresAt', 'id']);
+        // Revoked again: listed once (and nothing is left to list).
+        await store.revokeFamily(familyId);
+        expect((await drain(store)).seen).toHaveLength(2);
+      });
+
+      it('a revoked access token is listed once, in the same step as its delete', async () => {
+        const issued = await store.accessTokens.issue(data());
+        const kept = await store.accessTokens.issue(data());
+        expect(await store.accessTokens.revoke(issued.token)).toBe(true);
+        expect(await store.accessTokens.find(issued.token)).toBeUndefined();
+        expect(await store.accessTokens.revoke(issued.token)).toBe(false);
+        const { seen } = await drain(store);
+        expect(seen).toEqual([
+          { id: await hashSecret(issued.token), expiresAt: issued.record.expiresAt },
+        ]);
+        expect(ids(seen).has(await hashSecret(kept.token))).toBe(false);
+        // An access token already expired when revoked is not listed.
+        const short = await store.accessTokens.issue(data(), { ttlSeconds: 5 });
+        advance(6);
+        await store.accessTokens.revoke(short.token);
+        expect((await drain(store)).seen).toHaveLength(1);
+      });
+
+      it('an entry disappears at its token’s expiry, and purgeExpired drops it (bounded)', async () => {
+        const short = await store.accessTokens.issue(data(), { ttlSeconds: 60 });
+        const long = await store.accessTokens.issue(data(), { ttlSeconds: 600 });
+        await store.accessTokens.revoke(short.token);
+        await store.revokeFamily(long.record.familyId);
+        expect((await drain(store)).seen).toHaveLength(2);
+        advance(60);
+        expect((await drain(store)).seen).toEqual([
+          { id: await hashSecret(long.token), expiresAt: long.record.expiresAt },
+        ]);
+        advance(540);
+        expect((await drain(store)).seen).toEqual([]);
+        await backend.adapter.purgeExpired(clock.now);
+        // Gone from storage: a read as of before the expiry finds nothing either.
+        expect(
+          await backend.adapter.listRevokedAccessTokens!({
+            after: { revokedAt: 0, id: '' },
+            limit: 10,
+            now: clock.now - 700_000,
+          }),
+        ).toEqual([]);
+      });
+
+      it('pages in a stable order, bounded, and a reader loses nothing across pages', async () => {
+        const revoked: string[] = [];
+        for (let i = 0; i < 4; i++) {
+          const familyId = generateSecret();
+          for (let j = 0; j < 3; j++) {
+            revoked.push(await hashSecret((await store.accessTokens.issue(data(familyId))).token));
+          }
+          await store.revokeFamily(familyId);
+          const single = await store.accessTokens.issue(data());
+          await store.accessTokens.revoke(single.token);
+          revoked.push(await hashSecret(single.token));
+          advance(1);
+        }
+        const raw = await backend.adapter.listRevokedAccessTokens!({
+          after: { revokedAt: 0, id: '' },
+          limit: 100,
+          now: clock.now,
+        });
+        expect(raw).toHaveLength(16);
+        const sorted = [...raw].sort((a, b) =>
+          a.revokedAt !== b.revokedAt ? a.revokedAt - b.revokedAt : a.id < b.id ? -1 : 1,
+        );
+        expect(raw).toEqual(sorted);
+        const { seen, pages, cursor } = await drain(store, undefined, { limit: 3 });
+        expect(pages).toBe(6);
+        expect(ids(seen)).toEqual(new Set(revoked));
+        // Later reads from the cursor bring only what is within the overlap again, then nothing.
+        advance(11);
+        expect((await drain(store, cursor, { limit: 3 })).seen.length).toBeLessThanOrEqual(16);
+        const quiet = await drain(store, (await drain(store, cursor, { limit: 3 })).cursor);
+        expect(quiet.seen).toEqual([]);
+        await expect(store.revocations.list({ limit: 1001 })).rejects.toMatchObject({
+          code: 'ERR_INVALID_ARG_VALUE',
+        });
+        await expect(store.revocations.list({ limit: 0 })).rejects.toBeInstanceOf(TypeError);
+      });
+
+      it('a cursor it did not hand out is refused with InvalidCursorError', async () => {
+        for (const cursor of [
+          '',
+          'x',
+          '1.a.0.a',
+          '1.a.1',
+          '99999999999999999.a.99999999999999999.b',
+          `0..0.${'a'.repeat(65)}`,
+          '0.a b.0.a',
+        ]) {
+          await expect(store.revocations.list({ cursor })).rejects.toBeInstanceOf(
+            InvalidCursorError,
+          );
+        }
+        await expect(store.revocations.list({ cursor: '0..0.' })).resolves.toMatchObject({
+          more: false,
+        });
+      });
+
+      it('deterministic interleaving: a revocation that lands after the reader has read past its position is still seen', async () => {
+        // A second instance whose revocation is positioned 2 s before the one the reader saw
+        // (its transaction began earlier and commits late, or its clock is behind).
+        const late = { now: clock.now - 2000 };
+        const lateStore = createTokenStore({
+          adapter: backend.adapter,
+          now: () => late.now,
+          production: false,
+        });
+        const early = await store.accessTokens.issue(data());
+        const slow = await store.accessTokens.issue(data());
+        const first = await drain(store);
+        await store.revokeFamily(early.record.familyId);
+        const read = await drain(store, first.cursor);
+        expect(ids(read.seen)).toEqual(new Set([await hashSecret(early.token)]));
+        await lateStore.revokeFamily(slow.record.familyId);
+        const after = await drain(store, read.cursor);
+        expect(ids(after.seen).has(await hashSecret(slow.token))).toBe(true);
+        // Without the overlap the same reader would have missed it: the test can fail.
+        const other = await store.accessTokens.issue(data());
+        const blind = await drain(store, after.cursor, { overlapSeconds: 0 });
+        late.now = clock.now - 2000;
+        await lateStore.revokeFamily(other.record.familyId);
+        const missed = await drain(store, blind.cursor, { overlapSeconds: 0 });
+        expect(ids(missed.seen).has(await hashSecret(other.token))).toBe(false);
+      });
+
+      it('deterministic interleaving across pages: a late entry behind a full page is read on the next pass', async () => {
+        const familyId = generateSecret();
+        for (let i = 0; i < 5; i++) await store.accessTokens.issue(data(familyId));
+        const slow = await store.accessTokens.issue(data());
+        await store.revokeFamily(familyId);
+        const pages = await drain(store, undefined, { limit: 2 });
+        expect(pages.pages).toBe(3);
+        expect(pages.seen).toHaveLength(5);
+        const lateStore = createTokenStore({
+          adapter: backend.adapter,
+          now: () => clock.now - 1000,
+          production: false,
+        });
+        await lateStore.accessTokens.revoke(slow.token);
+        const next = await drain(store, pages.cursor, { limit: 2 });
+        expect(ids(next.seen).has(await hashSecret(slow.token))).toBe(true);
+      });
+
+      it('real concurrency: revocations racing a polling reader are all seen', async () => {
+        const families = await Promise.all(
+          Array.from({ length: 8 }, async () => {
+            const familyId = generateSecret();
+            const a = await store.accessTokens.issue(data(familyId));
+            const b = await store.accessTokens.issue(data(familyId));
+            return { familyId, tokens: [a.token, b.token] };
+          }),
+        );
+        const singles = await Promise.all(
+          Array.from({ length: 8 }, () => store.accessTokens.issue(data())),
+        );
+        const expected = new Set(
+          await Promise.all(
+            [...families.flatMap((f) => f.tokens), ...singles.map((s) => s.token)].map(hashSecret),
+          ),
+        );
+        const seen = new Set<string>();
+        let cursor: string | undefined;
+        let done = false;
+        const reader = (async () => {
+          while (!done) {
+            const page = await drain(store, cursor, { limit: 3 });
+            for (const entry of page.seen) seen.add(entry.id);
+            cursor = page.cursor;
+          }
+        })();
+        await Promise.all([
+          ...families.flatMap((f) => [
+            store.revokeFamily(f.familyId),
+            store.revokeFamily(f.familyId),
+          ]),
+          ...singles.map((s) => store.accessTokens.revoke(s.token)),
+        ]);
+        done = true;
+        await reader;
+        for (const entry of (await drain(store, cursor, { limit: 3 })).seen) seen.add(entry.id);
+        expect(seen).toEqual(expected);
+        // Each revoked token is stored once, however many revocations raced.
+        expect((await drain(store)).seen).toHaveLength(expected.size);
+      });
+    });
+
     describe('TokenManager (the guide’s API)', () => {
       it('issue → validate → revoke, with typed errors', async () => {
         const tokens = new TokenManager(store);
@@ -1501,6 +1747,9 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         secrets.push(rotated.accessToken, rotated.refreshToken);
         const { code } = await store.codes.issue(codeData({ userId: `user-${i}` }));
         secrets.push(code);
+        // Revoked ones too: the revocation feed holds their hashes only.
+        if (i === 1) await tokens.revoke(rotated.accessToken);
+        if (i === 2) await store.revokeFamily(rotated.familyId);
         const clientSecret = generateSecret();
         await store.clients.save(clientRecord(`client-${i}`, await hashSecret(clientSecret)));
         secrets.push(clientSecret);
@@ -1512,6 +1761,7 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
       const dump = await backend.dump();
       // The dump must be the real contents: hashes of the secrets are there.
       expect(dump).toContain(await hashSecret(secrets[0]!));
+      expect(dump).toContain(await hashSecret(secrets[8]!)); // in the revocation feed
       expect(dump).toContain('client-a');
       for (const secret of secrets) expect(dump).not.toContain(secret);
     });

@@ -8,9 +8,15 @@ interface Queryable {
   query(text: string): Promise<{ rows: unknown[] }>;
 }
 
-/** Every row of the records table, each as Postgres prints it (`row::text`). */
+/**
+ * Every row of the records table and of the revocation feed beside it (`…revoked`), each as
+ * Postgres prints it (`row::text`).
+ */
 export async function dumpPostgres(db: Queryable, table: string): Promise<string> {
-  const { rows } = await db.query(`SELECT r::text AS line FROM ${table} r`);
+  const feed = table.replace(/records"$/, 'revoked"');
+  const { rows } = await db.query(
+    `SELECT r::text AS line FROM ${table} r UNION ALL SELECT f::text FROM ${feed} f`,
+  );
   return (rows as { line: string }[]).map((row) => row.line).join('\n');
 }
 
@@ -25,6 +31,7 @@ export async function dumpRedis(redis: Redis, prefix: string): Promise<string> {
     if (type === 'hash') value = await redis.hgetall(key);
     else if (type === 'set') value = await redis.smembers(key);
     else if (type === 'string') value = await redis.get(key);
+    else if (type === 'zset') value = await redis.zrange(key, '0', '-1', 'WITHSCORES');
     lines.push(`${key} ${type} ${JSON.stringify(value)} ${serialised?.toString('latin1')}`);
   }
   return lines.join('\n');
