@@ -14,8 +14,10 @@
 // Every server runs at once and is measured in BENCH_TOKEN_ROUNDS (5) rounds in turn.
 // Knobs: BENCH_TOKEN_CLIENTS (24), BENCH_TOKEN_OPS (grants per client per phase, 50, at most 55),
 // BENCH_TOKEN_STORES (pglite,postgres), BENCH_TOKEN_ANCHOR (1; 0 skips node-oidc-provider),
-// DATABASE_URL, BENCH_CPU_PROF=<dir> (a V8 CPU profile of each `next start`).
+// DATABASE_URL, BENCH_CPU_PROF=<dir> (a V8 CPU profile of each `next start`, and windows.json beside
+// it: each measured round's [start, end] in µs of the monotonic clock the profiles' samples use).
 // Run alone: `node bench/token.mjs`; `bench/index.mjs` runs it after the MCP figures.
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -157,6 +159,7 @@ function refresh(issuer, client, refreshToken, from) {
  */
 async function measure(pid, workers, ops, step) {
   const cpuBefore = cpuMs(pid);
+  const from = process.hrtime.bigint();
   const latencies = [];
   let refused = 0;
   let firstRefusal;
@@ -180,7 +183,9 @@ async function measure(pid, workers, ops, step) {
   const seconds = (performance.now() - started) / 1000;
   const cpuAfter = cpuMs(pid);
   const cpu = cpuBefore === undefined || cpuAfter === undefined ? undefined : cpuAfter - cpuBefore;
-  return { latencies, seconds, cpu, refused, firstRefusal };
+  // The measured window on the monotonic clock in µs, as V8 stamps its CPU profiles' samples.
+  const window = [Number(from / 1000n), Number(process.hrtime.bigint() / 1000n)];
+  return { latencies, seconds, cpu, refused, firstRefusal, window };
 }
 
 /** One figure from a server's rounds: grants/s over their seconds, p50/p99 over all grants. */
@@ -401,6 +406,20 @@ export async function tokenBench() {
     }
   } finally {
     for (const t of targets) await t.target.close();
+  }
+  if (CPU_PROF) {
+    // Each app's measured windows beside its profiles: the profile's samples inside them are
+    // the grants' own cost (without start-up, registration, consent and the codes' /authorize).
+    for (const t of targets.filter((t) => t.kind !== 'anchor')) {
+      const windows = {
+        refresh: t.refreshes.map((p) => p.window),
+        code: t.exchanges.map((p) => p.window),
+      };
+      writeFileSync(
+        path.resolve(CPU_PROF, `auth-server-${t.kind}`, 'windows.json'),
+        JSON.stringify(windows),
+      );
+    }
   }
   const anchor = targets.find((t) => t.kind === 'anchor');
   const line = (what, parts, goal, base) => {
