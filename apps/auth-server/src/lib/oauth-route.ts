@@ -29,7 +29,7 @@ export async function handleOAuthRequest(request: Request): Promise<Response> {
   const target = new URL(`${path}${incoming.search}`, issuer.origin);
   const hasBody = request.method !== 'GET' && request.method !== 'HEAD';
   // The body stays a stream so the library's own size limit (413) applies. A request already
-  // at its target (token-endpoint.ts makes them so) is handed on as it is.
+  // at its target is handed on as it is.
   const rebased =
     request.url === target.href
       ? request
