@@ -17,13 +17,17 @@ export function peerNonce(): string {
   return g[NONCE];
 }
 
+/** This process's nonce as bytes, for comparing (made once). */
+let expectedNonce: Buffer | undefined;
+
 /** The stamped socket address, or `undefined` when the request was not stamped by this process. */
 export function peerAddress(headers: Headers): string | undefined {
   const value = headers.get(PEER_HEADER);
   const space = value?.indexOf(' ') ?? -1;
   if (!value || space < 0) return undefined;
   const given = Buffer.from(value.slice(0, space));
-  const expected = Buffer.from(peerNonce());
+  expectedNonce ??= Buffer.from(peerNonce());
+  const expected = expectedNonce;
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return undefined;
   return value.slice(space + 1);
 }
