@@ -16,9 +16,10 @@ import {
   securityEventOf,
   sqlSecurityEvents,
 } from '../src/lib/security-events';
+import { revokeOnAccountPage } from './helpers/account';
 import { startApp } from './helpers/app';
 import { registerClient } from './helpers/client';
-import { hiddenField, openStore, type TestStore } from './helpers/stores';
+import { openStore, type TestStore } from './helpers/stores';
 
 const withPostgres = await serviceAvailable('Postgres');
 const withRedis = await serviceAvailable('Redis');
@@ -187,19 +188,7 @@ describe('the account page shows recent security activity', () => {
     const tokens = await client.exchange(callback, flow);
 
     const { html } = await activity(jar);
-    const revoke = await fetch(`${app.url}/account/revoke`, {
-      method: 'POST',
-      headers: {
-        cookie: jar.header(),
-        origin: app.url,
-        'content-type': 'application/x-www-form-urlencoded',
-      },
-      body: new URLSearchParams({
-        client_id: client.client.client_id,
-        csrf: hiddenField(html, 'csrf'),
-      }),
-      redirect: 'manual',
-    });
+    const revoke = await revokeOnAccountPage(app.url, jar, client.client.client_id, html);
     expect(revoke.status).toBe(303);
 
     // Events are stored after their response: poll briefly for the last one.

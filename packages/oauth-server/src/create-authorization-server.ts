@@ -6,6 +6,7 @@ import {
   createOpenidConfigurationHandler,
 } from './endpoints/metadata.js';
 import { createRegisterHandler } from './endpoints/register.js';
+import { createRevocationFeedHandler } from './endpoints/revocations.js';
 import { createRevokeHandler } from './endpoints/revoke.js';
 import { createTokenHandler } from './endpoints/token.js';
 import { createUserinfoHandler } from './endpoints/userinfo.js';
@@ -31,6 +32,8 @@ export interface AuthorizationServerHandlers {
   introspect: Handler;
   /** OpenID Connect Core §5.3; answers 404 unless the `openid` option is set. */
   userinfo: Handler;
+  /** The revocation feed; answers 404 unless the `revocationFeed` option is set. */
+  revocations: Handler;
 }
 
 export interface AuthorizationServer {
@@ -131,6 +134,11 @@ export async function createAuthorizationServer(
     userinfo: bridged(
       ctx.openid ? createUserinfoHandler(ctx) : async () => new Response(null, { status: 404 }),
     ),
+    revocations: bridged(
+      ctx.revocationFeed
+        ? createRevocationFeedHandler(ctx, ctx.revocationFeed)
+        : async () => new Response(null, { status: 404 }),
+    ),
   };
 
   const routes = new Map<string, Handler>();
@@ -144,6 +152,9 @@ export async function createAuthorizationServer(
   routes.set(ctx.issuerPath + PATHS.introspection, handlers.introspect);
   if (ctx.allowRegistration) routes.set(ctx.issuerPath + PATHS.registration, handlers.register);
   if (ctx.openid) routes.set(ctx.issuerPath + PATHS.userinfo, handlers.userinfo);
+  if (ctx.revocationFeed) {
+    routes.set(ctx.issuerPath + ctx.revocationFeed.path, handlers.revocations);
+  }
   if (ctx.interaction) routes.set(ctx.issuerPath + PATHS.authorization, handlers.authorize);
 
   return {

@@ -19,6 +19,7 @@ export {
   createAuthorizationServer,
 } from './create-authorization-server.js';
 export type { IntrospectionResponse } from './endpoints/introspect.js';
+export type { RevocationFeedResponse, RevokedTokenEntry } from './endpoints/revocations.js';
 export type { TokenResponse } from './endpoints/token.js';
 export type { UserinfoResponse } from './endpoints/userinfo.js';
 export { type ErrorResponseOptions, errorResponse } from './error-response.js';
@@ -67,6 +68,7 @@ export type {
   RateLimitOptions,
   RateLimitStore,
   ResourceOptions,
+  RevocationFeedOptions,
   UserClaimName,
 } from './options.js';
 export type { AuthorizationParseResult, PendingAuthorization } from './pending-authorization.js';

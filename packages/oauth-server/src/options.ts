@@ -87,6 +87,20 @@ export interface OpenIdOptions {
 /** A user claim the server can release (a key of {@link OpenIdClaims}). */
 export type UserClaimName = keyof OpenIdClaims;
 
+/** Options of the revocation feed (`revocationFeed`). */
+export interface RevocationFeedOptions {
+  /** Its path under the issuer, default `/revocations`. */
+  path?: string;
+  /**
+   * How long after its time a revocation may still become visible (a transaction committing
+   * late, an instance whose clock is behind), in seconds: each read looks back that far again
+   * (entries repeat; readers de-duplicate). Default 10.
+   */
+  overlapSeconds?: number;
+  /** The largest page, and the default `limit`: 1 to 1000, default 1000. */
+  pageSize?: number;
+}
+
 export interface AuthorizationServerOptions {
   /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */
   issuer: string;
@@ -149,6 +163,14 @@ export interface AuthorizationServerOptions {
     clientIds?: string[];
     allow?: (client: ClientRecord) => boolean;
   };
+  /**
+   * The revocation feed, `GET <issuer>/revocations` (JWT access tokens only; the store must
+   * keep a feed, `store.revocations`): the revoked, unexpired access tokens by the SHA-256 of
+   * their `jti`, for the clients `introspection` allows (HTTP Basic), so resource servers that
+   * verify JWTs locally refuse a revoked token within seconds. Published in the metadata as
+   * `revocation_feed_endpoint`. `true` for the defaults. Default off.
+   */
+  revocationFeed?: boolean | RevocationFeedOptions;
   /** Largest request body accepted (default 32 768 bytes); larger → 413. */
   maxBodyBytes?: number;
   /** CORS headers on metadata, JWKS, token, register and revoke (default `true`). */

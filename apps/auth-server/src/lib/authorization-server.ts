@@ -199,6 +199,9 @@ async function createServer(config: Config): Promise<Server> {
         ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
         : {}),
       introspection: { clientIds: config.introspectionClientIds },
+      // GET /revocations: the revoked, unexpired access tokens (SHA-256 of their jti) for the
+      // same resource servers (INTROSPECTION_CLIENT_IDS), so they refuse one within seconds.
+      revocationFeed: true,
       ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
       clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
       // The library reads no header itself: the app knows its socket and its proxies. It asks

@@ -78,7 +78,7 @@ export interface Config {
   grantMaxLifetimeSeconds?: number | undefined;
   /** How long a dynamically registered client that is never used is kept (0 = always); library default 30 days. */
   dcrClientTtlSeconds?: number | undefined;
-  /** Clients allowed to introspect tokens (resource servers); nobody else may. */
+  /** Clients allowed to introspect tokens and read the revocation feed (resource servers); nobody else may. */
   introspectionClientIds: string[];
   /** User claims access tokens carry when their scopes release them (`ACCESS_TOKEN_CLAIMS`); none by default. */
   accessTokenClaims: UserClaimName[];

@@ -16,6 +16,9 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
     ...(ctx.allowRegistration ? { registration_endpoint: ctx.endpoints.registration } : {}),
     revocation_endpoint: ctx.endpoints.revocation,
     introspection_endpoint: ctx.endpoints.introspection,
+    ...(ctx.endpoints.revocationFeed === undefined
+      ? {}
+      : { revocation_feed_endpoint: ctx.endpoints.revocationFeed }),
     scopes_supported: scopes,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],

@@ -1,4 +1,9 @@
-import { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL } from '@portcullis/token-store';
+import {
+  DEFAULT_REFRESH_GRACE_SECONDS,
+  DEFAULT_REVOCATION_OVERLAP_SECONDS,
+  DEFAULT_TTL,
+  MAX_REVOCATION_PAGE,
+} from '@portcullis/token-store';
 import type { AuthorizationServerOptions } from '../options.js';
 import { createEmitter, type Emit } from './audit.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
@@ -20,6 +25,16 @@ export interface Endpoints {
   introspection: string;
   jwks: string;
   userinfo: string;
+  /** The revocation feed, when enabled. */
+  revocationFeed: string | undefined;
+}
+
+/** The revocation feed's validated configuration. */
+export interface RevocationFeedConfig {
+  /** Path under the issuer's path, e.g. `/revocations`. */
+  path: string;
+  overlapSeconds: number;
+  pageSize: number;
 }
 
 /** The validated configuration every endpoint shares. */
@@ -40,7 +55,9 @@ export interface Context {
   allowRegistration: boolean;
   clientSecretTtlSeconds: number;
   dynamicClientTtlSeconds: number;
-  /** Whether an authenticated confidential client may introspect. */
+  /** The revocation feed, when enabled (JWT access tokens only). */
+  revocationFeed: RevocationFeedConfig | undefined;
+  /** Whether an authenticated confidential client may introspect (and read the revocation feed). */
   mayIntrospect: (client: ClientRecord) => boolean;
   maxBodyBytes: number;
   cors: boolean;
@@ -103,6 +120,57 @@ function introspectionPolicy(
     listed.has(client.clientId) ||
     client.metadata?.introspection === true ||
     (allow?.(client) ?? false);
+}
+
+const FEED_PATH = /^\/[A-Za-z0-9._~-]+(?:\/[A-Za-z0-9._~-]+)*$/;
+
+function revocationFeedConfig(
+  option: AuthorizationServerOptions['revocationFeed'],
+  format: 'jwt' | 'opaque',
+  store: AuthorizationServerOptions['store'],
+): RevocationFeedConfig | undefined {
+  if (option === undefined || option === false) return undefined;
+  if (option !== true && (typeof option !== 'object' || option === null)) {
+    throw invalidArgType('"revocationFeed" must be true or { path?, overlapSeconds?, pageSize? }');
+  }
+  const given = option === true ? {} : option;
+  if (format !== 'jwt') {
+    throw invalidArg(
+      '"revocationFeed" needs accessTokenFormat "jwt": opaque access tokens are checked by introspection, which knows of revocations already',
+    );
+  }
+  if (typeof store.revocations?.list !== 'function' || store.revocations.supported === false) {
+    throw invalidArgType(
+      '"revocationFeed" needs a store that keeps one (store.revocations, @portcullis/token-store with one of its adapters)',
+    );
+  }
+  const path = given.path ?? '/revocations';
+  if (
+    typeof path !== 'string' ||
+    !FEED_PATH.test(path) ||
+    path.length > 200 ||
+    path.split('/').some((segment) => segment === '.' || segment === '..')
+  ) {
+    throw invalidArg('"revocationFeed.path" must be a path such as "/revocations"');
+  }
+  if ((Object.values(PATHS) as string[]).includes(path)) {
+    throw invalidArg(`"revocationFeed.path" ${path} is another endpoint's`);
+  }
+  const pageSize = given.pageSize ?? MAX_REVOCATION_PAGE;
+  if (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > MAX_REVOCATION_PAGE) {
+    throw invalidArg(
+      `"revocationFeed.pageSize" must be an integer from 1 to ${MAX_REVOCATION_PAGE}`,
+    );
+  }
+  return {
+    path,
+    overlapSeconds: nonNegativeSeconds(
+      given.overlapSeconds,
+      'revocationFeed.overlapSeconds',
+      DEFAULT_REVOCATION_OVERLAP_SECONDS,
+    ),
+    pageSize,
+  };
 }
 
 /** The caller's `getClientIp`, always given a standard Request (see node-bridge.ts). */
@@ -192,6 +260,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     throw invalidArg('"refreshGraceSeconds" must be a number of seconds, 0 or more');
   }
   const fromForwardedFor = forwardedForReader(options.trustProxy ?? false);
+  const revocationFeed = revocationFeedConfig(options.revocationFeed, format, options.store);
   return {
     issuer,
     issuerPath,
@@ -203,6 +272,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
       introspection: base + PATHS.introspection,
       jwks: base + PATHS.jwks,
       userinfo: base + PATHS.userinfo,
+      revocationFeed: revocationFeed && base + revocationFeed.path,
     },
     store: options.store,
     resources,
@@ -221,6 +291,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     allowRegistration: options.allowDynamicRegistration !== false,
     clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
     mayIntrospect: introspectionPolicy(options.introspection),
+    revocationFeed,
     dynamicClientTtlSeconds: nonNegativeSeconds(
       options.dynamicClientTtlSeconds,
       'dynamicClientTtlSeconds',

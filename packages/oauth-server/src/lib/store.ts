@@ -12,6 +12,8 @@ import type {
   GrantTokens,
   IssueTokensOptions,
   RefreshTokenRecord,
+  RevocationPage,
+  RevocationsListOptions,
   RotateOptions,
   Rotation,
   SigningKeyRecord,
@@ -19,6 +21,7 @@ import type {
 import {
   ClientChangedError,
   GRANT_FAILURE_CODES,
+  InvalidCursorError,
   isTokenStoreError,
   StoreUnavailableError,
 } from '@portcullis/token-store';
@@ -72,6 +75,14 @@ export interface AuthorizationServerStore {
     options?: IssueTokensOptions,
   ): Promise<GrantTokens>;
   revokeFamily(familyId: string): Promise<number>;
+  /**
+   * The revocation feed: access tokens revoked and not yet expired (see `RevocationFeedStore`).
+   * Required by the `revocationFeed` option.
+   */
+  revocations?: {
+    readonly supported?: boolean;
+    list(options?: RevocationsListOptions): Promise<RevocationPage>;
+  };
   grantsByUser(userId: string): Promise<GrantSummary[]>;
   clients: {
     save(record: ClientRecord, options?: { ttlSeconds?: number }): Promise<unknown>;
@@ -121,6 +132,11 @@ export type {
 /** ClientChangedError of @portcullis/token-store: a looked-up client changed; nothing was done. */
 export function isClientChanged(error: unknown): boolean {
   return isTokenStoreError(error, ClientChangedError.code);
+}
+
+/** InvalidCursorError of @portcullis/token-store: a revocation feed cursor it did not hand out. */
+export function isInvalidCursor(error: unknown): boolean {
+  return isTokenStoreError(error, InvalidCursorError.code);
 }
 
 /** StoreUnavailableError of @portcullis/token-store: answered 503. */
