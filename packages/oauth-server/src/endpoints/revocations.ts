@@ -9,7 +9,10 @@ import { isInvalidCursor } from '../lib/store.js';
 export interface RevokedTokenEntry {
   /** base64url (no padding) of the SHA-256 of the JWT's `jti` (UTF-8). */
   jti_sha256: string;
-  /** When the entry may be dropped: the token's expiry, seconds since the epoch (rounded up). */
+  /**
+   * The token record's expiry, seconds since the epoch, rounded up: the JWT's `exp` give or take
+   * the second it was signed in. Keep the entry until then plus the verifier's clock tolerance.
+   */
   exp: number;
 }
 
