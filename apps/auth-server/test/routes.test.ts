@@ -1,4 +1,4 @@
-import type { AuthServer } from '@portcullis/internal-testing/apps';
+import { type AuthServer, freePort } from '@portcullis/internal-testing/apps';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MCP_RESOURCE, startApp, startAppExpectingFailure } from './helpers/app';
 
@@ -236,6 +236,39 @@ describe('/authorize and the pages', () => {
     expect(response.status).toBeGreaterThanOrEqual(300);
     expect(response.status).toBeLessThan(400);
     expect(response.headers.get('location')).toContain('/login');
+  });
+});
+
+describe('an issuer with a path', () => {
+  // token-endpoint.ts answers `/token` and `<issuer path>/token` itself and re-bases the first on
+  // the issuer, as the catch-all route does: a wrong re-basing would reach no endpoint (404).
+  it('POST /token and POST <issuer path>/token both reach the token endpoint', async () => {
+    const port = await freePort();
+    const origin = `http://127.0.0.1:${port}`;
+    const tenant = await startApp({
+      port,
+      env: { ISSUER_URL: `${origin}/tenant` },
+      readyPath: '/api/auth/csrf',
+    });
+    try {
+      const metadata = await fetch(`${origin}/.well-known/oauth-authorization-server/tenant`);
+      expect(await metadata.json()).toMatchObject({ token_endpoint: `${origin}/tenant/token` });
+      for (const path of ['/tenant/token', '/token']) {
+        const response = await fetch(`${origin}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: 'x' }),
+        });
+        expect(response.status, path).toBe(401);
+        expect(response.headers.get('x-frame-options')).toBe('DENY');
+        expect(await response.json()).toMatchObject({ error: 'invalid_client' });
+      }
+      // Any other path under the issuer's is not an endpoint of it.
+      const other = await fetch(`${origin}/tenant/tokens`, { method: 'POST' });
+      expect(other.status).toBe(404);
+    } finally {
+      await tenant.close();
+    }
   });
 });
 
