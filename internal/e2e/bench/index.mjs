@@ -38,6 +38,7 @@ import { tokenBench } from './token.mjs';
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 12);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
+const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000);
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from Location, never followed
 
 const CPU_PROF = process.env.BENCH_CPU_PROF;
@@ -149,7 +150,7 @@ try {
   const mcpPort = await freePort();
   const as = await startAuthServer({ resources: [`http://127.0.0.1:${mcpPort}/mcp`] });
   servers.push(as);
-  const [withAuth, withoutAuth, withoutAuthTwin, anchor] = await Promise.all([
+  const [withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor] = await Promise.all([
     startMcpServer({
       issuer: as.url,
       port: mcpPort,
@@ -161,12 +162,16 @@ try {
       env: { LOG_LEVEL: 'error' },
       nodeArgs: profiling('mcp-server-auth-off'),
     }),
+    // The same-bytes control in a process of its own: each server process serves one row, so
+    // each gets the same share of the requests (the JIT's warm-up goes by requests served: a
+    // process that served two rows measured 8-11% less CPU per request than its A/A twin).
+    startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
     // An A/A control: a second process of the same auth-off server. Their ratio is the noise
     // floor of one run — how far two identical servers differ (JIT, heap layout, scheduling).
     startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
     startSdkV1Example(),
   ]);
-  servers.push(withAuth, withoutAuth, withoutAuthTwin, anchor);
+  servers.push(withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor);
 
   // Valid tokens through the real flow: DCR (a confidential client), dev login, consent,
   // code exchange; then refresh grants for more access tokens (all valid for an hour).
@@ -200,6 +205,7 @@ try {
   await expectStatus(await call(withAuth.url, MODERN), 401, 'auth on without a token');
   await answers(await call(withAuth.url, MODERN, accessTokens[0]), 'auth on');
   await answers(await call(withoutAuth.url, MODERN), 'auth off');
+  await answers(await call(withoutAuthBytes.url, MODERN), 'auth off, same-bytes process');
   await answers(await call(withoutAuthTwin.url, MODERN), 'auth off, second process');
   await answers(await call(anchor.url, LEGACY), 'SDK 1.32.2 example');
 
@@ -219,8 +225,8 @@ try {
     off: measured('off', withoutAuth.pid, () => cannon(withoutAuth.url, slice, MODERN)),
     // A control: auth off sent the same bytes as auth on (each token in a header it ignores),
     // to tell the cost of checking a token from the cost of carrying one.
-    offBytes: measured('offBytes', withoutAuth.pid, () =>
-      cannon(withoutAuth.url, slice, MODERN, accessTokens, 'x-bench-token'),
+    offBytes: measured('offBytes', withoutAuthBytes.pid, () =>
+      cannon(withoutAuthBytes.url, slice, MODERN, accessTokens, 'x-bench-token'),
     ),
     offTwin: measured('offTwin', withoutAuthTwin.pid, () =>
       cannon(withoutAuthTwin.url, slice, MODERN),
@@ -232,11 +238,29 @@ try {
       .map((n) => n.toFixed(1))
       .join(' ')}`,
   );
-  // Warm-up: JIT, pools and caches of every server.
-  await cannon(withAuth.url, 2, MODERN, accessTokens);
-  await cannon(withoutAuth.url, 2, MODERN);
-  await cannon(withoutAuthTwin.url, 2, MODERN);
-  await cannon(anchor.url, 2, LEGACY);
+  // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
+  // the same seconds: the faster server would get more). A server's CPU per request still fell
+  // by a quarter between its 5,000th and 10,000th request here, so a 2-second warm-up
+  // (~1,500 requests) left its first rounds measuring the JIT, not the server.
+  const warmup = (url, call, tokens, header) =>
+    autocannon({
+      url,
+      connections: CONNECTIONS,
+      amount: WARMUP_REQUESTS,
+      skipAggregateResult: true,
+      requests: tokens
+        ? tokens.map((token) => ({
+            method: 'POST',
+            headers: { ...call.headers, [header ?? 'authorization']: `Bearer ${token}` },
+            body: call.body,
+          }))
+        : [{ method: 'POST', headers: call.headers, body: call.body }],
+    });
+  await warmup(withAuth.url, MODERN, accessTokens);
+  await warmup(withoutAuth.url, MODERN);
+  await warmup(withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token');
+  await warmup(withoutAuthTwin.url, MODERN);
+  await warmup(anchor.url, LEGACY);
   const runs = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
   const names = Object.keys(runs);
   for (let round = 0; round < ROUNDS; round++) {
@@ -245,7 +269,7 @@ try {
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);
-  const offBytes = summary(withoutAuth.url, runs.offBytes, MCP_SECONDS);
+  const offBytes = summary(withoutAuthBytes.url, runs.offBytes, MCP_SECONDS);
   const offTwin = summary(withoutAuthTwin.url, runs.offTwin, MCP_SECONDS);
   const base = summary(anchor.url, runs.anchor, MCP_SECONDS);
   const row = (name, s) =>

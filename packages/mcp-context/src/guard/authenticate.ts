@@ -42,7 +42,7 @@ export async function authenticate(
     authorization: request.headers.get('authorization'),
     host: request.headers.get('host') ?? url.host,
     origin: request.headers.get('origin'),
-    body: async () => {
+    readBody: async () => {
       try {
         return await request.clone().json();
       } catch {

@@ -69,8 +69,10 @@ export interface GuardRequest {
   /** The `Host` header (HTTP/1.1) or `:authority` (HTTP/2). */
   host: string | null | undefined;
   origin: string | null | undefined;
-  /** The parsed JSON body, read only when tool scopes make it matter (a value when already parsed). */
-  body: () => unknown;
+  /** The parsed JSON body when it was read already (by a body parser, or the app itself). */
+  body?: unknown;
+  /** Reads and parses the body when `body` is `undefined`: called only when tool scopes make it matter. */
+  readBody?: () => Promise<unknown>;
 }
 
 export type GuardResult =
@@ -134,11 +136,12 @@ export function createGuard(options: BearerAuthOptions): Guard {
     for (const name of Object.keys(toolScopes))
       toolNeeds.set(name, neededScopes(required, toolScopes, [name]));
   }
-  // The resource of the last token checked, compared once per distinct value, not per request.
-  let lastResource: { value: string; matches: boolean } | undefined;
-  const isThisResource = (value: string) => {
-    if (lastResource?.value !== value)
-      lastResource = { value, matches: comparableResource(value) === resource };
+  // The resource of the last token checked, compared once per distinct value, not per request;
+  // a cached token's AuthInfo copies share their URL object, so a hit is one identity check.
+  let lastResource: { of: unknown; matches: boolean } | undefined;
+  const isThisResource = (value: unknown) => {
+    if (lastResource !== undefined && lastResource.of === value) return lastResource.matches;
+    lastResource = { of: value, matches: comparableResource(String(value)) === resource };
     return lastResource.matches;
   };
   const cors = options.cors === false ? false : (options.cors ?? {});
@@ -220,12 +223,18 @@ export function createGuard(options: BearerAuthOptions): Guard {
     body: unknown,
     authInfo: AuthInfo,
     span: SpanLike | undefined,
+    /** From the token cache, which keeps an entry only until the token's `exp`: not expired. */
+    cached = false,
   ): GuardResult => {
     if (span) verifiedAttributes(span, authInfo);
-    if (typeof authInfo.expiresAt === 'number' && authInfo.expiresAt * 1000 <= Date.now()) {
+    if (
+      !cached &&
+      typeof authInfo.expiresAt === 'number' &&
+      authInfo.expiresAt * 1000 <= Date.now()
+    ) {
       return deny(headers, 401, 'invalid_token', 'The access token has expired', hint(needed));
     }
-    if (authInfo.resource !== undefined && !isThisResource(String(authInfo.resource))) {
+    if (authInfo.resource !== undefined && !isThisResource(authInfo.resource)) {
       return deny(
         headers,
         401,
@@ -277,7 +286,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
     // b64tokens, so a token found there needs no syntax check; any other gets it first.
     const known = verifyNow?.(credentials.token);
     span?.setAttribute('mcp.auth.token_cache', known !== undefined ? 'hit' : 'miss');
-    if (known !== undefined) return admit(headers, needed, body, known, span);
+    if (known !== undefined) return admit(headers, needed, body, known, span, true);
     if (!isB64Token(credentials.token))
       return deny(headers, 400, 'invalid_request', NOT_B64TOKEN, hint(needed));
     let verification: Promise<AuthInfo>;
@@ -339,10 +348,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
 
     if (!(inspectBody && request.method === 'POST'))
       return decide(request, headers, undefined, span);
-    const body = request.body();
-    return body instanceof Promise
-      ? body.then((value) => decide(request, headers, value, span))
-      : decide(request, headers, body, span);
+    if (request.body !== undefined || request.readBody === undefined)
+      return decide(request, headers, request.body, span);
+    return request.readBody().then((value) => decide(request, headers, value, span));
   };
 
   return (request) => {

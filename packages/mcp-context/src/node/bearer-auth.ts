@@ -28,7 +28,7 @@ const settled: Promise<void> = Promise.resolve();
 
 type BodyRead = { ok: true; value: unknown } | { ok: false };
 
-async function readJsonBody(req: NodeRequest): Promise<BodyRead> {
+async function readBody(req: NodeRequest): Promise<BodyRead> {
   if (req.body !== undefined) return { ok: true, value: req.body };
   if (req.readableEnded) return { ok: true, value: undefined };
   const chunks: Buffer[] = [];
@@ -74,56 +74,71 @@ function querySearch(target: string): string {
 export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
   const guard = createGuard(options);
   return (req, res, next) => {
-    let bodyRead: BodyRead = { ok: true, value: req.body };
-    const settle = (result: GuardResult) => {
-      for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
-      if (!result.ok) {
-        res.statusCode = result.status;
-        res.end(result.body ?? undefined);
-        return;
-      }
-      if (!bodyRead.ok) {
-        // The stream is consumed; answer as the MCP transport would have (JSON-RPC §5.1).
-        res.statusCode = 400;
-        res.setHeader('Content-Type', 'application/json');
-        res.end(
-          JSON.stringify({
-            jsonrpc: '2.0',
-            error: { code: -32700, message: 'Parse error' },
-            id: null,
-          }),
-        );
-        return;
-      }
-      req.auth = result.authInfo;
-      next();
-    };
     try {
-      const result = guard({
+      const parsed = req.body;
+      const request = {
         method: req.method ?? 'GET',
         search: querySearch(req.originalUrl ?? req.url ?? '/'),
         authorization: header(req, 'authorization'),
         host: header(req, 'host') ?? header(req, ':authority'),
         origin: header(req, 'origin'),
         // Parsed already (by a body parser, or the app itself): the same value, no second parse.
-        body: () =>
-          req.body !== undefined
-            ? req.body
-            : readJsonBody(req).then((read) => {
-                bodyRead = read;
-                return read.ok ? read.value : undefined;
-              }),
-      });
+        body: parsed,
+        readBody: parsed === undefined ? () => readJsonBody(req) : undefined,
+      };
+      const result = guard(request);
       // Decided at once (a parsed body, a token verified before): next() runs before this
-      // returns, so a caller that sees it called need not wait for the promise.
+      // returns, so a caller that sees it called need not wait for the promise. No closure
+      // is made for it: this is every authenticated request of a busy server.
       if (!(result instanceof Promise)) {
-        settle(result);
+        settle(req, res, next, result);
         return settled;
       }
-      return result.then(settle).catch((error: unknown) => next(error));
+      return result
+        .then((value) => settle(req, res, next, value))
+        .catch((error: unknown) => next(error));
     } catch (error) {
       next(error);
       return settled;
     }
   };
+}
+
+/** A body this middleware read and could not parse (the stream is consumed by then). */
+const unreadable = new WeakSet<NodeRequest>();
+
+async function readJsonBody(req: NodeRequest): Promise<unknown> {
+  const read = await readBody(req);
+  if (!read.ok) unreadable.add(req);
+  return read.ok ? read.value : undefined;
+}
+
+/** Sends the guard's refusal, or passes the request on with its `AuthInfo` on `req.auth`. */
+function settle(
+  req: NodeRequest,
+  res: ServerResponse,
+  next: (error?: unknown) => void,
+  result: GuardResult,
+): void {
+  for (const name in result.headers) res.setHeader(name, result.headers[name] as string);
+  if (!result.ok) {
+    res.statusCode = result.status;
+    res.end(result.body ?? undefined);
+    return;
+  }
+  if (unreadable.has(req)) {
+    // The stream is consumed; answer as the MCP transport would have (JSON-RPC §5.1).
+    res.statusCode = 400;
+    res.setHeader('Content-Type', 'application/json');
+    res.end(
+      JSON.stringify({
+        jsonrpc: '2.0',
+        error: { code: -32700, message: 'Parse error' },
+        id: null,
+      }),
+    );
+    return;
+  }
+  req.auth = result.authInfo;
+  next();
 }

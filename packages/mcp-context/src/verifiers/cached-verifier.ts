@@ -40,7 +40,8 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
   const ttlSeconds = options.ttlSeconds ?? 300;
   assertPositiveInteger(maxEntries, 'maxEntries');
   assertPositiveInteger(ttlSeconds, 'ttlSeconds');
-  const now = options.now ?? (() => Date.now());
+  const clock = options.now;
+  const now = clock ?? Date.now;
   const entries = new Lru<Entry>(maxEntries);
   const inFlight = new Map<string, Promise<AuthInfo>>();
 
@@ -48,7 +49,9 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
   const lookup = (key: string, token: string): AuthInfo | undefined => {
     const hit = entries.get(key);
     if (hit === undefined) return undefined;
-    if (now() < hit.validUntil) return { ...hit.info, scopes: [...hit.info.scopes], token };
+    // The clock read in place (no closure call): this runs on every authenticated request.
+    const time = clock === undefined ? Date.now() : clock();
+    if (time < hit.validUntil) return { ...hit.info, scopes: [...hit.info.scopes], token };
     entries.delete(key);
     return undefined;
   };
