@@ -593,11 +593,14 @@ export function postgresAdapter(
 
     async sweepExpiredClients(now, limit) {
       // Oldest expiry first, through the expires_at index; rows another sweep holds are skipped,
-      // and DELETE … RETURNING names only the rows this statement removed.
+      // and DELETE … RETURNING names only the rows this statement removed. The pick is
+      // materialized, read once: as an IN (subquery) the planner may run it again per row
+      // (seen on PGlite), each run taking the next `limit` rows.
       const { rows } = await query(
-        `DELETE FROM ${t.records} WHERE kind = 'client' AND id IN (
+        `WITH picked AS MATERIALIZED (
            SELECT id FROM ${t.records} WHERE kind = 'client' AND expires_at <= $1
            ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+         DELETE FROM ${t.records} WHERE kind = 'client' AND id IN (SELECT id FROM picked)
          RETURNING id`,
         [now, limit],
       );
