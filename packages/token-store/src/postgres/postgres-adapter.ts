@@ -69,6 +69,18 @@ interface Row {
 const FAMILY_KINDS = ['authorization_code', 'access_token', 'refresh_token'];
 
 /**
+ * How long a family's row is kept for a record of it: to the grant's end when the record knows
+ * it (never before the record's own expiry). Every token of a grant ends by then, so the row's
+ * expiry is set at its birth and the later writes of the grant leave it unchanged: its update
+ * then touches no indexed column and stays on its page (a HOT update, no index entries).
+ */
+function familyExpiry(record: { expiresAt: Timestamp | null; grantExpiresAt?: Timestamp }) {
+  const { expiresAt, grantExpiresAt } = record;
+  if (expiresAt === null) return null;
+  return grantExpiresAt === undefined ? expiresAt : Math.max(expiresAt, grantExpiresAt);
+}
+
+/**
  * A `StoreAdapter` on Postgres, through either a `pg` Pool/Client or a PGlite instance: the
  * same SQL on both. The schema is migrated idempotently on first use. Lookup is by primary key
  * `(kind, id)` where `id` is the SHA-256 of the secret; consuming is a single
@@ -225,7 +237,7 @@ export function postgresAdapter(
     const { rows } = await query(
       `WITH family AS (
          INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
-         VALUES ('family', $3::text, $3::text, $5, $6,
+         VALUES ('family', $3::text, $3::text, $5, $9,
                  jsonb_build_object('familyId', $3::text, 'createdAt', $5::bigint))
          ON CONFLICT (kind, id) DO UPDATE SET expires_at =
            CASE WHEN r.expires_at IS NULL OR EXCLUDED.expires_at IS NULL THEN NULL
@@ -235,7 +247,7 @@ export function postgresAdapter(
        )
        ${upsert} FROM family ${replace}
        RETURNING 1`,
-      params,
+      [...params, familyExpiry(record)],
     );
     maybePurge();
     return rows.length > 0;
@@ -284,14 +296,12 @@ export function postgresAdapter(
       if (first === undefined) return true;
       const familyId = first.record.familyId;
       let createdAt = first.record.createdAt;
-      let expiresAt: number | null = first.record.expiresAt;
+      let expiresAt: number | null = familyExpiry(first.record);
       const rows = entries.map(({ kind, id, record }) => {
         const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
         createdAt = Math.min(createdAt, record.createdAt);
-        expiresAt =
-          expiresAt === null || record.expiresAt === null
-            ? null
-            : Math.max(expiresAt, record.expiresAt);
+        const until = familyExpiry(record);
+        expiresAt = expiresAt === null || until === null ? null : Math.max(expiresAt, until);
         return {
           kind,
           id,
@@ -428,7 +438,7 @@ export function postgresAdapter(
          ),
          family AS (
            INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
-           SELECT 'family', s.family_id, s.family_id, $2, (SELECT max(f.expires_at) FROM fresh f),
+           SELECT 'family', s.family_id, s.family_id, $2, s.grant_end,
                   jsonb_build_object('familyId', s.family_id, 'createdAt', $2::bigint)
            FROM spent s
            ON CONFLICT (kind, id) DO UPDATE SET expires_at =
