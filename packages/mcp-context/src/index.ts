@@ -61,6 +61,11 @@ export {
   type JwtVerifierOptions,
   jwtVerifier,
 } from './verifiers/jwt-verifier.js';
+export {
+  type RevocationFeed,
+  type RevocationFeedOptions,
+  revocationFeed,
+} from './verifiers/revocation-feed.js';
 export { type StaticTokenEntry, staticTokenVerifier } from './verifiers/static-token-verifier.js';
 export {
   type AccessTokenLookup,

@@ -4,12 +4,20 @@ import { Lru } from '../lib/lru.js';
 import { sha256Base64url } from '../lib/sha256.js';
 import { type MaybeSyncVerifier, verifiedNow } from '../lib/verified-now.js';
 import type { AuthInfo, TokenVerifier } from '../types.js';
+import { assertRevocations, type RevocationFeed } from './revocation-feed.js';
 
 export interface CacheOptions {
   /** Most tokens remembered; the least recently used go first. Default 10 000. */
   maxEntries?: number;
   /** Longest a verification is reused, in seconds, never past the token's `exp`. Default 300. */
   ttlSeconds?: number;
+  /**
+   * Revoked tokens to refuse even when cached (`revocationFeed`): each entry keeps the SHA-256
+   * of its token's `jti` (from `extra.claims.jti`), worked out once when it is stored, and a
+   * hit on a revoked or (past `maxStalenessSeconds`) unconfirmed token goes back to the
+   * verifier, which refuses it. `jwtVerifier({ revocations })` sets it for its cache.
+   */
+  revocations?: RevocationFeed;
   /** Epoch milliseconds, for tests. */
   now?: () => number;
 }
@@ -18,6 +26,14 @@ interface Entry {
   /** The verified AuthInfo without its token: the cache never holds a usable credential. */
   info: Omit<AuthInfo, 'token'> & { token: undefined };
   validUntil: number;
+  /** SHA-256 (base64url) of the token's `jti`, for the revocation check of every hit. */
+  jti: string | undefined;
+}
+
+/** The `jti` claim a verifier put under `extra.claims`, if any. */
+function jtiOf(info: AuthInfo): string | undefined {
+  const claims = (info.extra as { claims?: { jti?: unknown } } | undefined)?.claims;
+  return typeof claims?.jti === 'string' ? claims.jti : undefined;
 }
 
 /**
@@ -42,6 +58,8 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
   assertPositiveInteger(ttlSeconds, 'ttlSeconds');
   const clock = options.now;
   const now = clock ?? Date.now;
+  const { revocations } = options;
+  if (revocations !== undefined) assertRevocations(revocations);
   const entries = new Lru<Entry>(maxEntries);
   const inFlight = new Map<string, Promise<AuthInfo>>();
 
@@ -51,7 +69,14 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
     if (hit === undefined) return undefined;
     // The clock read in place (no closure call): this runs on every authenticated request.
     const time = clock === undefined ? Date.now() : clock();
-    if (time < hit.validUntil) return { ...hit.info, scopes: [...hit.info.scopes], token };
+    // A revoked token, or any while the revocation list is too old to trust, is left to the
+    // verifier to refuse (one place for the answer): here it is only no longer a hit.
+    if (
+      time < hit.validUntil &&
+      (revocations === undefined ||
+        ((hit.jti === undefined || !revocations.isRevoked(hit.jti)) && !revocations.isStale()))
+    )
+      return { ...hit.info, scopes: [...hit.info.scopes], token };
     entries.delete(key);
     return undefined;
   };
@@ -80,7 +105,9 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
       // later read of the copy misses its inline cache), but writes one it has in place.
       // Only RFC 6750 b64tokens are kept (the guard checks the syntax of a token it does not
       // find here): a verifier called directly with anything else still verifies every time.
-      if (validUntil > now() && isB64Token(token))
+      if (validUntil > now() && isB64Token(token)) {
+        const jti = revocations === undefined ? undefined : jtiOf(info);
+        const digest = jti === undefined ? undefined : sha256Base64url(jti);
         entries.set(key, {
           info: {
             ...info,
@@ -89,7 +116,9 @@ export function cachedVerifier(verifier: TokenVerifier, options: CacheOptions = 
             resourceMetadataUrl: info.resourceMetadataUrl,
           },
           validUntil,
+          jti: typeof digest === 'string' || digest === undefined ? digest : await digest,
         });
+      }
       return info;
     } finally {
       inFlight.delete(key);

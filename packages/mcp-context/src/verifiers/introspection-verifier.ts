@@ -1,4 +1,5 @@
 import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
+import { basicCredentials } from '../lib/basic-credentials.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -23,15 +24,6 @@ export interface IntrospectionVerifierOptions {
   /** Milliseconds before the call is abandoned (→ 503); default 5 000. */
   timeoutMs?: number;
   fetch?: typeof fetch;
-}
-
-/** RFC 6749 §2.3.1: client_secret_basic form-urlencodes both parts before base64. */
-function basicCredentials(clientId: string, clientSecret: string): string {
-  const encode = (value: string) => encodeURIComponent(value).replace(/%20/g, '+');
-  const bytes = new TextEncoder().encode(`${encode(clientId)}:${encode(clientSecret)}`);
-  let binary = '';
-  for (const byte of bytes) binary += String.fromCharCode(byte);
-  return `Basic ${btoa(binary)}`;
 }
 
 /**

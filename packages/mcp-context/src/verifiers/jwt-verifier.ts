@@ -20,8 +20,10 @@ import {
   invalidValue,
 } from '../lib/errors.js';
 import { scopesFromClaims } from '../lib/scopes.js';
+import { sha256Base64url } from '../lib/sha256.js';
 import type { AuthInfo, TokenVerifier } from '../types.js';
 import { type CacheOptions, cachedVerifier } from './cached-verifier.js';
+import { assertRevocations, type RevocationFeed } from './revocation-feed.js';
 
 /** Asymmetric algorithms accepted by default: what authorization servers sign access tokens with. */
 export const DEFAULT_JWT_ALGORITHMS = ['ES256', 'ES384', 'RS256', 'PS256', 'EdDSA'] as const;
@@ -75,6 +77,12 @@ export interface JwtVerifierOptions {
   };
   /** Verified-token cache; on by default (`{ maxEntries: 10000, ttlSeconds: 300 }`), `false` to verify every time. */
   cache?: false | CacheOptions;
+  /**
+   * The authorization server's revoked tokens (`revocationFeed`): a token whose `jti` it lists
+   * is refused (401 `invalid_token`) at verification and on every cache hit, and with it every
+   * token has to carry a `jti`. Past the feed's `maxStalenessSeconds`, tokens get 503.
+   */
+  revocations?: RevocationFeed;
 }
 
 type KeyInput = CryptoKey | Uint8Array | JWK;
@@ -366,13 +374,40 @@ export function jwtVerifier(options: JwtVerifierOptions): TokenVerifier {
     throw new InvalidTokenError('The access token is not a valid JWT', { cause: error });
   };
 
+  const { revocations } = options;
+  if (revocations !== undefined) assertRevocations(revocations);
+  /** The revocation check of a token verified otherwise: listed, or the list too old. */
+  const notRevoked = (info: AuthInfo): AuthInfo | Promise<AuthInfo> => {
+    if (revocations === undefined) return info;
+    const jti = (info.extra as { claims: JWTPayload }).claims.jti;
+    if (typeof jti !== 'string' || jti === '') {
+      throw new InvalidTokenError(
+        'The access token has no "jti" claim, so its revocation cannot be checked',
+      );
+    }
+    const check = (hash: string) => {
+      if (revocations.isRevoked(hash)) throw new InvalidTokenError('The access token was revoked');
+      if (revocations.isStale()) {
+        throw new VerifierUnavailableError('The list of revoked tokens is out of date');
+      }
+      return info;
+    };
+    const digest = sha256Base64url(jti);
+    return typeof digest === 'string' ? check(digest) : digest.then(check);
+  };
+
   const verify: TokenVerifier = (token) => {
     if (typeof token !== 'string') return Promise.reject(invalidType('token', 'a string', token));
-    return jwtVerify(token, directKey ?? resolveKey, joseOptions).then(
+    const verified = jwtVerify(token, directKey ?? resolveKey, joseOptions).then(
       (result) => accept(token, result),
       refuse,
     );
+    return revocations === undefined ? verified : verified.then(notRevoked);
   };
 
-  return options.cache === false ? verify : cachedVerifier(verify, options.cache ?? {});
+  if (options.cache === false) return verify;
+  return cachedVerifier(verify, {
+    ...options.cache,
+    ...(revocations !== undefined ? { revocations } : {}),
+  });
 }
