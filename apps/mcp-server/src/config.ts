@@ -36,6 +36,9 @@ const Env = z.object({
   INTROSPECTION_ENDPOINT: z.url().optional(),
   INTROSPECTION_CLIENT_ID: z.string().min(1).optional(),
   INTROSPECTION_CLIENT_SECRET: z.string().min(1).optional(),
+  REVOCATION_FEED_URL: z.url().optional(),
+  REVOCATION_FEED_INTERVAL_SECONDS: z.coerce.number().positive().max(3600).default(2),
+  REVOCATION_FEED_MAX_STALENESS_SECONDS: z.coerce.number().positive().optional(),
   STATIC_TOKENS: z.string().optional(),
   STATIC_TOKENS_FILE: z.string().optional(),
   ALLOW_INSECURE_NO_AUTH: bool.default(false),
@@ -57,6 +60,16 @@ export interface Config {
   issuer: string;
   jwksUri: string | undefined;
   introspection: { endpoint: string; clientId: string; clientSecret: string } | undefined;
+  /** The authorization server's revocation feed, polled with this server's client credentials. */
+  revocationFeed:
+    | {
+        endpoint: string;
+        clientId: string;
+        clientSecret: string;
+        intervalSeconds: number;
+        maxStalenessSeconds?: number;
+      }
+    | undefined;
   staticTokens: StaticTokens;
   allowInsecureNoAuth: boolean;
   redisUrl: string | undefined;
@@ -136,6 +149,12 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
       'INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET: required with INTROSPECTION_ENDPOINT',
     ]);
   }
+  const feedUrl = env.REVOCATION_FEED_URL;
+  if (feedUrl && (!clientId || !clientSecret)) {
+    throw new ConfigError([
+      "INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET: required with REVOCATION_FEED_URL (this server's client at the authorization server, one it lets read the feed)",
+    ]);
+  }
   // PORT alone moves the default resource URL with it.
   const resource = new URL(env.MCP_RESOURCE_URL ?? `http://localhost:${env.PORT}/mcp`);
   if (env.PORT !== 0 && isLoopbackHost(resource.hostname) && effectivePort(resource) !== env.PORT) {
@@ -147,6 +166,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
   const insecure = [
     ['MCP_RESOURCE_URL', resource.href] as const,
     ...(env.AUTH_MODE === 'oauth' ? [['ISSUER_URL', env.ISSUER_URL] as const] : []),
+    // The client secret goes there.
+    ...(env.AUTH_MODE === 'oauth' && feedUrl ? [['REVOCATION_FEED_URL', feedUrl] as const] : []),
   ].filter(([, url]) => url.startsWith('http:'));
   // Tokens travel to and from these URLs; AUTH_MODE=none has none (and its own host rule).
   if (
@@ -169,6 +190,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     jwksUri: env.JWKS_URI,
     introspection:
       endpoint && clientId && clientSecret ? { endpoint, clientId, clientSecret } : undefined,
+    revocationFeed:
+      env.AUTH_MODE === 'oauth' && feedUrl && clientId && clientSecret
+        ? {
+            endpoint: feedUrl,
+            clientId,
+            clientSecret,
+            intervalSeconds: env.REVOCATION_FEED_INTERVAL_SECONDS,
+            ...(env.REVOCATION_FEED_MAX_STALENESS_SECONDS !== undefined
+              ? { maxStalenessSeconds: env.REVOCATION_FEED_MAX_STALENESS_SECONDS }
+              : {}),
+          }
+        : undefined,
     staticTokens: env.AUTH_MODE === 'static' ? parseStaticTokens(env) : {},
     allowInsecureNoAuth: env.ALLOW_INSECURE_NO_AUTH,
     redisUrl: env.REDIS_URL,

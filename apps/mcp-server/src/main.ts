@@ -35,7 +35,8 @@ async function main() {
   }
 
   const { limiter, close: closeLimiter } = await createLimiter(config);
-  const app = createApp({ config, verifier: createVerifier(config), limiter, logger });
+  const verification = createVerifier(config, (message) => logger.warn(message));
+  const app = createApp({ config, verifier: verification.verifier, limiter, logger });
 
   const server = createServer(app);
   server.listen(config.port, config.host);
@@ -45,6 +46,7 @@ async function main() {
     if (stopping) return;
     stopping = true;
     logger.info('shutting down', { signal });
+    verification.close();
     server.close(async () => {
       await closeLimiter();
       process.exit(0);
@@ -66,6 +68,7 @@ async function main() {
     authMode: config.authMode,
     issuer: config.authMode === 'oauth' ? config.issuer : undefined,
     rateLimitStore: config.redisUrl ? 'redis' : 'memory',
+    revocationFeed: config.revocationFeed?.endpoint,
   });
 }
 

@@ -116,3 +116,50 @@ describe("configuration: the guide's static token table", () => {
     expect(lines[0]).not.toContain('secret-token');
   });
 });
+
+describe('configuration: the revocation feed', () => {
+  const feed = {
+    REVOCATION_FEED_URL: 'http://localhost:3000/revocations',
+    INTROSPECTION_CLIENT_ID: 'mcp-server',
+    INTROSPECTION_CLIENT_SECRET: 'a-secret-of-this-resource-server',
+  };
+
+  it('is on with the feed URL and this server’s client credentials, polled every 2 s by default', () => {
+    expect(loadConfig(feed).revocationFeed).toEqual({
+      endpoint: 'http://localhost:3000/revocations',
+      clientId: 'mcp-server',
+      clientSecret: 'a-secret-of-this-resource-server',
+      intervalSeconds: 2,
+    });
+    expect(
+      loadConfig({
+        ...feed,
+        REVOCATION_FEED_INTERVAL_SECONDS: '5',
+        REVOCATION_FEED_MAX_STALENESS_SECONDS: '60',
+      }).revocationFeed,
+    ).toMatchObject({ intervalSeconds: 5, maxStalenessSeconds: 60 });
+    expect(loadConfig({}).revocationFeed).toBeUndefined();
+    // Only JWTs from an authorization server are checked against it.
+    expect(loadConfig({ ...feed, AUTH_MODE: 'static', STATIC_TOKENS: TOKENS }).revocationFeed).toBe(
+      undefined,
+    );
+  });
+
+  it('without the client credentials it is refused with one line, never the secret', () => {
+    const lines = problems({ REVOCATION_FEED_URL: feed.REVOCATION_FEED_URL });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^INTROSPECTION_CLIENT_ID and INTROSPECTION_CLIENT_SECRET: required/);
+  });
+
+  it('in production its URL must be https (the client secret goes there)', () => {
+    const lines = problems({
+      ...feed,
+      HOST: '0.0.0.0',
+      MCP_RESOURCE_URL: 'https://mcp.example.com/mcp',
+      ISSUER_URL: 'https://auth.example.com',
+    });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^REVOCATION_FEED_URL: HTTPS is required in production/);
+    expect(lines[0]).not.toContain(feed.INTROSPECTION_CLIENT_SECRET);
+  });
+});

@@ -28,12 +28,9 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
   const config = loadConfig({ MCP_RESOURCE_URL: `${origin}/mcp`, PORT: String(port), ...env });
   const logs: string[] = [];
   const { limiter, close: closeLimiter } = await createLimiter(config);
-  const app = createApp({
-    config,
-    verifier: createVerifier(config),
-    limiter,
-    logger: createLogger('debug', (line) => void logs.push(line)),
-  });
+  const logger = createLogger('debug', (line) => void logs.push(line));
+  const verification = createVerifier(config, (message) => logger.warn(message));
+  const app = createApp({ config, verifier: verification.verifier, limiter, logger });
   server.on('request', app);
   return {
     url: `${origin}/mcp`,
@@ -43,6 +40,7 @@ export async function startApp(env: Record<string, string> = {}): Promise<Runnin
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await closeLimiter();
+      verification.close();
     },
   };
 }
