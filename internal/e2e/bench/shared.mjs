@@ -17,10 +17,14 @@ export const MODERN_TOOLS_CALL = JSON.stringify({
   },
 });
 
-/** CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere). */
+/**
+ * CPU time a process has used so far, in ms (Linux /proc; undefined elsewhere).
+ * @param {number | undefined} pid
+ * @returns {number | undefined}
+ */
 export function cpuMs(pid) {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // utime + stime, 100 Hz
   } catch {
     return undefined;
@@ -34,10 +38,16 @@ export function cpuMs(pid) {
  * a different place each round, would make one row pay for another every time. With an even
  * count, every `names.length` rounds hold each ordered pair once; with an odd count, twice that.
  * `BENCH_ORDER=rotate` gives the former plain rotation, for comparison.
+ * @template T
+ * @param {T[]} names
+ * @param {number} round
+ * @returns {T[]}
  */
 export function roundOrder(names, round) {
   const n = names.length;
-  if (process.env.BENCH_ORDER === 'rotate') return names.map((_, i) => names[(round + i) % n]);
+  /** @param {number} i */
+  const at = (i) => /** @type {T} */ (names[i % n]);
+  if (process.env.BENCH_ORDER === 'rotate') return names.map((_, i) => at(round + i));
   // First sequence 0, 1, n-1, 2, n-2, …; round r adds r; odd counts alternate with the reverse.
   const first = [0];
   for (let low = 1, high = n - 1; first.length < n; ) {
@@ -45,7 +55,7 @@ export function roundOrder(names, round) {
     if (first.length < n) first.push(high--);
   }
   const shift = n % 2 === 0 ? round % n : Math.floor(round / 2) % n;
-  const sequence = first.map((i) => names[(i + shift) % n]);
+  const sequence = first.map((i) => at(i + shift));
   return n % 2 === 1 && round % 2 === 1 ? sequence.reverse() : sequence;
 }
 
