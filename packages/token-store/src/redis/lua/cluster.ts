@@ -11,14 +11,14 @@ import type { LuaScript } from './script.js';
  */
 export const clusterAdmit: LuaScript = {
   name: 'cluster-admit',
-  sha1: '793ba7418d717fd9ecbc6c23daa5e189a49d0f48',
+  sha1: '25aee3d640aa58d13b36d26dc10f47c2ee0d607d',
   source: `-- KEYS: 1 family set, 2 family revocation marker (same hash tag).
 -- ARGV: 1 record key, 2 physical TTL ms or '' (none).
 -- Returns 1 (admitted) or 0 (the family is revoked).
 if redis.call('EXISTS', KEYS[2]) == 1 then return 0 end
 local ttl = tonumber(ARGV[2])
-local existed = redis.call('EXISTS', KEYS[1]) == 1
 local current = redis.call('PTTL', KEYS[1])
+local existed = current ~= -2 -- PTTL: -2 when the key does not exist
 redis.call('SADD', KEYS[1], ARGV[1])
 if not ttl then
   redis.call('PERSIST', KEYS[1])
@@ -32,11 +32,11 @@ return 1
 /** Adds one member to an index set, which lives as long as its longest-lived member. */
 export const clusterIndex: LuaScript = {
   name: 'cluster-index',
-  sha1: 'f520fb494a883f583338b33c3fee6bfef0af0bc9',
+  sha1: '5c877735827120f54d2003c94e47dab47c30cf54',
   source: `-- KEYS: 1 index set.  ARGV: 1 member, 2 physical TTL ms or '' (none).
 local ttl = tonumber(ARGV[2])
-local existed = redis.call('EXISTS', KEYS[1]) == 1
 local current = redis.call('PTTL', KEYS[1])
+local existed = current ~= -2 -- PTTL: -2 when the key does not exist
 redis.call('SADD', KEYS[1], ARGV[1])
 if not ttl then
   redis.call('PERSIST', KEYS[1])

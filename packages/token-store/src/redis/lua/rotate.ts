@@ -9,7 +9,7 @@ import type { LuaScript } from './script.js';
  */
 export const rotate: LuaScript = {
   name: 'rotate',
-  sha1: '1548d6bb0108d3a37350f1ac912b34dd15a37287',
+  sha1: '20ad8601cc6f8f792a250896e43f4e6ad7ce6b6a',
   source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
 --       (when ARGV[8] ~= ''), last the client record to check (when ARGV[12] ~= ''). The family's keys (set, marker) and the user sets are named from
 --       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
@@ -83,14 +83,17 @@ if resource == nil or resource == 'null' then
 end
 if v[3] then return {0, v[1], v[3], v[4] or ''} end
 if redis.call('EXISTS', ARGV[1] .. 'x:' .. v[5]) == 1 then return {2, v[1], ARGV[2], ''} end
-redis.call('HSET', KEYS[1], 'c', ARGV[2])
-if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 's', ARGV[3]) end
+if ARGV[3] ~= '' then
+  redis.call('HSET', KEYS[1], 'c', ARGV[2], 's', ARGV[3])
+else
+  redis.call('HSET', KEYS[1], 'c', ARGV[2])
+end
 local grantEnd = raw.grantExpiresAt
 if grantEnd == nil or grantEnd == 'null' then grantEnd = ARGV[5] end
 -- An index set lives as long as its longest-lived member.
 local function index(set, member, ttl)
-  local existed = redis.call('EXISTS', set) == 1
   local current = redis.call('PTTL', set)
+  local existed = current ~= -2 -- PTTL: -2 when the key does not exist
   redis.call('SADD', set, member)
   if not existed or (current >= 0 and current < ttl) then
     redis.call('PEXPIRE', set, string.format('%d', ttl))

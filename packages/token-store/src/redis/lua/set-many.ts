@@ -6,7 +6,7 @@ import type { LuaScript } from './script.js';
  */
 export const setMany: LuaScript = {
   name: 'set-many',
-  sha1: 'f9ae5193cca60bc42dd946d3ef57217ff9eeefb5',
+  sha1: '2a3dfeece0872b5febe3c9015f4beb8bfa78ea80',
   source: `-- Stores N records of one family as hashes and adds them to their indexes, in one step; none
 -- is stored when the family's revocation marker exists.
 -- KEYS: 1 family revocation marker, 2 family set, then for each record i (from 0):
@@ -18,8 +18,8 @@ export const setMany: LuaScript = {
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 -- An index set lives as long as its longest-lived member; a member without expiry pins it.
 local function index(set, member, ttl)
-  local existed = redis.call('EXISTS', set) == 1
   local current = redis.call('PTTL', set)
+  local existed = current ~= -2 -- PTTL: -2 when the key does not exist
   redis.call('SADD', set, member)
   if not ttl then
     redis.call('PERSIST', set)

@@ -6,7 +6,7 @@ import type { LuaScript } from './script.js';
  */
 export const setRecord: LuaScript = {
   name: 'set',
-  sha1: '683f0f16ce581e8c1f28c8653f52730093553212',
+  sha1: '07c3e38dcc4e012445e4eb6fe3c67428036eae92',
   source: `-- Stores one record as a hash and adds it to its indexes, in one step. A record of a family
 -- whose revocation marker exists is not stored: the check and the write are one step.
 -- KEYS: 1 record, 2 family set, 3 user set, 4 kind set, 5 family revocation marker
@@ -22,8 +22,8 @@ local ttl = tonumber(ARGV[6])
 if ttl then redis.call('PEXPIRE', key, ttl) end
 -- An index set lives as long as its longest-lived member; a member without expiry pins it.
 local function index(set, member)
-  local existed = redis.call('EXISTS', set) == 1
   local current = redis.call('PTTL', set)
+  local existed = current ~= -2 -- PTTL: -2 when the key does not exist
   redis.call('SADD', set, member)
   if not ttl then
     redis.call('PERSIST', set)
