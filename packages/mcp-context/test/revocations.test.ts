@@ -204,6 +204,33 @@ describe('revocationFeed: the denylist', () => {
     for (const line of lines) expect(line).not.toContain('s3cret');
   });
 
+  it('an answer over 1 MiB is not read: the feed counts as failing, the list held stays', async () => {
+    feed.revoke('a');
+    const lines: string[] = [];
+    const list = open({ log: (line) => lines.push(line) });
+    await list.ready;
+    const huge = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      // Streamed without a Content-Length: the reader has to stop by itself.
+      res.write(`{"revoked":[${'{"jti_sha256":"x","exp":1},'.repeat(50_000)}`);
+      res.end('{}],"cursor":"c","more":false}');
+    });
+    await new Promise<void>((resolve) => huge.listen(0, '127.0.0.1', resolve));
+    try {
+      const big = open({
+        endpoint: `http://127.0.0.1:${(huge.address() as AddressInfo).port}/revocations`,
+        log: (line) => lines.push(line),
+      });
+      await big.ready;
+      expect(big.size).toBe(0);
+      expect(lines.at(-1)).toContain('answered too much');
+    } finally {
+      huge.closeAllConnections();
+      await new Promise<void>((resolve) => huge.close(() => resolve()));
+    }
+    expect(list.isRevoked(hashOf('a'))).toBe(true);
+  });
+
   it('a server that is not there at all: the same, with a wrong secret as well', async () => {
     const lines: string[] = [];
     const gone = revocationFeed({

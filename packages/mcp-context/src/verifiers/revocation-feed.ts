@@ -67,6 +67,41 @@ export interface RevocationFeed {
  */
 const KEEP_AFTER_EXP_SECONDS = 300;
 
+/**
+ * The largest answer read (a page of 1,000 entries is ~70 KB): a feed that sends more is
+ * failing, and is not read into memory.
+ */
+const MAX_PAGE_BYTES = 1024 * 1024;
+
+/** The body as text, or a throw once it passes `limit` bytes (read no further). */
+async function boundedText(response: Response, limit: number): Promise<string> {
+  const declared = Number(response.headers.get('content-length'));
+  if (declared > limit || response.body === null) {
+    await response.body?.cancel();
+    throw new FeedError('answered too much');
+  }
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel();
+      throw new FeedError('answered too much');
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return new TextDecoder().decode(bytes);
+}
+
 /** At most this many pages read one after another before waiting for the next tick. */
 const MAX_PAGES_PER_POLL = 100;
 
@@ -171,9 +206,10 @@ export function revocationFeed(options: RevocationFeedOptions): RevocationFeed {
       await response.body?.cancel();
       throw new FeedError(`answered HTTP ${response.status}`);
     }
+    const text = await boundedText(response, MAX_PAGE_BYTES);
     let page: Page | undefined;
     try {
-      page = readPage(await response.json());
+      page = readPage(JSON.parse(text));
     } catch {
       page = undefined;
     }
