@@ -65,8 +65,7 @@ export function newAccessToken(
 ): { token: string; record: AccessTokenRecord } {
   return {
     token: generateSecret(),
-    record: compact({
-      ...data,
+    record: compact<AccessTokenRecord>(data, {
       createdAt: now,
       expiresAt: expiryWithin(now, ttlSeconds ?? ctx.ttl.accessToken, data.grantExpiresAt),
     }),

@@ -162,8 +162,7 @@ export function codeStore(ctx: StoreContext): CodeStore {
       const code = generateSecret();
       const grantExpiresAt =
         data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
-      const record: AuthorizationCodeRecord = compact({
-        ...data,
+      const record = compact<AuthorizationCodeRecord>(data, {
         familyId: data.familyId ?? generateSecret(),
         grantExpiresAt,
         createdAt: now,

@@ -145,26 +145,47 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
-/** Drops `undefined` properties so every backend returns the same shape (JSON has no `undefined`). */
-export function compact<T extends object>(value: T): T {
+/**
+ * Drops `undefined` properties so every backend returns the same shape (JSON has no `undefined`).
+ * With `overrides`: the same as `compact({ ...value, ...overrides })`, keys in the same order,
+ * without building that object: on this V8 an object spread followed by more properties costs
+ * over a microsecond (a new hidden class each time, which also slows every later reader of it).
+ */
+export function compact<T extends object>(value: T): T;
+export function compact<T extends object>(value: object, overrides: Record<string, unknown>): T;
+export function compact(value: object, overrides?: Record<string, unknown>): object {
   // A loop, not Object.fromEntries(Object.entries().filter()): this runs for every record written.
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const v = (value as Record<string, unknown>)[key];
-    if (v === undefined) continue;
-    // An own `__proto__` key stays data, as Object.fromEntries would keep it.
-    if (key === '__proto__') {
-      Object.defineProperty(out, key, {
-        value: v,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      out[key] = v;
+    const v =
+      overrides !== undefined && Object.hasOwn(overrides, key)
+        ? overrides[key]
+        : (value as Record<string, unknown>)[key];
+    if (v !== undefined) put(out, key, v);
+  }
+  if (overrides !== undefined) {
+    for (const key of Object.keys(overrides)) {
+      const v = overrides[key];
+      if (v !== undefined && !Object.prototype.propertyIsEnumerable.call(value, key)) {
+        put(out, key, v);
+      }
     }
   }
-  return out as T;
+  return out;
+}
+
+function put(out: Record<string, unknown>, key: string, v: unknown): void {
+  // An own `__proto__` key stays data, as Object.fromEntries would keep it.
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, {
+      value: v,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    out[key] = v;
+  }
 }
 
 /** Our secrets are base64url; anything else cannot be one, and is rejected before hashing. */

@@ -189,8 +189,7 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const token = generateSecret();
       const grantExpiresAt =
         data.grantExpiresAt ?? now + (options.grantTtlSeconds ?? ctx.ttl.grant) * 1000;
-      const record: RefreshTokenRecord = compact({
-        ...data,
+      const record = compact<RefreshTokenRecord>(data, {
         familyId: data.familyId ?? generateSecret(),
         grantExpiresAt,
         createdAt: now,
