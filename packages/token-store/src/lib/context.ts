@@ -1,6 +1,7 @@
 import { FamilyRevokedError, StoreUnavailableError, TokenStoreError } from '../errors.js';
 import type { FamilyEntry, FamilyKind, RecordOf, StoreAdapter, Timestamp } from '../types.js';
 import type { ClientChecks } from './client-checks.js';
+import { putData as put } from './copy-record.js';
 
 /** Artifact lifetimes in seconds: short defaults, each overridable (as node-oidc-provider does). */
 export interface TtlOptions {
@@ -172,20 +173,6 @@ export function compact(value: object, overrides?: Record<string, unknown>): obj
     }
   }
   return out;
-}
-
-function put(out: Record<string, unknown>, key: string, v: unknown): void {
-  // An own `__proto__` key stays data, as Object.fromEntries would keep it.
-  if (key === '__proto__') {
-    Object.defineProperty(out, key, {
-      value: v,
-      enumerable: true,
-      writable: true,
-      configurable: true,
-    });
-  } else {
-    out[key] = v;
-  }
 }
 
 /** Our secrets are base64url; anything else cannot be one, and is rejected before hashing. */

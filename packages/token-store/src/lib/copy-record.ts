@@ -10,18 +10,21 @@ export function copyRecord<T>(value: T): T {
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(value)) {
-    const copied = copyRecord((value as Record<string, unknown>)[key]);
-    // An own `__proto__` key (JSON.parse makes them) stays data, never a prototype switch.
-    if (key === '__proto__') {
-      Object.defineProperty(out, key, {
-        value: copied,
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    } else {
-      out[key] = copied;
-    }
+    putData(out, key, copyRecord((value as Record<string, unknown>)[key]));
   }
   return out as T;
+}
+
+/** `out[key] = value`, except that an own `__proto__` key (JSON.parse makes them) stays data, never a prototype switch. */
+export function putData(out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    out[key] = value;
+  }
 }
