@@ -18,6 +18,7 @@ export {
   corsHeaders,
 } from './guard/cors-headers.js';
 export type { BearerAuthOptions } from './guard/create-guard.js';
+export type { DpopOptions } from './guard/dpop.js';
 export {
   type OriginCheckOptions,
   type OriginGuardOptions,

@@ -52,6 +52,11 @@ export interface ToolAuthContext {
   resource: URL | undefined;
   /** The token's claims (JWT payload or introspection response); `{}` when there are none. */
   claims: Record<string, unknown>;
+  /**
+   * With `Authorization: DPoP`: the thumbprint (RFC 7638) of the key the request proved it
+   * holds, which is the token's `cnf.jkt` (RFC 9449). Absent for a Bearer token.
+   */
+  dpopJkt?: string;
 }
 
 /** Scopes per tool name: `{ secure_operation: ['admin'] }`. */

@@ -136,11 +136,12 @@ describe('Fetch §3.2: corsHeaders', () => {
   it('allows any origin by default and exposes the MCP headers', () => {
     expect(corsHeaders({ origin: 'https://a' })).toEqual({
       'Access-Control-Allow-Origin': '*',
-      'Access-Control-Expose-Headers': 'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version',
+      'Access-Control-Expose-Headers':
+        'WWW-Authenticate, Mcp-Session-Id, Mcp-Protocol-Version, DPoP-Nonce',
     });
     const preflight = corsHeaders({ preflight: true });
     expect(preflight['Access-Control-Allow-Headers']).toBe(
-      'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, Mcp-Method, Mcp-Name',
+      'Authorization, Content-Type, Accept, Mcp-Protocol-Version, Mcp-Session-Id, Last-Event-ID, Mcp-Method, Mcp-Name, DPoP',
     );
   });
 });

@@ -42,6 +42,8 @@ export async function authenticate(
     authorization: request.headers.get('authorization'),
     host: request.headers.get('host') ?? url.host,
     origin: request.headers.get('origin'),
+    target: url.pathname,
+    dpop: request.headers.get('dpop'),
     readBody: async () => {
       try {
         return await request.clone().json();

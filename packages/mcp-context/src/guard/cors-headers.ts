@@ -31,6 +31,7 @@ export const CORS_ALLOWED_HEADERS = [
   'Last-Event-ID',
   'Mcp-Method',
   'Mcp-Name',
+  'DPoP',
 ] as const;
 
 /** A browser script may only read response headers that are exposed. */
@@ -38,6 +39,7 @@ export const CORS_EXPOSED_HEADERS = [
   'WWW-Authenticate',
   'Mcp-Session-Id',
   'Mcp-Protocol-Version',
+  'DPoP-Nonce',
 ] as const;
 
 /**

@@ -1,3 +1,4 @@
+import { dpopChallenge, parseAuthorizationHeader } from '@portcullis/dpop';
 import { InvalidTokenError, VerifierUnavailableError } from '../errors.js';
 import { isB64Token, NOT_B64TOKEN, readBearer } from '../lib/authorization-header.js';
 import { type BearerErrorCode, bearerChallenge } from '../lib/challenge.js';
@@ -18,6 +19,14 @@ import { type MaybeSyncVerifier, verifiedNow } from '../lib/verified-now.js';
 import { resourceMetadataUrl } from '../metadata/resource-metadata-url.js';
 import type { AuthInfo, TokenVerifier, ToolScopes } from '../types.js';
 import { type CorsOptions, corsHeaders } from './cors-headers.js';
+import {
+  bindingHolds,
+  checkProof,
+  type DpopOptions,
+  isDpopBound,
+  type ProofOutcome,
+  readDpopOptions,
+} from './dpop.js';
 
 export interface BearerAuthOptions {
   /** Checks the token: `jwtVerifier`, `staticTokenVerifier`, `introspectionVerifier`, … */
@@ -59,6 +68,15 @@ export interface BearerAuthOptions {
   tracer?: TracerLike | false;
   /** Where to get the tracer instead of the global provider (ignored when `tracer` is given). */
   tracerProvider?: TracerProviderLike;
+  /**
+   * Accept DPoP-bound tokens ([RFC 9449](https://www.rfc-editor.org/rfc/rfc9449)):
+   * `Authorization: DPoP <token>` with a `DPoP` proof of the request, whose key must be the
+   * token's `cnf.jkt`. `true` for the defaults; `{ required: true }` refuses Bearer tokens.
+   * Challenges then offer the DPoP scheme with `algs` (both schemes unless required). A token
+   * with `cnf.jkt` is refused as a Bearer token whatever this says (§7.2). `htu` is compared
+   * with the resource's origin (the public scheme and host) and the request's path.
+   */
+  dpop?: boolean | DpopOptions;
 }
 
 export interface GuardRequest {
@@ -73,6 +91,10 @@ export interface GuardRequest {
   body?: unknown;
   /** Reads and parses the body when `body` is `undefined`: called only when tool scopes make it matter. */
   readBody?: () => Promise<unknown>;
+  /** The request target (`/mcp`, `/mcp?a=b`): its path is the path of the proof's `htu`. */
+  target?: string | undefined;
+  /** The `DPoP` header (repeated headers joined with `, `, which the proof check refuses). */
+  dpop?: string | null | undefined;
 }
 
 export type GuardResult =
@@ -158,13 +180,46 @@ export function createGuard(options: BearerAuthOptions): Guard {
 
   const { verifier } = options;
   const verifyNow = (verifier as MaybeSyncVerifier)[verifiedNow];
+  const dpop = readDpopOptions(options.dpop);
+  const resourceOrigin = new URL(options.resource).origin;
+
+  /**
+   * RFC 6750 §3 and RFC 9449 §7.1: one challenge per scheme accepted, the error on the scheme
+   * the client used (on DPoP's alone when Bearer is not accepted).
+   */
+  const challenge = (
+    scheme: 'Bearer' | 'DPoP',
+    error: GuardErrorCode | undefined,
+    description: string,
+    scopes: readonly string[] | undefined,
+  ): string => {
+    const onDpop = scheme === 'DPoP' || dpop?.required === true;
+    const errorDescription = error ? description : undefined;
+    const bearer =
+      dpop?.required === true
+        ? undefined
+        : bearerChallenge({
+            resourceMetadata: metadataUrl,
+            ...(onDpop ? {} : { error: error as BearerErrorCode | undefined, errorDescription }),
+            scopes,
+          });
+    if (dpop === undefined) return bearer as string;
+    const proof = dpopChallenge({
+      ...(onDpop ? { error, errorDescription } : {}),
+      scopes,
+      resourceMetadata: metadataUrl,
+      algorithms: dpop.algorithms,
+    });
+    return bearer === undefined ? proof : `${bearer}, ${proof}`;
+  };
 
   const deny = (
     headers: Record<string, string>,
     status: number,
-    error: BearerErrorCode | undefined,
+    error: GuardErrorCode | undefined,
     description: string,
     scopes?: readonly string[],
+    scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ): GuardResult => ({
     ok: false,
     status,
@@ -172,39 +227,38 @@ export function createGuard(options: BearerAuthOptions): Guard {
       ...headers,
       'Content-Type': 'application/json',
       'Cache-Control': 'no-store',
-      'WWW-Authenticate': bearerChallenge({
-        resourceMetadata: metadataUrl,
-        error,
-        errorDescription: error ? description : undefined,
-        scopes,
-      }),
+      'WWW-Authenticate': challenge(scheme, error, description, scopes),
     },
     body: JSON.stringify({ error: error ?? 'unauthorized', error_description: description }),
     ...(error !== undefined ? { error } : {}),
   });
 
   /** What a verifier's failure means for the client. */
+  const unavailable = (
+    headers: Record<string, string>,
+    description: string,
+    seconds = retryAfter,
+  ): GuardResult => ({
+    ok: false,
+    status: 503,
+    headers: { ...headers, 'Content-Type': 'application/json', 'Retry-After': seconds },
+    body: JSON.stringify({ error: 'temporarily_unavailable', error_description: description }),
+    error: 'temporarily_unavailable',
+  });
+
   const refused = (
     headers: Record<string, string>,
     needed: readonly string[],
     error: unknown,
+    scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ): GuardResult => {
     if (isInvalidTokenError(error)) {
       const message =
         error instanceof InvalidTokenError ? error.message : 'The access token is invalid';
-      return deny(headers, 401, 'invalid_token', message, hint(needed));
+      return deny(headers, 401, 'invalid_token', message, hint(needed), scheme);
     }
     if (error instanceof VerifierUnavailableError) {
-      return {
-        ok: false,
-        status: 503,
-        headers: { ...headers, 'Content-Type': 'application/json', 'Retry-After': retryAfter },
-        body: JSON.stringify({
-          error: 'temporarily_unavailable',
-          error_description: 'The access token cannot be checked right now',
-        }),
-        error: 'temporarily_unavailable',
-      };
+      return unavailable(headers, 'The access token cannot be checked right now');
     }
     // A verifier bug: a 500 that leaks no internals to the caller.
     return {
@@ -225,6 +279,8 @@ export function createGuard(options: BearerAuthOptions): Guard {
     span: SpanLike | undefined,
     /** From the token cache, which keeps an entry only until the token's `exp`: not expired. */
     cached = false,
+    /** The scheme the token came with; a DPoP one has had its proof and binding checked. */
+    scheme: 'Bearer' | 'DPoP' = 'Bearer',
   ): GuardResult => {
     if (span) verifiedAttributes(span, authInfo);
     if (
@@ -232,7 +288,24 @@ export function createGuard(options: BearerAuthOptions): Guard {
       typeof authInfo.expiresAt === 'number' &&
       authInfo.expiresAt * 1000 <= Date.now()
     ) {
-      return deny(headers, 401, 'invalid_token', 'The access token has expired', hint(needed));
+      return deny(
+        headers,
+        401,
+        'invalid_token',
+        'The access token has expired',
+        hint(needed),
+        scheme,
+      );
+    }
+    // RFC 9449 §7.2: a DPoP-bound token is worth nothing without its key's proof.
+    if (scheme === 'Bearer' && isDpopBound(authInfo)) {
+      return deny(
+        headers,
+        401,
+        'invalid_token',
+        'The access token is DPoP-bound: send it with the DPoP scheme and a proof',
+        hint(needed),
+      );
     }
     if (authInfo.resource !== undefined && !isThisResource(authInfo.resource)) {
       return deny(
@@ -241,6 +314,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
         'invalid_token',
         'The access token was not issued for this resource',
         needed,
+        scheme,
       );
     }
     if (!coversScopes(authInfo.scopes, needed)) {
@@ -252,6 +326,7 @@ export function createGuard(options: BearerAuthOptions): Guard {
         'insufficient_scope',
         `This request requires the scopes: ${needed.join(' ')}`,
         [...new Set([...authInfo.scopes, ...needed])],
+        scheme,
       );
     }
     // SDK 2.x builds its own scope challenges from this (RFC 9728 §5.1).
@@ -276,10 +351,27 @@ export function createGuard(options: BearerAuthOptions): Guard {
     }
 
     const credentials = readBearer(request.authorization);
-    if (credentials.kind === 'none')
+    if (credentials.kind === 'none') {
+      if (dpop !== undefined) {
+        const read = parseAuthorizationHeader(request.authorization);
+        if (read.scheme === 'dpop')
+          return decideDpop(request, headers, needed, body, read.token, span);
+        if (read.scheme === 'malformed')
+          return deny(headers, 400, 'invalid_request', read.reason, hint(needed), 'DPoP');
+      }
       return deny(headers, 401, undefined, 'An access token is required', hint(needed));
+    }
     if (credentials.kind === 'malformed')
       return deny(headers, 400, 'invalid_request', credentials.reason, hint(needed));
+    if (dpop?.required === true) {
+      return deny(
+        headers,
+        401,
+        'invalid_token',
+        'This resource accepts only DPoP-bound access tokens, with the DPoP scheme and a proof',
+        hint(needed),
+      );
+    }
 
     // A token verified before is answered from memory without a promise; anything else
     // (a first sight, a verifier without such memory) is awaited. The token cache holds only
@@ -299,6 +391,73 @@ export function createGuard(options: BearerAuthOptions): Guard {
       (authInfo) => admit(headers, needed, body, authInfo, span),
       (error: unknown) => refused(headers, needed, error),
     );
+  };
+
+  /** The URL the client addressed: the resource's public origin and the request's path. */
+  const requestUrl = (target: string | undefined): string => {
+    let path = target ?? '/';
+    const end = path.search(/[?#]/);
+    if (end !== -1) path = path.slice(0, end);
+    if (!path.startsWith('/')) {
+      // An absolute-form target (`POST http://host/mcp`): its path; anything else names no path.
+      try {
+        path = new URL(path).pathname;
+      } catch {
+        path = '/';
+      }
+    }
+    return resourceOrigin + path;
+  };
+
+  /**
+   * `Authorization: DPoP`: the proof of this request first (no verifier call for a bad or
+   * stale proof), then the token, then the binding of one to the other. A token found in the
+   * cache is no exception: the proof is per request and is checked every time.
+   */
+  const decideDpop = async (
+    request: GuardRequest,
+    base: Record<string, string>,
+    needed: readonly string[],
+    body: unknown,
+    token: string,
+    span: SpanLike | undefined,
+  ): Promise<GuardResult> => {
+    const settings = dpop as NonNullable<typeof dpop>;
+    span?.setAttribute('mcp.auth.scheme', 'dpop');
+    const headers = settings.nonce ? { ...base, 'DPoP-Nonce': await settings.nonce.issue() } : base;
+    const outcome: ProofOutcome = await checkProof(
+      settings,
+      request.dpop,
+      request.method,
+      requestUrl(request.target),
+      token,
+    );
+    if (!outcome.ok) {
+      if (outcome.kind === 'unavailable') {
+        return unavailable(
+          headers,
+          'The DPoP proof cannot be checked right now',
+          outcome.retryAfter === undefined ? retryAfter : String(outcome.retryAfter),
+        );
+      }
+      return deny(headers, 401, outcome.kind, outcome.description, hint(needed), 'DPoP');
+    }
+    let authInfo = verifyNow?.(token);
+    const cached = authInfo !== undefined;
+    span?.setAttribute('mcp.auth.token_cache', cached ? 'hit' : 'miss');
+    if (authInfo === undefined) {
+      try {
+        authInfo = await verifier(token);
+      } catch (error) {
+        return refused(headers, needed, error, 'DPoP');
+      }
+    }
+    if (!bindingHolds(authInfo, outcome.proof)) {
+      return deny(headers, 401, 'invalid_token', 'Invalid DPoP key binding', hint(needed), 'DPoP');
+    }
+    // The tools' view (`authContext(extra).dpopJkt`); a new `extra`, never the cache's own.
+    authInfo.extra = { ...authInfo.extra, dpopJkt: outcome.proof.jkt };
+    return admit(headers, needed, body, authInfo, span, cached, 'DPoP');
   };
 
   // The tracer: named in the options, else the api's global one once its import resolves.
@@ -375,6 +534,9 @@ export function createGuard(options: BearerAuthOptions): Guard {
 }
 
 const TRACER_NAME = '@portcullis/mcp-context';
+
+/** The errors a challenge can carry: RFC 6750 §3.1's and RFC 9449 §7.1's. */
+type GuardErrorCode = BearerErrorCode | 'invalid_dpop_proof' | 'use_dpop_nonce';
 
 /** The client and scopes of a verified token (not its subject: that is the user). */
 function verifiedAttributes(span: SpanLike, authInfo: AuthInfo): void {

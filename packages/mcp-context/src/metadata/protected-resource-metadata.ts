@@ -1,3 +1,4 @@
+import { type DpopOptions, dpopAlgorithms } from '../guard/dpop.js';
 import {
   assertNonEmptyString,
   assertObject,
@@ -27,6 +28,11 @@ export interface ProtectedResourceMetadataOptions {
   resourceDocumentation?: string;
   /** Further RFC 9728 parameters, served as given (e.g. `{ resource_policy_uri }`). */
   extra?: Record<string, unknown>;
+  /**
+   * DPoP as the guard takes it (`BearerAuthOptions.dpop`, the same object will do): publishes
+   * `dpop_signing_alg_values_supported` and, with `required`, `dpop_bound_access_tokens_required`.
+   */
+  dpop?: boolean | Pick<DpopOptions, 'required' | 'algorithms'>;
 }
 
 /**
@@ -69,6 +75,13 @@ export function protectedResourceMetadata(
     authorization_servers: [...options.authorizationServers],
     bearer_methods_supported: ['header'],
   };
+  if (options.dpop !== undefined && options.dpop !== false) {
+    const dpop = options.dpop === true ? {} : options.dpop;
+    assertObject(dpop, 'dpop');
+    // RFC 9728 §2: the algorithms of proofs, and whether plain Bearer tokens are refused.
+    metadata.dpop_signing_alg_values_supported = [...dpopAlgorithms(dpop)];
+    if (dpop.required === true) metadata.dpop_bound_access_tokens_required = true;
+  }
   if (options.scopesSupported !== undefined) {
     assertStringArray(options.scopesSupported, 'scopesSupported');
     metadata.scopes_supported = [...options.scopesSupported];

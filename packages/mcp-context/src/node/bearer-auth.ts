@@ -82,6 +82,8 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
         authorization: header(req, 'authorization'),
         host: header(req, 'host') ?? header(req, ':authority'),
         origin: header(req, 'origin'),
+        target: req.originalUrl ?? req.url,
+        dpop: header(req, 'dpop'),
         // Parsed already (by a body parser, or the app itself): the same value, no second parse.
         body: parsed,
         readBody: parsed === undefined ? () => readJsonBody(req) : undefined,

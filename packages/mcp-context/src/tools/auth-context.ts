@@ -38,7 +38,8 @@ export function authContext(extra: WithAuthInfo | undefined): ToolAuthContext {
   const info = carriedAuthInfo(extra);
   if (!info || typeof info.token !== 'string') throw new AuthenticationRequiredError();
   const claims = info.extra?.claims;
-  return {
+  const dpopJkt = info.extra?.dpopJkt;
+  const context: ToolAuthContext = {
     clientId: info.clientId,
     userId: typeof info.userId === 'string' ? info.userId : undefined,
     scopes: [...(info.scopes ?? [])],
@@ -48,4 +49,6 @@ export function authContext(extra: WithAuthInfo | undefined): ToolAuthContext {
     claims:
       typeof claims === 'object' && claims !== null ? (claims as Record<string, unknown>) : {},
   };
+  if (typeof dpopJkt === 'string') context.dpopJkt = dpopJkt;
+  return context;
 }

@@ -49,6 +49,7 @@ export function createMcpServer(
             expiresAt: ctx.expiresAt,
             resource: ctx.resource?.href,
             claims: ctx.claims,
+            dpopJkt: ctx.dpopJkt,
           }),
         },
       ],
@@ -112,6 +113,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
       authorizationServers: authorizationServers ?? ['http://127.0.0.1:1'],
       scopesSupported: ['read', 'read_data', 'write', 'admin'],
       resourceName: 'Portcullis test server',
+      ...(auth.dpop !== undefined ? { dpop: auth.dpop } : {}),
     }),
   );
   const handlers: express.RequestHandler[] = [];

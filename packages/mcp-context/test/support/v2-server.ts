@@ -31,6 +31,7 @@ export function createV2Server(toolScopes: ToolScopes | undefined): McpServer {
             tokenLength: caller.token.length,
             resource: caller.resource?.href,
             sub: caller.claims.sub,
+            dpopJkt: caller.dpopJkt,
           }),
         },
       ],
