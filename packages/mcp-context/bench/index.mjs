@@ -4,7 +4,9 @@
 //  2. JWT verifications per second with the verified-token cache, and without it, beside
 //     jose's jwtVerify alone;
 //  3. the authenticated hot path (bearerAuth on a token verified before, in process) with a
-//     revocation feed's denylist of 1,000 entries, against the same without revocations.
+//     revocation feed's denylist of 1,000 entries, against the same without revocations;
+//  4. the DPoP path (a cached DPoP-bound token and a fresh ES256 proof per request) against
+//     the Bearer path, as CPU per request in alternating rounds of one process.
 // The servers run in a child process so autocannon does not take their CPU in the middle of
 // a measurement; both are stateless Streamable HTTP on 127.0.0.1, so every request stands alone.
 import { fork } from 'node:child_process';
@@ -14,6 +16,7 @@ import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { createProof, generateProofKey, jwkThumbprint } from '@portcullis/dpop';
 import autocannon from 'autocannon';
 import express from 'express';
 import { importJWK, jwtVerify } from 'jose';
@@ -210,10 +213,38 @@ async function main() {
         ` (median per slice: cached ${a.relative.toFixed(2)}, uncached ${b.relative.toFixed(2)}; aims: >= 25, >= 0.95)`,
     );
     await revocationRow(issuer);
+    await dpopRow(issuer);
   } finally {
     child.kill();
     await issuer.close();
   }
+}
+
+/**
+ * bearerAuth called in process, as the HTTP server would: a tools/call request with the given
+ * headers on 127.0.0.1:8000, a response that discards, and a next() that counts.
+ */
+function inProcessCalls() {
+  const body = {
+    jsonrpc: '2.0',
+    id: 1,
+    method: 'tools/call',
+    params: { name: 'echo', arguments: {} },
+  };
+  let passed = 0;
+  return {
+    request: (headers) => ({
+      method: 'POST',
+      url: '/mcp',
+      headers: { host: '127.0.0.1:8000', ...headers },
+      body,
+    }),
+    response: { statusCode: 200, setHeader() {}, end() {} },
+    next: () => {
+      passed++;
+    },
+    passed: () => passed,
+  };
 }
 
 /**
@@ -264,28 +295,9 @@ async function revocationRow(issuer) {
         toolScopes: TOOL_SCOPES,
         cors: false,
       });
-    const body = {
-      jsonrpc: '2.0',
-      id: 1,
-      method: 'tools/call',
-      params: { name: 'echo', arguments: {} },
-    };
-    const response = { statusCode: 200, setHeader() {}, end() {} };
-    let passed = 0;
-    const next = () => {
-      passed++;
-    };
+    const calls = inProcessCalls();
     const call = (auth) => () =>
-      auth(
-        {
-          method: 'POST',
-          url: '/mcp',
-          headers: { host: '127.0.0.1:8000', authorization: `Bearer ${token}` },
-          body,
-        },
-        response,
-        next,
-      );
+      auth(calls.request({ authorization: `Bearer ${token}` }), calls.response, calls.next);
     const [withList, without] = await compare(
       [
         { name: 'bearerAuth, 1,000 revocations', fn: call(middleware({ revocations })) },
@@ -293,7 +305,7 @@ async function revocationRow(issuer) {
       ],
       VERIFY_MS,
     );
-    if (passed === 0) throw new Error('no request passed');
+    if (calls.passed() === 0) throw new Error('no request passed');
     console.log(
       `authenticated hot path (cached token): ${withList.name} ${fmt(withList.perSecond)}/s | ${without.name} ${fmt(without.perSecond)}/s | ratio ${(withList.perSecond / without.perSecond).toFixed(3)} (median per slice ${withList.relative.toFixed(3)}; aim >= 0.97)`,
     );
@@ -301,6 +313,96 @@ async function revocationRow(issuer) {
     revocations.close();
     feedServer.close();
   }
+}
+
+/**
+ * 4. What DPoP costs the resource server per request: bearerAuth with `dpop: true` on a cached
+ * DPoP-bound token with a fresh proof (parse, ES256 verify, `ath`, replay store, binding)
+ * against the same guard and the guard without `dpop` on a cached Bearer token. Proofs are
+ * made between the timed sections (the client's cost, not the server's). Alternating rounds,
+ * the order rotating, CPU time of this process per request (process.cpuUsage), median ratio.
+ */
+async function dpopRow(issuer) {
+  const resource = 'http://127.0.0.1:8000/mcp';
+  const key = await generateProofKey();
+  const jkt = await jwkThumbprint(key.publicJwk);
+  const claims = { sub: 'u', client_id: 'c', aud: resource, scope: 'read' };
+  const bearerToken = await issuer.mintToken(claims);
+  const boundToken = await issuer.mintToken({ ...claims, cnf: { jkt } });
+  const guard = (dpop) =>
+    bearerAuth({
+      verifier: jwtVerifier({ issuer: issuer.issuer, audience: resource, key: issuer.publicJwk }),
+      resource,
+      toolScopes: TOOL_SCOPES,
+      cors: false,
+      ...(dpop ? { dpop: true } : {}),
+    });
+  const plain = guard(false);
+  const withDpop = guard(true);
+  const { request, response, next, passed } = inProcessCalls();
+  const proofs = (n) =>
+    Promise.all(
+      Array.from({ length: n }, () =>
+        createProof({ ...key, method: 'POST', url: resource, accessToken: boundToken }),
+      ),
+    );
+  // Enough requests per round for ~10 ms of CPU or more: cpuUsage ticks are coarse.
+  const PER_ROUND = 400;
+  const BEARER_PER_ROUND = 5000;
+  const candidates = [
+    {
+      name: 'Bearer, guard without dpop',
+      count: BEARER_PER_ROUND,
+      prepare: async () => {},
+      run: () => plain(request({ authorization: `Bearer ${bearerToken}` }), response, next),
+    },
+    {
+      name: 'Bearer, guard with dpop: true',
+      count: BEARER_PER_ROUND,
+      prepare: async () => {},
+      run: () => withDpop(request({ authorization: `Bearer ${bearerToken}` }), response, next),
+    },
+    {
+      name: 'DPoP (cached token, fresh proof)',
+      count: PER_ROUND,
+      pool: [],
+      async prepare() {
+        this.pool = await proofs(PER_ROUND);
+      },
+      run() {
+        return withDpop(
+          request({ authorization: `DPoP ${boundToken}`, dpop: this.pool.pop() }),
+          response,
+          next,
+        );
+      },
+    },
+  ];
+  const cpu = candidates.map(() => []);
+  const rounds = Math.max(6, ROUNDS * 2);
+  for (let round = -1; round < rounds; round++) {
+    const order = [...candidates.keys()];
+    for (let r = 0; r < ((round % 3) + 3) % 3; r++) order.push(order.shift());
+    for (const i of order) {
+      const candidate = candidates[i];
+      await candidate.prepare();
+      const before = passed();
+      const start = process.cpuUsage();
+      for (let j = 0; j < candidate.count; j++) await candidate.run();
+      const used = process.cpuUsage(start);
+      if (passed() - before !== candidate.count) throw new Error(`${candidate.name}: refused`);
+      if (round >= 0) cpu[i].push((used.user + used.system) / candidate.count); // -1: warm-up
+    }
+  }
+  const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const [plainUs, bearerUs, dpopUs] = cpu.map(median);
+  const ratios = cpu[2].map((value, i) => value / cpu[1][i]);
+  console.log(
+    `DPoP path, CPU per request (median of ${rounds} alternating rounds): ${candidates[2].name} ${dpopUs.toFixed(1)} us | ${candidates[1].name} ${bearerUs.toFixed(1)} us | ${candidates[0].name} ${plainUs.toFixed(1)} us`,
+  );
+  console.log(
+    `ratio DPoP / Bearer ${median(ratios).toFixed(2)} (median per round) | Bearer with dpop on / off ${(bearerUs / plainUs).toFixed(3)}`,
+  );
 }
 
 // ---- child: the two servers -------------------------------------------------------------
