@@ -3,6 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import {
   createMemoryReplayStore,
   createNonceIssuer,
   createProof,
@@ -478,6 +483,35 @@ describe('the real SDK 1.x client, with a proof on every request', () => {
       expect(JSON.parse(text(result)).dpopJkt).toBe(jkt);
     } finally {
       await client.close();
+    }
+  });
+});
+
+describe('OpenTelemetry', () => {
+  it('the mcp.bearer_auth span of a DPoP request says dpop, the cache outcome and the refusal', async () => {
+    const exporter = new InMemorySpanExporter();
+    const tracerProvider = new BasicTracerProvider({
+      spanProcessors: [new SimpleSpanProcessor(exporter)],
+    });
+    const server = await startServer({ verifier, dpop: true, tracerProvider });
+    try {
+      const token = await mint(server.resource);
+      expect((await sendDpop(server.url, token, 'whoami')).status).toBe(200);
+      const thief = await generateProofKey();
+      expect((await sendDpop(server.url, token, 'whoami', { key: thief })).status).toBe(401);
+      const [allowed, refused] = exporter.getFinishedSpans().map((span) => span.attributes);
+      expect(allowed).toMatchObject({
+        'mcp.auth.scheme': 'dpop',
+        'mcp.auth.token_cache': 'miss',
+        'mcp.auth.outcome': 'allowed',
+      });
+      expect(refused).toMatchObject({
+        'mcp.auth.scheme': 'dpop',
+        'mcp.auth.token_cache': 'hit',
+        'mcp.auth.outcome': 'refused',
+      });
+    } finally {
+      await server.close();
     }
   });
 });
