@@ -15,8 +15,12 @@ import {
   generateProofKey,
   jwkThumbprint,
   type ProofKey,
+  type ReplayStore,
 } from '@portcullis/dpop';
+import { serviceAvailable, TEST_REDIS_URL } from '@portcullis/internal-testing';
+import { redisReplayStore } from '@portcullis/rate-limit/redis';
 import fc from 'fast-check';
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   authenticate,
@@ -87,6 +91,16 @@ async function sendDpop(
   options: { key?: ProofKey; method?: string; nonce?: string } = {},
 ) {
   return post(url, callTool(tool), dpopHeaders(token, await proofFor(url, token, options)));
+}
+
+/** The public URL two instances behind one load balancer serve. */
+const PUBLIC = 'https://mcp.example.com/mcp';
+
+/** Two instances (each its own guard and HTTP server) of one public resource, sharing `replay`. */
+function balanced(replay: ReplayStore) {
+  const start = () =>
+    startServer({ verifier, publicResource: PUBLIC, originCheck: false, dpop: { replay } });
+  return Promise.all([start(), start()]);
 }
 
 /** The challenges of a WWW-Authenticate header, split at each scheme. */
@@ -409,6 +423,43 @@ describe('RFC 7662 introspection: cnf.jkt from the introspection answer', () => 
   });
 });
 
+describe.runIf(await serviceAvailable('Redis'))(
+  'the replay store on Redis (redisReplayStore of @portcullis/rate-limit)',
+  () => {
+    it('two instances sharing it: a proof accepted by one is refused by the other; Redis stalled is a 503', async () => {
+      const redis = new Redis(TEST_REDIS_URL);
+      const prefix = `portcullis:test:dpop:${crypto.randomUUID()}:`;
+      const replay = redisReplayStore(redis, { prefix });
+      const [a, b] = await balanced(replay);
+      const stalled = await startServer({
+        verifier,
+        dpop: {
+          replay: redisReplayStore({ call: () => new Promise(() => {}) }, { timeoutMs: 50 }),
+        },
+      });
+      try {
+        const token = await mint(PUBLIC);
+        const proof = await proofFor(PUBLIC, token);
+        const first = await post(b.url, callTool('whoami'), dpopHeaders(token, proof));
+        expect(first.status).toBe(200);
+        const again = await post(a.url, callTool('whoami'), dpopHeaders(token, proof));
+        expect(again.status).toBe(401);
+        expect((await again.json()).error_description).toMatch(/used before/);
+        expect(await redis.keys(`${prefix}*`)).toHaveLength(1);
+        const fresh = await mint(stalled.resource);
+        const down = await sendDpop(stalled.url, fresh, 'whoami');
+        expect(down.status).toBe(503);
+        expect((await down.json()).error).toBe('temporarily_unavailable');
+      } finally {
+        const keys = await redis.keys(`${prefix}*`);
+        if (keys.length > 0) await redis.del(...keys);
+        await redis.quit();
+        await Promise.all([a.close(), b.close(), stalled.close()]);
+      }
+    });
+  },
+);
+
 describe('the replay store', () => {
   it('one proof sent 20 times at once: exactly one request passes', async () => {
     const token = await mint(both.resource);
@@ -427,15 +478,19 @@ describe('the replay store', () => {
 
   it('shared by two instances: a proof accepted by one is refused by the other', async () => {
     const replay = createMemoryReplayStore();
-    const a = await startServer({ verifier, dpop: { replay } });
-    const b = await startServer({ verifier, dpop: { replay } });
+    const [a, b] = await balanced(replay);
     try {
-      // Both instances serve the same public URL (behind one load balancer): one resource.
-      const token = await mint(a.resource);
-      const proof = await proofFor(a.url, token);
+      const token = await mint(PUBLIC);
+      const proof = await proofFor(PUBLIC, token);
       expect((await post(a.url, callTool('whoami'), dpopHeaders(token, proof))).status).toBe(200);
       const atB = await post(b.url, callTool('whoami'), dpopHeaders(token, proof));
       expect(atB.status).toBe(401);
+      expect((await atB.json()).error_description).toMatch(/used before/);
+      // Without the shared store, B would have taken it: the refusal is the store's doing.
+      const [alone] = await balanced(createMemoryReplayStore());
+      const accepted = await post(alone.url, callTool('whoami'), dpopHeaders(token, proof));
+      expect(accepted.status).toBe(200);
+      await alone.close();
     } finally {
       await a.close();
       await b.close();

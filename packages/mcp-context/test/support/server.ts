@@ -95,6 +95,8 @@ export interface StartOptions extends Partial<Omit<BearerAuthOptions, 'verifier'
   /** Serve without auth at all (the bench's and tests' baseline). */
   noAuth?: boolean;
   limiter?: RateLimiterLike;
+  /** The public URL of the MCP endpoint, when not this server's own (behind a proxy or balancer). */
+  publicResource?: string;
 }
 
 /** Express + the SDK's stateless Streamable HTTP transport, on 127.0.0.1:0. */
@@ -103,9 +105,17 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   const http: Server = createServer(app);
   await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', () => resolve()));
   const origin = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const resource = `${origin}/mcp`;
+  const resource = options.publicResource ?? `${origin}/mcp`;
   const verifier = options.verifier(resource);
-  const { rawBody, noAuth, authorizationServers, limiter, verifier: _v, ...auth } = options;
+  const {
+    rawBody,
+    noAuth,
+    authorizationServers,
+    limiter,
+    verifier: _v,
+    publicResource: _p,
+    ...auth
+  } = options;
 
   app.use(
     protectedResourceMetadataMiddleware({
@@ -134,7 +144,7 @@ export async function startServer(options: StartOptions): Promise<TestServer> {
   });
 
   return {
-    url: resource,
+    url: `${origin}/mcp`,
     resource,
     origin,
     close: () =>
