@@ -23,11 +23,32 @@ async function pack(name: string): Promise<string> {
   return path.join(work, tarball);
 }
 
+/**
+ * The workspace packages a copy of the template installs: these, and the `@portcullis/` packages
+ * they depend on as published (dependencies and peers), transitively — one missed is an npm 404.
+ */
+function withTheirs(names: string[]): string[] {
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    const file = path.join(WORKSPACE, 'packages', name, 'package.json');
+    const manifest = JSON.parse(readFileSync(file, 'utf8'));
+    for (const deps of [manifest.dependencies, manifest.peerDependencies]) {
+      for (const dep of Object.keys(deps ?? {})) {
+        if (dep.startsWith('@portcullis/')) visit(dep.slice('@portcullis/'.length));
+      }
+    }
+  };
+  for (const name of names) visit(name);
+  return [...seen];
+}
+
 describe('the template, cloned outside the workspace', () => {
   it('installs with npm and passes its own tests with the packages as published', async () => {
     const manifest = JSON.parse(readFileSync(path.join(APP, 'package.json'), 'utf8'));
     const local: Record<string, string> = {};
-    for (const name of ['mcp-context', 'rate-limit', 'token-store']) {
+    for (const name of withTheirs(['mcp-context', 'rate-limit', 'token-store'])) {
       local[`@portcullis/${name}`] = `file:${await pack(name)}`;
     }
 
