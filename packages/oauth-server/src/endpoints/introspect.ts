@@ -1,6 +1,5 @@
-import { InvalidClientError } from '../errors.js';
 import { findAccessToken } from '../lib/access-token-record.js';
-import { authenticateClient } from '../lib/clients.js';
+import { authenticateResourceServer } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
@@ -37,18 +36,7 @@ export function createIntrospectHandler(ctx: Context): Handler {
   return endpoint(ctx, { methods: ['POST'], cors: false }, async (request) => {
     const form = await readForm(request, ctx.maxBodyBytes);
     const params = parseWith(introspectSchema, form);
-    // One answer for every refusal (unknown, public, wrong secret, not a resource server), so
-    // the endpoint tells a caller nothing about which clients exist.
-    let allowed = false;
-    try {
-      const { client } = await authenticateClient(ctx, request, params, {
-        confidentialOnly: true,
-      });
-      allowed = ctx.mayIntrospect(client);
-    } catch (error) {
-      if (!(error instanceof InvalidClientError)) throw error;
-    }
-    if (!allowed) throw new InvalidClientError('client authentication failed');
+    await authenticateResourceServer(ctx, request, params);
     return jsonReply(await introspect(ctx, params.token, params.token_type_hint), 200, NO_STORE);
   });
 }

@@ -1,5 +1,5 @@
-import { InvalidClientError, InvalidRequestError } from '../errors.js';
-import { authenticateClient } from '../lib/clients.js';
+import { InvalidRequestError } from '../errors.js';
+import { authenticateResourceServer } from '../lib/clients.js';
 import type { Context, RevocationFeedConfig } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, paramsToRecord } from '../lib/http.js';
@@ -42,14 +42,7 @@ export function createRevocationFeedHandler(ctx: Context, feed: RevocationFeedCo
         'client credentials go in the Authorization header (Basic), never in the URL',
       );
     }
-    let allowed = false;
-    try {
-      const { client } = await authenticateClient(ctx, request, {}, { confidentialOnly: true });
-      allowed = ctx.mayIntrospect(client);
-    } catch (error) {
-      if (!(error instanceof InvalidClientError)) throw error;
-    }
-    if (!allowed) throw new InvalidClientError('client authentication failed');
+    await authenticateResourceServer(ctx, request, {});
     const { cursor } = query;
     if (cursor !== undefined && (cursor.length === 0 || cursor.length > 200)) {
       throw new InvalidRequestError('cursor is not one this server handed out');

@@ -136,3 +136,24 @@ export async function authenticateClient(
   }
   return { client, method };
 }
+
+/**
+ * Authenticates a resource server (introspection, the revocation feed): a confidential client
+ * the operator allowed (`introspection` option, or `metadata.introspection` on its record). One
+ * answer for every refusal (unknown, public, wrong secret, not a resource server), so the
+ * endpoint tells a caller nothing about which clients exist.
+ */
+export async function authenticateResourceServer(
+  ctx: Context,
+  request: Request,
+  params: { client_id?: string | undefined; client_secret?: string | undefined },
+): Promise<void> {
+  let allowed = false;
+  try {
+    const { client } = await authenticateClient(ctx, request, params, { confidentialOnly: true });
+    allowed = ctx.mayIntrospect(client);
+  } catch (error) {
+    if (!(error instanceof InvalidClientError)) throw error;
+  }
+  if (!allowed) throw new InvalidClientError('client authentication failed');
+}
