@@ -22,6 +22,7 @@ import {
 } from './lib/errors.js';
 import { type GrantTokens, type IssueTokensOptions, issueTokens } from './lib/grant-tokens.js';
 import { type RefreshTokenStore, refreshTokenStore } from './lib/refresh-tokens.js';
+import { type ReplayStoreSection, replayStore } from './lib/replay.js';
 import { type RevocationFeedStore, revocationFeedStore } from './lib/revocations.js';
 import { type SigningKeyStore, signingKeyStore } from './lib/signing-keys.js';
 import type { AccessTokenRecord, RefreshTokenRecord, StoreAdapter } from './types.js';
@@ -87,6 +88,14 @@ export interface TokenStore {
    * one (every adapter of this package); `revocations.supported` says.
    */
   revocations: RevocationFeedStore;
+  /**
+   * A once-only store shared by every instance on the backend (`remember(key, expiresAtMs)`:
+   * `true` the first time, `false` while remembered; atomic, entries dropped after expiry): DPoP
+   * proof `jti`s, client assertion `jti`s. Pass it where `@portcullis/dpop` wants a
+   * `ReplayStore`. Where the adapter keeps one (every adapter of this package); `replay.supported`
+   * says.
+   */
+  replay: ReplayStoreSection;
   signingKeys: SigningKeyStore;
   /** A user's live tokens, for an account page ("signed-in apps"). */
   tokensByUser(
@@ -178,6 +187,7 @@ export function createTokenStore(options: TokenStoreOptions): TokenStore {
     clients: clientStore(ctx),
     consents: consentStore(ctx),
     revocations: revocationFeedStore(ctx),
+    replay: replayStore(ctx),
     signingKeys: signingKeyStore(ctx, options.keyEncryptionSecret),
     async tokensByUser(userId) {
       assertString(userId, 'userId');

@@ -41,6 +41,11 @@ export type {
   Rotation,
 } from './lib/refresh-tokens.js';
 export {
+  MAX_REPLAY_KEY_LENGTH,
+  type ReplayStore,
+  type ReplayStoreSection,
+} from './lib/replay.js';
+export {
   DEFAULT_REVOCATION_OVERLAP_SECONDS,
   MAX_REVOCATION_PAGE,
   type RevocationFeedStore,

@@ -56,6 +56,8 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   const records = new Map<string, AnyRecord>();
   // The revocation feed: revoked, unexpired access tokens by record id.
   const revoked = new Map<string, RevokedAccessToken>();
+  // The once-only store: key → expiry (epoch ms).
+  const replay = new Map<string, Timestamp>();
   let lastSweep = Date.now();
 
   const keyOf = (kind: RecordKind, id: string) => `${kind}:${id}`;
@@ -70,6 +72,12 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
   function sweep(now: Timestamp, retention: number): number {
     for (const [id, entry] of revoked) if (isExpired(entry.expiresAt, now)) revoked.delete(id);
     let removed = 0;
+    for (const [key, expiresAt] of replay) {
+      if (isExpired(expiresAt, now)) {
+        replay.delete(key);
+        removed++;
+      }
+    }
     for (const [key, record] of records) {
       if (record.expiresAt !== null && record.expiresAt + retention <= now) {
         records.delete(key);
@@ -243,6 +251,16 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
       return out.sort(compareFeedPositions).slice(0, limit);
     },
 
+    // One synchronous step: the lookup and the write, with no await between.
+    async remember(key, expiresAt, now) {
+      const held = replay.get(key);
+      if (held !== undefined && !isExpired(held, now)) return false;
+      if (isExpired(expiresAt, now)) replay.delete(key);
+      else replay.set(key, expiresAt);
+      maybeSweep();
+      return true;
+    },
+
     async listByUser<K extends UserKind>(kind: K, userId: string, readOptions: ReadOptions = {}) {
       const now = readOptions.now ?? Date.now();
       const out: RecordOf[K][] = [];
@@ -296,12 +314,14 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     async close() {
       records.clear();
       revoked.clear();
+      replay.clear();
     },
 
     dump() {
       return copyRecord({
         ...Object.fromEntries(records),
         ...Object.fromEntries([...revoked].map(([id, entry]) => [`revoked:${id}`, entry])),
+        ...Object.fromEntries([...replay].map(([key, expiresAt]) => [`replay:${key}`, expiresAt])),
       });
     },
   };

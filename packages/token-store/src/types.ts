@@ -398,6 +398,16 @@ export interface StoreAdapter {
    * on Redis an expiry index remembers it. Optional for third-party adapters.
    */
   sweepExpiredClients?(now: Timestamp, limit: number): Promise<string[]>;
+  /**
+   * Optional (every adapter of this package has it): the once-only store behind
+   * `store.replay`. Remembers `key` until `expiresAt` unless a live entry of it is held (one
+   * whose expiry is after `now`), in one atomic step: resolves `true` when it was not held,
+   * `false` when it was. Of any number of concurrent calls for a key exactly one resolves
+   * `true`. Entries are dropped after their expiry (a purge or a native TTL), so the store
+   * holds about (keys per second × their lifetime). The facade has checked the key (1 to 256
+   * characters) and made `expiresAt` an integer.
+   */
+  remember?(key: string, expiresAt: Timestamp, now: Timestamp): Promise<boolean>;
   /** Releases connections the adapter opened itself (not ones it was given). */
   close(): Promise<void>;
 }

@@ -134,4 +134,98 @@ describe.runIf(await serviceAvailable('Postgres'))('Postgres (pg Pool)', () => {
       else expect(named.length).toBeGreaterThanOrEqual(2);
     }
   });
+
+  describe('once-only store (store.replay) across instances', () => {
+    /** `count` instances, each its own pool (own connections), adapter and store, one table. */
+    function instances(count: number) {
+      const tablePrefix = `p${++n}_`;
+      return Array.from({ length: count }, () => {
+        const own = new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 5 });
+        const adapter = postgresAdapter(own, { schema, tablePrefix });
+        const store = createTokenStore({ adapter, production: false });
+        return { pool: own, adapter, store, replayTable: `"${schema}"."${tablePrefix}replay"` };
+      });
+    }
+    const closeAll = (list: { pool: pg.Pool }[]) => Promise.all(list.map((i) => i.pool.end()));
+
+    it('20 concurrent remembers of one key on each of two instances (own pools): exactly one true', async () => {
+      const both = instances(2);
+      try {
+        await both[0]!.adapter.migrate();
+        for (let round = 0; round < 5; round++) {
+          const key = `jti:${round}:${crypto.randomUUID()}`;
+          const expiresAt = Date.now() + 60_000;
+          const results = await Promise.all(
+            Array.from({ length: 40 }, (_, i) =>
+              both[i % 2]!.store.replay.remember(key, expiresAt),
+            ),
+          );
+          expect(results.filter((won) => won === true)).toHaveLength(1);
+          // And the one entry is held for both afterwards.
+          expect(await both[0]!.store.replay.remember(key, expiresAt)).toBe(false);
+          expect(await both[1]!.store.replay.remember(key, expiresAt)).toBe(false);
+        }
+      } finally {
+        await closeAll(both);
+      }
+    });
+
+    it('a remember waits for another instance’s uncommitted entry of its key, then decides on what committed (by hand)', async () => {
+      const [one] = instances(1);
+      const held = await pool.connect();
+      const waiter = await pool.connect();
+      try {
+        await one!.adapter.migrate();
+        for (const ending of ['COMMIT', 'ROLLBACK'] as const) {
+          const key = `jti:${ending}:${crypto.randomUUID()}`;
+          const expiresAt = Date.now() + 60_000;
+          // Instance A has inserted the key in a transaction it has not committed yet.
+          await held.query('BEGIN');
+          await held.query(`INSERT INTO ${one!.replayTable} (key, expires_at) VALUES ($1, $2)`, [
+            key,
+            expiresAt,
+          ]);
+          // Instance B's remember of the same key now runs, and must wait on A's row.
+          const pending = one!.store.replay.remember(key, expiresAt);
+          let settled = false;
+          void pending.then(() => {
+            settled = true;
+          });
+          for (;;) {
+            const { rows } = await waiter.query(
+              `SELECT count(*)::int AS n FROM pg_stat_activity
+               WHERE wait_event_type = 'Lock' AND query LIKE $1`,
+              [`INSERT INTO ${one!.replayTable}%`],
+            );
+            if ((rows[0] as { n: number }).n === 1) break;
+            expect(settled).toBe(false);
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          expect(settled).toBe(false);
+          await held.query(ending);
+          // Committed: the key was A's, B is refused. Rolled back: B's remember is the first.
+          expect(await pending).toBe(ending === 'ROLLBACK');
+          expect(await one!.store.replay.remember(key, expiresAt)).toBe(false);
+        }
+      } finally {
+        held.release();
+        waiter.release();
+        await closeAll([one!]);
+      }
+    });
+
+    it('purgeExpired deletes expired entries (counted), keeps live ones', async () => {
+      const [one] = instances(1);
+      try {
+        const now = Date.now();
+        expect(await one!.store.replay.remember('jti:gone', now + 1_000)).toBe(true);
+        expect(await one!.store.replay.remember('jti:live', now + 60_000)).toBe(true);
+        expect(await one!.adapter.purgeExpired(now + 2_000)).toBe(1);
+        const { rows } = await pool.query(`SELECT key FROM ${one!.replayTable}`);
+        expect(rows).toEqual([{ key: 'jti:live' }]);
+      } finally {
+        await closeAll([one!]);
+      }
+    });
+  });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { serviceAvailable, TEST_REDIS_URL } from '@portcullis/internal-testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -48,5 +49,50 @@ describe.runIf(await serviceAvailable('Redis'))('Redis (ioredis)', () => {
     expect(await store.clients.sweepExpired()).toEqual([]);
     expect(await redis.exists(`${prefix}r:client:c-here`, `${prefix}ce:client`)).toBe(0);
     expect(await redis.sismember(`${prefix}k:client`, 'c-gone')).toBe(0);
+  });
+
+  describe('once-only store (store.replay) across instances', () => {
+    it('20 concurrent remembers of one key on each of two instances (own connections): exactly one true', async () => {
+      const prefix = `${filePrefix}${++n}:`;
+      const clients = [0, 1].map(() => new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 }));
+      try {
+        const stores = clients.map((client) =>
+          createTokenStore({ adapter: redisAdapter(client, { prefix }), production: false }),
+        );
+        for (let round = 0; round < 5; round++) {
+          const key = `jti:${round}:${crypto.randomUUID()}`;
+          const expiresAt = Date.now() + 60_000;
+          const results = await Promise.all(
+            Array.from({ length: 40 }, (_, i) => stores[i % 2]!.replay.remember(key, expiresAt)),
+          );
+          expect(results.filter((won) => won === true)).toHaveLength(1);
+          expect(await stores[0]!.replay.remember(key, expiresAt)).toBe(false);
+          expect(await stores[1]!.replay.remember(key, expiresAt)).toBe(false);
+        }
+      } finally {
+        for (const client of clients) client.disconnect();
+      }
+    });
+
+    it('an entry is one key named by the SHA-256 of the caller’s key (no caller braces), living until its expiry only', async () => {
+      const prefix = `${filePrefix}${++n}:`;
+      const store = createTokenStore({
+        adapter: redisAdapter(redis, { prefix }),
+        production: false,
+      });
+      const key = 'jti:{all-in-one-slot}';
+      const expiresAt = Date.now() + 30_000;
+      expect(await store.replay.remember(key, expiresAt)).toBe(true);
+      const keys = await redis.keys(`${prefix}*`);
+      const digest = createHash('sha256').update(key).digest('base64url');
+      expect(keys).toEqual([`${prefix}p:${digest}`]);
+      const ttl = await redis.pttl(keys[0]!);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(30_000);
+      expect(await redis.get(keys[0]!)).toBe(String(expiresAt));
+      // An expiry already past leaves no key behind.
+      expect(await store.replay.remember('jti:past', Date.now() - 1)).toBe(true);
+      expect(await redis.keys(`${prefix}*`)).toEqual(keys);
+    });
   });
 });

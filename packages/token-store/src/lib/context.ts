@@ -106,6 +106,7 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
     ...(typeof adapter.listRevokedAccessTokens === 'function'
       ? (['listRevokedAccessTokens'] as const)
       : []),
+    ...(typeof adapter.remember === 'function' ? (['remember'] as const) : []),
     'set',
     'find',
     'consume',

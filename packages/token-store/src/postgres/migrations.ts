@@ -8,6 +8,8 @@ export interface Tables {
   migrations: string;
   /** The revocation feed: revoked, unexpired access tokens. */
   revocations: string;
+  /** The once-only store (`store.replay`): key → expiry. */
+  replay: string;
 }
 
 export const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]{0,47}$/;
@@ -18,6 +20,7 @@ export function tablesFor(schema: string, tablePrefix: string): Tables {
     records: `"${schema}"."${tablePrefix}records"`,
     migrations: `"${schema}"."${tablePrefix}migrations"`,
     revocations: `"${schema}"."${tablePrefix}revoked"`,
+    replay: `"${schema}"."${tablePrefix}replay"`,
   };
 }
 
@@ -55,6 +58,13 @@ const MIGRATIONS: ((t: Tables) => string)[] = [
   // (rewritten with each write of its grant, its expiry unchanged) are then updated on their own
   // page without new index entries (HOT). New pages only; existing ones fill up as they did.
   (t) => `ALTER TABLE ${t.records} SET (fillfactor = 70);`,
+  // The once-only store (`store.replay`): a key per row until its expiry, then purged.
+  (t) => `
+    CREATE TABLE IF NOT EXISTS ${t.replay} (
+      key        text   PRIMARY KEY,
+      expires_at bigint NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS ${indexName(t, 'expires', t.replay)} ON ${t.replay} (expires_at);`,
 ];
 
 function indexName(t: Tables, suffix: string, table = t.records): string {

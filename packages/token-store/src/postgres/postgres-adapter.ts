@@ -200,7 +200,8 @@ export function postgresAdapter(
     lastPurge = wallClock;
     // Background and best effort: a failed purge is retried next interval, never surfaced.
     purging = query(
-      `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $2)
+      `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $2),
+       replay AS (DELETE FROM ${t.replay} WHERE expires_at <= $2)
        DELETE FROM ${t.records} WHERE expires_at <= $1`,
       [wallClock - retentionMs, wallClock],
     )
@@ -618,13 +619,28 @@ export function postgresAdapter(
     },
 
     async purgeExpired(now = Date.now()) {
-      return changedRows(
-        await query(
-          `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $1)
-           DELETE FROM ${t.records} WHERE expires_at <= $1`,
-          [now],
-        ),
+      const { rows } = await query(
+        `WITH feed AS (DELETE FROM ${t.revocations} WHERE expires_at <= $1),
+         replay AS (DELETE FROM ${t.replay} WHERE expires_at <= $1 RETURNING 1),
+         records AS (DELETE FROM ${t.records} WHERE expires_at <= $1 RETURNING 1)
+         SELECT (SELECT count(*) FROM replay)::int + (SELECT count(*) FROM records)::int AS n`,
+        [now],
       );
+      return Number((rows[0] as { n: number }).n);
+    },
+
+    async remember(key, expiresAt, now) {
+      // One statement: a new key is inserted; a held one is replaced only when its entry has
+      // expired. Concurrent inserts of one key wait for the first to commit, then see its row
+      // (unexpired: no row returned), so exactly one caller gets a row back.
+      const { rows } = await query(
+        `INSERT INTO ${t.replay} AS r (key, expires_at) VALUES ($1, $2)
+         ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at WHERE r.expires_at <= $3
+         RETURNING 1`,
+        [key, expiresAt, now],
+      );
+      maybePurge();
+      return rows.length > 0;
     },
 
     async close() {

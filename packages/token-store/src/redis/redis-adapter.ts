@@ -2,6 +2,7 @@ import type { Cluster, Redis } from 'ioredis';
 import { ClientChangedError, StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
+import { sha256 } from '../lib/sha256.js';
 import type {
   ConsumableKind,
   ConsumeOptions,
@@ -20,6 +21,7 @@ import { clusterAdmit, clusterIndex, clusterRevoke, clusterWrite } from './lua/c
 import { consume as consumeScript } from './lua/consume.js';
 import { deleteRecord } from './lua/delete.js';
 import { feedAdd, feedList, revokeAccessToken as revokeAccessTokenScript } from './lua/feed.js';
+import { remember as rememberScript } from './lua/remember.js';
 import { revokeFamily as revokeFamilyScript } from './lua/revoke-family.js';
 import { rotate as rotateScript } from './lua/rotate.js';
 import type { LuaScript } from './lua/script.js';
@@ -113,6 +115,9 @@ export function redisAdapter(
     ? [`${prefix}{rv}o`, `${prefix}{rv}e`]
     : [`${prefix}rv:o`, `${prefix}rv:e`];
   const accessTokenKeys = recordKey('access_token', '');
+  // A once-only entry: named by the SHA-256 of its key, so a caller's braces never pick a
+  // Cluster hash tag, and entries spread over every slot.
+  const replayKey = async (key: string) => `${prefix}p:${await sha256(key)}`;
   /** A feed member: the position's revokedAt as 15 digits, then the id (bytewise order). */
   const digits = (revokedAt: Timestamp) => String(Math.trunc(revokedAt)).padStart(15, '0');
   const feedMember = (revokedAt: Timestamp, id: string) => `${digits(revokedAt)}:${id}`;
@@ -576,6 +581,13 @@ export function redisAdapter(
           });
         }
         return out;
+      });
+    },
+
+    remember(key, expiresAt, now) {
+      return call('remember', async () => {
+        const reply = await runScript(rememberScript, [await replayKey(key)], [expiresAt, now]);
+        return Number(reply) === 1;
       });
     },
 

@@ -1698,6 +1698,111 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
       });
     });
 
+    describe('once-only store (store.replay)', () => {
+      const key = () => `jti:${generateSecret()}`;
+      const later = () => clock.now + 60_000;
+
+      it('true the first time, false while the key is remembered; keys are independent', async () => {
+        expect(store.replay.supported).toBe(true);
+        const [a, b] = [key(), key()];
+        expect(await store.replay.remember(a, later())).toBe(true);
+        expect(await store.replay.remember(a, later())).toBe(false);
+        expect(await store.replay.remember(a, later() + 3_600_000)).toBe(false);
+        expect(await store.replay.remember(b, later())).toBe(true);
+        // A second facade over the same backend sees the same entries.
+        const other = createTokenStore({
+          adapter: backend.adapter,
+          now: () => clock.now,
+          production: false,
+        });
+        expect(await other.replay.remember(a, later())).toBe(false);
+      });
+
+      it('held until expiresAtMs by the store’s clock, then new again (and a re-remembered key is held anew)', async () => {
+        const k = key();
+        const expiresAt = clock.now + 5_000;
+        expect(await store.replay.remember(k, expiresAt)).toBe(true);
+        clock.now = expiresAt - 1;
+        expect(await store.replay.remember(k, later())).toBe(false);
+        clock.now = expiresAt;
+        expect(await store.replay.remember(k, clock.now + 5_000)).toBe(true);
+        expect(await store.replay.remember(k, later())).toBe(false);
+      });
+
+      it('an expiry already past stores nothing: true each time, unless the key is held', async () => {
+        const k = key();
+        expect(await store.replay.remember(k, clock.now - 1)).toBe(true);
+        expect(await store.replay.remember(k, clock.now)).toBe(true);
+        expect(await store.replay.remember(k, later())).toBe(true);
+        expect(await store.replay.remember(k, clock.now - 1)).toBe(false);
+      });
+
+      it('a fractional expiry is rounded up, never down', async () => {
+        const k = key();
+        const start = clock.now;
+        expect(await store.replay.remember(k, start + 5_000.5)).toBe(true);
+        clock.now = start + 5_000; // held until start + 5001; rounded down it would end now
+        expect(await store.replay.remember(k, later())).toBe(false);
+      });
+
+      it('of 50 concurrent calls for one key, exactly one gets true; 50 keys at once all get true', async () => {
+        const k = key();
+        const one = await Promise.all(
+          Array.from({ length: 50 }, () => store.replay.remember(k, later())),
+        );
+        expect(one.filter((won) => won === true)).toHaveLength(1);
+        expect(one.filter((won) => won === false)).toHaveLength(49);
+        const many = await Promise.all(
+          Array.from({ length: 50 }, () => store.replay.remember(key(), later())),
+        );
+        expect(many.every((won) => won === true)).toBe(true);
+      });
+
+      it('keys of 1 to 256 characters, any text (braces, colons, non-ASCII), each its own', async () => {
+        const base = generateSecret();
+        const keys = [
+          'x',
+          `${base}{tag}`,
+          `{tag}${base}`,
+          `${base}:é🔑`,
+          `${base}:e🔑`,
+          `${base}${'a'.repeat(256 - base.length)}`,
+        ];
+        for (const k of keys) expect(await store.replay.remember(k, later())).toBe(true);
+        for (const k of keys) expect(await store.replay.remember(k, later())).toBe(false);
+      });
+
+      it('refuses keys it cannot hold faithfully and expiries that are no time, before the backend', async () => {
+        for (const bad of ['', 'a'.repeat(257), 'nul\0byte', 'lone\uD800surrogate', '\uDC00']) {
+          await expect(store.replay.remember(bad, later())).rejects.toMatchObject({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+          });
+        }
+        for (const bad of [undefined, 42, null, ['a']]) {
+          await expect(
+            store.replay.remember(bad as unknown as string, later()),
+          ).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+        }
+        for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '1', undefined]) {
+          await expect(
+            store.replay.remember(key(), bad as unknown as number),
+          ).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
+        }
+      });
+
+      it('entries end at their expiry: after purgeExpired the key is new, a live one still held', async () => {
+        const [gone, live] = [key(), key()];
+        expect(await store.replay.remember(gone, clock.now + 1_000)).toBe(true);
+        expect(await store.replay.remember(live, clock.now + 60_000)).toBe(true);
+        advance(2);
+        await store.adapter.purgeExpired(clock.now);
+        expect(await store.replay.remember(live, later())).toBe(false);
+        expect(await store.replay.remember(gone, clock.now + 1_000)).toBe(true);
+        expect(await store.replay.remember(gone, clock.now + 1_000)).toBe(false);
+      });
+    });
+
     describe('TokenManager (the guide’s API)', () => {
       it('issue → validate → revoke, with typed errors', async () => {
         const tokens = new TokenManager(store);

@@ -9,13 +9,16 @@ interface Queryable {
 }
 
 /**
- * Every row of the records table and of the revocation feed beside it (`…revoked`), each as
+ * Every row of the records table, of the revocation feed beside it (`…revoked`) and of the
+ * once-only store (`…replay`), each as
  * Postgres prints it (`row::text`).
  */
 export async function dumpPostgres(db: Queryable, table: string): Promise<string> {
   const feed = table.replace(/records"$/, 'revoked"');
+  const replay = table.replace(/records"$/, 'replay"');
   const { rows } = await db.query(
-    `SELECT r::text AS line FROM ${table} r UNION ALL SELECT f::text FROM ${feed} f`,
+    `SELECT r::text AS line FROM ${table} r UNION ALL SELECT f::text FROM ${feed} f
+     UNION ALL SELECT p::text FROM ${replay} p`,
   );
   return (rows as { line: string }[]).map((row) => row.line).join('\n');
 }
