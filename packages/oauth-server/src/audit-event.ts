@@ -74,6 +74,11 @@ export interface TokenIssuedEvent extends AuditEventBase {
   jti?: string | undefined;
   /** Whether a refresh token came with it. */
   refreshToken: boolean;
+  /**
+   * `client_credentials` for a token a client got for itself (RFC 6749 §4.4): `sub` is then its
+   * client id, not a user. Absent for a user's grant.
+   */
+  grantType?: 'client_credentials' | undefined;
 }
 
 /**

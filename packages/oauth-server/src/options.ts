@@ -101,6 +101,32 @@ export interface RevocationFeedOptions {
   pageSize?: number;
 }
 
+/**
+ * The client credentials grant (RFC 6749 §4.4; MCP's OAuth client credentials extension,
+ * SEP-1046): a confidential client gets an access token for itself (`sub` = its client id), with
+ * no user and so no consent. Only a client registered for it (`grant_types` holds
+ * `client_credentials`) and authenticated may use it, and only within a ceiling:
+ *
+ * - the operator's clients (`clientIds`, `allow`): any scope of their registration;
+ * - any other client — one that registered itself at /register, where anyone may — only the
+ *   scopes of its registration that are also in `dynamicRegistrationScopes`. Default none: /register
+ *   refuses `client_credentials`, and such a client cannot mint a token for any scope.
+ */
+export interface ClientCredentialsOptions {
+  /** `false` turns the grant off for every client (and out of the metadata). Default `true`. */
+  enabled?: boolean;
+  /** The operator's machine clients, by client id. */
+  clientIds?: string[];
+  /** The operator's machine clients, by a test of their record. */
+  allow?: (client: ClientRecord) => boolean;
+  /**
+   * The scopes a client that registered itself may register for, and be granted by, the client
+   * credentials grant (each in `scopes`). Default `[]`: dynamic registration of
+   * `client_credentials` clients is refused. Choose scopes you would give anyone on the Internet.
+   */
+  dynamicRegistrationScopes?: string[];
+}
+
 export interface AuthorizationServerOptions {
   /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */
   issuer: string;
@@ -132,6 +158,8 @@ export interface AuthorizationServerOptions {
   rateLimit?: false | RateLimitOptions;
   /** Client ID Metadata Documents (https client_id URLs). */
   clientIdMetadataDocuments?: ClientIdMetadataDocumentOptions;
+  /** The client credentials grant (see {@link ClientCredentialsOptions}); default on for the operator's clients only. */
+  clientCredentials?: ClientCredentialsOptions;
   /** Serve Dynamic Client Registration (RFC 7591) at /register (default `true`). */
   allowDynamicRegistration?: boolean;
   /**

@@ -6,6 +6,7 @@ import { createKeyManager } from '../src/lib/keys.js';
 import { plainPathname } from '../src/lib/node-bridge.js';
 import {
   authorizationCodeGrantSchema,
+  clientCredentialsGrantSchema,
   grantTypeSchema,
   parseWith,
   refreshTokenGrantSchema,
@@ -68,6 +69,7 @@ describe('fast paths agree with the general code', () => {
       fc.constantFrom(
         'authorization_code',
         'refresh_token',
+        'client_credentials',
         '',
         ' ',
         'x'.repeat(43),
@@ -83,7 +85,12 @@ describe('fast paths agree with the general code', () => {
       ),
       fc.string({ maxLength: 8 }),
     );
-    const schemas = [grantTypeSchema, authorizationCodeGrantSchema, refreshTokenGrantSchema];
+    const schemas = [
+      grantTypeSchema,
+      authorizationCodeGrantSchema,
+      refreshTokenGrantSchema,
+      clientCredentialsGrantSchema,
+    ];
     const names = [...new Set(schemas.flatMap((schema) => Object.keys(schema.shape))), 'other'];
     const form = fc.dictionary(fc.constantFrom(...names), value);
     fc.assert(

@@ -8,10 +8,13 @@ import {
   confidentialClient,
   exchange,
   ISSUER,
+  MACHINE,
+  MACHINE_SECRET,
   obtainCode,
   publicClient,
   REDIRECT,
   RESOURCE,
+  saveMachineClient,
   setup,
 } from './support/setup.js';
 
@@ -28,6 +31,8 @@ function values(real: string[]) {
       'token',
       'authorization_code',
       'refresh_token',
+      'client_credentials',
+      'openid',
       REDIRECT,
       RESOURCE,
       '\u0000',
@@ -79,7 +84,12 @@ const authHeader = fc.option(
 );
 
 async function world(store?: ReturnType<typeof createTokenStore>) {
-  const s = await setup({}, store);
+  // Client credentials on: an operator's machine client, and dynamic ones limited to `read`.
+  const s = await setup(
+    { clientCredentials: { clientIds: [MACHINE], dynamicRegistrationScopes: ['read'] } },
+    store,
+  );
+  await saveMachineClient(s.store);
   const pub = await publicClient(s.as);
   const conf = await confidentialClient(s.as);
   const { code, verifier } = await obtainCode(s.as, pub);
@@ -92,6 +102,8 @@ async function world(store?: ReturnType<typeof createTokenStore>) {
   });
   const { code: code2, verifier: verifier2 } = await obtainCode(s.as, pub);
   const real = [
+    MACHINE,
+    MACHINE_SECRET,
     pub,
     conf.clientId,
     conf.secret,
@@ -153,6 +165,36 @@ describe('fuzzing every endpoint: malformed input never gets a 500', async () =>
     }, 60_000);
   }
 
+  it('RFC 6749 §4.4: client_credentials with the machine client’s credentials and arbitrary scope and resource answers 200 or a 4xx', async () => {
+    const auth = `Basic ${Buffer.from(`${MACHINE}:${MACHINE_SECRET}`).toString('base64')}`;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            scope: values(['read', 'write', 'read write', 'admin', 'openid', 'offline_access']),
+            resource: values([RESOURCE, `${RESOURCE}/`]),
+            client_id: values([MACHINE]),
+            client_secret: values([MACHINE_SECRET]),
+          },
+          { requiredKeys: [] },
+        ),
+        fc.boolean(),
+        async (params, withHeader) => {
+          const response = await w.as.handle(
+            formRequest(
+              '/token',
+              { grant_type: 'client_credentials', ...params },
+              withHeader ? auth : undefined,
+            ),
+          );
+          await assertNot500(response, 'client_credentials');
+          expect([200, 400, 401]).toContain(response!.status);
+        },
+      ),
+      RUNS,
+    );
+  });
+
   it('RFC 6749 §5.2: /token answers arbitrary raw bytes with a 4xx', async () => {
     await fc.assert(
       fc.asyncProperty(fc.uint8Array({ maxLength: 2000 }), async (bytes) => {
@@ -178,11 +220,12 @@ describe('fuzzing every endpoint: malformed input never gets a 500', async () =>
         ),
         token_endpoint_auth_method: values(['none', 'client_secret_basic', 'client_secret_post']),
         grant_types: fc.oneof(
-          fc.array(values(['authorization_code', 'refresh_token'])),
+          fc.array(values(['authorization_code', 'refresh_token', 'client_credentials'])),
           fc.jsonValue(),
         ),
         client_name: fc.oneof(values([]), fc.jsonValue()),
-        scope: values(['read', 'read write']),
+        scope: values(['read', 'read write', 'openid']),
+        response_types: fc.oneof(fc.constant([]), fc.array(values(['code'])), fc.jsonValue()),
         application_type: values(['web', 'native']),
         client_uri: values(['https://a.example']),
       },

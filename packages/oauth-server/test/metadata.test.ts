@@ -26,7 +26,7 @@ describe('authorization server metadata', () => {
       introspection_endpoint: `${ISSUER}/introspect`,
       jwks_uri: `${ISSUER}/jwks.json`,
       response_types_supported: ['code'],
-      grant_types_supported: ['authorization_code', 'refresh_token'],
+      grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
       code_challenge_methods_supported: ['S256'],
       client_id_metadata_document_supported: true,
       authorization_response_iss_parameter_supported: true,

@@ -4,7 +4,6 @@ import {
   InvalidClientError,
   InvalidRequestError,
   InvalidScopeError,
-  InvalidTargetError,
   type OAuthError,
   ServerError,
   UnauthorizedClientError,
@@ -19,6 +18,7 @@ import { standardRequest } from '../lib/node-bridge.js';
 import { isOpenIdScope, MAX_NONCE_LENGTH, OPENID_SCOPE_DESCRIPTIONS } from '../lib/openid.js';
 import { perClientKey, RateLimitState } from '../lib/rate-limits.js';
 import { buildRedirect, isLoopbackHost, matchRedirectUri } from '../lib/redirect-uri.js';
+import { resolveResource } from '../lib/resources.js';
 import { authorizeClientSchema, authorizeRequestSchema, parseWith } from '../lib/schemas.js';
 import { parseScope, TOLERATED_SCOPES } from '../lib/scopes.js';
 import type { ClientRecord } from '../lib/store.js';
@@ -183,17 +183,6 @@ function parseNonce(nonce: string | undefined): string | undefined {
     throw new InvalidRequestError('nonce must be printable ASCII');
   }
   return nonce;
-}
-
-function resolveResource(ctx: Context, requested: string | undefined) {
-  if (requested === undefined) {
-    if (ctx.resources.length === 1) return ctx.resources[0]!;
-    throw new InvalidTargetError('resource is required (RFC 8707)');
-  }
-  const resource = ctx.resources.find((r) => r.uri === requested);
-  if (!resource)
-    throw new InvalidTargetError('resource is not served by this authorization server');
-  return resource;
 }
 
 /**

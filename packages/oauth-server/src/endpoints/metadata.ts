@@ -22,7 +22,11 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
     scopes_supported: scopes,
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: [
+      'authorization_code',
+      'refresh_token',
+      ...(ctx.clientCredentials.enabled ? ['client_credentials'] : []),
+    ],
     token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
     revocation_endpoint_auth_methods_supported: [
       'none',

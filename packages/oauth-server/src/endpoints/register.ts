@@ -4,6 +4,7 @@ import {
   InvalidClientMetadataError,
   InvalidRedirectUriError,
 } from '../errors.js';
+import { registeredGrants } from '../lib/client-credentials.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readJsonObject } from '../lib/http.js';
@@ -33,7 +34,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       );
     }
     const meta = parseWith(registrationSchema, body, registrationError);
-    for (const uri of meta.redirect_uris) {
+    for (const uri of meta.redirect_uris ?? []) {
       const problem = redirectUriProblem(uri);
       if (problem) throw new InvalidRedirectUriError(`a redirect_uri ${problem}`);
     }
@@ -46,22 +47,21 @@ export function createRegisterHandler(ctx: Context): Handler {
         throw new InvalidClientMetadataError(`${field} must be an http(s) URL`);
       }
     }
-    const grantTypes = meta.grant_types ?? ['authorization_code', 'refresh_token'];
-    const responseTypes = meta.response_types ?? ['code'];
-    // RFC 7591 §2.1: grant_types and response_types must agree.
-    if (!grantTypes.includes('authorization_code')) {
-      throw new InvalidClientMetadataError('grant_types must include authorization_code');
-    }
+    const method = meta.token_endpoint_auth_method ?? 'client_secret_basic';
+    const { grantTypes, responseTypes, redirectUris, machineScope } = registeredGrants(
+      ctx,
+      meta,
+      method,
+    );
     // RFC 7591 §2: the server may register fewer scopes than asked for, and says so in the
     // response. The supported subset is kept; the rest (openid, offline_access, …) is dropped.
-    let scope: string | undefined;
-    if (meta.scope !== undefined) {
+    let scope = machineScope;
+    if (machineScope === undefined && meta.scope !== undefined) {
       const kept = [...new Set(meta.scope.split(' ').filter(Boolean))].filter(
         (s) => Object.hasOwn(ctx.scopes, s) || isOpenIdScope(ctx, s),
       );
       scope = kept.length > 0 ? kept.join(' ') : undefined;
     }
-    const method = meta.token_endpoint_auth_method ?? 'client_secret_basic';
     const issuedAt = Math.floor(ctx.now() / 1000);
     const secret = method === 'none' ? undefined : randomId(32);
     const secretExpiresAt =
@@ -72,7 +72,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       clientSecretHash: secret ? await hashSecret(secret) : undefined,
       clientSecretExpiresAt: secret ? secretExpiresAt : undefined,
       clientIdIssuedAt: issuedAt,
-      redirectUris: meta.redirect_uris,
+      redirectUris,
       tokenEndpointAuthMethod: method,
       grantTypes,
       responseTypes,

@@ -23,6 +23,7 @@ import { accessTokenUserClaims, claimsForIssue, idTokenFor } from '../lib/openid
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
   authorizationCodeGrantSchema,
+  clientCredentialsGrantSchema,
   grantTypeSchema,
   parseWith,
   refreshTokenGrantSchema,
@@ -31,6 +32,7 @@ import { parseScope } from '../lib/scopes.js';
 import { isClientChanged, isGrantFailure } from '../lib/store.js';
 import { accessTokenFor, accessTokenOptions } from '../lib/tokens.js';
 import type { SpanLike } from '../lib/tracing.js';
+import { clientCredentialsGrant } from './client-credentials-grant.js';
 
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
@@ -74,7 +76,16 @@ export function createTokenHandler(ctx: Context): Handler {
         refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request)),
       );
     }
-    throw new UnsupportedGrantTypeError('grant_type must be authorization_code or refresh_token');
+    if (grant_type === 'client_credentials' && ctx.clientCredentials.enabled) {
+      span?.setAttribute('oauth.grant_type', grant_type);
+      const params = parseWith(clientCredentialsGrantSchema, form);
+      // A fresh read of the client: this grant has no atomic step that would check a cached one.
+      const auth = await authenticated(ctx, request, params, limits, span, false, true);
+      return clientCredentialsGrant(ctx, auth, params, ctx.getClientIp(request));
+    }
+    throw new UnsupportedGrantTypeError(
+      `grant_type must be authorization_code, refresh_token${ctx.clientCredentials.enabled ? ' or client_credentials' : ''}`,
+    );
   });
 }
 

@@ -7,6 +7,7 @@ import {
 import type { AuthorizationServerOptions } from '../options.js';
 import { createEmitter, type Emit } from './audit.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
+import { type ClientCredentialsConfig, clientCredentialsConfig } from './client-credentials.js';
 import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
 import { standardRequest } from './node-bridge.js';
@@ -53,6 +54,8 @@ export interface Context {
   ttl: { authorizationCode: number; accessToken: number; refreshToken: number; grant: number };
   refreshGraceSeconds: number;
   allowRegistration: boolean;
+  /** The client credentials grant's configuration. */
+  clientCredentials: ClientCredentialsConfig;
   clientSecretTtlSeconds: number;
   dynamicClientTtlSeconds: number;
   /** The revocation feed, when enabled (JWT access tokens only). */
@@ -289,6 +292,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     ttl,
     refreshGraceSeconds: grace,
     allowRegistration: options.allowDynamicRegistration !== false,
+    clientCredentials: clientCredentialsConfig(options.clientCredentials, known),
     clientSecretTtlSeconds: options.clientSecretTtlSeconds ?? 0,
     mayIntrospect: introspectionPolicy(options.introspection),
     revocationFeed,

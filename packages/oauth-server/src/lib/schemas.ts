@@ -124,6 +124,20 @@ export const refreshTokenGrantSchema = z.object({
   ...clientCredentials,
 });
 
+/** RFC 6749 §4.4.2: the client authenticates; `scope` and `resource` (RFC 8707) are optional. */
+export const clientCredentialsGrantSchema = z.object({
+  grant_type: z.literal('client_credentials'),
+  scope: optionalText(2048),
+  resource: optionalText(2048),
+  ...clientCredentials,
+});
+
+plainCheck(clientCredentialsGrantSchema, {
+  grant_type: literalRule('client_credentials'),
+  scope: optionalTextRule(2048),
+  resource: optionalTextRule(2048),
+  ...clientCredentialRules,
+});
 plainCheck(authorizationCodeGrantSchema, {
   grant_type: literalRule('authorization_code'),
   code: textRule(512),
@@ -173,18 +187,18 @@ const uri = z.string().min(1).max(2048).refine(hasNoControl);
 
 /** RFC 7591 §2 client metadata. */
 export const registrationSchema = z.object({
-  redirect_uris: z.array(uri).min(1).max(20),
+  // Required with authorization_code (checked with grant_types); a client_credentials client has none.
+  redirect_uris: z.array(uri).max(20).optional(),
   token_endpoint_auth_method: z
     .enum(['none', 'client_secret_basic', 'client_secret_post'])
     .optional(),
   grant_types: z
-    .array(z.enum(['authorization_code', 'refresh_token']))
+    .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
     .min(1)
-    .max(2)
+    .max(3)
     .optional(),
   response_types: z
     .array(z.enum(['code']))
-    .min(1)
     .max(1)
     .optional(),
   application_type: z.enum(['web', 'native']).optional(),

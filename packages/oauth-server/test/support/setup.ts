@@ -1,7 +1,12 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createPkcePair } from '@portcullis/pkce';
-import { createTokenStore, memoryAdapter, type TokenStore } from '@portcullis/token-store';
+import {
+  createTokenStore,
+  hashSecret,
+  memoryAdapter,
+  type TokenStore,
+} from '@portcullis/token-store';
 import {
   type AuthorizationServer,
   type AuthorizationServerOptions,
@@ -156,8 +161,9 @@ export async function exchange(
   as: AuthorizationServer,
   params: Record<string, string>,
   headers: Record<string, string> = {},
+  path = '/token',
 ) {
-  const response = (await as.handle(form('/token', params, headers)))!;
+  const response = (await as.handle(form(path, params, headers)))!;
   return { response, body: (await response.json()) as Record<string, unknown> };
 }
 
@@ -193,4 +199,28 @@ export async function listen(
         server.close(() => resolve());
       }),
   };
+}
+
+export const MACHINE = 'nightly-report';
+export const MACHINE_SECRET = 'machine-secret-0123456789abcdef';
+
+/** An operator's machine client (client credentials), saved straight to the store as an app's configuration does. */
+export async function saveMachineClient(
+  store: TokenStore,
+  overrides: Record<string, unknown> = {},
+): Promise<void> {
+  await store.clients.save({
+    clientId: MACHINE,
+    clientIdIssuedAt: 0,
+    createdAt: 0,
+    expiresAt: null,
+    redirectUris: [],
+    tokenEndpointAuthMethod: 'client_secret_basic',
+    grantTypes: ['client_credentials'],
+    responseTypes: [],
+    scope: 'read write',
+    clientSecretHash: await hashSecret(MACHINE_SECRET),
+    clientSecretExpiresAt: 0,
+    ...overrides,
+  });
 }
