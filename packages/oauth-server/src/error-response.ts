@@ -1,4 +1,9 @@
-import { OAuthError, ServerError, TemporarilyUnavailableError } from './errors.js';
+import {
+  OAuthError,
+  ServerError,
+  TemporarilyUnavailableError,
+  UseDpopNonceError,
+} from './errors.js';
 import { isStoreUnavailable } from './lib/store.js';
 
 /** How the request that failed was made, where it changes the error response. */
@@ -14,7 +19,8 @@ export interface ErrorResponseOptions {
  * [RFC 6749 §5.2](https://www.rfc-editor.org/rfc/rfc6749#section-5.2): the one mapping from
  * error to status and headers. `invalid_client` → 401 (with `WWW-Authenticate: Basic` when the
  * client used Basic, §5.2), `invalid_token` → 401 + `WWW-Authenticate: Bearer` (RFC 6750 §3),
- * `insufficient_scope` → 403, `too_many_requests` → 429 + `Retry-After`, a store outage → 503,
+ * `insufficient_scope` → 403, `too_many_requests` → 429 + `Retry-After`, `use_dpop_nonce` → 400 +
+ * `DPoP-Nonce` (RFC 9449 §8), a store outage → 503,
  * other OAuth errors → 400; anything unexpected → 500 `server_error` without its message.
  * Every error response carries `Cache-Control: no-store`.
  *
@@ -34,6 +40,8 @@ export function errorResponse(error: unknown, options: ErrorResponseOptions = {}
     headers.set('WWW-Authenticate', bearerChallenge(body));
   } else if (oauth.code === 'too_many_requests' && 'retryAfter' in oauth) {
     headers.set('Retry-After', String(oauth.retryAfter));
+  } else if (oauth instanceof UseDpopNonceError) {
+    headers.set('DPoP-Nonce', oauth.nonce);
   }
   return new Response(JSON.stringify(body), { status: oauth.status, headers });
 }

@@ -1,6 +1,6 @@
 /**
  * OAuth wire errors: one class per error code of RFC 6749 §4.1.2.1 / §5.2, RFC 6750 §3.1,
- * RFC 7591 §3.2.2, RFC 7009 §2.2.1 and RFC 8707 §2, each with `toResponseObject()`.
+ * RFC 7591 §3.2.2, RFC 7009 §2.2.1, RFC 8707 §2 and RFC 9449 §12.2, each with `toResponseObject()`.
  * `errorResponse()` (in `error-response.ts`) is the one place that maps them to HTTP.
  */
 
@@ -22,7 +22,9 @@ export type OAuthErrorCode =
   | 'invalid_redirect_uri'
   | 'invalid_client_metadata'
   | 'unsupported_token_type'
-  | 'too_many_requests';
+  | 'too_many_requests'
+  | 'invalid_dpop_proof'
+  | 'use_dpop_nonce';
 
 /** The JSON body of an error response (RFC 6749 §5.2). */
 export interface OAuthErrorResponseObject {
@@ -163,5 +165,28 @@ export class TooManyRequestsError extends OAuthError {
   constructor(message: string, retryAfter: number, options?: { cause?: unknown }) {
     super(message, options);
     this.retryAfter = retryAfter;
+  }
+}
+/**
+ * RFC 9449 §5: the token request's DPoP proof is missing (where one is required), malformed,
+ * replayed, for another URL or method, too old, or made with a key the grant is not bound to.
+ */
+export class InvalidDpopProofError extends OAuthError {
+  static override code = 'invalid_dpop_proof' as const;
+  override code = 'invalid_dpop_proof' as const;
+}
+/**
+ * RFC 9449 §8: the server requires a nonce in the DPoP proof; the answer carries the one to use
+ * in its `DPoP-Nonce` header and the client retries with it.
+ */
+export class UseDpopNonceError extends OAuthError {
+  static override code = 'use_dpop_nonce' as const;
+  override code = 'use_dpop_nonce' as const;
+  /** The nonce the client is to put in its next proof (the `DPoP-Nonce` header). */
+  readonly nonce: string;
+
+  constructor(message: string, nonce: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.nonce = nonce;
   }
 }

@@ -1,3 +1,4 @@
+export type { DpopAlgorithm, ReplayStore as DpopReplayStore } from '@portcullis/dpop';
 export type {
   AuditEvent,
   AuditEventName,
@@ -28,6 +29,7 @@ export {
   InsufficientScopeError,
   InvalidClientError,
   InvalidClientMetadataError,
+  InvalidDpopProofError,
   InvalidGrantError,
   InvalidRedirectUriError,
   InvalidRequestError,
@@ -44,6 +46,7 @@ export {
   UnsupportedGrantTypeError,
   UnsupportedResponseTypeError,
   UnsupportedTokenTypeError,
+  UseDpopNonceError,
 } from './errors.js';
 export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
 export type { PublicJwk } from './lib/keys.js';
@@ -61,6 +64,8 @@ export type {
 export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';
 export type {
   AuthorizationServerOptions,
+  DpopNonceOptions,
+  DpopOptions,
   EndpointRateLimits,
   OpenIdClaims,
   OpenIdOptions,

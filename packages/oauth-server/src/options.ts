@@ -1,3 +1,4 @@
+import type { DpopAlgorithm, ReplayStore } from '@portcullis/dpop';
 import type { createRateLimiter } from '@portcullis/rate-limit';
 import type { JWK } from 'jose';
 import type { AuditListener } from './audit-event.js';
@@ -127,6 +128,41 @@ export interface ClientCredentialsOptions {
   dynamicRegistrationScopes?: string[];
 }
 
+/** Server nonces for DPoP proofs (RFC 9449 §8), stateless: the same on every instance. */
+export interface DpopNonceOptions {
+  /**
+   * The HMAC secret every instance shares, at least 32 bytes (a string is taken as UTF-8).
+   * Default: derived from `signingKey` (so one of them is needed).
+   */
+  secret?: string | Uint8Array;
+  /** How long one nonce is handed out, in seconds (default 300); each is accepted one window more. */
+  windowSeconds?: number;
+}
+
+/** DPoP (RFC 9449) at the token endpoint (the `dpop` option). */
+export interface DpopOptions {
+  /** Refuse token requests without a DPoP proof (`invalid_dpop_proof`). Default `false`. */
+  required?: boolean;
+  /**
+   * Require a server nonce in every proof (§8): a proof without the current one is answered
+   * `400 use_dpop_nonce` with the nonce in `DPoP-Nonce`, and token responses carry the next.
+   * `true` derives the secret from `signingKey`. Default off.
+   */
+  nonce?: boolean | DpopNonceOptions;
+  /**
+   * Where accepted proofs are remembered so that each is accepted once (§11.1). Default: the
+   * store's own once-only memory (`store.replay`) when it has one, shared by every instance on
+   * it; else one in this process's memory, which a second instance does not see.
+   */
+  replay?: ReplayStore;
+  /** The proof algorithms accepted and advertised (default @portcullis/dpop's `DEFAULT_DPOP_ALGORITHMS`). */
+  algorithms?: readonly DpopAlgorithm[];
+  /** How old a proof may be, from its `iat` (default 60). */
+  maxAgeSeconds?: number;
+  /** How far a client's clock may be off, either way (default 15). */
+  clockSkewSeconds?: number;
+}
+
 export interface AuthorizationServerOptions {
   /** The issuer identifier (RFC 8414 §2): https (http only on loopback), no query or fragment. Published byte-identical. */
   issuer: string;
@@ -199,6 +235,13 @@ export interface AuthorizationServerOptions {
    * `revocation_feed_endpoint`. `true` for the defaults. Default off.
    */
   revocationFeed?: boolean | RevocationFeedOptions;
+  /**
+   * DPoP (RFC 9449): a token request with a valid `DPoP` proof gets an access token bound to
+   * its key (`cnf.jkt`, `token_type: "DPoP"`), and a public client's refresh token is bound
+   * too. On by default (proofs accepted, not required); `false` ignores proofs and issues
+   * Bearer tokens only.
+   */
+  dpop?: boolean | DpopOptions;
   /** Largest request body accepted (default 32 768 bytes); larger → 413. */
   maxBodyBytes?: number;
   /** CORS headers on metadata, JWKS, token, register and revoke (default `true`). */

@@ -11,6 +11,7 @@ import {
 } from '../errors.js';
 import { findClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
+import { parseDpopJkt } from '../lib/dpop.js';
 import { type Handler, withHeaders } from '../lib/endpoint.js';
 import { shownError } from '../lib/error-page.js';
 import { paramsToRecord, readForm } from '../lib/http.js';
@@ -149,6 +150,8 @@ export async function parseAuthorizationRequest(
     const resource = resolveResource(ctx, p.resource);
     const scopes = resolveScopes(ctx, client, resource, p.scope);
     const nonce = ctx.openid && scopes.includes('openid') ? parseNonce(record.nonce) : undefined;
+    // RFC 9449 §10: the code is bound to this DPoP key; the token request's proof must use it.
+    const dpopJkt = ctx.dpop ? parseDpopJkt(record.dpop_jkt) : undefined;
     const pending = createPending(ctx, {
       client,
       redirectUri,
@@ -158,6 +161,7 @@ export async function parseAuthorizationRequest(
       state: p.state,
       codeChallenge: p.code_challenge,
       nonce,
+      dpopJkt,
       ip,
     });
     return { ok: true, pending };
@@ -235,6 +239,8 @@ interface PendingInput {
   codeChallenge: string;
   /** OpenID Connect `nonce`, when `openid` was requested. */
   nonce: string | undefined;
+  /** RFC 9449 §10 `dpop_jkt`: the DPoP key the code is bound to. */
+  dpopJkt: string | undefined;
   /** The caller's address at /authorize, for audit events. */
   ip: string | undefined;
 }
@@ -333,8 +339,11 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
                   redirectUriSent: input.redirectUriSent,
                   ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
                   ...(authTime !== undefined ? { authTime } : {}),
+                  ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}),
                 }
-              : { redirectUriSent: input.redirectUriSent },
+              : input.dpopJkt !== undefined
+                ? { redirectUriSent: input.redirectUriSent, dpopJkt: input.dpopJkt }
+                : { redirectUriSent: input.redirectUriSent },
           },
           { ttlSeconds: ctx.ttl.authorizationCode, grantTtlSeconds: ctx.ttl.grant },
         );

@@ -1,6 +1,7 @@
 import { findAccessToken } from '../lib/access-token-record.js';
 import { authenticateResourceServer } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
+import { boundJkt } from '../lib/dpop.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
 import { accessTokenUserClaims, releasesListed } from '../lib/openid.js';
@@ -23,6 +24,8 @@ export interface IntrospectionResponse extends Partial<OpenIdClaims> {
   iat?: number;
   jti?: string;
   token_type?: 'access_token' | 'refresh_token';
+  /** RFC 9449 §6.2: the DPoP key an access token is bound to. */
+  cnf?: { jkt: string };
 }
 
 const INACTIVE: IntrospectionResponse = { active: false };
@@ -57,6 +60,8 @@ async function introspect(
     const described = describe(ctx, record, 'access_token');
     if (!described) return undefined;
     const withJti = claims ? { ...described, jti: claims.jti } : described;
+    const jkt = boundJkt(record.extra);
+    if (jkt !== undefined) withJti.cnf = { jkt };
     return { ...(await userClaimsOf(ctx, record)), ...withJti };
   };
   const order = hint === 'refresh_token' ? [asRefresh, asAccess] : [asAccess, asRefresh];

@@ -40,6 +40,8 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
     ...(ctx.accessTokenFormat === 'jwt'
       ? { access_token_signing_alg_values_supported: [SIGNING_ALG] }
       : {}),
+    // RFC 9449 §5.1: the proof algorithms the token endpoint accepts.
+    ...(ctx.dpop ? { dpop_signing_alg_values_supported: [...ctx.dpop.algorithms] } : {}),
   };
   if (openid) {
     // OpenID Connect Discovery 1.0 §3 REQUIRED fields (published even without the `openid`

@@ -17,8 +17,14 @@ import {
 } from '../errors.js';
 import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
+import {
+  checkCodeBinding,
+  checkRefreshBinding,
+  tokenRequestProof,
+  tokenResponseHeaders,
+} from '../lib/dpop.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
-import { type JsonReply, jsonReply, NO_STORE, readForm, readFormNow } from '../lib/http.js';
+import { type JsonReply, jsonReply, readForm, readFormNow } from '../lib/http.js';
 import { accessTokenUserClaims, claimsForIssue, idTokenFor } from '../lib/openid.js';
 import { perClientKey, type RateLimitState } from '../lib/rate-limits.js';
 import {
@@ -37,7 +43,8 @@ import { clientCredentialsGrant } from './client-credentials-grant.js';
 /** The successful token response (RFC 6749 §5.1). */
 export interface TokenResponse {
   access_token: string;
-  token_type: 'Bearer';
+  /** `DPoP` when the access token is bound to the proof's key (RFC 9449 §5). */
+  token_type: 'Bearer' | 'DPoP';
   expires_in: number;
   refresh_token?: string;
   scope: string;
@@ -45,9 +52,9 @@ export interface TokenResponse {
   id_token?: string;
 }
 
-function tokenResponse(body: TokenResponse): JsonReply {
+async function tokenResponse(ctx: Context, body: TokenResponse): Promise<JsonReply> {
   // §5.1: Cache-Control: no-store and Pragma: no-cache on every response with tokens.
-  return jsonReply(body, 200, NO_STORE);
+  return jsonReply(body, 200, await tokenResponseHeaders(ctx));
 }
 
 /**
@@ -62,18 +69,20 @@ export function createTokenHandler(ctx: Context): Handler {
     const form =
       readFormNow(request, ctx.maxBodyBytes) ?? (await readForm(request, ctx.maxBodyBytes));
     const { grant_type } = parseWith(grantTypeSchema, form);
+    // RFC 9449 §5: the key the tokens are bound to, when the client sent a DPoP proof.
+    const jkt = await tokenRequestProof(ctx, request);
     if (grant_type === 'authorization_code') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(authorizationCodeGrantSchema, form);
       return withClient(ctx, request, params, limits, span, (auth) =>
-        authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request)),
+        authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request), jkt),
       );
     }
     if (grant_type === 'refresh_token') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(refreshTokenGrantSchema, form);
       return withClient(ctx, request, params, limits, span, (auth) =>
-        refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request)),
+        refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request), jkt),
       );
     }
     if (grant_type === 'client_credentials' && ctx.clientCredentials.enabled) {
@@ -179,11 +188,12 @@ function grantFailure(error: unknown, subject: 'authorization code' | 'refresh t
   throw new InvalidGrantError(description, { cause: error });
 }
 
-/** The request against the code's record: client, PKCE verifier, redirect_uri, resource. */
+/** The request against the code's record: client, PKCE verifier, redirect_uri, resource, DPoP key. */
 async function validateCode(
   code: AuthorizationCodeRecord,
   client: AuthenticatedClient['client'],
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
+  jkt: string | undefined,
 ): Promise<void> {
   if (code.clientId !== client.clientId) {
     throw new InvalidGrantError('the authorization code was issued to another client');
@@ -203,6 +213,7 @@ async function validateCode(
   if (params.resource !== undefined && params.resource !== code.resource) {
     throw new InvalidTargetError('resource does not match the authorization request');
   }
+  checkCodeBinding(code.extra, jkt);
 }
 
 /**
@@ -216,15 +227,18 @@ async function validateCode(
  */
 async function authorizationCodeGrant(
   ctx: Context,
-  { client }: AuthenticatedClient,
+  { client, method }: AuthenticatedClient,
   params: ReturnType<typeof authorizationCodeGrantSchema.parse>,
   ip: string | undefined,
+  jkt: string | undefined,
 ): Promise<JsonReply> {
   let code: AuthorizationCodeRecord | undefined;
   let result: Awaited<ReturnType<Context['store']['codes']['consume']>> | undefined;
   let issued: GrantTokens | undefined;
+  // RFC 9449 §5: a public client's refresh token is bound to its DPoP key too.
+  const refreshJkt = method === 'none' ? jkt : undefined;
   const tokens = {
-    accessToken: accessTokenOptions(ctx),
+    accessToken: accessTokenOptions(ctx, jkt),
     ...(client.grantTypes.includes('refresh_token')
       ? { refreshToken: { ttlSeconds: ctx.ttl.refreshToken } }
       : {}),
@@ -241,7 +255,8 @@ async function authorizationCodeGrant(
     };
     // Without OpenID Connect the tokens take nothing from the code beyond the grant: the store
     // consumes it and stores them in one step (one round trip where it can).
-    if (ctx.store.codes.exchange && ctx.openid === undefined) {
+    // (Nor a key for the refresh token: the store's exchange gives it the code's grant only.)
+    if (ctx.store.codes.exchange && ctx.openid === undefined && refreshJkt === undefined) {
       let exchanged: Awaited<ReturnType<NonNullable<Context['store']['codes']['exchange']>>>;
       try {
         exchanged = await ctx.store.codes.exchange(params.code, {
@@ -262,7 +277,7 @@ async function authorizationCodeGrant(
       code = result.record;
       // The store matched; the checks below run again on what it returned (defence in depth).
       try {
-        await validateCode(code, client, params);
+        await validateCode(code, client, params, jkt);
       } catch (error) {
         if (issued !== undefined) await ctx.store.revokeFamily(code.familyId);
         throw error;
@@ -272,7 +287,7 @@ async function authorizationCodeGrant(
   if (code === undefined || result === undefined) {
     code = await ctx.store.codes.find(params.code);
     if (!code) throw new InvalidGrantError('the authorization code is invalid, expired or revoked');
-    await validateCode(code, client, params);
+    await validateCode(code, client, params, jkt);
     result = await ctx.store.codes.consume(params.code, { client });
   }
   if (result.status === 'not_found') {
@@ -309,7 +324,7 @@ async function authorizationCodeGrant(
         userId: code.userId,
         scopes: code.scopes,
         resource: code.resource ?? ctx.resources[0]!.uri,
-        ...(typeof authTime === 'number' ? { extra: { authTime } } : {}),
+        ...grantExtra(typeof authTime === 'number' ? authTime : undefined, refreshJkt),
       },
       tokens,
     );
@@ -335,9 +350,9 @@ async function authorizationCodeGrant(
     refreshToken: issued.refreshToken !== undefined,
     ip,
   });
-  return tokenResponse({
+  return tokenResponse(ctx, {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: access.expiresIn,
     ...(issued.refreshToken ? { refresh_token: issued.refreshToken.token } : {}),
     scope: code.scopes.join(' '),
@@ -365,18 +380,21 @@ async function authorizationCodeGrant(
  */
 async function refreshTokenGrant(
   ctx: Context,
-  { client }: AuthenticatedClient,
+  { client, method }: AuthenticatedClient,
   params: ReturnType<typeof refreshTokenGrantSchema.parse>,
   ip: string | undefined,
+  jkt: string | undefined,
 ): Promise<JsonReply> {
   let scopes: string[] | undefined;
   const narrowing = params.scope !== undefined && params.scope.trim() !== '';
-  if (narrowing || params.resource !== undefined) {
+  // A public client's token may be bound to a DPoP key (RFC 9449 §5): checked before it is spent.
+  if (narrowing || params.resource !== undefined || (method === 'none' && ctx.dpop)) {
     const current = await ctx.store.refreshTokens.find(params.refresh_token);
     if (!current) throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
     if (current.clientId !== client.clientId) {
       throw new InvalidGrantError('the refresh token was issued to another client');
     }
+    checkRefreshBinding(current.extra, jkt);
     if (params.resource !== undefined && params.resource !== current.resource) {
       throw new InvalidTargetError('resource does not match the grant');
     }
@@ -397,7 +415,7 @@ async function refreshTokenGrant(
       ttlSeconds: ctx.ttl.refreshToken,
       clientId: client.clientId,
       client,
-      accessToken: { ...accessTokenOptions(ctx), ...(scopes ? { scopes } : {}) },
+      accessToken: { ...accessTokenOptions(ctx, jkt), ...(scopes ? { scopes } : {}) },
     });
   } catch (error) {
     if (isTokenStoreError(error, RefreshTokenReuseError.code)) {
@@ -432,9 +450,9 @@ async function refreshTokenGrant(
     refreshToken: true,
     ip,
   });
-  return tokenResponse({
+  return tokenResponse(ctx, {
     access_token: access.token,
-    token_type: 'Bearer',
+    token_type: jkt === undefined ? 'Bearer' : 'DPoP',
     expires_in: access.expiresIn,
     refresh_token: rotated.token,
     scope: stored.record.scopes.join(' '),
@@ -452,4 +470,18 @@ async function refreshTokenGrant(
         }
       : {}),
   });
+}
+
+/** The grant data a code exchange's refresh token carries: sign-in time, DPoP key (§5). */
+function grantExtra(
+  authTime: number | undefined,
+  jkt: string | undefined,
+): { extra?: Record<string, unknown> } {
+  if (authTime === undefined && jkt === undefined) return {};
+  return {
+    extra: {
+      ...(authTime === undefined ? {} : { authTime }),
+      ...(jkt === undefined ? {} : { cnf: { jkt } }),
+    },
+  };
 }

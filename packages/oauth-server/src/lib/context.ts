@@ -8,6 +8,7 @@ import type { AuthorizationServerOptions } from '../options.js';
 import { createEmitter, type Emit } from './audit.js';
 import { type CimdFetcher, createCimdFetcher } from './cimd.js';
 import { type ClientCredentialsConfig, clientCredentialsConfig } from './client-credentials.js';
+import { type DpopConfig, dpopConfig } from './dpop.js';
 import { forwardedForReader } from './forwarded-for.js';
 import { createKeyManager, type KeyManager } from './keys.js';
 import { standardRequest } from './node-bridge.js';
@@ -69,6 +70,8 @@ export interface Context {
   interaction: AuthorizationServerOptions['interaction'];
   /** OpenID Connect, when configured. */
   openid: OpenIdConfig | undefined;
+  /** DPoP (RFC 9449) at the token endpoint; `undefined` when turned off. */
+  dpop: DpopConfig | undefined;
   /** Sends an audit event to the `audit` option (a no-op without one). */
   audit: Emit;
   /** The OpenTelemetry tracer, when there is one (set by createAuthorizationServer). */
@@ -307,6 +310,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     getClientIp: clientIpOption(options.getClientIp) ?? fromForwardedFor,
     interaction: options.interaction,
     openid: openIdConfig(options.openid),
+    dpop: dpopConfig(options.dpop, options.store, options.signingKey, now),
     audit: createEmitter(options.audit, now),
     tracer: undefined,
     now,

@@ -21,8 +21,9 @@ function corsHeaders(methods: readonly string[]): Record<string, string> {
     // No cookies are involved: clients authenticate with explicit credentials, so any origin may call.
     'Access-Control-Allow-Origin': '*',
     'Access-Control-Allow-Methods': [...methods, 'OPTIONS'].join(', '),
-    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version',
-    'Access-Control-Expose-Headers': 'WWW-Authenticate, RateLimit, RateLimit-Policy, Retry-After',
+    'Access-Control-Allow-Headers': 'Authorization, Content-Type, MCP-Protocol-Version, DPoP',
+    'Access-Control-Expose-Headers':
+      'WWW-Authenticate, RateLimit, RateLimit-Policy, Retry-After, DPoP-Nonce',
     'Access-Control-Max-Age': '86400',
   };
 }

@@ -1,5 +1,6 @@
 import type { OpenIdClaims } from '../options.js';
 import type { Context } from './context.js';
+import { boundJkt } from './dpop.js';
 import { type ActiveKey, SIGNING_ALG } from './keys.js';
 import { signEs256Jwt, signEs256JwtNow } from './sign-jwt.js';
 import type { AccessTokenRecord } from './store.js';
@@ -17,14 +18,27 @@ export interface AccessTokenClaims extends Partial<OpenIdClaims> {
   exp: number;
   iat: number;
   jti: string;
+  /** RFC 9449 §6.1: the SHA-256 thumbprint of the DPoP key the token is bound to. */
+  cnf?: { jkt: string };
 }
 
-/** How the store records an access token of this server: its `extra` says the format. */
-export function accessTokenOptions(ctx: Context): {
+/**
+ * How the store records an access token of this server: its `extra` says the format and, for
+ * a token bound to a DPoP key (RFC 9449 §6), `cnf: { jkt }` — what introspection answers and
+ * what a resource server reading the store (mcp-context's tokenStoreVerifier) sees.
+ */
+export function accessTokenOptions(
+  ctx: Context,
+  jkt?: string,
+): {
   ttlSeconds: number;
-  extra: { format: Context['accessTokenFormat'] };
+  extra: { format: Context['accessTokenFormat']; cnf?: { jkt: string } };
 } {
-  return { ttlSeconds: ctx.ttl.accessToken, extra: { format: ctx.accessTokenFormat } };
+  const format = ctx.accessTokenFormat;
+  return {
+    ttlSeconds: ctx.ttl.accessToken,
+    extra: jkt === undefined ? { format } : { format, cnf: { jkt } },
+  };
 }
 
 /**
@@ -84,6 +98,8 @@ function accessTokenJws(
     iat,
     jti: handle,
   };
+  const jkt = boundJkt(record.extra);
+  if (jkt !== undefined) claims.cnf = { jkt };
   return [
     { alg: SIGNING_ALG, typ: 'at+jwt', kid },
     claims as unknown as Record<string, unknown>,

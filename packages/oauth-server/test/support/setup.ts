@@ -124,6 +124,8 @@ export async function obtainCode(
     state?: string;
     nonce?: string;
     authTime?: number;
+    /** RFC 9449 §10: the DPoP key the code is to be bound to. */
+    dpopJkt?: string;
   } = {},
 ) {
   const pkce = await createPkcePair();
@@ -138,6 +140,7 @@ export async function obtainCode(
       scope: options.scope,
       resource: options.resource ?? RESOURCE,
       nonce: options.nonce,
+      dpop_jkt: options.dpopJkt,
     }),
   );
   if (!result.ok)
@@ -154,6 +157,22 @@ export async function obtainCode(
     verifier: pkce.codeVerifier,
     location,
     response,
+  };
+}
+
+/** A code from `obtainCode` and the token request's parameters to redeem it (a public client). */
+export async function codeParams(
+  as: AuthorizationServer,
+  clientId: string,
+  options: Parameters<typeof obtainCode>[2] = {},
+): Promise<Record<string, string>> {
+  const { code, verifier } = await obtainCode(as, clientId, options);
+  return {
+    grant_type: 'authorization_code',
+    code,
+    code_verifier: verifier,
+    redirect_uri: REDIRECT,
+    client_id: clientId,
   };
 }
 
