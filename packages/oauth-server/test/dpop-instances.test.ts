@@ -6,7 +6,6 @@ import {
   type ReplayStore,
 } from '@portcullis/dpop';
 import { serviceAvailable, TEST_DATABASE_URL } from '@portcullis/internal-testing';
-import { postgresReplayStore } from '@portcullis/rate-limit/postgres';
 import { createTokenStore } from '@portcullis/token-store';
 import { postgresAdapter } from '@portcullis/token-store/postgres';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,10 +29,10 @@ afterAll(async () => {
 
 /**
  * Two authorization server instances, each with its own pool, store object and HTTP server,
- * on one Postgres schema, sharing `replay`. Their issuer is the first one's origin (both are
+ * on one Postgres schema: by default sharing the store's own replay memory, or `replay`. Their issuer is the first one's origin (both are
  * "the" token endpoint behind a load balancer): a proof's `htu` is that URL at either.
  */
-async function twoInstances(replay: (pool: PgPool) => ReplayStore) {
+async function twoInstances(replay?: ReplayStore) {
   const schema = `dpop_${randomBytes(6).toString('hex')}`;
   const pools = [0, 1].map(() => new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 }));
   cleanups.push(async () => {
@@ -43,14 +42,14 @@ async function twoInstances(replay: (pool: PgPool) => ReplayStore) {
   const servers = await Promise.all([listen(), listen()]);
   for (const server of servers) cleanups.push(() => server.close());
   const issuer = servers[0]!.origin;
-  const shared = replay(pools[0]!);
   const instances: AuthorizationServer[] = [];
   for (const [i, pool] of pools.entries()) {
     const store = createTokenStore({ adapter: postgresAdapter(pool, { schema }), now });
     const options: Partial<AuthorizationServerOptions> = {
       issuer,
       now,
-      dpop: { replay: shared },
+      // Without a replay store of its own, each uses the token store's (store.replay).
+      ...(replay === undefined ? {} : { dpop: { replay } }),
     };
     const { as } = await setup(options, store);
     servers[i]!.serve(as.handle);
@@ -72,9 +71,7 @@ describe('one DPoP proof at two instances sharing Postgres', () => {
   it.runIf(up)(
     'real concurrency: two parallel token requests with one proof, one at each instance: exactly one wins (10 rounds)',
     async () => {
-      const { instances, origins, tokenUrl } = await twoInstances((pool) =>
-        postgresReplayStore(pool, { purgeIntervalSeconds: 3600 }),
-      );
+      const { instances, origins, tokenUrl } = await twoInstances();
       const clientId = await publicClient(instances[0]!);
       const key = await generateProofKey();
       for (let round = 0; round < 10; round++) {
@@ -115,7 +112,7 @@ describe('one DPoP proof at two instances sharing Postgres', () => {
           return memory.remember(key, expiresAtMs);
         },
       };
-      const { instances, origins, tokenUrl } = await twoInstances(() => gated);
+      const { instances, origins, tokenUrl } = await twoInstances(gated);
       const clientId = await publicClient(instances[0]!);
       const params = await Promise.all([
         codeParams(instances[0]!, clientId),

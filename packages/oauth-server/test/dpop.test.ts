@@ -19,11 +19,14 @@ import {
   exchange,
   form,
   ISSUER,
+  MACHINE,
+  MACHINE_SECRET,
   obtainCode,
   publicClient,
   REDIRECT,
   RESOURCE,
   type Setup,
+  saveMachineClient,
   setup,
 } from './support/setup.js';
 
@@ -230,6 +233,26 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
     expect(bearer.body.token_type).toBe('Bearer');
   });
 
+  it('client credentials (RFC 6749 §4.4): a proof binds the machine token, none gives Bearer', async () => {
+    const s = await setup({ clientCredentials: { clientIds: [MACHINE] } });
+    await saveMachineClient(s.store);
+    const key = await generateProofKey();
+    const grant = (headers: Record<string, string>) =>
+      exchange(
+        s.as,
+        { grant_type: 'client_credentials' },
+        { ...basic(MACHINE, MACHINE_SECRET), ...headers },
+      );
+    const bound = await grant(dpop(await proof(s, key)));
+    expect(bound.response.status).toBe(200);
+    expect(bound.body.token_type).toBe('DPoP');
+    const jkt = await jwkThumbprint(key.publicJwk);
+    expect(decodeJwt(bound.body.access_token as string).cnf).toEqual({ jkt });
+    expect((await introspect(s, bound.body.access_token as string)).cnf).toEqual({ jkt });
+    expect((await grant({})).body.token_type).toBe('Bearer');
+    expectRefused(await grant(dpop(await proof(s, key, { url: RESOURCE }))), 'invalid_dpop_proof');
+  });
+
   describe('refused proofs: 400 invalid_dpop_proof, and the code is still usable', () => {
     const cases: [string, (s: Setup, key: ProofKey) => Promise<string>, RegExp][] = [
       ['not a JWS', async () => 'not-a-proof', /compact JWS/],
@@ -392,6 +415,18 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
   });
 
   describe('replay store', () => {
+    it("by default the token store's replay memory: a proof used at one instance is refused at another on the same store", async () => {
+      const store = createTokenStore({ adapter: memoryAdapter(), now: () => Date.UTC(2026, 0, 1) });
+      const a = await setup({}, store);
+      const b = await setup({}, store);
+      const clientId = await publicClient(a.as);
+      const once = await proof(a, await generateProofKey());
+      expect((await codeGrant(a, clientId, dpop(once))).response.status).toBe(200);
+      const replayed = await codeGrant(b, clientId, dpop(once));
+      expectRefused(replayed, 'invalid_dpop_proof');
+      expect(replayed.body.error_description).toMatch(/used before/);
+    });
+
     it("the option's store is asked (prefix-free), or the store's own once-only memory with a prefix", async () => {
       const keys: string[] = [];
       const given: ReplayStore = {

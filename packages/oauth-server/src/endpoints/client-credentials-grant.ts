@@ -2,7 +2,8 @@ import { UnauthorizedClientError } from '../errors.js';
 import { clientCredentialsScopes } from '../lib/client-credentials.js';
 import type { AuthenticatedClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
-import { type JsonReply, jsonReply, NO_STORE } from '../lib/http.js';
+import { tokenResponseHeaders } from '../lib/dpop.js';
+import { type JsonReply, jsonReply } from '../lib/http.js';
 import { randomId } from '../lib/random.js';
 import { resolveResource } from '../lib/resources.js';
 import type { clientCredentialsGrantSchema } from '../lib/schemas.js';
@@ -21,6 +22,8 @@ export async function clientCredentialsGrant(
   { client, method }: AuthenticatedClient,
   params: ReturnType<typeof clientCredentialsGrantSchema.parse>,
   ip: string | undefined,
+  /** The DPoP key the token is bound to (RFC 9449 §5), when the request carried a proof. */
+  jkt?: string,
 ): Promise<JsonReply> {
   // §4.4: "The client credentials grant type MUST only be used by confidential clients."
   if (method === 'none' || client.tokenEndpointAuthMethod === 'none') {
@@ -28,7 +31,7 @@ export async function clientCredentialsGrant(
   }
   const resource = resolveResource(ctx, params.resource);
   const scopes = clientCredentialsScopes(ctx, client, resource, params.scope);
-  const options = accessTokenOptions(ctx);
+  const options = accessTokenOptions(ctx, jkt);
   const issued = await ctx.store.accessTokens.issue(
     {
       familyId: randomId(16),
@@ -61,11 +64,11 @@ export async function clientCredentialsGrant(
   return jsonReply(
     {
       access_token: access.token,
-      token_type: 'Bearer',
+      token_type: jkt === undefined ? 'Bearer' : 'DPoP',
       expires_in: access.expiresIn,
       scope: scopes.join(' '),
     },
     200,
-    NO_STORE,
+    await tokenResponseHeaders(ctx),
   );
 }

@@ -90,7 +90,7 @@ export function createTokenHandler(ctx: Context): Handler {
       const params = parseWith(clientCredentialsGrantSchema, form);
       // A fresh read of the client: this grant has no atomic step that would check a cached one.
       const auth = await authenticated(ctx, request, params, limits, span, false, true);
-      return clientCredentialsGrant(ctx, auth, params, ctx.getClientIp(request));
+      return clientCredentialsGrant(ctx, auth, params, ctx.getClientIp(request), jkt);
     }
     throw new UnsupportedGrantTypeError(
       `grant_type must be authorization_code, refresh_token${ctx.clientCredentials.enabled ? ' or client_credentials' : ''}`,

@@ -52,8 +52,9 @@ const REPLAY_PREFIX = 'dpop:as:';
 
 /** A store's own once-only memory (`store.replay`, @portcullis/token-store), when it has one. */
 function storeReplay(store: AuthorizationServerStore): ReplayStore | undefined {
-  const replay = (store as { replay?: { remember?: unknown } }).replay;
-  if (typeof replay?.remember !== 'function') return undefined;
+  const replay = (store as { replay?: { remember?: unknown; supported?: boolean } }).replay;
+  // `supported: false`: an adapter of another package, without the once-only memory.
+  if (typeof replay?.remember !== 'function' || replay.supported === false) return undefined;
   const remember = replay.remember as ReplayStore['remember'];
   return {
     remember: (key, expiresAtMs) => remember.call(replay, REPLAY_PREFIX + key, expiresAtMs),
