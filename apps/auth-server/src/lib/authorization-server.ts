@@ -3,6 +3,7 @@ import type { TokenStore } from '@portcullis/token-store';
 import { addressKey, requestAddress } from './client-address';
 import { type Config, getConfig } from './config';
 import { log } from './log';
+import { DEFAULT_SCOPES, SCOPES } from './scopes';
 import {
   recordInBackground,
   redisSecurityEvents,
@@ -13,18 +14,7 @@ import {
 import { postgresLock, redisLock, type StartupLock } from './startup-lock';
 import { redisUsers, sqlUsers, type UserDirectory } from './users';
 
-/** Every scope this server knows, with what the consent screen says about it. */
-export const SCOPES: Record<string, string> = {
-  read: 'Read your data and use read-only tools',
-  write: 'Create and change your data',
-  admin: 'Administer the server: manage settings and other users',
-  // OpenID Connect (Core §5.4): who the person is, for apps that sign people in with this server.
-  openid: 'Confirm to the app who you are (an identifier that is not your email)',
-  profile: 'See your name',
-  email: 'See your email address and whether it is verified',
-};
-
-export const DEFAULT_SCOPES = ['read'];
+export { DEFAULT_SCOPES, SCOPES } from './scopes';
 
 export interface Server {
   as: AuthorizationServer;
@@ -170,6 +160,24 @@ async function createServer(config: Config): Promise<Server> {
     });
   }
 
+  // The operator's machine clients (client credentials): confidential, no redirect URI, their scope.
+  for (const machine of config.clientCredentials.machineClients) {
+    await store.clients.save({
+      clientId: machine.clientId,
+      clientIdIssuedAt: Math.floor(Date.now() / 1000),
+      createdAt: Date.now(),
+      expiresAt: null,
+      redirectUris: [],
+      tokenEndpointAuthMethod: 'client_secret_basic',
+      grantTypes: ['client_credentials'],
+      responseTypes: [],
+      clientName: machine.clientId,
+      scope: machine.scopes.join(' '),
+      clientSecretHash: await hashSecret(machine.clientSecret),
+      clientSecretExpiresAt: 0,
+    });
+  }
+
   const { createAuthorizationServer } = await import('@portcullis/oauth-server');
   const clientIps = new WeakMap<Request, string | undefined>();
   // Creating the server reads the signing keys and, on an empty store, generates the first one:
@@ -199,6 +207,14 @@ async function createServer(config: Config): Promise<Server> {
         ? { dynamicClientTtlSeconds: config.dcrClientTtlSeconds }
         : {}),
       introspection: { clientIds: config.introspectionClientIds },
+      // Client credentials: advertised and served only when someone may use it.
+      clientCredentials: {
+        enabled:
+          config.clientCredentials.machineClients.length > 0 ||
+          config.clientCredentials.dcrScopes.length > 0,
+        clientIds: config.clientCredentials.machineClients.map((m) => m.clientId),
+        dynamicRegistrationScopes: config.clientCredentials.dcrScopes,
+      },
       // GET /revocations: the revoked, unexpired access tokens (SHA-256 of their jti) for the
       // same resource servers (INTROSPECTION_CLIENT_IDS), so they refuse one within seconds.
       revocationFeed: true,

@@ -4,6 +4,8 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import { redirectUriProblem, USER_CLAIM_NAMES, type UserClaimName } from '@portcullis/oauth-server';
 import { z } from 'zod';
+import { ConfigError } from './config-error';
+import { type ClientCredentialsConfig, clientCredentialsConfig } from './machine-clients';
 
 /**
  * The app's configuration, read from the environment at run time (never inlined at build time,
@@ -11,14 +13,7 @@ import { z } from 'zod';
  * throws a `ConfigError` whose message is one line naming the offending variable.
  */
 
-export class ConfigError extends Error {
-  readonly variable: string;
-  constructor(variable: string, message: string) {
-    super(`Invalid configuration: ${variable} ${message}`);
-    this.name = 'ConfigError';
-    this.variable = variable;
-  }
-}
+export { ConfigError } from './config-error';
 
 export type StorageConfig =
   | { kind: 'pglite'; dir: string }
@@ -89,6 +84,8 @@ export interface Config {
   devAllowRemote: boolean;
   /** The guide's OAUTH_CLIENT_ID/SECRET/REDIRECT_URI: one client registered at start-up. */
   staticClient?: { clientId: string; clientSecret?: string; redirectUri: string } | undefined;
+  /** Machine clients and the dynamic registration allowance of the client credentials grant. */
+  clientCredentials: ClientCredentialsConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -475,6 +472,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env, vercel),
     devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,
     staticClient,
+    clientCredentials: clientCredentialsConfig(env, staticClient ? [staticClient.clientId] : []),
   };
 }
 

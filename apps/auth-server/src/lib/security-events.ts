@@ -56,6 +56,8 @@ export function securityEventOf(
   audit: AuditEvent,
 ): { sub: string; event: SecurityEvent } | undefined {
   if (!KEPT.has(audit.event) || !('sub' in audit) || !audit.sub) return undefined;
+  // A machine client's own token (client credentials): `sub` is the client, no user's history.
+  if (audit.sub === audit.clientId) return undefined;
   const at = Date.parse(audit.time);
   return {
     sub: audit.sub,
