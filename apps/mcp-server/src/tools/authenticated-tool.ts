@@ -1,9 +1,10 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { authContext } from '@portcullis/mcp-context';
 import { z } from 'zod';
+import { callerOf } from './caller.js';
 import { json } from './context.js';
 
-/** The guide's `authenticated_tool`: uses the caller's client id, user and scopes. */
+/** The guide's `authenticated_tool`: uses the caller's client id, user (or machine client) and scopes. */
 export function registerAuthenticatedTool(server: McpServer) {
   server.registerTool(
     'authenticated_tool',
@@ -13,13 +14,15 @@ export function registerAuthenticatedTool(server: McpServer) {
       annotations: { readOnlyHint: true },
     },
     async ({ param }, ctx) => {
-      const { userId, clientId, scopes } = authContext(ctx);
-      const user = userId ?? clientId;
+      const auth = authContext(ctx);
+      const caller = callerOf(auth);
+      // A machine client (client credentials) has no user: no user_id, and it says so.
       return json({
-        result: `Data for user ${user}: ${param}`,
-        user_id: user,
-        client_id: clientId,
-        scopes,
+        result: `Data for ${caller.label}: ${param}`,
+        user_id: caller.kind === 'user' ? caller.id : null,
+        client_id: auth.clientId,
+        ...(caller.kind === 'machine' ? { machine_client: true } : {}),
+        scopes: auth.scopes,
       });
     },
   );

@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { authContext } from '@portcullis/mcp-context';
+import { callerOf } from './caller.js';
 import { json } from './context.js';
 
 /** The guide's `protected_tool`: any valid bearer token, no particular scope. */
@@ -8,8 +9,7 @@ export function registerProtectedTool(server: McpServer) {
     'protected_tool',
     { description: 'A tool protected by a bearer token.', annotations: { readOnlyHint: true } },
     async (ctx) => {
-      const { userId, clientId } = authContext(ctx);
-      return json({ message: `Hello user ${userId ?? clientId}` });
+      return json({ message: `Hello ${callerOf(authContext(ctx)).label}` });
     },
   );
 }

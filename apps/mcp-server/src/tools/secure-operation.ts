@@ -1,5 +1,6 @@
 import type { McpServer } from '@modelcontextprotocol/server';
 import { authContext } from '@portcullis/mcp-context';
+import { callerOf } from './caller.js';
 import { json } from './context.js';
 
 /** The guide's `secure_operation`: needs `admin` (declared in ./scopes.ts). */
@@ -11,8 +12,9 @@ export function registerSecureOperation(server: McpServer) {
       annotations: { destructiveHint: false },
     },
     async (ctx) => {
-      const { userId, clientId } = authContext(ctx);
-      return json({ message: `Secure operation completed for user ${userId ?? clientId}` });
+      return json({
+        message: `Secure operation completed for ${callerOf(authContext(ctx)).label}`,
+      });
     },
   );
 }
