@@ -15,6 +15,7 @@ import {
 } from '@portcullis/internal-testing/apps';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { discoverAuthorizationServer } from './helpers/discovery.js';
 
 // Loopback http only: oauth4webapi refuses http unless told otherwise.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -86,16 +87,10 @@ describe('oauth4webapi as a strict client of the built apps', () => {
   });
 
   it('RFC 8414 §3.3: the AS metadata `issuer` equals the `authorization_servers` entry', async () => {
-    const prm = await oauth.processResourceDiscoveryResponse(
-      new URL(mcp.url),
-      await oauth.resourceDiscoveryRequest(new URL(mcp.url), insecure),
-    );
-    const issuer = new URL(prm.authorization_servers![0]!);
     // Throws unless the document's `issuer` is identical to the identifier it was fetched for.
-    server = await oauth.processDiscoveryResponse(
-      issuer,
-      await oauth.discoveryRequest(issuer, { algorithm: 'oauth2', ...insecure }),
-    );
+    const discovered = await discoverAuthorizationServer(mcp.url);
+    const prm = discovered.prm;
+    server = discovered.server;
     expect(server.issuer).toBe(prm.authorization_servers![0]);
     expect(server.code_challenge_methods_supported).toEqual(['S256']);
     expect(server.authorization_response_iss_parameter_supported).toBe(true);
