@@ -30,7 +30,12 @@ describe('authorization server metadata', () => {
       code_challenge_methods_supported: ['S256'],
       client_id_metadata_document_supported: true,
       authorization_response_iss_parameter_supported: true,
-      token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+      token_endpoint_auth_methods_supported: [
+        'none',
+        'client_secret_basic',
+        'client_secret_post',
+        'private_key_jwt',
+      ],
       scopes_supported: ['read', 'write', 'admin'],
     });
     expect(body.scopes_supported).not.toContain('offline_access');

@@ -97,7 +97,7 @@ describe('dynamic client registration (RFC 7591)', () => {
     expect((await register(as, {})).body.error).toBe('invalid_redirect_uri');
     const bad = await register(as, {
       redirect_uris: [REDIRECT],
-      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_method: 'client_secret_jwt',
     });
     expect(bad.body).toMatchObject({ error: 'invalid_client_metadata' });
     expect(bad.body.error_description).toContain('token_endpoint_auth_method');

@@ -86,7 +86,16 @@ export interface ClientRecord extends Expiring {
   /** RFC 7591 §3.2.1, seconds since epoch. */
   clientIdIssuedAt: number;
   redirectUris: string[];
-  tokenEndpointAuthMethod: 'none' | 'client_secret_basic' | 'client_secret_post';
+  /**
+   * How the client authenticates at the token endpoint. `private_key_jwt` (RFC 7523): its keys
+   * are `metadata.jwks` or `metadata.jwks_uri`; a client that may also use another method lists
+   * them all in `metadata.token_endpoint_auth_methods`.
+   */
+  tokenEndpointAuthMethod:
+    | 'none'
+    | 'client_secret_basic'
+    | 'client_secret_post'
+    | 'private_key_jwt';
   grantTypes: string[];
   responseTypes: string[];
   applicationType?: 'web' | 'native' | undefined;

@@ -1,6 +1,8 @@
+import { supportsPrivateKeyJwt } from '../lib/client-assertion.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply } from '../lib/http.js';
+import { ASSERTION_SIGNING_ALGS } from '../lib/jwks.js';
 import { SIGNING_ALG } from '../lib/keys.js';
 import { CLAIMS_SUPPORTED, OPENID_SCOPES } from '../lib/openid.js';
 
@@ -8,6 +10,9 @@ import { CLAIMS_SUPPORTED, OPENID_SCOPES } from '../lib/openid.js';
 export function buildMetadata(ctx: Context, openid: boolean): Record<string, unknown> {
   const scopes = Object.keys(ctx.scopes).filter((s) => s !== 'offline_access');
   if (ctx.openid) for (const s of OPENID_SCOPES) if (!scopes.includes(s)) scopes.push(s);
+  // RFC 7523 / OpenID Connect Core §9: offered where the store can refuse replayed assertions.
+  const jwt = supportsPrivateKeyJwt(ctx) ? ['private_key_jwt'] : [];
+  const algs = [...ASSERTION_SIGNING_ALGS];
   const metadata: Record<string, unknown> = {
     issuer: ctx.issuer,
     authorization_endpoint: ctx.endpoints.authorization,
@@ -27,13 +32,26 @@ export function buildMetadata(ctx: Context, openid: boolean): Record<string, unk
       'refresh_token',
       ...(ctx.clientCredentials.enabled ? ['client_credentials'] : []),
     ],
-    token_endpoint_auth_methods_supported: ['none', 'client_secret_basic', 'client_secret_post'],
+    token_endpoint_auth_methods_supported: [
+      'none',
+      'client_secret_basic',
+      'client_secret_post',
+      ...jwt,
+    ],
+    ...(jwt.length > 0 ? { token_endpoint_auth_signing_alg_values_supported: algs } : {}),
     revocation_endpoint_auth_methods_supported: [
       'none',
       'client_secret_basic',
       'client_secret_post',
+      ...jwt,
     ],
-    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    ...(jwt.length > 0 ? { revocation_endpoint_auth_signing_alg_values_supported: algs } : {}),
+    introspection_endpoint_auth_methods_supported: [
+      'client_secret_basic',
+      'client_secret_post',
+      ...jwt,
+    ],
+    ...(jwt.length > 0 ? { introspection_endpoint_auth_signing_alg_values_supported: algs } : {}),
     code_challenge_methods_supported: ['S256'],
     authorization_response_iss_parameter_supported: true,
     client_id_metadata_document_supported: ctx.cimd.enabled,

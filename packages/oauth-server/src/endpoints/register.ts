@@ -4,10 +4,12 @@ import {
   InvalidClientMetadataError,
   InvalidRedirectUriError,
 } from '../errors.js';
+import { supportsPrivateKeyJwt } from '../lib/client-assertion.js';
 import { registeredGrants } from '../lib/client-credentials.js';
 import type { Context } from '../lib/context.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readJsonObject } from '../lib/http.js';
+import { jwksUriProblem, registeredKeys } from '../lib/jwks.js';
 import { isOpenIdScope } from '../lib/openid.js';
 import { randomId } from '../lib/random.js';
 import { redirectUriProblem } from '../lib/redirect-uri.js';
@@ -15,6 +17,49 @@ import { parseWith, registrationError, registrationSchema } from '../lib/schemas
 import type { ClientRecord } from '../lib/store.js';
 
 const URI_FIELDS = ['client_uri', 'logo_uri', 'tos_uri', 'policy_uri'] as const;
+
+/**
+ * RFC 7591 §2 / RFC 7523: a `private_key_jwt` client registers its public keys, `jwks` (checked:
+ * public signature keys only, at most `MAX_REGISTERED_KEYS`) or `jwks_uri` (https; fetched when
+ * an assertion is verified, under the rules client metadata documents are fetched with), not
+ * both, and optionally its `token_endpoint_auth_signing_alg`; no other method takes keys. What
+ * the client record keeps in `metadata`.
+ */
+function privateKeyJwtMetadata(
+  ctx: Context,
+  meta: ReturnType<typeof registrationSchema.parse>,
+  method: string,
+): Record<string, unknown> {
+  const { jwks, jwks_uri, token_endpoint_auth_signing_alg: alg } = meta;
+  if (method !== 'private_key_jwt') {
+    if (jwks !== undefined || jwks_uri !== undefined || alg !== undefined) {
+      throw new InvalidClientMetadataError(
+        'jwks, jwks_uri and token_endpoint_auth_signing_alg are for token_endpoint_auth_method private_key_jwt',
+      );
+    }
+    return {};
+  }
+  if (!supportsPrivateKeyJwt(ctx)) {
+    throw new InvalidClientMetadataError(
+      'token_endpoint_auth_method private_key_jwt is not available on this server',
+    );
+  }
+  if ((jwks === undefined) === (jwks_uri === undefined)) {
+    throw new InvalidClientMetadataError(
+      'private_key_jwt needs one of jwks and jwks_uri, not both',
+    );
+  }
+  const out: Record<string, unknown> =
+    alg === undefined ? {} : { token_endpoint_auth_signing_alg: alg };
+  if (jwks_uri !== undefined) {
+    const problem = jwksUriProblem(jwks_uri, ctx.cimd.allowInsecure);
+    if (problem) throw new InvalidClientMetadataError(problem);
+    return { ...out, jwks_uri };
+  }
+  const keys = registeredKeys(jwks);
+  if ('problem' in keys) throw new InvalidClientMetadataError(keys.problem);
+  return { ...out, jwks: { keys: keys.keys } };
+}
 
 /**
  * Dynamic Client Registration (RFC 7591 §3): 201 with the client's metadata; a secret for
@@ -62,8 +107,10 @@ export function createRegisterHandler(ctx: Context): Handler {
       );
       scope = kept.length > 0 ? kept.join(' ') : undefined;
     }
+    const keys = privateKeyJwtMetadata(ctx, meta, method);
     const issuedAt = Math.floor(ctx.now() / 1000);
-    const secret = method === 'none' ? undefined : randomId(32);
+    // No secret for a public client, nor for one that signs its assertions with its own key.
+    const secret = method === 'none' || method === 'private_key_jwt' ? undefined : randomId(32);
     const secretExpiresAt =
       secret && ctx.clientSecretTtlSeconds > 0 ? issuedAt + ctx.clientSecretTtlSeconds : 0;
     const clientId = randomId(16);
@@ -82,6 +129,7 @@ export function createRegisterHandler(ctx: Context): Handler {
       logoUri: meta.logo_uri,
       scope,
       metadata: {
+        ...keys,
         ...(meta.tos_uri ? { tos_uri: meta.tos_uri } : {}),
         ...(meta.policy_uri ? { policy_uri: meta.policy_uri } : {}),
         ...(meta.contacts ? { contacts: meta.contacts } : {}),

@@ -1,6 +1,8 @@
+import type { JWK } from 'jose';
 import { InvalidClientError } from '../errors.js';
 import { readLimited } from './http.js';
 import { isPublicAddress } from './ip.js';
+import { ASSERTION_SIGNING_ALGS, fetchedKeys, jwksUriProblem, registeredKeys } from './jwks.js';
 import { redirectUriProblem } from './redirect-uri.js';
 import { metadataDocumentSchema } from './schemas.js';
 import type { ClientRecord } from './store.js';
@@ -73,7 +75,29 @@ export interface CimdFetcher {
    * budgets) let it through. A failure is remembered for `failureCacheSeconds`.
    */
   resolve(clientId: string, beforeFetch?: () => Promise<void>): Promise<ClientRecord>;
+  /**
+   * The signature keys a client publishes at its `jwks_uri` (private_key_jwt), fetched with the
+   * same rules and budgets as documents (`beforeFetch`), cached by the response's freshness
+   * (at least `MIN_JWKS_CACHE_SECONDS`). `refresh` (an assertion names a key not in the cached
+   * set: a rotated key) fetches again, at most once per `MIN_JWKS_CACHE_SECONDS` per URL.
+   */
+  jwks(
+    uri: string,
+    options?: { refresh?: boolean; beforeFetch?: () => Promise<void> },
+  ): Promise<JWK[]>;
+  /** Whether http URLs and loopback/private addresses are allowed (development only). */
+  allowInsecure: boolean;
   clear(): void;
+}
+
+/** The shortest time a fetched key set is kept, and the least time between two fetches of one. */
+export const MIN_JWKS_CACHE_SECONDS = 60;
+
+interface JwksEntry {
+  keys: JWK[];
+  freshUntil: number;
+  /** When an unknown kid last made a fetch (epoch ms). */
+  refreshedAt: number;
 }
 
 /** Caches, validates and fetches Client ID Metadata Documents. */
@@ -122,8 +146,15 @@ export function createCimdFetcher(
     return promise;
   }
 
-  async function fetchDocument(clientId: string): Promise<ClientRecord> {
-    const url = checkClientIdUrl(clientId, allowInsecure);
+  /**
+   * GETs a JSON document from `url` under every rule documents are fetched with: public
+   * addresses only (the connection pinned to the checked one), no redirect, HTTP 200, at most
+   * `maxBytes`, within `timeoutMs`. `what` names it in errors.
+   */
+  async function fetchJson(
+    url: URL,
+    what: string,
+  ): Promise<{ json: unknown; cacheControl: string | null }> {
     const addresses = allowInsecure
       ? undefined
       : await assertPublicHost(url.hostname, options.resolveHost);
@@ -142,55 +173,51 @@ export function createCimdFetcher(
               headers,
             });
     } catch (error) {
-      throw new ClientMetadataDocumentError('the client metadata document could not be fetched', {
+      throw new ClientMetadataDocumentError(`the ${what} could not be fetched`, {
         cause: error,
       });
     }
     if (response.type === 'opaqueredirect' || (response.status >= 300 && response.status < 400)) {
       await response.body?.cancel().catch(() => {});
       throw new ClientMetadataDocumentError(
-        'the client metadata document URL redirects; redirects are not followed',
+        `the ${what} URL redirects; redirects are not followed`,
       );
     }
     if (response.status !== 200) {
       await response.body?.cancel().catch(() => {});
-      throw new ClientMetadataDocumentError(
-        `fetching the client metadata document gave HTTP ${response.status}`,
-      );
+      throw new ClientMetadataDocumentError(`fetching the ${what} gave HTTP ${response.status}`);
     }
     const declared = Number(response.headers.get('content-length') ?? Number.NaN);
     if (declared > maxBytes) {
       await response.body?.cancel().catch(() => {});
-      throw new ClientMetadataDocumentError(
-        `the client metadata document exceeds ${maxBytes} bytes`,
-      );
+      throw new ClientMetadataDocumentError(`the ${what} exceeds ${maxBytes} bytes`);
     }
     let bytes: Uint8Array;
     try {
       bytes = response.body
         ? await readLimited(response.body, maxBytes, () => {
-            throw new ClientMetadataDocumentError(
-              `the client metadata document exceeds ${maxBytes} bytes`,
-            );
+            throw new ClientMetadataDocumentError(`the ${what} exceeds ${maxBytes} bytes`);
           })
         : new Uint8Array();
     } catch (error) {
       if (error instanceof ClientMetadataDocumentError) throw error;
-      throw new ClientMetadataDocumentError('the client metadata document could not be read', {
-        cause: error,
-      });
+      throw new ClientMetadataDocumentError(`the ${what} could not be read`, { cause: error });
     }
-    let json: unknown;
     try {
-      json = JSON.parse(new TextDecoder().decode(bytes));
+      return {
+        json: JSON.parse(new TextDecoder().decode(bytes)),
+        cacheControl: response.headers.get('cache-control'),
+      };
     } catch {
-      throw new ClientMetadataDocumentError('the client metadata document is not JSON');
+      throw new ClientMetadataDocumentError(`the ${what} is not JSON`);
     }
-    const client = toClientRecord(clientId, json, now());
-    const freshFor = Math.min(
-      freshness(response.headers.get('cache-control'), defaultCache),
-      maxCache,
-    );
+  }
+
+  async function fetchDocument(clientId: string): Promise<ClientRecord> {
+    const url = checkClientIdUrl(clientId, allowInsecure);
+    const { json, cacheControl } = await fetchJson(url, 'client metadata document');
+    const client = toClientRecord(clientId, json, now(), allowInsecure);
+    const freshFor = Math.min(freshness(cacheControl, defaultCache), maxCache);
     if (freshFor > 0) {
       if (cache.size >= MAX_CACHE_ENTRIES) cache.delete(cache.keys().next().value!);
       cache.set(clientId, { client, freshUntil: now() + freshFor * 1000 });
@@ -200,13 +227,73 @@ export function createCimdFetcher(
     return client;
   }
 
+  const keySets = new Map<string, JwksEntry>();
+  const keyFailures = new Map<string, FailureEntry>();
+  const keysInFlight = new Map<string, Promise<JWK[]>>();
+
+  async function jwks(
+    uri: string,
+    { refresh = false, beforeFetch }: { refresh?: boolean; beforeFetch?: () => Promise<void> } = {},
+  ): Promise<JWK[]> {
+    const at = now();
+    const cached = keySets.get(uri);
+    // An unknown kid fetches again at once (a rotated key), then not again for a while: the
+    // caller names the kid, and must not make us fetch on every request.
+    const refreshedAt = cached?.refreshedAt ?? Number.NEGATIVE_INFINITY;
+    if (cached) {
+      const fresh = cached.freshUntil > at;
+      if (fresh && (!refresh || at - refreshedAt < MIN_JWKS_CACHE_SECONDS * 1000)) {
+        return cached.keys;
+      }
+    }
+    const failed = keyFailures.get(uri);
+    if (failed && failed.until > at) throw failed.error;
+    const pending = keysInFlight.get(uri);
+    if (pending) return pending;
+    const problem = jwksUriProblem(uri, allowInsecure);
+    if (problem) throw new ClientMetadataDocumentError(problem);
+    await beforeFetch?.();
+    const promise = (async () => {
+      const { json, cacheControl } = await fetchJson(new URL(uri), 'jwks_uri document');
+      const parsed = fetchedKeys(json);
+      if ('problem' in parsed) throw new ClientMetadataDocumentError(parsed.problem);
+      const freshFor = Math.max(
+        Math.min(freshness(cacheControl, defaultCache), maxCache),
+        MIN_JWKS_CACHE_SECONDS,
+      );
+      if (keySets.size >= MAX_CACHE_ENTRIES) keySets.delete(keySets.keys().next().value!);
+      const fetchedAt = now();
+      keySets.set(uri, {
+        keys: parsed.keys,
+        freshUntil: fetchedAt + freshFor * 1000,
+        refreshedAt: refresh ? fetchedAt : refreshedAt,
+      });
+      return parsed.keys;
+    })()
+      .catch((error: unknown) => {
+        if (error instanceof ClientMetadataDocumentError && failureMs > 0) {
+          if (keyFailures.size >= MAX_CACHE_ENTRIES)
+            keyFailures.delete(keyFailures.keys().next().value!);
+          keyFailures.set(uri, { error, until: now() + failureMs });
+        }
+        throw error;
+      })
+      .finally(() => keysInFlight.delete(uri));
+    keysInFlight.set(uri, promise);
+    return promise;
+  }
+
   return {
     enabled,
+    allowInsecure,
     isClientIdUrl,
     resolve,
+    jwks,
     clear: () => {
       cache.clear();
       failures.clear();
+      keySets.clear();
+      keyFailures.clear();
     },
   };
 }
@@ -321,8 +408,86 @@ function freshness(cacheControl: string | null, fallback: number): number {
   return fallback;
 }
 
+const SHARED_SECRET_METHODS = ['client_secret_basic', 'client_secret_post', 'client_secret_jwt'];
+
+/**
+ * How a document's client authenticates at the token endpoint: `none` (a public client, PKCE)
+ * and `private_key_jwt` (an assertion signed with a key of its `jwks` or `jwks_uri`), from its
+ * `token_endpoint_auth_method` and, where it offers more than one (as ChatGPT's documents do),
+ * `token_endpoint_auth_methods_supported`. Shared secrets are refused (draft §4.1). A document
+ * that offers `none` as well keeps working as a public client when its keys cannot be used.
+ */
+function authMethods(
+  doc: ReturnType<typeof metadataDocumentSchema.parse>,
+  allowInsecure: boolean,
+): { tokenEndpointAuthMethod: 'none' | 'private_key_jwt'; metadata: Record<string, unknown> } {
+  const declared = doc.token_endpoint_auth_method ?? 'none';
+  if ('client_secret' in doc || SHARED_SECRET_METHODS.includes(declared)) {
+    throw new ClientMetadataDocumentError(
+      'a client metadata document client must not use a shared secret (token_endpoint_auth_method none or private_key_jwt)',
+    );
+  }
+  let offered = [
+    ...new Set([declared, ...(doc.token_endpoint_auth_methods_supported ?? [])]),
+  ].filter(
+    (method): method is 'none' | 'private_key_jwt' =>
+      method === 'none' || method === 'private_key_jwt',
+  );
+  if (offered.length === 0) {
+    throw new ClientMetadataDocumentError(
+      'a client metadata document client must use token_endpoint_auth_method none or private_key_jwt',
+    );
+  }
+  const metadata: Record<string, unknown> = {};
+  if (offered.includes('private_key_jwt')) {
+    const problem = keysProblem(doc, metadata, allowInsecure);
+    if (problem !== undefined) {
+      if (!offered.includes('none')) throw new ClientMetadataDocumentError(problem);
+      offered = ['none'];
+      for (const key of Object.keys(metadata)) delete metadata[key];
+    }
+  }
+  if (offered.length > 1) metadata.token_endpoint_auth_methods = offered;
+  const method = offered.find((m) => m === declared) ?? offered[0]!;
+  return { tokenEndpointAuthMethod: method, metadata };
+}
+
+/** Checks a document's keys for private_key_jwt, copying them into `metadata`; the problem, if any. */
+function keysProblem(
+  doc: ReturnType<typeof metadataDocumentSchema.parse>,
+  metadata: Record<string, unknown>,
+  allowInsecure: boolean,
+): string | undefined {
+  const alg = doc.token_endpoint_auth_signing_alg;
+  if (alg !== undefined && !(ASSERTION_SIGNING_ALGS as readonly string[]).includes(alg)) {
+    return 'the client metadata document names an unsupported token_endpoint_auth_signing_alg';
+  }
+  if (alg !== undefined) metadata.token_endpoint_auth_signing_alg = alg;
+  if (doc.jwks !== undefined && doc.jwks_uri !== undefined) {
+    return 'a client metadata document must not have both jwks and jwks_uri';
+  }
+  if (doc.jwks !== undefined) {
+    const keys = registeredKeys(doc.jwks);
+    if ('problem' in keys) return `the client metadata document's ${keys.problem}`;
+    metadata.jwks = { keys: keys.keys };
+    return undefined;
+  }
+  if (doc.jwks_uri !== undefined) {
+    const problem = jwksUriProblem(doc.jwks_uri, allowInsecure);
+    if (problem) return `the client metadata document's ${problem}`;
+    metadata.jwks_uri = doc.jwks_uri;
+    return undefined;
+  }
+  return 'a private_key_jwt client metadata document needs jwks or jwks_uri';
+}
+
 /** draft §4: the document's client_id must equal the URL exactly; no shared-secret auth. */
-function toClientRecord(clientId: string, json: unknown, now: number): ClientRecord {
+function toClientRecord(
+  clientId: string,
+  json: unknown,
+  now: number,
+  allowInsecure: boolean,
+): ClientRecord {
   const parsed = metadataDocumentSchema.safeParse(json);
   if (!parsed.success) {
     const field = String(parsed.error.issues[0]?.path[0] ?? 'document').replace(/[^a-z_]/g, '');
@@ -336,12 +501,7 @@ function toClientRecord(clientId: string, json: unknown, now: number): ClientRec
       'the client_id in the metadata document differs from its URL',
     );
   }
-  const method = doc.token_endpoint_auth_method ?? 'none';
-  if (method !== 'none' || 'client_secret' in doc) {
-    throw new ClientMetadataDocumentError(
-      'a client metadata document client must use token_endpoint_auth_method none',
-    );
-  }
+  const { tokenEndpointAuthMethod, metadata } = authMethods(doc, allowInsecure);
   for (const uri of doc.redirect_uris) {
     const problem = redirectUriProblem(uri);
     if (problem)
@@ -355,7 +515,8 @@ function toClientRecord(clientId: string, json: unknown, now: number): ClientRec
   return {
     clientId,
     redirectUris: doc.redirect_uris,
-    tokenEndpointAuthMethod: 'none',
+    tokenEndpointAuthMethod,
+    ...(Object.keys(metadata).length > 0 ? { metadata } : {}),
     grantTypes,
     responseTypes: ['code'],
     applicationType: doc.application_type,

@@ -1,5 +1,11 @@
 import { InvalidClientError, InvalidRequestError } from '../errors.js';
 import { ClientMetadataDocumentError } from './cimd.js';
+import {
+  assertedClientId,
+  CLIENT_ASSERTION_TYPE,
+  clientAuthMethods,
+  verifyClientAssertion,
+} from './client-assertion.js';
 import type { Context } from './context.js';
 import { RateLimitState } from './rate-limits.js';
 import type { ClientRecord } from './store.js';
@@ -17,11 +23,7 @@ export async function findClient(
   lookup = false,
 ): Promise<ClientRecord | undefined> {
   if (ctx.cimd.isClientIdUrl(clientId)) {
-    return ctx.cimd.resolve(clientId, async () => {
-      // Per address first, so one address over its budget does not spend everyone's.
-      if (request) await ctx.limits.check(limits, 'cimd', 'perIp', ctx.getClientIp(request));
-      await ctx.limits.check(limits, 'cimd', 'global', 'all');
-    });
+    return ctx.cimd.resolve(clientId, fetchBudget(ctx, request, limits));
   }
   if (ctx.cimd.enabled && clientId.startsWith('http://')) {
     // Looks like a client metadata document URL, but not https: say so, rather than "unknown".
@@ -36,7 +38,26 @@ export async function findClient(
 
 export interface AuthenticatedClient {
   client: ClientRecord;
-  method: 'none' | 'client_secret_basic' | 'client_secret_post';
+  method: 'none' | 'client_secret_basic' | 'client_secret_post' | 'private_key_jwt';
+}
+
+/** The client authentication parameters of a request body. */
+export interface ClientAuthParams {
+  client_id?: string | undefined;
+  client_secret?: string | undefined;
+  client_assertion_type?: string | undefined;
+  client_assertion?: string | undefined;
+}
+
+const CLIENT_ID = /^[\x20-\x7E]{1,2048}$/;
+
+/** The fetch budgets a client's documents (metadata, jwks_uri) are fetched within. */
+function fetchBudget(ctx: Context, request: Request | undefined, limits: RateLimitState) {
+  return async () => {
+    // Per address first, so one address over its budget does not spend everyone's.
+    if (request) await ctx.limits.check(limits, 'cimd', 'perIp', ctx.getClientIp(request));
+    await ctx.limits.check(limits, 'cimd', 'global', 'all');
+  };
 }
 
 function formDecode(value: string): string {
@@ -71,13 +92,17 @@ function parseBasic(header: string): { id: string; secret: string } {
 /**
  * Client authentication at the token, revocation and introspection endpoints
  * (RFC 6749 §2.3, §3.2.1): `none` (public clients name themselves with client_id),
- * `client_secret_basic` or `client_secret_post`; the secret is checked by the store in
- * constant time. Exactly one method per request (§2.3).
+ * `client_secret_basic` or `client_secret_post` (the secret is checked by the store in constant
+ * time), or `private_key_jwt` (RFC 7523 §2.2: `client_assertion_type` jwt-bearer and a
+ * `client_assertion` signed with one of the client's keys, see `verifyClientAssertion`).
+ * Exactly one method per request (§2.3), and only one the client is registered for: a client
+ * that offers both `none` and `private_key_jwt` (a ChatGPT-style metadata document) may use
+ * either. Every refusal is `invalid_client`.
  */
 export async function authenticateClient(
   ctx: Context,
   request: Request,
-  params: { client_id?: string | undefined; client_secret?: string | undefined },
+  params: ClientAuthParams,
   options: {
     confidentialOnly?: boolean;
     /**
@@ -88,6 +113,9 @@ export async function authenticateClient(
   } = {},
 ): Promise<AuthenticatedClient> {
   const authorization = request.headers.get('authorization');
+  if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
+    return assertionClient(ctx, request, params, authorization, options.lookup);
+  }
   let clientId = params.client_id;
   let secret: string | undefined;
   let method: AuthenticatedClient['method'] = 'none';
@@ -113,28 +141,69 @@ export async function authenticateClient(
   if (clientId === undefined || clientId === '') {
     throw new InvalidClientError('client authentication is required (client_id)');
   }
-  if (
-    !/^[\x20-\x7E]{1,2048}$/.test(clientId) ||
-    (secret !== undefined && !/^[\x20-\x7E]{0,512}$/.test(secret))
-  ) {
+  if (!CLIENT_ID.test(clientId) || (secret !== undefined && !/^[\x20-\x7E]{0,512}$/.test(secret))) {
     throw new InvalidClientError('client authentication failed');
   }
   const client = await findClient(ctx, clientId, request, undefined, options.lookup);
   if (!client) throw new InvalidClientError('client authentication failed');
-  if (client.tokenEndpointAuthMethod === 'none') {
-    if (secret !== undefined)
-      throw new InvalidClientError('this is a public client; it has no secret');
+  const methods = clientAuthMethods(client);
+  if (secret === undefined && methods.includes('none')) {
     if (options.confidentialOnly)
       throw new InvalidClientError('this endpoint requires an authenticated confidential client');
     return { client, method };
   }
-  if (secret === undefined) throw new InvalidClientError('client authentication failed');
+  if (client.tokenEndpointAuthMethod === 'none') {
+    throw new InvalidClientError('this is a public client; it has no secret');
+  }
+  if (secret === undefined && methods.includes('private_key_jwt')) {
+    throw new InvalidClientError(
+      'this client authenticates with private_key_jwt (client_assertion)',
+    );
+  }
+  if (secret === undefined || client.clientSecretHash === undefined) {
+    throw new InvalidClientError('client authentication failed');
+  }
   const expiresAt = client.clientSecretExpiresAt ?? 0;
   const valid = await ctx.store.clients.verifySecret(client, secret);
   if (!valid || (expiresAt !== 0 && expiresAt * 1000 <= ctx.now())) {
     throw new InvalidClientError('client authentication failed');
   }
   return { client, method };
+}
+
+/** `private_key_jwt`: the assertion alone authenticates; with nothing else (§2.3). */
+async function assertionClient(
+  ctx: Context,
+  request: Request,
+  params: ClientAuthParams,
+  authorization: string | null,
+  lookup: boolean | undefined,
+): Promise<AuthenticatedClient> {
+  if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
+    throw new InvalidClientError(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
+  }
+  const assertion = params.client_assertion;
+  if (assertion === undefined || assertion === '') {
+    throw new InvalidClientError('client_assertion is required with client_assertion_type');
+  }
+  if (authorization !== null || params.client_secret !== undefined) {
+    throw new InvalidClientError(
+      'use one client authentication method: client_assertion, without Basic or client_secret',
+    );
+  }
+  // RFC 7523 §3: the assertion names the client (sub); client_id, when sent, must agree.
+  const clientId = params.client_id ?? assertedClientId(assertion);
+  if (clientId === undefined || !CLIENT_ID.test(clientId)) {
+    throw new InvalidClientError('client_assertion does not name a client (sub)');
+  }
+  const limits = new RateLimitState(ctx.now);
+  const client = await findClient(ctx, clientId, request, limits, lookup);
+  if (!client) throw new InvalidClientError('client authentication failed');
+  if (!clientAuthMethods(client).includes('private_key_jwt')) {
+    throw new InvalidClientError('this client does not authenticate with private_key_jwt');
+  }
+  await verifyClientAssertion(ctx, client, assertion, request, fetchBudget(ctx, request, limits));
+  return { client, method: 'private_key_jwt' };
 }
 
 /**
@@ -146,7 +215,7 @@ export async function authenticateClient(
 export async function authenticateResourceServer(
   ctx: Context,
   request: Request,
-  params: { client_id?: string | undefined; client_secret?: string | undefined },
+  params: ClientAuthParams,
 ): Promise<void> {
   let allowed = false;
   try {

@@ -6,6 +6,7 @@ import {
   type OAuthError,
 } from '../errors.js';
 import { safeName } from './http.js';
+import { ASSERTION_SIGNING_ALGS } from './jwks.js';
 
 /*
  * One schema per endpoint and grant type (STYLE §8): parsed once at the edge with safeParse;
@@ -37,6 +38,9 @@ const codeVerifier = z
 const clientCredentials = {
   client_id: optionalText(2048),
   client_secret: optionalText(512),
+  // RFC 7523 §2.2: a client assertion (private_key_jwt) and its type.
+  client_assertion_type: optionalText(128),
+  client_assertion: optionalText(8192),
 };
 
 /**
@@ -70,6 +74,8 @@ const literalRule = (value: string): FieldRule => ({
 const clientCredentialRules = {
   client_id: optionalTextRule(2048),
   client_secret: optionalTextRule(512),
+  client_assertion_type: optionalTextRule(128),
+  client_assertion: optionalTextRule(8192),
 };
 
 const plainChecks = new WeakMap<z.ZodType, [string, FieldRule][]>();
@@ -190,8 +196,12 @@ export const registrationSchema = z.object({
   // Required with authorization_code (checked with grant_types); a client_credentials client has none.
   redirect_uris: z.array(uri).max(20).optional(),
   token_endpoint_auth_method: z
-    .enum(['none', 'client_secret_basic', 'client_secret_post'])
+    .enum(['none', 'client_secret_basic', 'client_secret_post', 'private_key_jwt'])
     .optional(),
+  // RFC 7591 §2: the keys of a private_key_jwt client, one of the two (checked by the endpoint).
+  jwks: z.unknown().optional(),
+  jwks_uri: uri.optional(),
+  token_endpoint_auth_signing_alg: z.enum(ASSERTION_SIGNING_ALGS).optional(),
   grant_types: z
     .array(z.enum(['authorization_code', 'refresh_token', 'client_credentials']))
     .min(1)
@@ -221,6 +231,10 @@ export const metadataDocumentSchema = z.looseObject({
   client_uri: uri.optional(),
   logo_uri: uri.optional(),
   token_endpoint_auth_method: z.string().max(64).optional(),
+  token_endpoint_auth_methods_supported: z.array(z.string().max(64)).max(10).optional(),
+  token_endpoint_auth_signing_alg: z.string().max(32).optional(),
+  jwks: z.unknown().optional(),
+  jwks_uri: z.string().max(2048).optional(),
   grant_types: z.array(z.string().max(64)).max(10).optional(),
   response_types: z.array(z.string().max(64)).max(10).optional(),
   scope: z.string().max(2048).optional(),

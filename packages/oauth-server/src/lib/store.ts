@@ -79,6 +79,16 @@ export interface AuthorizationServerStore {
    * The revocation feed: access tokens revoked and not yet expired (see `RevocationFeedStore`).
    * Required by the `revocationFeed` option.
    */
+  /**
+   * A once-only store shared by every instance (`store.replay` of @portcullis/token-store):
+   * `remember(key, expiresAtMs)` resolves `true` the first time, `false` while remembered.
+   * private_key_jwt needs it (each assertion's `jti` is accepted once); without it the server
+   * neither offers nor accepts private_key_jwt.
+   */
+  replay?: {
+    readonly supported?: boolean;
+    remember(key: string, expiresAtMs: number): Promise<boolean>;
+  };
   revocations?: {
     readonly supported?: boolean;
     list(options?: RevocationsListOptions): Promise<RevocationPage>;

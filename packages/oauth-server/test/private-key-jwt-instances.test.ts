@@ -1,0 +1,174 @@
+// Two authorization server instances, each with its own connections, over one Postgres (and one
+// Redis): a client assertion accepted by one is refused by the other (its jti is remembered in
+// the shared store), and of many concurrent requests carrying one assertion exactly one passes.
+
+import { randomBytes } from 'node:crypto';
+import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
+import { createTokenStore, type TokenStore } from '@portcullis/token-store';
+import { postgresAdapter } from '@portcullis/token-store/postgres';
+import { redisAdapter } from '@portcullis/token-store/redis';
+import { Redis } from 'ioredis';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { afterAll, describe, expect, it } from 'vitest';
+import {
+  exchange,
+  ISSUER,
+  obtainCode,
+  REDIRECT,
+  RESOURCE,
+  register,
+  setup,
+} from './support/setup.js';
+
+interface PgPool {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  end(): Promise<void>;
+}
+type PgModule = { default: { Pool: new (options: object) => PgPool } };
+
+const now = () => Date.now();
+const cleanups: (() => Promise<unknown>)[] = [];
+afterAll(async () => {
+  for (const cleanup of cleanups.reverse()) await cleanup();
+});
+
+/** Two stores over one backend, each with its own connections. */
+const backends: [string, boolean, () => Promise<[TokenStore, TokenStore]>][] = [
+  [
+    'Postgres',
+    await serviceAvailable('Postgres'),
+    async () => {
+      const pg = ((await import('pg' as string)) as PgModule).default;
+      const schema = `pkjwt_${randomBytes(6).toString('hex')}`;
+      const pools = [0, 1].map(() => new pg.Pool({ connectionString: TEST_DATABASE_URL, max: 4 }));
+      cleanups.push(async () => {
+        await pools[0]!.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+        await Promise.all(pools.map((pool) => pool.end()));
+      });
+      const [a, b] = pools.map((pool) =>
+        createTokenStore({ adapter: postgresAdapter(pool, { schema }), now }),
+      );
+      return [a!, b!];
+    },
+  ],
+  [
+    'Redis',
+    await serviceAvailable('Redis'),
+    async () => {
+      const prefix = `pkjwt_${randomBytes(6).toString('hex')}:`;
+      const clients = [0, 1].map(() => new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 }));
+      cleanups.push(async () => {
+        const keys = await clients[0]!.keys(`${prefix}*`);
+        if (keys.length > 0) await clients[0]!.del(...keys);
+        for (const client of clients) client.disconnect();
+      });
+      const [a, b] = clients.map((client) =>
+        createTokenStore({ adapter: redisAdapter(client, { prefix }), now }),
+      );
+      return [a!, b!];
+    },
+  ],
+];
+
+describe.each(backends)('private_key_jwt across two instances on %s', (_name, available, open) => {
+  it.runIf(available)(
+    'an assertion used at one instance is refused at the other; of 10 concurrent requests with one assertion over both, exactly one passes',
+    async () => {
+      const [storeA, storeB] = await open();
+      const a = await setup({ now }, storeA);
+      const b = await setup({ now }, storeB);
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+      const { body } = await register(a.as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [jwk] },
+      });
+      const clientId = body.client_id as string;
+      const sign = () => {
+        const iat = Math.floor(Date.now() / 1000);
+        return new SignJWT({ jti: crypto.randomUUID() })
+          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+          .setIssuer(clientId)
+          .setSubject(clientId)
+          .setAudience(`${ISSUER}/token`)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + 60)
+          .sign(privateKey);
+      };
+      const redeem = async (
+        at: typeof a,
+        assertion: string,
+        code?: { code: string; verifier: string },
+      ) => {
+        const { code: c, verifier } = code ?? (await obtainCode(at.as, clientId));
+        return exchange(at.as, {
+          grant_type: 'authorization_code',
+          code: c,
+          code_verifier: verifier,
+          redirect_uri: REDIRECT,
+          resource: RESOURCE,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        });
+      };
+
+      const assertion = await sign();
+      expect((await redeem(a, assertion)).response.status).toBe(200);
+      const replayed = await redeem(b, assertion);
+      expect(replayed.response.status).toBe(401);
+      expect(replayed.body).toMatchObject({ error: 'invalid_client' });
+      expect(replayed.body.error_description).toContain('used before');
+      // Control: a fresh assertion is accepted at the second instance.
+      expect((await redeem(b, await sign())).response.status).toBe(200);
+
+      // Real concurrency: ten codes, one assertion, five requests at each instance at once.
+      const once = await sign();
+      const codes = await Promise.all(
+        Array.from({ length: 10 }, (_, i) => obtainCode((i % 2 ? a : b).as, clientId)),
+      );
+      const results = await Promise.all(codes.map((code, i) => redeem(i % 2 ? a : b, once, code)));
+      const statuses = results.map((r) => r.response.status).sort();
+      expect(statuses).toEqual([200, ...Array(9).fill(401)]);
+      for (const r of results)
+        if (r.response.status === 401) expect(r.body.error).toBe('invalid_client');
+    },
+  );
+
+  it.runIf(available)(
+    'a request the token endpoint authenticates twice (its client decided again on a fresh read) spends its assertion once',
+    async () => {
+      const [store] = await open();
+      expect(store.adapter.checksClients).toBe(true);
+      const { as } = await setup({ now }, store);
+      const { privateKey, publicKey } = await generateKeyPair('ES256');
+      const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'ES256' };
+      const { body } = await register(as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [jwk] },
+        grant_types: ['authorization_code'],
+      });
+      const clientId = body.client_id as string;
+      const iat = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({ jti: crypto.randomUUID() })
+        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
+        .setIssuer(clientId)
+        .setSubject(clientId)
+        .setAudience(ISSUER)
+        .setIssuedAt(iat)
+        .setExpirationTime(iat + 60)
+        .sign(privateKey);
+      // Not registered for refresh_token: refused on the remembered client, then decided again
+      // on a fresh read with the same request — unauthorized_client, not a replay.
+      const { response, body: refused } = await exchange(as, {
+        grant_type: 'refresh_token',
+        refresh_token: 'x'.repeat(43),
+        client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+        client_assertion: assertion,
+      });
+      expect(refused.error).toBe('unauthorized_client');
+      expect(response.status).toBe(400);
+    },
+  );
+});
