@@ -64,6 +64,7 @@ export type {
 export { type ArgumentErrorCode, CodedTypeError } from './lib/type-error.js';
 export type {
   AuthorizationServerOptions,
+  ClientCredentialsOptions,
   DpopNonceOptions,
   DpopOptions,
   EndpointRateLimits,
