@@ -300,3 +300,13 @@ describe('configuration', () => {
     ).toBe('FIREBASE_JWKS_URL');
   });
 });
+
+describe('configuration: DPoP nonces', () => {
+  it('DPOP_NONCE_SECRET turns nonces on; shorter than 32 characters is refused naming it', () => {
+    expect(loadConfig({ DATA_DIR: dir }).dpopNonceSecret).toBeUndefined();
+    expect(loadConfig({ DATA_DIR: dir, DPOP_NONCE_SECRET: SECRET }).dpopNonceSecret).toBe(SECRET);
+    expect(errorOf({ DATA_DIR: dir, DPOP_NONCE_SECRET: 'short' }).variable).toBe(
+      'DPOP_NONCE_SECRET',
+    );
+  });
+});

@@ -7,7 +7,7 @@ import {
   originGuardMiddleware,
   protectedResourceMetadataMiddleware,
 } from '@portcullis/mcp-context/node';
-import type { RateLimiter } from '@portcullis/rate-limit';
+import type { RateLimiter, ReplayStore } from '@portcullis/rate-limit';
 import type { Config } from './config.js';
 import type { Logger } from './log.js';
 import { mcpNodeHandler } from './node-handler.js';
@@ -21,6 +21,8 @@ interface AppDeps {
   verifier: TokenVerifier | undefined;
   limiter: RateLimiter;
   logger: Logger;
+  /** Where DPoP proofs are remembered (shared on Redis); default mcp-context's memory store. */
+  replay?: ReplayStore | undefined;
 }
 
 type Listener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -62,7 +64,7 @@ async function readJson(req: NodeRequest): Promise<{ value: unknown } | { status
  * 2025-era ones (2025-11-25, 2025-06-18) by a new server each through the SDK's stateless
  * fallback, so any instance behind a load balancer can answer any request.
  */
-export function createApp({ config, verifier, limiter, logger }: AppDeps): Listener {
+export function createApp({ config, verifier, limiter, logger, replay }: AppDeps): Listener {
   const mcpPath = config.resource.pathname;
   // One per app (its cache shared by the pooled servers): user_profile's email and name.
   const userinfo =
@@ -70,12 +72,18 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
   // With an authorization server, the first sign-in also asks for the user's email and name
   // (OpenID Connect), which user_profile reads from its userinfo endpoint.
   const identity = config.authMode === 'oauth' ? IDENTITY_SCOPES : [];
+  // MCP_DPOP: tokens bound to a client's key (RFC 9449), checked with a proof on every request.
+  const dpop =
+    config.dpop === 'off'
+      ? undefined
+      : { required: config.dpop === 'required', ...(replay ? { replay } : {}) };
   const metadata = verifier
     ? protectedResourceMetadataMiddleware({
         resource: config.resource.href,
         authorizationServers: config.authMode === 'oauth' ? [config.issuer] : [],
         scopesSupported: [...SCOPES_SUPPORTED, ...identity],
         resourceName: 'Portcullis example MCP server',
+        ...(dpop ? { dpop } : {}),
       })
     : undefined;
   const auth = verifier
@@ -87,6 +95,7 @@ export function createApp({ config, verifier, limiter, logger }: AppDeps): Liste
         challengeScopes: [...INITIAL_SCOPES, ...identity],
         // CORS is answered once, for every route, below.
         cors: false,
+        ...(dpop ? { dpop } : {}),
         // Its DNS-rebinding check (Origin, Host) runs first, with mcp-context's defaults.
       })
     : undefined;

@@ -47,6 +47,7 @@ const Env = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   NODE_ENV: z.string().optional(),
   TLS_TERMINATED_AT_PROXY: bool.default(false),
+  MCP_DPOP: z.enum(['off', 'optional', 'required']).default('off'),
 });
 
 type StaticTokens = z.infer<typeof staticTable>;
@@ -75,6 +76,12 @@ export interface Config {
   redisUrl: string | undefined;
   rateLimitPerMinute: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /**
+   * DPoP (RFC 9449) for `AUTH_MODE=oauth`: `optional` accepts DPoP-bound tokens with their
+   * proofs beside Bearer ones, `required` refuses Bearer; `off` (default) accepts Bearer only.
+   * A DPoP-bound token sent as Bearer is refused in every mode.
+   */
+  dpop: 'off' | 'optional' | 'required';
 }
 
 /** A configuration problem, one line per variable, raised before the server listens. */
@@ -207,6 +214,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: env.REDIS_URL,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     logLevel: env.LOG_LEVEL,
+    dpop: env.AUTH_MODE === 'oauth' ? env.MCP_DPOP : 'off',
   };
 }
 

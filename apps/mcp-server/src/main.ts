@@ -34,9 +34,9 @@ async function main() {
     );
   }
 
-  const { limiter, close: closeLimiter } = await createLimiter(config);
+  const { limiter, replay, close: closeLimiter } = await createLimiter(config);
   const verification = createVerifier(config, (message) => logger.warn(message));
-  const app = createApp({ config, verifier: verification.verifier, limiter, logger });
+  const app = createApp({ config, verifier: verification.verifier, limiter, logger, replay });
 
   const server = createServer(app);
   server.listen(config.port, config.host);
@@ -69,6 +69,7 @@ async function main() {
     issuer: config.authMode === 'oauth' ? config.issuer : undefined,
     rateLimitStore: config.redisUrl ? 'redis' : 'memory',
     revocationFeed: config.revocationFeed?.endpoint,
+    dpop: config.dpop,
   });
 }
 

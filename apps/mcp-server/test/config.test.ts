@@ -163,3 +163,17 @@ describe('configuration: the revocation feed', () => {
     expect(lines[0]).not.toContain(feed.INTROSPECTION_CLIENT_SECRET);
   });
 });
+
+describe('configuration: DPoP (MCP_DPOP)', () => {
+  it('off by default; optional or required in oauth mode only; anything else names the variable', () => {
+    expect(loadConfig({}).dpop).toBe('off');
+    expect(loadConfig({ MCP_DPOP: 'optional' }).dpop).toBe('optional');
+    expect(loadConfig({ MCP_DPOP: 'required' }).dpop).toBe('required');
+    expect(
+      loadConfig({ AUTH_MODE: 'static', STATIC_TOKENS: TOKENS, MCP_DPOP: 'required' }).dpop,
+    ).toBe('off');
+    const lines = problems({ MCP_DPOP: 'yes' });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^MCP_DPOP/);
+  });
+});

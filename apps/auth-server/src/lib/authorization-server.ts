@@ -218,6 +218,8 @@ async function createServer(config: Config): Promise<Server> {
       // GET /revocations: the revoked, unexpired access tokens (SHA-256 of their jti) for the
       // same resource servers (INTROSPECTION_CLIENT_IDS), so they refuse one within seconds.
       revocationFeed: true,
+      // DPoP (RFC 9449) is on in the library (proofs accepted); DPOP_NONCE_SECRET adds nonces.
+      ...(config.dpopNonceSecret ? { dpop: { nonce: { secret: config.dpopNonceSecret } } } : {}),
       ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
       clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
       // The library reads no header itself: the app knows its socket and its proxies. It asks

@@ -53,6 +53,8 @@ export interface Config {
   redisCluster: boolean;
   signingKey?: string | undefined;
   keyEncryptionSecret?: string | undefined;
+  /** DPoP server nonces (RFC 9449 §8) when set: the HMAC secret every instance shares. */
+  dpopNonceSecret?: string | undefined;
   devLogin: boolean;
   auth0?: { issuer: string; clientId: string; clientSecret: string } | undefined;
   firebase?:
@@ -455,6 +457,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisCluster,
     signingKey: key,
     keyEncryptionSecret,
+    dpopNonceSecret: secret(env, 'DPOP_NONCE_SECRET'),
     devLogin,
     auth0,
     firebase,
