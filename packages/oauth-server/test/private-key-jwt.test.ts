@@ -190,7 +190,7 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
   const sign = (claims: JWTPayload = {}, header: Record<string, unknown> = {}, s = key) =>
     assertion(s, clientId, env.clock, claims, header);
 
-  it('a code exchange and a refresh, each with its own assertion (aud the token endpoint, then the issuer); revocation too', async () => {
+  it('a code exchange and a refresh, each with its own assertion (aud the token endpoint, then the issuer); introspection and revocation too', async () => {
     const first = await codeExchange(env.as, clientId, withAssertion(await sign()));
     expect(first.response.status).toBe(200);
     expect(first.body.refresh_token).toEqual(expect.any(String));
@@ -200,6 +200,15 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
       ...withAssertion(await sign({ aud: ISSUER }), { client_id: clientId }),
     });
     expect(refreshed.response.status).toBe(200);
+    // Introspection (a resource server that authenticates with its key; setup allows any).
+    const introspect = await env.as.handle(
+      form('/introspect', {
+        token: refreshed.body.access_token as string,
+        ...withAssertion(await sign({ aud: ISSUER })),
+      }),
+    );
+    expect(introspect!.status).toBe(200);
+    expect(await introspect!.json()).toMatchObject({ active: true, client_id: clientId });
     const revoke = await env.as.handle(
       form('/revoke', {
         token: refreshed.body.refresh_token as string,
@@ -355,6 +364,53 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
       jwks: { keys: [key.jwk] },
     });
     expect(body.error).toBe('invalid_client_metadata');
+  });
+
+  it('never 5xx: any jwks, jwks_uri and signing alg at /register is 201 or 400 (fast-check)', async () => {
+    const keyish = fc.oneof(
+      fc.constant(key.jwk),
+      fc.record(
+        {
+          kty: fc.constantFrom('EC', 'RSA', 'OKP', 'oct', 'x'),
+          crv: fc.constantFrom('P-256', 'P-384', 'Ed25519', 'X25519', ''),
+          x: fc.string({ maxLength: 90 }),
+          y: fc.string({ maxLength: 90 }),
+          n: fc.string({ maxLength: 400 }),
+          e: fc.string({ maxLength: 9 }),
+          d: fc.string({ maxLength: 4 }),
+          use: fc.constantFrom('sig', 'enc', ''),
+          alg: fc.constantFrom('ES256', 'HS256', 'none', ''),
+          kid: fc.string({ maxLength: 300 }),
+          key_ops: fc.anything(),
+        },
+        { requiredKeys: [] },
+      ),
+      fc.anything(),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.record(
+          {
+            jwks: fc.oneof(fc.record({ keys: fc.array(keyish, { maxLength: 12 }) }), fc.anything()),
+            jwks_uri: fc.oneof(fc.webUrl(), fc.string(), fc.anything()),
+            token_endpoint_auth_signing_alg: fc.oneof(
+              fc.constantFrom('ES256', 'HS256'),
+              fc.anything(),
+            ),
+          },
+          { requiredKeys: [] },
+        ),
+        async (extra) => {
+          const { response } = await register(env.as, {
+            redirect_uris: [REDIRECT],
+            token_endpoint_auth_method: 'private_key_jwt',
+            ...extra,
+          });
+          expect([201, 400]).toContain(response.status);
+        },
+      ),
+      { numRuns: 200 },
+    );
   });
 
   it('never 5xx: any client_assertion / client_assertion_type / client_id is a 4xx (fast-check)', async () => {
