@@ -1,6 +1,7 @@
 import { hashSecret } from '@portcullis/token-store';
 import {
   createLocalJWKSet,
+  decodeJwt,
   decodeProtectedHeader,
   errors,
   type JWK,
@@ -45,21 +46,12 @@ export function clientAuthMethods(client: ClientRecord): string[] {
 export function assertedClientId(assertion: string): string | undefined {
   if (!JWT_SHAPE.test(assertion)) return undefined;
   try {
-    const payload = JSON.parse(
-      new TextDecoder('utf-8', { fatal: true }).decode(
-        Uint8Array.from(atob(toBase64(assertion.split('.')[1]!)), (c) => c.charCodeAt(0)),
-      ),
-    ) as { sub?: unknown; iss?: unknown };
-    const id = payload.sub ?? payload.iss;
+    const { sub, iss } = decodeJwt(assertion);
+    const id = sub ?? iss;
     return typeof id === 'string' ? id : undefined;
   } catch {
     return undefined;
   }
-}
-
-function toBase64(b64url: string): string {
-  const b64 = b64url.replace(/-/g, '+').replace(/_/g, '/');
-  return b64 + '='.repeat((4 - (b64.length % 4)) % 4);
 }
 
 /** The `jti` replay entries a request has made, so a retry within the request is not a replay. */
