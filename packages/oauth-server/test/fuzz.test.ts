@@ -39,6 +39,8 @@ function values(real: string[]) {
       '%00',
       'a.b.c',
       'x'.repeat(43),
+      'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+      'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.AAAA',
     ),
     fc.string(),
     fc.string({ unit: 'binary', maxLength: 64 }),
@@ -62,6 +64,8 @@ const PARAMS = [
   'code_challenge',
   'code_challenge_method',
   'state',
+  'client_assertion_type',
+  'client_assertion',
 ];
 
 function paramsArb(real: string[]) {
