@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { AuthServer } from '@portcullis/internal-testing/apps';
+import { type AuthServer, devLogin } from '@portcullis/internal-testing/apps';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../src/lib/config';
@@ -176,6 +176,16 @@ describe('client credentials in the built app', () => {
       body: new URLSearchParams({ token: body.access_token as string }),
     });
     expect(revoke.status).toBe(200);
+  });
+
+  it("a person's /account is unaffected by machine tokens: it lists no machine client", async () => {
+    expect((await token(app.url, {})).status).toBe(200);
+    const jar = await devLogin(app.url, 'person@example.com');
+    const page = await fetch(`${app.url}/account`, { headers: { cookie: jar.header() } });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('person@example.com');
+    expect(html).not.toContain(MACHINE);
   });
 
   it('/authorize with a machine client answers an error page, never a 5xx or a redirect', async () => {
