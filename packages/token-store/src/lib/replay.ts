@@ -18,8 +18,9 @@ export interface ReplayStore {
    * expired), `false` while it is remembered. Of any number of concurrent calls for a key, on
    * any number of instances sharing the backend, exactly one gets `true`. An `expiresAtMs` that
    * has passed stores nothing (`true` unless the key is held). Keys are 1 to
-   * `MAX_REPLAY_KEY_LENGTH` characters (well-formed UTF-16, no NUL): anything else is a
-   * `TypeError` (`code` `ERR_INVALID_ARG_VALUE`). Rejects with `StoreUnavailableError` when the
+   * `MAX_REPLAY_KEY_LENGTH` characters (well-formed UTF-16, no NUL), and `expiresAtMs` a finite
+   * number within `Number.MAX_SAFE_INTEGER`: anything else is a `TypeError` (`code`
+   * `ERR_INVALID_ARG_VALUE`, or `ERR_INVALID_ARG_TYPE` for a wrong type). Rejects with `StoreUnavailableError` when the
    * backend cannot answer: refuse the request then, never accept it.
    */
   remember(key: string, expiresAtMs: number): Promise<boolean>;
@@ -61,13 +62,20 @@ export function replayStore(ctx: StoreContext): ReplayStoreSection {
           'ERR_INVALID_ARG_TYPE',
         );
       }
+      const expiresAt = Math.ceil(expiresAtMs);
+      if (!Number.isSafeInteger(expiresAt)) {
+        throw new CodedTypeError(
+          `"expiresAtMs" must be an epoch time in ms within Number.MAX_SAFE_INTEGER, received ${expiresAtMs}`,
+          'ERR_INVALID_ARG_VALUE',
+        );
+      }
       if (!supported) {
         throw new CodedTypeError(
           'this store adapter keeps no replay store (it has no remember)',
           'ERR_INVALID_ARG_VALUE',
         );
       }
-      return ctx.adapter.remember!(key, Math.ceil(expiresAtMs), ctx.now());
+      return ctx.adapter.remember!(key, expiresAt, ctx.now());
     },
   };
 }

@@ -1784,6 +1784,13 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
             store.replay.remember(bad as unknown as string, later()),
           ).rejects.toMatchObject({ name: 'TypeError', code: 'ERR_INVALID_ARG_TYPE' });
         }
+        // Beyond what a bigint column or a Redis expiry holds: refused, never a backend error.
+        for (const bad of [1e20, Number.MAX_VALUE, -1e20]) {
+          await expect(store.replay.remember(key(), bad)).rejects.toMatchObject({
+            name: 'TypeError',
+            code: 'ERR_INVALID_ARG_VALUE',
+          });
+        }
         for (const bad of [Number.NaN, Number.POSITIVE_INFINITY, '1', undefined]) {
           await expect(
             store.replay.remember(key(), bad as unknown as number),
