@@ -492,40 +492,47 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
     expect(response.headers.get('access-control-allow-headers')).toMatch(/\bDPoP\b/);
   });
 
-  it('fuzz: any DPoP header (random, or a real proof mutated) is 200 or 400 invalid_dpop_proof, never 5xx', async () => {
-    const s = await setup();
-    const clientId = await publicClient(s.as);
-    const key = await generateProofKey();
-    const real = await proof(s, key);
-    const mutated = fc
-      .tuple(fc.nat({ max: real.length - 1 }), fc.string({ minLength: 1, maxLength: 3 }))
-      .map(([at, text]) => real.slice(0, at) + text + real.slice(at + 1));
-    const header = fc.oneof(
-      fc.string({ maxLength: 200 }),
-      fc.string({ unit: 'binary', maxLength: 64 }),
-      mutated,
-      fc
-        .array(fc.oneof(fc.base64String({ maxLength: 80 }), fc.constant(real.split('.')[1]!)), {
-          minLength: 3,
-          maxLength: 3,
-        })
-        .map((parts) => parts.join('.').replace(/[+/=]/g, '_')),
-    );
-    await fc.assert(
-      fc.asyncProperty(header, async (value) => {
-        let headers: Record<string, string>;
-        try {
-          headers = { DPoP: new Headers({ DPoP: value }).get('dpop')! };
-        } catch {
-          return; // not a header value fetch can send
-        }
-        const result = await codeGrant(s, clientId, headers);
-        expect(result.response.status).toBeLessThan(500);
-        if (result.response.status !== 200) {
-          expect(result.body.error).toBe('invalid_dpop_proof');
-        }
-      }),
-      { numRuns: 150 },
-    );
-  });
+  it.each([
+    ['', {}, ['invalid_dpop_proof']],
+    [' (nonces required)', { nonce: { secret: SECRET } }, ['invalid_dpop_proof', 'use_dpop_nonce']],
+  ] as const)(
+    'fuzz%s: any DPoP header (random, or a real proof mutated) is 200 or 400 with a DPoP error, never 5xx',
+    async (_name, dpopOption, errors) => {
+      const s = await setup({ dpop: dpopOption });
+      const clientId = await publicClient(s.as);
+      const key = await generateProofKey();
+      const real = await proof(s, key);
+      const mutated = fc
+        .tuple(fc.nat({ max: real.length - 1 }), fc.string({ minLength: 1, maxLength: 3 }))
+        .map(([at, text]) => real.slice(0, at) + text + real.slice(at + 1));
+      const header = fc.oneof(
+        fc.string({ maxLength: 200 }),
+        fc.string({ unit: 'binary', maxLength: 64 }),
+        mutated,
+        fc
+          .array(fc.oneof(fc.base64String({ maxLength: 80 }), fc.constant(real.split('.')[1]!)), {
+            minLength: 3,
+            maxLength: 3,
+          })
+          .map((parts) => parts.join('.').replace(/[+/=]/g, '_')),
+      );
+      await fc.assert(
+        fc.asyncProperty(header, async (value) => {
+          let headers: Record<string, string>;
+          try {
+            headers = { DPoP: new Headers({ DPoP: value }).get('dpop')! };
+          } catch {
+            return; // not a header value fetch can send
+          }
+          const result = await codeGrant(s, clientId, headers);
+          expect(result.response.status).toBeLessThan(500);
+          if (result.response.status !== 200) {
+            expect(result.response.status).toBe(400);
+            expect(errors).toContain(result.body.error);
+          }
+        }),
+        { numRuns: 150 },
+      );
+    },
+  );
 });
