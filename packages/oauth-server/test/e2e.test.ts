@@ -36,7 +36,7 @@ async function deploy(store: TokenStore) {
 async function codeFlow(
   as: AuthorizationServer,
   origin: string,
-  authMethod: 'none' | 'client_secret_basic',
+  authMethod: 'none' | 'client_secret_basic' | 'private_key_jwt',
 ) {
   // Step 3: discovery (RFC 8414), issuer checked byte for byte by oauth4webapi.
   const issuer = new URL(origin);
@@ -47,6 +47,14 @@ async function codeFlow(
   expect(server.issuer).toBe(origin);
   expect(server.code_challenge_methods_supported).toEqual(['S256']);
 
+  // private_key_jwt (RFC 7523): the client's own key pair, the private key not even extractable.
+  const keyPair = (await crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, [
+    'sign',
+    'verify',
+  ])) as CryptoKeyPair;
+  const { kty, crv, x, y } = await crypto.subtle.exportKey('jwk', keyPair.publicKey);
+  const jwks = { keys: [{ kty, crv, x, y, kid: 'e2e-1', alg: 'ES256' }] as oauth.JsonObject[] };
+
   // Step 4: DCR (RFC 7591).
   const registration = await oauth.processDynamicClientRegistrationResponse(
     await oauth.dynamicClientRegistrationRequest(
@@ -56,6 +64,7 @@ async function codeFlow(
         token_endpoint_auth_method: authMethod,
         client_name: 'e2e',
         grant_types: ['authorization_code', 'refresh_token'],
+        ...(authMethod === 'private_key_jwt' ? { jwks } : {}),
       },
       insecure,
     ),
@@ -64,10 +73,19 @@ async function codeFlow(
     client_id: registration.client_id,
     token_endpoint_auth_method: authMethod,
   };
+  // The server's clock runs ahead by what this file skips: oauth4webapi's clockSkew dates its
+  // assertions (iat, exp) on the server's time, as a client whose clock differs would.
+  Object.defineProperty(client, oauth.clockSkew, { get: () => Math.round(clock.now / 1000) });
   const clientAuth =
     authMethod === 'none'
       ? oauth.None()
-      : oauth.ClientSecretBasic(registration.client_secret as string);
+      : authMethod === 'private_key_jwt'
+        ? oauth.PrivateKeyJwt({ key: keyPair.privateKey, kid: 'e2e-1' })
+        : oauth.ClientSecretBasic(registration.client_secret as string);
+  if (authMethod === 'private_key_jwt') {
+    expect(server.token_endpoint_auth_methods_supported).toContain('private_key_jwt');
+    expect(registration.client_secret).toBeUndefined();
+  }
 
   // Step 5: the authorization request; the app's login/consent is simulated with parse + approve.
   const verifier = oauth.generateRandomCodeVerifier();
@@ -255,6 +273,31 @@ describe('end to end over HTTP with oauth4webapi', () => {
     });
     await codeFlow(as, http.origin, 'client_secret_basic');
   }, 60_000);
+
+  it('RFC 7523: the same flow for a private_key_jwt client (its public key registered, oauth4webapi PrivateKeyJwt assertions at every token request), memory store', async () => {
+    const { as, http } = await deploy(createTokenStore({ adapter: memoryAdapter(), now }));
+    cleanups.push(http.close);
+    const { server, client, clientAuth } = await codeFlow(as, http.origin, 'private_key_jwt');
+    // Without an assertion it is refused: it has no secret and is not a public client.
+    const refused = await oauth.refreshTokenGrantRequest(
+      server,
+      client,
+      oauth.None(),
+      'x'.repeat(43),
+      insecure,
+    );
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
+    // Revocation with an assertion too.
+    const revoked = await oauth.revocationRequest(
+      server,
+      client,
+      clientAuth,
+      'x'.repeat(43),
+      insecure,
+    );
+    expect(revoked.status).toBe(200);
+  });
 
   it('RFC 8414 §3: metadata is reachable by fetch with CORS over HTTP', async () => {
     const { http } = await deploy(createTokenStore({ adapter: memoryAdapter(), now }));
