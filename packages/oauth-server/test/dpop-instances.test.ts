@@ -95,6 +95,7 @@ describe('one DPoP proof at two instances sharing Postgres', () => {
         expect(results.find((r) => r.status === 200)!.body.token_type).toBe('DPoP');
       }
     },
+    60_000, // real HTTP and Postgres round trips on a loaded machine
   );
 
   it.runIf(up)(
@@ -127,5 +128,6 @@ describe('one DPoP proof at two instances sharing Postgres', () => {
       expect(arrived).toHaveLength(2);
       expect(results.map((r) => r.status).sort()).toEqual([200, 400]);
     },
+    60_000, // real HTTP and Postgres round trips on a loaded machine
   );
 });

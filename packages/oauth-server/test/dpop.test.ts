@@ -534,5 +534,6 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
         { numRuns: 150 },
       );
     },
+    60_000, // as the other fuzzers: 150 token requests take seconds on a loaded machine
   );
 });
