@@ -1,9 +1,10 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import {
   authenticate,
   type BearerAuthOptions,
+  cachedVerifier,
   jwtVerifier,
   staticTokenVerifier,
   VerifierUnavailableError,
@@ -240,6 +241,32 @@ describe('authenticate(): the fetch-style path', () => {
     expect(parseChallenge(response.headers.get('www-authenticate')).params.error).toBe(
       'invalid_token',
     );
+  });
+
+  it('tokens for this and for another resource, alternating from the cache: each answered for its own', async () => {
+    // Each verification has its own URL object; the guard remembers its comparison per object.
+    const verify = vi.fn(async (token: string) => ({
+      token,
+      clientId: 'c',
+      scopes: [],
+      resource: new URL(token.startsWith('here') ? RESOURCE : 'https://other.test/mcp'),
+    }));
+    const options = { verifier: cachedVerifier(verify), resource: RESOURCE };
+    const outcome = async (token: string) => {
+      const result = await authenticate(
+        new Request(RESOURCE, { method: 'POST', headers: { Authorization: `Bearer ${token}` } }),
+        options,
+      );
+      return 'authInfo' in result ? result.authInfo.token : result.response.status;
+    };
+    for (let round = 0; round < 3; round++) {
+      expect(await outcome('here-1')).toBe('here-1');
+      expect(await outcome('elsewhere-1')).toBe(401);
+      expect(await outcome('here-2')).toBe('here-2');
+      expect(await outcome('elsewhere-2')).toBe(401);
+    }
+    // From the second round on, from the cache: the comparison, not the verifier, refused.
+    expect(verify).toHaveBeenCalledTimes(4);
   });
 });
 

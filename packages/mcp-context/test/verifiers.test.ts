@@ -378,6 +378,26 @@ describe('cachedVerifier', () => {
     expect(inner).toHaveBeenCalledTimes(4);
   });
 
+  it('bounded: an entry used since it came in outlives one that was not; when all were, the oldest goes', async () => {
+    const inner = vi.fn(async (token: string) => info(token));
+    const verify = cachedVerifier(inner, { maxEntries: 3 });
+    for (const token of ['a', 'b', 'c']) await verify(token);
+    await verify('a');
+    await verify('b');
+    await verify('d'); // c was never used again: it goes, not the older a
+    expect(inner).toHaveBeenCalledTimes(4);
+    for (const token of ['a', 'b', 'd']) await verify(token);
+    expect(inner).toHaveBeenCalledTimes(4);
+    // Now a, b and d (their order in line) were all used: each gets a second chance, then the
+    // one longest in line (a) goes, never the new entry.
+    await verify('e');
+    expect(inner).toHaveBeenCalledTimes(5);
+    for (const token of ['b', 'd', 'e']) await verify(token);
+    expect(inner).toHaveBeenCalledTimes(5);
+    await verify('a');
+    expect(inner).toHaveBeenCalledTimes(6);
+  });
+
   it('concurrent verifications of one token share one call; a hit returns a fresh copy', async () => {
     const inner = vi.fn(async (token: string) => info(token));
     const verify = cachedVerifier(inner);

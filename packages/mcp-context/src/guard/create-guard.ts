@@ -158,13 +158,19 @@ export function createGuard(options: BearerAuthOptions): Guard {
     for (const name of Object.keys(toolScopes))
       toolNeeds.set(name, neededScopes(required, toolScopes, [name]));
   }
-  // The resource of the last token checked, compared once per distinct value, not per request;
-  // a cached token's AuthInfo copies share their URL object, so a hit is one identity check.
-  let lastResource: { of: unknown; matches: boolean } | undefined;
+  // A token's resource, compared once per URL object, not per request: a cached token's
+  // AuthInfo copies share their URL object, so a hit is one lookup. Remembered per object (not
+  // just the last one), so requests alternating between tokens don't reformat URLs each time.
+  const resourceMatches = new WeakMap<object, boolean>();
   const isThisResource = (value: unknown) => {
-    if (lastResource !== undefined && lastResource.of === value) return lastResource.matches;
-    lastResource = { of: value, matches: comparableResource(String(value)) === resource };
-    return lastResource.matches;
+    if (typeof value !== 'object' || value === null)
+      return comparableResource(String(value)) === resource;
+    let matches = resourceMatches.get(value);
+    if (matches === undefined) {
+      matches = comparableResource(String(value)) === resource;
+      resourceMatches.set(value, matches);
+    }
+    return matches;
   };
   const cors = options.cors === false ? false : (options.cors ?? {});
   const retryAfter = String(options.retryAfterSeconds ?? 5);

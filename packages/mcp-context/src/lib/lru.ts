@@ -1,10 +1,18 @@
 /**
- * A bounded map that forgets the least recently used entry first. A `Map` keeps insertion
- * order, so moving an entry to the end on each hit makes the first key the eviction candidate.
+ * A bounded map that forgets a least recently used entry first, approximately: a hit marks
+ * its entry used instead of moving it (no map writes on the hot path; every authenticated
+ * request of a busy server is a hit), and eviction gives each marked entry a second chance,
+ * moving it to the young end, before dropping the oldest unmarked one ("CLOCK"). A `Map` keeps
+ * insertion order, so its first key is the next candidate.
  */
+interface Slot<V> {
+  value: V;
+  used: boolean;
+}
+
 export class Lru<V> {
   readonly #max: number;
-  readonly #entries = new Map<string, V>();
+  readonly #entries = new Map<string, Slot<V>>();
 
   constructor(max: number) {
     this.#max = max;
@@ -15,20 +23,30 @@ export class Lru<V> {
   }
 
   get(key: string): V | undefined {
-    const value = this.#entries.get(key);
-    if (value === undefined) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, value);
-    return value;
+    const slot = this.#entries.get(key);
+    if (slot === undefined) return undefined;
+    slot.used = true;
+    return slot.value;
   }
 
   set(key: string, value: V): void {
     this.#entries.delete(key);
-    this.#entries.set(key, value);
-    while (this.#entries.size > this.#max) {
-      const oldest = this.#entries.keys().next();
-      if (oldest.done) break;
-      this.#entries.delete(oldest.value);
+    // Room first, so the new entry (not used yet) is never the one to go.
+    while (this.#entries.size >= this.#max) this.#evict();
+    this.#entries.set(key, { value, used: false });
+  }
+
+  /**
+   * Drops the entry longest in line that was not used since it last came up; used ones are
+   * unmarked and go to the back of the line (when all were used, the one longest in line goes).
+   */
+  #evict(): void {
+    // Terminates: every entry passed over is unmarked, so the second time round one goes.
+    for (const [key, slot] of this.#entries) {
+      this.#entries.delete(key);
+      if (!slot.used) return;
+      slot.used = false;
+      this.#entries.set(key, slot);
     }
   }
 

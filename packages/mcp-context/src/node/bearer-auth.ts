@@ -76,14 +76,17 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
   return (req, res, next) => {
     try {
       const parsed = req.body;
+      // node:http builds `req.headers` on first read (a getter): read once, not per header.
+      const { headers } = req;
+      const target = req.originalUrl ?? req.url;
       const request = {
         method: req.method ?? 'GET',
-        search: querySearch(req.originalUrl ?? req.url ?? '/'),
-        authorization: header(req, 'authorization'),
-        host: header(req, 'host') ?? header(req, ':authority'),
-        origin: header(req, 'origin'),
-        target: req.originalUrl ?? req.url,
-        dpop: header(req, 'dpop'),
+        search: querySearch(target ?? '/'),
+        authorization: header(headers, 'authorization'),
+        host: header(headers, 'host') ?? header(headers, ':authority'),
+        origin: header(headers, 'origin'),
+        target,
+        dpop: header(headers, 'dpop'),
         // Parsed already (by a body parser, or the app itself): the same value, no second parse.
         body: parsed,
         readBody: parsed === undefined ? () => readJsonBody(req) : undefined,

@@ -22,7 +22,11 @@ export function originGuardMiddleware(
   const { resource, ...rest } = options;
   const check = createOriginCheck(resource, rest);
   return (req, res, next) => {
-    const refusal = check(header(req, 'host') ?? header(req, ':authority'), header(req, 'origin'));
+    const { headers } = req;
+    const refusal = check(
+      header(headers, 'host') ?? header(headers, ':authority'),
+      header(headers, 'origin'),
+    );
     if (!refusal) {
       next();
       return;

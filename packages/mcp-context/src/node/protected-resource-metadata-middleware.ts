@@ -60,7 +60,10 @@ export function protectedResourceMetadataMiddleware(
       next();
       return;
     }
-    const refusal = checkOrigin?.(header(req, 'host') ?? header(req, ':authority'), origin);
+    const refusal = checkOrigin?.(
+      header(req.headers, 'host') ?? header(req.headers, ':authority'),
+      origin,
+    );
     if (refusal) {
       res.statusCode = 403;
       res.setHeader('Content-Type', 'application/json');
