@@ -8,6 +8,9 @@
 //     anchor's); non-2xx must be 0. A control row sends auth off the same bytes as auth on (the
 //     token in a header it ignores), so the cost of checking a token shows apart from the cost
 //     of carrying one. BENCH_CPU_PROF=<dir> writes a V8 CPU profile of each server.
+//     Also printed, to read the ratios with: the access token's size per part and per claim,
+//     the load generator's own CPU per request of each row (it shares the cores), and each
+//     round's on/off and A/A ratio (the spread the medians come from).
 //     Then ./mcp-in-process.mjs: the same auth on / off comparison with both apps' request
 //     listeners in one process (no sockets, no client), steadier under load (BENCH_IN_PROCESS=0 skips it).
 //  2. The token endpoint (./token.mjs): refresh grants and code exchanges per second with p50/p99,
@@ -190,6 +193,18 @@ try {
     accessTokens.push(tokens.access_token);
   }
 
+  // What each request carries: the access token's parts and, per claim, its share of the
+  // payload (JSON bytes; base64url adds a third), to read the cost of carrying it against.
+  const [jwsHeader, payload, signature] = accessTokens[0].split('.');
+  const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
+  console.log(
+    `access token: ${accessTokens[0].length} characters (header ${jwsHeader.length}, payload ${payload.length}, signature ${signature.length}); payload JSON bytes per claim: ${Object.entries(
+      claims,
+    )
+      .map(([name, value]) => `${name} ${JSON.stringify({ [name]: value }).length - 1}`)
+      .join(', ')}`,
+  );
+
   // The servers are what they claim: auth on refuses no token, auth off takes any request,
   // and each answers the call the bench sends it.
   const call = (url, request, token) =>
@@ -213,10 +228,15 @@ try {
   // Throughput, and the server's own CPU time per request: on a shared machine the second
   // does not move with load from elsewhere.
   const cpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
+  // The load generator's own CPU per row (autocannon runs in this process, on the same cores).
+  const clientCpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
   const measured = (mode, pid, run) => async () => {
     const before = cpuMs(pid);
+    const client = process.cpuUsage();
     const result = await run();
     const after = cpuMs(pid);
+    const used = process.cpuUsage(client);
+    clientCpu[mode] += (used.user + used.system) / 1000;
     if (before !== undefined && after !== undefined) cpu[mode] += after - before;
     return result;
   };
@@ -307,6 +327,15 @@ try {
       `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us (same bytes ${perRequest('offBytes', offBytes).toFixed(0)} us, second process ${perRequest('offTwin', offTwin).toFixed(0)} us), SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
     );
   }
+  console.log(
+    `  load generator CPU per request: auth on ${((clientCpu.on * 1000) / on.requests).toFixed(0)} us, auth off ${((clientCpu.off * 1000) / off.requests).toFixed(0)} us, same bytes ${((clientCpu.offBytes * 1000) / offBytes.requests).toFixed(0)} us, second process ${((clientCpu.offTwin * 1000) / offTwin.requests).toFixed(0)} us, SDK 1.32.2 example ${((clientCpu.anchor * 1000) / base.requests).toFixed(0)} us`,
+  );
+  const perRound = (a, b) =>
+    runs[a]
+      .map((run, i) => (run.totalCompletedRequests / runs[b][i].totalCompletedRequests).toFixed(3))
+      .join(' ');
+  console.log(`  per round, auth on / auth off: ${perRound('on', 'off')}`);
+  console.log(`  per round, A/A: ${perRound('off', 'offTwin')}`);
   const failed = [on, off, offBytes, offTwin, base].reduce((n, r) => n + r.non2xx + r.errors, 0);
 
   if (failed > 0) {
