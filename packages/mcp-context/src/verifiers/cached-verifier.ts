@@ -7,7 +7,10 @@ import type { AuthInfo, TokenVerifier } from '../types.js';
 import { assertRevocations, type RevocationFeed } from './revocation-feed.js';
 
 export interface CacheOptions {
-  /** Most tokens remembered; the least recently used go first. Default 10 000. */
+  /**
+   * Most tokens remembered; one not used since it came in (or since its last second chance)
+   * goes first, an approximate LRU ("clock"). Default 10 000.
+   */
   maxEntries?: number;
   /** Longest a verification is reused, in seconds, never past the token's `exp`. Default 300. */
   ttlSeconds?: number;
@@ -38,8 +41,8 @@ function jtiOf(info: AuthInfo): string | undefined {
 
 /**
  * Remembers successful verifications so a busy MCP server checks a JWT signature (or asks an
- * introspection endpoint) once per token, not once per request. Bounded (LRU), keyed by the
- * SHA-256 of the token, so neither keys nor values are usable tokens; an entry is valid until
+ * introspection endpoint) once per token, not once per request. Bounded (approximately LRU),
+ * keyed by the SHA-256 of the token, so neither keys nor values are usable tokens; an entry is valid until
  * the token's `exp` or `ttlSeconds`, whichever comes first. Failures are not cached, nor are
  * tokens outside RFC 6750's b64token syntax (verified every time). Concurrent
  * verifications of one token share one call.
