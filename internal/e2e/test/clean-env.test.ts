@@ -15,7 +15,12 @@ function variablesRead(file: string): string[] {
   return [...names];
 }
 
-const CONFIGS = [path.join(AUTH_DIR, 'src/lib/config.ts'), path.join(MCP_DIR, 'src/config.ts')];
+const CONFIGS = [
+  path.join(AUTH_DIR, 'src/lib/config.ts'),
+  // MACHINE_CLIENTS and DCR_CLIENT_CREDENTIALS_SCOPES, read by the configuration through it.
+  path.join(AUTH_DIR, 'src/lib/machine-clients.ts'),
+  path.join(MCP_DIR, 'src/config.ts'),
+];
 
 describe("cleanEnv: the apps under test never see the developer shell's settings", () => {
   const saved = { ...process.env };
@@ -28,7 +33,7 @@ describe("cleanEnv: the apps under test never see the developer shell's settings
     const names = CONFIGS.flatMap(variablesRead);
     // The scan finds the configurations' variables (a guard against a regex that finds none).
     expect(names).toEqual(
-      expect.arrayContaining(['ISSUER_URL', 'ACCESS_TOKEN_CLAIMS', 'AUTH_MODE']),
+      expect.arrayContaining(['ISSUER_URL', 'ACCESS_TOKEN_CLAIMS', 'AUTH_MODE', 'MACHINE_CLIENTS']),
     );
     for (const name of names) process.env[name] = 'from the shell';
     const env = cleanEnv();
