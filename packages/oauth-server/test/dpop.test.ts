@@ -16,6 +16,7 @@ import {
   basic,
   codeParams,
   confidentialClient,
+  countingAdapter,
   exchange,
   form,
   ISSUER,
@@ -179,6 +180,36 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
       await refresh(s, clientId, successor, dpop(await proof(s, other))),
       'invalid_grant',
     );
+  });
+
+  it("§5: a public client's bound grant is one store step per grant: the code exchange with a proof, each refresh, a refused refresh (checked in the rotation itself)", async () => {
+    const { adapter, calls } = countingAdapter();
+    const s = await setup({}, createTokenStore({ adapter, production: false }));
+    const clientId = await publicClient(s.as);
+    const key = await generateProofKey();
+    const jkt = await jwkThumbprint(key.publicJwk);
+    const params = await codeParams(s.as, clientId);
+    /** The grant's own store calls: not the proof's replay memory, nor the client's first read. */
+    const steps = () => calls.filter((c) => !c.startsWith('remember') && c !== 'find(client)');
+    calls.length = 0;
+    const first = await exchange(s.as, params, dpop(await proof(s, key)));
+    expect(first.response.status).toBe(200);
+    expect(steps()).toEqual(['rotate']);
+    const refreshToken = first.body.refresh_token as string;
+    expect((await s.store.refreshTokens.find(refreshToken))?.extra).toEqual({ cnf: { jkt } });
+    calls.length = 0;
+    const refused = await refresh(s, clientId, refreshToken);
+    expectRefused(refused, 'invalid_grant');
+    expect(refused.body.error_description).toMatch(/send a DPoP proof/);
+    // The rotation refused it; a read follows only to say why.
+    expect(steps()).toEqual(['rotate', 'find(refresh_token)']);
+    calls.length = 0;
+    const second = await refresh(s, clientId, refreshToken, dpop(await proof(s, key)));
+    expect(second.response.status).toBe(200);
+    expect(steps()).toEqual(['rotate']);
+    expect((await s.store.refreshTokens.find(second.body.refresh_token as string))?.extra).toEqual({
+      cnf: { jkt },
+    });
   });
 
   it("a public client's refresh token issued without a proof stays unbound; a proof at refresh binds the access token only", async () => {

@@ -1,9 +1,10 @@
-import { createTokenStore, memoryAdapter } from '@portcullis/token-store';
+import { createTokenStore } from '@portcullis/token-store';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeParams,
   basic,
   confidentialClient,
+  countingAdapter,
   exchange,
   form,
   obtainCode,
@@ -115,18 +116,7 @@ describe('code exchange: validate, then consume (RFC 6749 §4.1.3)', () => {
 
 describe('code exchange in one store step when redirect_uri is sent', () => {
   it('validates and redeems the code, and stores its tokens, in one adapter call (rotate with match); a failed attempt takes the full path and spends nothing', async () => {
-    const calls: string[] = [];
-    const inner = memoryAdapter();
-    const adapter = new Proxy(inner, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        if (typeof value !== 'function' || typeof name !== 'string') return value;
-        return (...args: unknown[]) => {
-          calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
-          return value.apply(target, args);
-        };
-      },
-    });
+    const { adapter, calls } = countingAdapter();
     const { as } = await setup({}, createTokenStore({ adapter, production: false }));
     const clientId = await publicClient(as);
     const { code, verifier } = await obtainCode(as, clientId);

@@ -8,7 +8,8 @@ export type TokenStoreErrorCode =
   | 'client_changed'
   | 'store_unavailable'
   | 'key_decryption_failed'
-  | 'invalid_cursor';
+  | 'invalid_cursor'
+  | 'binding_mismatch';
 
 /** Base class of the runtime failures this package throws; callers' mistakes are `TypeError`s. */
 export class TokenStoreError extends Error {
@@ -106,6 +107,28 @@ export class ClientChangedError extends TokenStoreError {
 }
 
 /**
+ * A refresh token bound to a key (`extra.cnf.jkt`, RFC 9449 §5) was presented without that key:
+ * `rotate`'s `cnfJkt` named no key or another one. Checked in the rotation's own atomic step, so
+ * nothing was spent. Answer `invalid_grant`.
+ */
+export class BindingMismatchError extends TokenStoreError {
+  static override code = 'binding_mismatch' as const;
+  override code = 'binding_mismatch' as const;
+  /** The key the request named (`null`: none). */
+  readonly presented: string | null;
+
+  constructor(presented: string | null, options?: { cause?: unknown }) {
+    super(
+      presented === null
+        ? 'The refresh token is bound to a key; none was presented'
+        : 'The refresh token is bound to another key',
+      options,
+    );
+    this.presented = presented;
+  }
+}
+
+/**
  * The `code` of every failure that means "this refresh token or code is no good" (the caller
  * answers `invalid_grant`): unknown, expired, reused, or its grant revoked. Match on these
  * constants rather than on string literals.
@@ -115,6 +138,7 @@ export const GRANT_FAILURE_CODES: readonly TokenStoreErrorCode[] = [
   TokenExpiredError.code,
   RefreshTokenReuseError.code,
   FamilyRevokedError.code,
+  BindingMismatchError.code,
 ];
 
 /**

@@ -5,6 +5,7 @@ export {
   type TokenStoreOptions,
 } from './create-token-store.js';
 export {
+  BindingMismatchError,
   ClientChangedError,
   FamilyRevokedError,
   GRANT_FAILURE_CODES,

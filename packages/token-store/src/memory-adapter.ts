@@ -1,6 +1,6 @@
 import { copyRecord } from './lib/copy-record.js';
 import { isExpired } from './lib/expiry.js';
-import { matches } from './lib/matches.js';
+import { bindingAllows, matches } from './lib/matches.js';
 import { compareFeedPositions } from './lib/revocations.js';
 import { rotatedRecords } from './lib/rotation.js';
 import { warnOnce } from './lib/warn-once.js';
@@ -100,7 +100,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     kind: ConsumableKind,
     id: string,
     now: Timestamp,
-    { clientId, match }: Pick<ConsumeOptions, 'clientId' | 'match'>,
+    { clientId, match, cnfJkt }: Pick<ConsumeOptions, 'clientId' | 'match' | 'cnfJkt'>,
   ): { live: RecordOf[ConsumableKind] } | ConsumeResult<RecordOf[ConsumableKind]> {
     const record = visible(records.get(keyOf(kind, id)), now) as
       | RecordOf[ConsumableKind]
@@ -108,6 +108,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): MemoryAdapter
     if (!record) return { status: 'not_found' };
     if (clientId !== undefined && record.clientId !== clientId) return { status: 'not_found' };
     if (!matches(record, match)) return { status: 'not_found' };
+    if (!bindingAllows(record, cnfJkt)) return { status: 'not_found' };
     if (record.consumedAt !== undefined && record.consumedAt !== null) {
       return { status: 'already_consumed', record: copyRecord(record) };
     }

@@ -200,6 +200,13 @@ export interface ConsumeOptions {
    * validation spends nothing.
    */
   match?: Record<string, string>;
+  /**
+   * Consume only a record whose key binding allows this key (RFC 9449 §5): an unbound record
+   * (no string `extra.cnf.jkt`), or one bound to exactly this key; `null` names no key (only an
+   * unbound record). Checked in the same atomic step: any other resolves `not_found` and is left
+   * unchanged, consumed or not (a replay with the wrong key is not a reuse). Omitted: no check.
+   */
+  cnfJkt?: string | null;
 }
 
 /** One record of `StoreAdapter.setMany`. */
@@ -236,6 +243,13 @@ export interface RotateRequest {
   clientId?: string;
   /** As `ConsumeOptions.client`. */
   client?: ClientCheck;
+  /** As `ConsumeOptions.cnfJkt`. */
+  cnfJkt?: string | null;
+  /**
+   * A code exchange's new refresh token's `extra` (a rotation carries the consumed token's
+   * instead, and ignores this).
+   */
+  refreshExtra?: Record<string, unknown>;
   /** The grant's end for a record written without `grantExpiresAt`: `now + grantTtlMs`. */
   grantTtlMs: number;
   /** The successor refresh token: its record id and lifetime (ms). */

@@ -1,6 +1,7 @@
 import { createCodeChallenge, isCodeVerifier, verifyCodeChallenge } from '@portcullis/pkce';
 import {
   type AuthorizationCodeRecord,
+  BindingMismatchError,
   FamilyRevokedError,
   type GrantTokens,
   isTokenStoreError,
@@ -237,12 +238,11 @@ async function authorizationCodeGrant(
   let issued: GrantTokens | undefined;
   // RFC 9449 §5: a public client's refresh token is bound to its DPoP key too.
   const refreshJkt = method === 'none' ? jkt : undefined;
-  const tokens = {
-    accessToken: accessTokenOptions(ctx, jkt),
-    ...(client.grantTypes.includes('refresh_token')
-      ? { refreshToken: { ttlSeconds: ctx.ttl.refreshToken } }
-      : {}),
-  };
+  const accessToken = accessTokenOptions(ctx, jkt);
+  const refreshTtl = { ttlSeconds: ctx.ttl.refreshToken };
+  const tokens = client.grantTypes.includes('refresh_token')
+    ? { accessToken, refreshToken: refreshTtl }
+    : { accessToken };
   if (params.redirect_uri !== undefined && isCodeVerifier(params.code_verifier)) {
     const options = {
       client,
@@ -254,14 +254,23 @@ async function authorizationCodeGrant(
       },
     };
     // Without OpenID Connect the tokens take nothing from the code beyond the grant: the store
-    // consumes it and stores them in one step (one round trip where it can).
-    // (Nor a key for the refresh token: the store's exchange gives it the code's grant only.)
-    if (ctx.store.codes.exchange && ctx.openid === undefined && refreshJkt === undefined) {
+    // consumes it and stores them in one step (one round trip where it can). A public client's
+    // DPoP key rides on the refresh token as its `extra` (§5), as the two-step path stores it.
+    if (ctx.store.codes.exchange && ctx.openid === undefined) {
       let exchanged: Awaited<ReturnType<NonNullable<Context['store']['codes']['exchange']>>>;
       try {
         exchanged = await ctx.store.codes.exchange(params.code, {
-          ...options,
-          ...tokens,
+          client,
+          match: options.match,
+          accessToken,
+          ...(tokens.refreshToken === undefined
+            ? {}
+            : {
+                refreshToken:
+                  refreshJkt === undefined
+                    ? refreshTtl
+                    : { ttlSeconds: refreshTtl.ttlSeconds, extra: { cnf: { jkt: refreshJkt } } },
+              }),
           resource: ctx.resources[0]!.uri,
         });
       } catch (error) {
@@ -387,14 +396,16 @@ async function refreshTokenGrant(
 ): Promise<JsonReply> {
   let scopes: string[] | undefined;
   const narrowing = params.scope !== undefined && params.scope.trim() !== '';
-  // A public client's token may be bound to a DPoP key (RFC 9449 §5): checked before it is spent.
-  if (narrowing || params.resource !== undefined || (method === 'none' && ctx.dpop)) {
+  // A public client's token may be bound to a DPoP key (RFC 9449 §5): the store checks the
+  // binding in the rotation's own atomic step (`cnfJkt`), so a refused request spends nothing.
+  const cnfJkt = method === 'none' && ctx.dpop ? (jkt ?? null) : undefined;
+  if (narrowing || params.resource !== undefined) {
     const current = await ctx.store.refreshTokens.find(params.refresh_token);
     if (!current) throw new InvalidGrantError('the refresh token is invalid, expired or revoked');
     if (current.clientId !== client.clientId) {
       throw new InvalidGrantError('the refresh token was issued to another client');
     }
-    checkRefreshBinding(current.extra, jkt);
+    if (cnfJkt !== undefined) checkRefreshBinding(current.extra, jkt);
     if (params.resource !== undefined && params.resource !== current.resource) {
       throw new InvalidTargetError('resource does not match the grant');
     }
@@ -415,9 +426,19 @@ async function refreshTokenGrant(
       ttlSeconds: ctx.ttl.refreshToken,
       clientId: client.clientId,
       client,
+      ...(cnfJkt === undefined ? {} : { cnfJkt }),
       accessToken: { ...accessTokenOptions(ctx, jkt), ...(scopes ? { scopes } : {}) },
     });
   } catch (error) {
+    if (isTokenStoreError(error, BindingMismatchError.code)) {
+      // Nothing spent: the same answers as checkRefreshBinding's.
+      throw new InvalidGrantError(
+        jkt === undefined
+          ? 'the refresh token is bound to a DPoP key: send a DPoP proof'
+          : 'the refresh token is bound to another DPoP key',
+        { cause: error },
+      );
+    }
     if (isTokenStoreError(error, RefreshTokenReuseError.code)) {
       ctx.audit({
         event: 'token.reuse_detected',
@@ -429,6 +450,8 @@ async function refreshTokenGrant(
     }
     grantFailure(error, 'refresh token');
   }
+  // A store that ignores `cnfJkt` spent it all the same; the successor is not handed out.
+  if (cnfJkt !== undefined) checkRefreshBinding(rotated.previous.extra, jkt);
   const stored = rotated.accessToken!;
   const openid = ctx.openid !== undefined && stored.record.scopes.includes('openid');
   // Read again at each refresh: the new tokens carry the user's current claims.

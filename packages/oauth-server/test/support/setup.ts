@@ -5,6 +5,7 @@ import {
   createTokenStore,
   hashSecret,
   memoryAdapter,
+  type StoreAdapter,
   type TokenStore,
 } from '@portcullis/token-store';
 import {
@@ -242,4 +243,23 @@ export async function saveMachineClient(
     clientSecretExpiresAt: 0,
     ...overrides,
   });
+}
+
+/**
+ * A memory adapter that names each call it gets (`find(client)`, `rotate`, …) in `calls`: what a
+ * grant costs in store steps.
+ */
+export function countingAdapter(): { adapter: StoreAdapter; calls: string[] } {
+  const calls: string[] = [];
+  const adapter = new Proxy(memoryAdapter(), {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver);
+      if (typeof value !== 'function' || typeof name !== 'string') return value;
+      return (...args: unknown[]) => {
+        calls.push(typeof args[0] === 'string' ? `${name}(${args[0]})` : name);
+        return value.apply(target, args);
+      };
+    },
+  });
+  return { adapter, calls };
 }

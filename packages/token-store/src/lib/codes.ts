@@ -67,8 +67,12 @@ export interface ExchangeCodeOptions extends ConsumeCodeOptions {
   resource?: string;
   /** The access token: its lifetime (default the store's) and `extra` stored on its record. */
   accessToken?: { ttlSeconds?: number; extra?: Record<string, unknown> };
-  /** Also issue a refresh token, with this lifetime (default the store's); omit for none. */
-  refreshToken?: { ttlSeconds?: number };
+  /**
+   * Also issue a refresh token, with this lifetime (default the store's) and `extra` (grant data
+   * it carries to its successors, e.g. a DPoP key binding `{ cnf: { jkt } }`; also the access
+   * token's when that has none of its own, as `issueTokens`); omit for none.
+   */
+  refreshToken?: { ttlSeconds?: number; extra?: Record<string, unknown> };
 }
 
 /** What `CodeStore.exchange` resolves: the consume's outcome, and the tokens when consumed. */
@@ -193,6 +197,8 @@ export function codeStore(ctx: StoreContext): CodeStore {
       if (refreshToken !== undefined) {
         assertObject(refreshToken, 'refreshToken');
         assertOptionalSeconds(refreshToken.ttlSeconds, 'refreshToken.ttlSeconds');
+        if (refreshToken.extra !== undefined)
+          assertObject(refreshToken.extra, 'refreshToken.extra');
       }
       if (options.resource !== undefined) assertString(options.resource, 'resource');
       if (ctx.adapter.rotate === undefined || refreshToken === undefined) {
@@ -208,6 +214,7 @@ export function codeStore(ctx: StoreContext): CodeStore {
             userId: record.userId,
             scopes: record.scopes,
             resource: record.resource ?? options.resource,
+            ...(refreshToken?.extra === undefined ? {} : { extra: refreshToken.extra }),
           },
           {
             ...(accessToken === undefined ? {} : { accessToken }),
@@ -223,6 +230,7 @@ export function codeStore(ctx: StoreContext): CodeStore {
       const { id, check } = redeemed;
       const access = generateSecret();
       const refresh = generateSecret();
+      const accessExtra = accessToken?.extra ?? refreshToken.extra;
       const request: RotateRequest = {
         kind: 'authorization_code',
         id,
@@ -230,6 +238,7 @@ export function codeStore(ctx: StoreContext): CodeStore {
         ...(match === undefined ? {} : { match }),
         ...(check === undefined ? {} : { client: check }),
         ...(options.resource === undefined ? {} : { resource: options.resource }),
+        ...(refreshToken.extra === undefined ? {} : { refreshExtra: refreshToken.extra }),
         grantTtlMs: ctx.ttl.grant * 1000,
         refresh: {
           id: await sha256(refresh),
@@ -238,7 +247,7 @@ export function codeStore(ctx: StoreContext): CodeStore {
         access: {
           id: await sha256(access),
           ttlMs: (accessToken?.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
-          ...(accessToken?.extra === undefined ? {} : { extra: accessToken.extra }),
+          ...(accessExtra === undefined ? {} : { extra: accessExtra }),
         },
       };
       const result = await ctx.clients.run(check, () => ctx.adapter.rotate!(request));

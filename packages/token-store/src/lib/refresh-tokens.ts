@@ -1,4 +1,5 @@
 import {
+  BindingMismatchError,
   FamilyRevokedError,
   InvalidTokenError,
   RefreshTokenReuseError,
@@ -33,6 +34,7 @@ import {
   CodedTypeError,
 } from './errors.js';
 import { isExpired } from './expiry.js';
+import { bindingAllows } from './matches.js';
 import { rotatedRecords } from './rotation.js';
 import { sha256 } from './sha256.js';
 import { openSuccessor, sealSuccessor } from './successor.js';
@@ -64,6 +66,14 @@ export interface RotateOptions {
    * Any other object is ignored.
    */
   client?: ClientRecord;
+  /**
+   * Rotate only a token whose key binding (`extra.cnf.jkt`, RFC 9449 §5) allows this key: an
+   * unbound token, or one bound to exactly this key (`null`: the request has none). Checked in
+   * the same atomic step as the rotation: a token bound to another key is refused
+   * (`BindingMismatchError`) and left as it was, consumed or not (no reuse detection, no grace
+   * successor). Omitted: no check.
+   */
+  cnfJkt?: string | null;
   /**
    * Also issue an access token of the same grant, stored with the successor in one atomic step
    * (one round trip where the adapter has `setMany`). `scopes` may narrow the grant's scopes
@@ -210,6 +220,8 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       assertOptionalSeconds(options.graceSeconds, 'graceSeconds', true);
       assertOptionalSeconds(options.ttlSeconds, 'ttlSeconds');
       if (options.clientId !== undefined) assertString(options.clientId, 'clientId');
+      const { cnfJkt } = options;
+      if (cnfJkt !== undefined && cnfJkt !== null) assertString(cnfJkt, 'cnfJkt');
       const wanted = options.accessToken;
       if (wanted !== undefined) {
         assertObject(wanted, 'accessToken');
@@ -231,6 +243,7 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
         ...(sealed === undefined ? {} : { successor: sealed }),
         ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
         ...(check === undefined ? {} : { client: check }),
+        ...(cnfJkt === undefined ? {} : { cnfJkt }),
       };
       // One atomic step where the adapter can (`rotate`): consume, and store the successor and
       // the access token, in one SQL statement or Lua script. A narrowed access token takes the
@@ -270,6 +283,8 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
           throw new InvalidTokenError('The refresh token was issued to another client');
         }
         if (stale && isExpired(stale.expiresAt, now)) throw new TokenExpiredError(stale.expiresAt!);
+        // A record's binding never changes: this is why the adapter refused it.
+        if (stale && !bindingAllows(stale, cnfJkt)) throw new BindingMismatchError(cnfJkt!);
         throw new InvalidTokenError('The refresh token is not valid');
       }
       const previous = result.record;
@@ -277,6 +292,8 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
         // Only an adapter that ignores `clientId` gets here; the token is refused all the same.
         throw new InvalidTokenError('The refresh token was issued to another client');
       }
+      // Likewise an adapter that ignores `cnfJkt` (every adapter here checks it in the step).
+      if (!bindingAllows(previous, cnfJkt)) throw new BindingMismatchError(cnfJkt!);
       if (result.status === 'already_consumed') {
         const consumedAt = previous.consumedAt ?? 0;
         if (graceMs > 0 && now - consumedAt <= graceMs) {

@@ -24,7 +24,8 @@ export function rotatedRecords(
     grantExpiresAt,
     resource,
     // A refresh token's grant data rides on to its successor; a code's stays with the code.
-    (request.kind ?? 'refresh_token') === 'refresh_token' ? previous.extra : undefined,
+    // (a code exchange may give the new refresh token its own: `refreshExtra`).
+    (request.kind ?? 'refresh_token') === 'refresh_token' ? previous.extra : request.refreshExtra,
     now,
     Math.min(now + request.refresh.ttlMs, grantExpiresAt),
   );

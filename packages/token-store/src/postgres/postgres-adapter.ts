@@ -1,7 +1,7 @@
 import { ClientChangedError, StoreUnavailableError } from '../errors.js';
 import { CodedTypeError, describe } from '../lib/errors.js';
 import { isExpired } from '../lib/expiry.js';
-import { matches } from '../lib/matches.js';
+import { bindingAllows, matches } from '../lib/matches.js';
 import { rotatedRecords } from '../lib/rotation.js';
 import { sha256Now } from '../lib/sha256.js';
 import type {
@@ -133,7 +133,7 @@ export function postgresAdapter(
     `SELECT ${idParam}::text IS NULL OR EXISTS (SELECT 1 FROM ${t.records} c WHERE c.kind = 'client'
        AND c.id = ${idParam}::text AND c.data = ${dataParam}::jsonb
        AND (c.expires_at IS NULL OR c.expires_at > ${nowParam}::bigint))`;
-  const CLIENT_UNCHANGED = clientUnchanged('$7', '$8', '$3');
+  const CLIENT_UNCHANGED = clientUnchanged('$8', '$9', '$3');
   const purgeEveryMs = (options.purgeIntervalSeconds ?? 60) * 1000;
   let ready: Promise<void> | undefined;
   let lastPurge = Date.now();
@@ -354,7 +354,7 @@ export function postgresAdapter(
            data = CASE WHEN $4::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($4::text)) END
          WHERE kind = $1 AND id = $2 AND consumed_at IS NULL AND (expires_at IS NULL OR expires_at > $3)
            AND ($5::text IS NULL OR data->>'clientId' = $5::text)
-           AND ($6::jsonb IS NULL OR data @> $6::jsonb)`;
+           AND ($6::jsonb IS NULL OR data @> $6::jsonb) AND ${bindingAllowsSql('$7')}`;
       const params = [
         kind,
         id,
@@ -362,6 +362,7 @@ export function postgresAdapter(
         consumeOptions.successor ?? null,
         clientId,
         match === undefined ? null : JSON.stringify(match),
+        cnfJktParam(consumeOptions.cnfJkt),
       ];
       const check = consumeOptions.client;
       const { rows } = await (check === undefined
@@ -380,6 +381,7 @@ export function postgresAdapter(
       const record = await adapter.find(kind, id, { now });
       if (clientId !== null && record?.clientId !== clientId) return { status: 'not_found' };
       if (record === undefined || !matches(record, match)) return { status: 'not_found' };
+      if (!bindingAllows(record, consumeOptions.cnfJkt)) return { status: 'not_found' };
       if (record.consumedAt !== undefined) return { status: 'already_consumed', record };
       return { status: 'not_found' };
     },
@@ -394,6 +396,7 @@ export function postgresAdapter(
           ...(request.match === undefined ? {} : { match: request.match }),
           ...(request.clientId === undefined ? {} : { clientId: request.clientId }),
           ...(request.client === undefined ? {} : { client: request.client }),
+          ...(request.cnfJkt === undefined ? {} : { cnfJkt: request.cnfJkt }),
         });
         if (consumed.status !== 'consumed') return consumed;
         const { refresh, access } = rotatedRecords(consumed.record, request);
@@ -418,7 +421,8 @@ export function postgresAdapter(
              data = CASE WHEN $3::text IS NULL THEN data ELSE jsonb_set(data, '{successor}', to_jsonb($3::text)) END
            WHERE kind = $13::text AND id = $1 AND consumed_at IS NULL
              AND (expires_at IS NULL OR expires_at > $2) AND ($4::text IS NULL OR data->>'clientId' = $4::text)
-             AND ($14::jsonb IS NULL OR data @> $14::jsonb) AND (SELECT ok FROM client)
+             AND ($14::jsonb IS NULL OR data @> $14::jsonb) AND ${bindingAllowsSql('$16')}
+             AND (SELECT ok FROM client)
            RETURNING family_id, user_id, data, expires_at, consumed_at,
              COALESCE((data->>'grantExpiresAt')::bigint, $2::bigint + $5::bigint) AS grant_end,
              COALESCE(NULLIF(data->'resource', 'null'::jsonb), to_jsonb($15::text)) AS resource
@@ -431,7 +435,9 @@ export function postgresAdapter(
              || CASE WHEN s.resource IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('resource', s.resource) END
              || CASE WHEN v.kind = 'access_token'
                   THEN CASE WHEN $10::jsonb IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('extra', $10::jsonb) END
-                  WHEN $13::text = 'refresh_token' AND s.data ? 'extra' THEN jsonb_build_object('extra', s.data->'extra')
+                  WHEN $13::text = 'refresh_token' THEN CASE WHEN s.data ? 'extra'
+                    THEN jsonb_build_object('extra', s.data->'extra') ELSE '{}'::jsonb END
+                  WHEN $17::jsonb IS NOT NULL THEN jsonb_build_object('extra', $17::jsonb)
                   ELSE '{}'::jsonb END AS data
            FROM spent s, (VALUES ('refresh_token', $6::text, $7::bigint),
                                  ('access_token', $8::text, $9::bigint)) AS v(kind, id, ttl)
@@ -479,6 +485,8 @@ export function postgresAdapter(
           kind,
           request.match === undefined ? null : JSON.stringify(request.match),
           request.resource ?? null,
+          cnfJktParam(request.cnfJkt),
+          request.refreshExtra === undefined ? null : JSON.stringify(request.refreshExtra),
         ],
       );
       maybePurge();
@@ -504,6 +512,7 @@ export function postgresAdapter(
       if (request.clientId !== undefined && seen.clientId !== request.clientId) {
         return { status: 'not_found' };
       }
+      if (!bindingAllows(seen, request.cnfJkt)) return { status: 'not_found' };
       return { status: 'already_consumed', record: seen };
     },
 
@@ -651,4 +660,19 @@ export function postgresAdapter(
   // rotation statement costs more than the two small ones it replaces (and no round trip is saved).
   if (hasRawProtocol(db) && !direct) delete adapter.rotate;
   return adapter;
+}
+
+/**
+ * `ConsumeOptions.cnfJkt` in SQL, its value the parameter `param` (`cnfJktParam`): no check
+ * (NULL), or the record's `extra.cnf.jkt` is not a string, or equals it (a JSON string; JSON
+ * null names no key and equals no string).
+ */
+function bindingAllowsSql(param: string): string {
+  return `(${param}::jsonb IS NULL OR jsonb_typeof(data #> '{extra,cnf,jkt}') IS DISTINCT FROM 'string'
+    OR data #> '{extra,cnf,jkt}' = ${param}::jsonb)`;
+}
+
+/** The parameter of `bindingAllowsSql`: SQL NULL (no check), JSON null (no key) or the key. */
+function cnfJktParam(cnfJkt: string | null | undefined): string | null {
+  return cnfJkt === undefined ? null : JSON.stringify(cnfJkt);
 }

@@ -446,7 +446,11 @@ export function redisAdapter(
             consumeOptions.successor ?? '',
             consumeOptions.clientId ?? '',
             consumeOptions.match === undefined ? '' : JSON.stringify(consumeOptions.match),
-            ...(check === undefined ? [] : [check.data]),
+            ...(consumeOptions.cnfJkt === undefined
+              ? check === undefined
+                ? []
+                : [check.data]
+              : [check?.data ?? '', JSON.stringify(consumeOptions.cnfJkt)]),
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
@@ -488,6 +492,8 @@ export function redisAdapter(
             request.match === undefined ? '' : JSON.stringify(request.match),
             request.resource === undefined ? '' : JSON.stringify(request.resource),
             (request.kind ?? 'refresh_token') === 'refresh_token' ? '1' : '0',
+            request.cnfJkt === undefined ? '' : JSON.stringify(request.cnfJkt),
+            request.refreshExtra === undefined ? '' : JSON.stringify(request.refreshExtra),
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };

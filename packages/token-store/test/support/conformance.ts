@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  BindingMismatchError,
   ClientChangedError,
   type ClientRecord,
   createTokenStore,
@@ -1076,6 +1077,187 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         ).toBe('already_consumed');
         expect((await store.refreshTokens.find(successor))?.consumedAt).toBeUndefined();
         expect(await store.accessTokens.find(issued.accessToken.token)).toBeDefined();
+      });
+      it('RFC 9449 §5: rotate with cnfJkt refuses a token bound to another key (or to a key, with none) in the same step: unspent, not a reuse', async () => {
+        const bound = { extra: { cnf: { jkt: 'key-1' }, authTime: 1 } };
+        for (const twoStep of [false, true]) {
+          const issued = await store.issueTokens(
+            { ...grantData(), ...bound },
+            { refreshToken: {} },
+          );
+          const refresh = issued.refreshToken!.token;
+          const { store: counted, calls } = instrumented({}, { twoStep });
+          for (const cnfJkt of [null, 'key-2']) {
+            const refused = await counted.refreshTokens
+              .rotate(refresh, { clientId: 'client-a', cnfJkt, graceSeconds: 0, accessToken: {} })
+              .catch((e: unknown) => e);
+            expect(refused).toBeInstanceOf(BindingMismatchError);
+            expect(refused).toMatchObject({ code: 'binding_mismatch', presented: cnfJkt });
+          }
+          // Refused by the step itself (a read follows only to say why).
+          expect(calls.filter((c) => c !== 'find')).toEqual(
+            Array(2).fill(backend.adapter.rotate && !twoStep ? 'rotate' : 'consume'),
+          );
+          // A narrowed access token takes the consume path: refused there too.
+          await expect(
+            store.refreshTokens.rotate(refresh, {
+              cnfJkt: 'key-2',
+              accessToken: { scopes: ['read'] },
+            }),
+          ).rejects.toBeInstanceOf(BindingMismatchError);
+          expect((await store.refreshTokens.find(refresh))?.consumedAt).toBeUndefined();
+          // The key it is bound to rotates it; the successor carries the binding.
+          const rotated = await counted.refreshTokens.rotate(refresh, {
+            clientId: 'client-a',
+            cnfJkt: 'key-1',
+            graceSeconds: 0,
+            accessToken: {},
+          });
+          expect(rotated.record.extra).toEqual(bound.extra);
+          expect(await store.refreshTokens.find(rotated.token)).toEqual(rotated.record);
+          // Once spent: another key's replay (even after the grace window) is refused, not a
+          // reuse; the family lives on, and within grace another key gets no successor.
+          for (const graceSeconds of [0, 30]) {
+            await expect(
+              store.refreshTokens.rotate(refresh, { cnfJkt: 'key-2', graceSeconds }),
+            ).rejects.toBeInstanceOf(BindingMismatchError);
+          }
+          expect(await store.refreshTokens.find(rotated.token)).toEqual(rotated.record);
+          await expect(
+            store.refreshTokens.rotate(rotated.token, { cnfJkt: null }),
+          ).rejects.toBeInstanceOf(BindingMismatchError);
+          // At the adapter: not_found for another key, whether spent or not.
+          const id = await hashSecret(refresh);
+          const next = await hashSecret(rotated.token);
+          for (const [which, status] of [
+            [id, 'already_consumed'],
+            [next, 'consumed'],
+          ] as const) {
+            expect(
+              (
+                await backend.adapter.consume('refresh_token', which, clock.now, {
+                  cnfJkt: 'key-2',
+                })
+              ).status,
+            ).toBe('not_found');
+            expect(
+              (await backend.adapter.consume('refresh_token', which, clock.now, { cnfJkt: null }))
+                .status,
+            ).toBe('not_found');
+            expect(
+              (
+                await backend.adapter.consume('refresh_token', which, clock.now, {
+                  cnfJkt: 'key-1',
+                })
+              ).status,
+            ).toBe(status);
+          }
+          await store.revokeFamily(issued.accessToken.record.familyId);
+        }
+        // An unbound token: any key, or none, rotates it (the client's first proof binds only new tokens).
+        for (const cnfJkt of [null, 'key-1']) {
+          const issued = await store.issueTokens(grantData(), { refreshToken: {} });
+          const rotated = await store.refreshTokens.rotate(issued.refreshToken!.token, { cnfJkt });
+          expect(rotated.record.extra).toBeUndefined();
+        }
+        // A binding that is not a string key binds nothing.
+        const odd = await store.issueTokens(
+          { ...grantData(), extra: { cnf: { jkt: 7 } } },
+          { refreshToken: {} },
+        );
+        await store.refreshTokens.rotate(odd.refreshToken!.token, { cnfJkt: null });
+      });
+
+      it('RFC 9449 §5: a wrong key racing the owner’s rotation, by hand in both orders and for real: the owner wins, nothing revoked', async () => {
+        const bound = { extra: { cnf: { jkt: 'key-1' } } };
+        const owner = { clientId: 'client-a', cnfJkt: 'key-1', graceSeconds: 0, accessToken: {} };
+        const thief = { clientId: 'client-a', cnfJkt: 'key-2', graceSeconds: 0, accessToken: {} };
+        for (const twoStep of [false, true]) {
+          for (const order of ['thief first', 'owner first'] as const) {
+            const issued = await store.issueTokens(
+              { ...grantData(), ...bound },
+              { refreshToken: {} },
+            );
+            const refresh = issued.refreshToken!.token;
+            const step = backend.adapter.rotate && !twoStep ? 'rotate' : 'consume';
+            let other: Promise<unknown> | undefined;
+            // The other party's whole rotation runs right after the first one's atomic step.
+            const first = order === 'thief first' ? thief : owner;
+            const second = order === 'thief first' ? owner : thief;
+            const { store: racing } = instrumented(
+              {
+                [step]: async () => {
+                  other = store.refreshTokens.rotate(refresh, second).catch((e: unknown) => e);
+                  await other;
+                },
+              },
+              { twoStep },
+            );
+            const firstOutcome = await racing.refreshTokens
+              .rotate(refresh, first)
+              .catch((e: unknown) => e);
+            const secondOutcome = await other;
+            const [won, refused] =
+              order === 'thief first'
+                ? [secondOutcome, firstOutcome]
+                : [firstOutcome, secondOutcome];
+            expect(refused).toBeInstanceOf(BindingMismatchError);
+            const rotation = won as Awaited<ReturnType<typeof store.refreshTokens.rotate>>;
+            expect(await store.refreshTokens.find(rotation.token)).toEqual(rotation.record);
+            expect(await store.accessTokens.find(rotation.accessToken!.token)).toBeDefined();
+            const family = await backend.adapter.find('family', issued.accessToken.record.familyId);
+            expect(family?.revokedAt).toBeUndefined();
+          }
+        }
+        // Real concurrency: 10 attempts with another key or none beside the owner's, 5 rounds.
+        for (let round = 0; round < 5; round++) {
+          const issued = await store.issueTokens(
+            { ...grantData(), ...bound },
+            { refreshToken: {} },
+          );
+          const refresh = issued.refreshToken!.token;
+          const results = await Promise.allSettled([
+            ...Array.from({ length: 10 }, (_, i) =>
+              store.refreshTokens.rotate(refresh, { ...thief, cnfJkt: i % 2 ? null : 'key-2' }),
+            ),
+            store.refreshTokens.rotate(refresh, owner),
+          ]);
+          for (const result of results.slice(0, 10)) {
+            expect(result.status).toBe('rejected');
+            expect((result as PromiseRejectedResult).reason).toBeInstanceOf(BindingMismatchError);
+          }
+          expect(results[10]!.status).toBe('fulfilled');
+          const successor = (results[10] as PromiseFulfilledResult<{ token: string }>).value.token;
+          expect((await store.refreshTokens.find(successor))?.consumedAt).toBeUndefined();
+          const family = await backend.adapter.find('family', issued.accessToken.record.familyId);
+          expect(family?.revokedAt).toBeUndefined();
+        }
+      });
+
+      it('codes.exchange with refreshToken.extra: the refresh token carries it (and the access token, without its own), stored as returned', async () => {
+        const oneStep = typeof backend.adapter.rotate === 'function';
+        const cnf = { cnf: { jkt: 'key-1' } };
+        for (const accessExtra of [undefined, { ...cnf, format: 'jwt' }]) {
+          const { code } = await store.codes.issue(codeData({ extra: { nonce: 'n-1' } }));
+          const { store: counted, calls } = instrumented();
+          const exchanged = await counted.codes.exchange(code, {
+            accessToken: accessExtra === undefined ? {} : { extra: accessExtra },
+            refreshToken: { extra: cnf },
+          });
+          expect(calls).toEqual(oneStep ? ['rotate'] : ['consume', 'setMany']);
+          const { accessToken, refreshToken } = exchanged.tokens!;
+          expect(refreshToken!.record.extra).toEqual(cnf);
+          expect(accessToken.record.extra).toEqual(accessExtra ?? cnf);
+          expect(await store.refreshTokens.find(refreshToken!.token)).toEqual(refreshToken!.record);
+          expect(await store.accessTokens.find(accessToken.token)).toEqual(accessToken.record);
+          await expect(
+            store.refreshTokens.rotate(refreshToken!.token, { cnfJkt: 'key-2' }),
+          ).rejects.toBeInstanceOf(BindingMismatchError);
+          const rotated = await store.refreshTokens.rotate(refreshToken!.token, {
+            cnfJkt: 'key-1',
+          });
+          expect(rotated.record.extra).toEqual(cnf);
+        }
       });
     });
 

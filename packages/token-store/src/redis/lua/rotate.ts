@@ -9,7 +9,7 @@ import type { LuaScript } from './script.js';
  */
 export const rotate: LuaScript = {
   name: 'rotate',
-  sha1: '20ad8601cc6f8f792a250896e43f4e6ad7ce6b6a',
+  sha1: '6d6f1c2256ccd31e470c509d05c3568fda16889a',
   source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
 --       (when ARGV[8] ~= ''), last the client record to check (when ARGV[12] ~= ''). The family's keys (set, marker) and the user sets are named from
 --       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
@@ -20,8 +20,11 @@ export const rotate: LuaScript = {
 --       client's data as the caller read it, or '' (no check), 13 a JSON object of top-level
 --       fields the record must hold (as consume's match) or '', 14 the new records' resource
 --       (JSON) when the record has none, or '', 15 '1' to carry the record's extra to the new
---       refresh token (a rotation; not a code exchange).
--- Returns {-1} (the client is not stored unchanged and unexpired: nothing done), nil (missing, expired, another client's), {0, data, consumedAt, successor} (already
+--       refresh token (a rotation; not a code exchange), 16 the key the record's binding
+--       (extra.cnf.jkt) must allow, as JSON (a string, or null: no key), or '' (no check), 17 the
+--       new refresh token's extra (JSON) when 15 is not '1', or ''.
+-- Returns {-1} (the client is not stored unchanged and unexpired: nothing done), nil (missing,
+-- expired, another client's, not matching, bound to another key), {0, data, consumedAt, successor} (already
 -- consumed), {2, data, now, ''} (the family is revoked: nothing stored) or {1, data, now,
 -- successor} (consumed; the successor and access token stored).
 if ARGV[12] and ARGV[12] ~= '' then
@@ -76,6 +79,12 @@ if ARGV[13] ~= '' then
     if record[key] ~= value then return false end
   end
 end
+if ARGV[16] ~= '' and raw.extra ~= nil then
+  local extra = cjson.decode(raw.extra)
+  local cnf = type(extra) == 'table' and extra.cnf or nil
+  local jkt = type(cnf) == 'table' and cnf.jkt or nil
+  if type(jkt) == 'string' and jkt ~= cjson.decode(ARGV[16]) then return false end
+end
 local resource = raw.resource
 if resource == nil or resource == 'null' then
   resource = nil
@@ -118,7 +127,7 @@ local function store(key, kind, id, ownEnd, extra)
   if v[6] ~= '' then index(ARGV[1] .. 'u:' .. kind .. ':' .. v[6], id, ttl) end
 end
 local carried = nil
-if ARGV[15] == '1' then carried = raw.extra end
+if ARGV[15] == '1' then carried = raw.extra elseif ARGV[17] ~= '' then carried = ARGV[17] end
 store(KEYS[2], 'refresh_token', ARGV[7], ARGV[6], carried)
 if ARGV[8] ~= '' then
   local extra = nil
