@@ -19,7 +19,6 @@
 //     BENCH_TOKEN=0 skips it.
 // Every server is a child process, so autocannon does not take their CPU.
 import { spawnSync } from 'node:child_process';
-import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
@@ -35,7 +34,14 @@ import {
   waitFor,
 } from '@portcullis/internal-testing/apps';
 import autocannon from 'autocannon';
-import { cpuMs, MODERN_TOOLS_CALL, ROUND_ORDER, roundOrder } from './shared.mjs';
+import {
+  cpuMs,
+  loadAverage,
+  MODERN_TOOLS_CALL,
+  median,
+  ROUND_ORDER,
+  roundOrder,
+} from './shared.mjs';
 import { tokenBench } from './token.mjs';
 
 const MCP_SECONDS = Number(process.env.BENCH_MCP_SECONDS ?? 20);
@@ -133,12 +139,6 @@ function summary(url, runs, seconds) {
     non2xx: merged.non2xx,
     errors: merged.errors + merged.timeouts,
   };
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
 }
 
 async function expectStatus(response, status, what) {
@@ -254,9 +254,7 @@ try {
     anchor: measured('anchor', anchor.pid, () => cannon(anchor.url, slice, LEGACY)),
   };
   console.log(
-    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadavg()
-      .map((n) => n.toFixed(1))
-      .join(' ')}`,
+    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
   );
   // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
   // the same seconds: the faster server would get more). A server's CPU per request still fell

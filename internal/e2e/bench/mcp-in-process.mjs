@@ -12,64 +12,15 @@
 // Measured on the 2-core shared machine: at load average above ~4 a row's median still swings by
 // ±10% between runs (the four rows compete for cache and the GC's threads); two rows alone
 // (BENCH_ONLY=on,onStub) hold better. Read a ratio with its load average, as the HTTP ones.
-import { generateKeyPairSync, sign } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
-import { createApp } from '../../../apps/mcp-server/dist/app.js';
-import { loadConfig } from '../../../apps/mcp-server/dist/config.js';
-import { createLimiter } from '../../../apps/mcp-server/dist/limiter.js';
-import { createLogger } from '../../../apps/mcp-server/dist/log.js';
-// The built workspace packages (run `pnpm build` first), by path: e2e does not depend on mcp-context.
-import { jwtVerifier } from '../../../packages/mcp-context/dist/index.js';
-import { MODERN_TOOLS_CALL, ROUND_ORDER, roundOrder } from './shared.mjs';
+import { loadAverage, MODERN_TOOLS_CALL, median, ROUND_ORDER, roundOrder } from './shared.mjs';
+import { accessToken, templateApp as app, verifier } from './template-apps.mjs';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20);
 const OPS = Number(process.env.BENCH_OPS ?? 2000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 10);
-const RESOURCE = 'http://127.0.0.1:8000/mcp';
-const ISSUER = 'http://127.0.0.1:3000';
-
-const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
-const now = Math.floor(Date.now() / 1000);
-const signingInput = `${b64({ alg: 'ES256', typ: 'at+jwt', kid: 'k1' })}.${b64({
-  iss: ISSUER,
-  aud: RESOURCE,
-  sub: 'user-1',
-  client_id: 'client-1',
-  scope: 'read write',
-  iat: now,
-  exp: now + 3600,
-  jti: 'x'.repeat(112), // ~516 characters in all, as the authorization server's access tokens
-})}`;
-const signature = sign('sha256', Buffer.from(signingInput), {
-  key: privateKey,
-  dsaEncoding: 'ieee-p1363',
-});
-const token = `${signingInput}.${signature.toString('base64url')}`;
-
-const logger = createLogger('error');
-const app = async (authMode, stub) => {
-  const config = loadConfig({
-    AUTH_MODE: authMode,
-    MCP_RESOURCE_URL: RESOURCE,
-    ISSUER_URL: ISSUER,
-    RATE_LIMIT_PER_MINUTE: '1000000',
-  });
-  const { limiter } = await createLimiter(config);
-  const verifier =
-    authMode === 'none'
-      ? undefined
-      : (stub ??
-        jwtVerifier({
-          issuer: ISSUER,
-          audience: RESOURCE,
-          profile: 'rfc9068',
-          key: { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' },
-        }));
-  return createApp({ config, verifier, limiter, logger });
-};
+const token = accessToken();
 
 const body = Buffer.from(MODERN_TOOLS_CALL);
 const baseHeaders = {
@@ -133,13 +84,7 @@ const authorized = {
 };
 const offListener = await app('none');
 // What the real verifier answers for this token, handed back without hashing or caching.
-const checked = await jwtVerifier({
-  issuer: ISSUER,
-  audience: RESOURCE,
-  profile: 'rfc9068',
-  key: { ...publicKey.export({ format: 'jwk' }), kid: 'k1', alg: 'ES256' },
-  cache: false,
-})(token);
+const checked = await verifier({ cache: false })(token);
 const rows = {
   on: { listener: await app('oauth'), headers: authorized },
   off: { listener: offListener, headers: baseHeaders },
@@ -161,17 +106,10 @@ for (let round = 0; round < ROUNDS; round++) {
     cpu[name].push((await slice(rows[name].listener, rows[name].headers)).cpu / OPS);
   }
 }
-const median = (values) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
 // Throughput ratio a ÷ b = CPU b ÷ CPU a, taken within each round, then the median.
 const ratio = (a, b) => median(cpu[a].map((value, i) => cpu[b][i] / value));
 console.log(
-  `in-process tools/call (internal/e2e/bench/mcp-in-process.mjs), ${ROUNDS} rounds (${ROUND_ORDER}) × ${OPS} requests, concurrency ${CONCURRENCY}; load average ${loadavg()
-    .map((n) => n.toFixed(1))
-    .join(' ')}`,
+  `in-process tools/call (internal/e2e/bench/mcp-in-process.mjs), ${ROUNDS} rounds (${ROUND_ORDER}) × ${OPS} requests, concurrency ${CONCURRENCY}; load average ${loadAverage()}`,
 );
 const labels = {
   on: 'auth on (JWT, cached verifier)',

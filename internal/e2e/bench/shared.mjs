@@ -1,5 +1,6 @@
 // What the e2e benches share: the measured request and how a server's CPU time is read.
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 
 /** A 2026-07-28 `tools/call` as the v2 client sends it: the envelope in `_meta` (and in headers). */
 export const MODERN_TOOLS_CALL = JSON.stringify({
@@ -64,3 +65,19 @@ export const ROUND_ORDER =
   process.env.BENCH_ORDER === 'rotate'
     ? 'order: plain rotation (BENCH_ORDER=rotate)'
     : 'order: balanced, each server right after each other equally often';
+
+/** The load average as the benches print it beside their figures ("4.7 10.3 10.1"). */
+export const loadAverage = () =>
+  loadavg()
+    .map((n) => n.toFixed(1))
+    .join(' ');
+
+/**
+ * The median of some numbers.
+ * @param {number[]} values
+ */
+export function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
