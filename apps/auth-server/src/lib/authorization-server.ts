@@ -160,7 +160,8 @@ async function createServer(config: Config): Promise<Server> {
     });
   }
 
-  // The operator's machine clients (client credentials): confidential, no redirect URI, their scope.
+  // The operator's machine clients (client credentials): confidential (a secret or keys), no
+  // redirect URI, their scope.
   for (const machine of config.clientCredentials.machineClients) {
     await store.clients.save({
       clientId: machine.clientId,
@@ -168,13 +169,18 @@ async function createServer(config: Config): Promise<Server> {
       createdAt: Date.now(),
       expiresAt: null,
       redirectUris: [],
-      tokenEndpointAuthMethod: 'client_secret_basic',
       grantTypes: ['client_credentials'],
       responseTypes: [],
       clientName: machine.clientId,
       scope: machine.scopes.join(' '),
-      clientSecretHash: await hashSecret(machine.clientSecret),
-      clientSecretExpiresAt: 0,
+      // A key-based client keeps its keys where /register keeps them (the record's metadata).
+      ...('privateKeyJwt' in machine
+        ? { tokenEndpointAuthMethod: 'private_key_jwt', metadata: machine.privateKeyJwt }
+        : {
+            tokenEndpointAuthMethod: 'client_secret_basic',
+            clientSecretHash: await hashSecret(machine.clientSecret),
+            clientSecretExpiresAt: 0,
+          }),
     });
   }
 

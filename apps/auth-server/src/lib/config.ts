@@ -475,7 +475,11 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy(env, vercel),
     devAllowRemote: bool(env, 'DEV_ALLOW_REMOTE') ?? false,
     staticClient,
-    clientCredentials: clientCredentialsConfig(env, staticClient ? [staticClient.clientId] : []),
+    clientCredentials: clientCredentialsConfig(
+      env,
+      staticClient ? [staticClient.clientId] : [],
+      cimdAllowInsecure,
+    ),
   };
 }
 
