@@ -17,6 +17,7 @@ import {
 } from '@portcullis/internal-testing/apps';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { authorizationRequest } from './helpers/discovery.js';
 
 // Loopback http only: oauth4webapi refuses http unless told otherwise.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -142,20 +143,12 @@ describe('DPoP end to end: oauth4webapi, the auth server and the MCP server (RFC
     dpop: oauth.DPoPHandle | undefined,
     options: { dpopJkt?: string; onNonce?: () => void } = {},
   ) {
-    const verifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
-    const url = new URL(server.authorization_endpoint!);
-    url.search = new URLSearchParams({
-      response_type: 'code',
+    const { url, verifier, state } = await authorizationRequest(server, {
       client_id: client.client_id,
       redirect_uri: loopback.redirectUri,
-      scope: 'read',
-      state,
-      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
       resource: mcp.url,
       ...(options.dpopJkt ? { dpop_jkt: options.dpopJkt } : {}),
-    }).toString();
+    });
     const { callback } = await authorizeOverHttp(server.issuer, userJar, url);
     const params = oauth.validateAuthResponse(server, client, callback, state);
     const exchange = async () =>

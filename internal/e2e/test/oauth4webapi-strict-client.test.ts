@@ -15,7 +15,7 @@ import {
 } from '@portcullis/internal-testing/apps';
 import * as oauth from 'oauth4webapi';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { discoverAuthorizationServer } from './helpers/discovery.js';
+import { authorizationRequest, discoverAuthorizationServer } from './helpers/discovery.js';
 
 // Loopback http only: oauth4webapi refuses http unless told otherwise.
 const insecure = { [oauth.allowInsecureRequests]: true } as const;
@@ -48,19 +48,12 @@ describe('oauth4webapi as a strict client of the built apps', () => {
 
   /** A fresh authorization request, followed through login and consent over HTTP. */
   async function authorize(scope = 'read') {
-    const verifier = oauth.generateRandomCodeVerifier();
-    const state = oauth.generateRandomState();
-    const url = new URL(server.authorization_endpoint!);
-    url.search = new URLSearchParams({
-      response_type: 'code',
+    const { url, verifier, state } = await authorizationRequest(server, {
       client_id: client.client_id,
       redirect_uri: loopback.redirectUri,
       scope,
-      state,
-      code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
-      code_challenge_method: 'S256',
       resource: mcp.url,
-    }).toString();
+    });
     const { callback } = await authorizeOverHttp(as.url, jar, url);
     return { callback, verifier, state };
   }

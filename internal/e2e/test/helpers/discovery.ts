@@ -22,3 +22,26 @@ export async function discoverAuthorizationServer(mcpUrl: string): Promise<{
   );
   return { prm, server };
 }
+
+/**
+ * A fresh authorization request (RFC 6749 §4.1.1 with PKCE S256 and a state) to `server`'s
+ * authorization endpoint: `params` (client_id, redirect_uri, resource, …) over the defaults
+ * response_type=code and scope=read. Its URL, and the verifier and state the client keeps.
+ */
+export async function authorizationRequest(
+  server: oauth.AuthorizationServer,
+  params: Record<string, string>,
+): Promise<{ url: URL; verifier: string; state: string }> {
+  const verifier = oauth.generateRandomCodeVerifier();
+  const state = oauth.generateRandomState();
+  const url = new URL(server.authorization_endpoint!);
+  url.search = new URLSearchParams({
+    response_type: 'code',
+    scope: 'read',
+    state,
+    code_challenge: await oauth.calculatePKCECodeChallenge(verifier),
+    code_challenge_method: 'S256',
+    ...params,
+  }).toString();
+  return { url, verifier, state };
+}

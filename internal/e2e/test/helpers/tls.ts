@@ -41,10 +41,14 @@ export function selfSignedCertificate(dir: string): {
   return { certFile, key: readFileSync(keyFile), cert: readFileSync(certFile) };
 }
 
-/** Serves JSON documents over HTTPS on 127.0.0.1 at a free port; counts the fetches. */
+/**
+ * Serves JSON documents over HTTPS on 127.0.0.1 at a free port; counts the fetches.
+ * `cacheControl` (no-store by default: every use fetches again) is sent with each document.
+ */
 export async function serveJsonOverHttps(
   tls: { key: Buffer; cert: Buffer },
   documents: (origin: string) => Record<string, unknown>,
+  cacheControl = 'no-store',
 ): Promise<{ origin: string; fetches: string[]; close: () => Promise<void> }> {
   const fetches: string[] = [];
   let origin = '';
@@ -56,7 +60,7 @@ export async function serveJsonOverHttps(
       res.writeHead(404).end();
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': cacheControl });
     res.end(JSON.stringify(body));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
