@@ -1,4 +1,6 @@
+import { PGlite } from '@electric-sql/pglite';
 import { createTokenStore } from '@portcullis/token-store';
+import { postgresAdapter } from '@portcullis/token-store/postgres';
 import { describe, expect, it } from 'vitest';
 import {
   authorizeParams,
@@ -143,6 +145,43 @@ describe('code exchange in one store step when redirect_uri is sent', () => {
     const ok = await exchange(as, { ...params, code: second.code, code_verifier: second.verifier });
     expect(ok.response.status).toBe(200);
   });
+});
+
+describe('approval in one store step where the store can (codes.issue with readConsent)', () => {
+  it('writes the code and reads the standing consent in one adapter call (PGlite); the consent is written only when it adds scopes', async () => {
+    const { adapter, calls } = countingAdapter(postgresAdapter(new PGlite()));
+    const { as, store } = await setup({}, createTokenStore({ adapter, production: false }));
+    const clientId = await publicClient(as);
+    /** Not the client's reads: served by PGlite's exact client cache. */
+    const steps = () => calls.filter((c) => c !== 'find(client)');
+    calls.length = 0;
+    await obtainCode(as, clientId, { scope: 'read' });
+    // First approval: the client saved (no longer expires unused) and the consent written.
+    expect(steps()).toEqual([
+      'set(client)',
+      'setAndFind(authorization_code)',
+      'find(consent)',
+      'set(consent)',
+    ]);
+    calls.length = 0;
+    const { code, verifier } = await obtainCode(as, clientId, { scope: 'read' });
+    expect(steps()).toEqual(['setAndFind(authorization_code)']);
+    // Wider scopes than the standing consent: written again.
+    calls.length = 0;
+    await obtainCode(as, clientId, { scope: 'read write' });
+    expect(steps()).toEqual(['setAndFind(authorization_code)', 'find(consent)', 'set(consent)']);
+    expect((await store.consents.find('user-1', clientId, { resource: RESOURCE }))?.scopes).toEqual(
+      ['read', 'write'],
+    );
+    const exchanged = await exchange(as, {
+      grant_type: 'authorization_code',
+      code,
+      code_verifier: verifier,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+    });
+    expect(exchanged.response.status).toBe(200);
+  }, 60_000);
 });
 
 describe('refresh grace window (RFC 9700 §4.14.2)', () => {

@@ -29,6 +29,7 @@ export type {
   CodeStore,
   ConsumeCodeOptions,
   ExchangeCodeOptions,
+  IssueCodeOptions,
   IssueOptions,
 } from './lib/codes.js';
 export type { ConsentStore } from './lib/consents.js';

@@ -342,6 +342,18 @@ export interface StoreAdapter {
    */
   set<K extends WritableKind>(kind: K, id: string, record: RecordOf[K]): Promise<boolean>;
   /**
+   * Optional: `set(kind, id, record)` and `find(read.kind, read.id, { now: read.now })` of a
+   * record under another key, in one round trip (one SQL statement, one Lua script; an
+   * authorization's code written and the user's standing consent read). Without it the store
+   * calls `set`, then `find`.
+   */
+  setAndFind?<K extends WritableKind, R extends RecordKind>(
+    kind: K,
+    id: string,
+    record: RecordOf[K],
+    read: { kind: R; id: string; now: Timestamp },
+  ): Promise<{ written: boolean; found: RecordOf[R] | undefined }>;
+  /**
    * Optional: stores several records of one family (e.g. the access and refresh token of one
    * grant) in one atomic step, one round trip, checking the family's revocation marker once;
    * resolves `false` and stores none of them when the family has been revoked. The records all

@@ -306,26 +306,10 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
         if (client.expiresAt !== null && !ctx.cimd.isClientIdUrl(client.clientId)) {
           await ctx.store.clients.save({ ...client, expiresAt: null });
         }
-        // Written and announced only when it adds something: an automatic approval of what the
-        // user already consented to grants nothing new.
-        const standing = await ctx.store.consents.find(userId, client.clientId, {
-          resource: input.resource,
-        });
-        if (!standing || granted.some((s) => !standing.scopes.includes(s))) {
-          await ctx.store.consents.grant(userId, client.clientId, granted, {
-            resource: input.resource,
-          });
-          ctx.audit({
-            event: 'consent.granted',
-            clientId: client.clientId,
-            sub: userId,
-            scopes: granted,
-            resource: input.resource,
-            ip,
-          });
-        }
-        // The grant (family) is born here, with its absolute lifetime (and an id from the store).
-        const { code, record } = await ctx.store.codes.issue(
+        // The grant (family) is born here, with its absolute lifetime (and an id from the store);
+        // the user's standing consent is read with it (one round trip where the store can). The
+        // code reaches the client only once the consent below is written.
+        const issued = await ctx.store.codes.issue(
           {
             clientId: client.clientId,
             userId,
@@ -345,8 +329,32 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
                 ? { redirectUriSent: input.redirectUriSent, dpopJkt: input.dpopJkt }
                 : { redirectUriSent: input.redirectUriSent },
           },
-          { ttlSeconds: ctx.ttl.authorizationCode, grantTtlSeconds: ctx.ttl.grant },
+          {
+            ttlSeconds: ctx.ttl.authorizationCode,
+            grantTtlSeconds: ctx.ttl.grant,
+            readConsent: true,
+          },
         );
+        const { code, record } = issued;
+        const standing =
+          'consent' in issued
+            ? issued.consent
+            : await ctx.store.consents.find(userId, client.clientId, { resource: input.resource });
+        // Written and announced only when it adds something: an automatic approval of what the
+        // user already consented to grants nothing new.
+        if (!standing || granted.some((s) => !standing.scopes.includes(s))) {
+          await ctx.store.consents.grant(userId, client.clientId, granted, {
+            resource: input.resource,
+          });
+          ctx.audit({
+            event: 'consent.granted',
+            clientId: client.clientId,
+            sub: userId,
+            scopes: granted,
+            resource: input.resource,
+            ip,
+          });
+        }
         ctx.audit({
           event: 'code.issued',
           clientId: client.clientId,

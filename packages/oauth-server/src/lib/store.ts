@@ -34,10 +34,15 @@ import {
 export interface AuthorizationServerStore {
   codes: {
     /** Without `familyId`, the code starts a new grant with an id the store generates. */
+    /**
+     * With `readConsent`, the result may also carry `consent`: the standing consent of the code's
+     * user × client × resource, read with the write (one round trip where the store can). A
+     * store without it leaves `consent` out and the server reads it with `consents.find`.
+     */
     issue(
       data: AuthorizationCodeInput,
-      options?: { ttlSeconds?: number; grantTtlSeconds?: number },
-    ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
+      options?: { ttlSeconds?: number; grantTtlSeconds?: number; readConsent?: boolean },
+    ): Promise<{ code: string; record: AuthorizationCodeRecord; consent?: ConsentRecord }>;
     /**
      * With `match`, redeems only a code whose record holds those values, in the same atomic
      * step (see `ConsumeCodeOptions`); a store that ignores it is still safe: the token endpoint

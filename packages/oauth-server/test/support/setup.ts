@@ -249,9 +249,12 @@ export async function saveMachineClient(
  * A memory adapter that names each call it gets (`find(client)`, `rotate`, …) in `calls`: what a
  * grant costs in store steps.
  */
-export function countingAdapter(): { adapter: StoreAdapter; calls: string[] } {
+export function countingAdapter(inner: StoreAdapter = memoryAdapter()): {
+  adapter: StoreAdapter;
+  calls: string[];
+} {
   const calls: string[] = [];
-  const adapter = new Proxy(memoryAdapter(), {
+  const adapter = new Proxy(inner, {
     get(target, name, receiver) {
       const value = Reflect.get(target, name, receiver);
       if (typeof value !== 'function' || typeof name !== 'string') return value;

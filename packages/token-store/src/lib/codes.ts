@@ -3,9 +3,11 @@ import { generateSecret } from '../generate-secret.js';
 import type {
   AuthorizationCodeRecord,
   ClientRecord,
+  ConsentRecord,
   ConsumeResult,
   RotateRequest,
 } from '../types.js';
+import { consentId } from './consents.js';
 import {
   compact,
   expiryWithin,
@@ -61,6 +63,16 @@ export interface ConsumeCodeOptions {
   client?: ClientRecord;
 }
 
+/** Options of `CodeStore.issue`. */
+export interface IssueCodeOptions extends IssueOptions {
+  /**
+   * Also read the standing consent of the code's user × client × resource (`consents.find`),
+   * in the same round trip as the write where the adapter can (`setAndFind`): the result then
+   * has `consent` (`undefined` when there is none).
+   */
+  readConsent?: boolean;
+}
+
 /** Options of `CodeStore.exchange`: the consume's, and the tokens to issue. */
 export interface ExchangeCodeOptions extends ConsumeCodeOptions {
   /** The tokens' `resource` when the code has none. */
@@ -82,8 +94,8 @@ export interface CodeStore {
   /** Issues a single-use authorization code (RFC 6749 §4.1.2); the clear code is returned once. */
   issue(
     data: AuthorizationCodeInput,
-    options?: IssueOptions,
-  ): Promise<{ code: string; record: AuthorizationCodeRecord }>;
+    options?: IssueCodeOptions,
+  ): Promise<{ code: string; record: AuthorizationCodeRecord; consent?: ConsentRecord }>;
   /**
    * Atomically redeems a code: exactly one caller gets `consumed`. `already_consumed` carries the
    * record so the server can revoke its family (RFC 6749 §4.1.2: a code used twice SHOULD revoke
@@ -176,8 +188,28 @@ export function codeStore(ctx: StoreContext): CodeStore {
           grantExpiresAt,
         ),
       });
-      await setInFamily(ctx, 'authorization_code', await sha256(code), record);
-      return { code, record };
+      const id = await sha256(code);
+      if (options.readConsent !== true) {
+        await setInFamily(ctx, 'authorization_code', id, record);
+        return { code, record };
+      }
+      const read = {
+        kind: 'consent' as const,
+        id: consentId(data.userId, data.clientId, data.resource),
+        now,
+      };
+      if (ctx.adapter.setAndFind === undefined) {
+        await setInFamily(ctx, 'authorization_code', id, record);
+        return { code, record, consent: await ctx.adapter.find(read.kind, read.id, { now }) };
+      }
+      const { written, found } = await ctx.adapter.setAndFind(
+        'authorization_code',
+        id,
+        record,
+        read,
+      );
+      if (!written) throw new FamilyRevokedError(record.familyId);
+      return { code, record, consent: found };
     },
 
     async find(code) {

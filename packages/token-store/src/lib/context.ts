@@ -99,6 +99,7 @@ export function guardAdapter(adapter: StoreAdapter): StoreAdapter {
   for (const name of [
     ...(typeof adapter.setMany === 'function' ? (['setMany'] as const) : []),
     ...(typeof adapter.rotate === 'function' ? (['rotate'] as const) : []),
+    ...(typeof adapter.setAndFind === 'function' ? (['setAndFind'] as const) : []),
     ...(typeof adapter.sweepExpiredClients === 'function'
       ? (['sweepExpiredClients'] as const)
       : []),

@@ -211,7 +211,27 @@ export function postgresAdapter(
       });
   }
 
-  async function write<K extends WritableKind>(kind: K, id: string, record: RecordOf[K]) {
+  /**
+   * Writes a record; with `also` (a family kind's record only), reads the row `also` names in
+   * the same statement: `{ written, row }` then.
+   */
+  async function write<K extends WritableKind>(
+    kind: K,
+    id: string,
+    record: RecordOf[K],
+    also: { kind: RecordKind; id: string },
+  ): Promise<{ written: boolean; row: Row | undefined }>;
+  async function write<K extends WritableKind>(
+    kind: K,
+    id: string,
+    record: RecordOf[K],
+  ): Promise<boolean>;
+  async function write<K extends WritableKind>(
+    kind: K,
+    id: string,
+    record: RecordOf[K],
+    also?: { kind: RecordKind; id: string },
+  ): Promise<boolean | { written: boolean; row: Row | undefined }> {
     const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
     const params = [
       kind,
@@ -235,8 +255,7 @@ export function postgresAdapter(
     }
     // The family row is inserted or locked first (ON CONFLICT DO UPDATE sees its latest
     // version and keeps the lock to commit); the record is written only if it is not revoked.
-    const { rows } = await query(
-      `WITH family AS (
+    const family = `family AS (
          INSERT INTO ${t.records} AS r (kind, id, family_id, created_at, expires_at, data)
          VALUES ('family', $3::text, $3::text, $5, $9,
                  jsonb_build_object('familyId', $3::text, 'createdAt', $5::bigint))
@@ -245,7 +264,21 @@ export function postgresAdapter(
                 ELSE GREATEST(r.expires_at, EXCLUDED.expires_at) END
          WHERE r.consumed_at IS NULL
          RETURNING 1
-       )
+       )`;
+    if (also !== undefined) {
+      // Another key's row, read in the same statement (its snapshot: the write is not in it).
+      const { rows } = await query(
+        `WITH ${family}, written AS (${upsert} FROM family ${replace} RETURNING 1)
+         SELECT (SELECT count(*) FROM written)::int AS written, r.data, r.expires_at, r.consumed_at
+         FROM (SELECT 1) AS one LEFT JOIN ${t.records} r ON r.kind = $10 AND r.id = $11`,
+        [...params, familyExpiry(record), also.kind, also.id],
+      );
+      maybePurge();
+      const row = rows[0] as Row & { written: number };
+      return { written: row.written > 0, row: row.data === null ? undefined : row };
+    }
+    const { rows } = await query(
+      `WITH ${family}
        ${upsert} FROM family ${replace}
        RETURNING 1`,
       [...params, familyExpiry(record)],
@@ -259,7 +292,14 @@ export function postgresAdapter(
       `SELECT data, expires_at, consumed_at FROM ${t.records} WHERE kind = $1 AND id = $2`,
       [kind, id],
     );
-    const row = rows[0] as Row | undefined;
+    return recordOfRow(kind, rows[0] as Row | undefined, findOptions);
+  }
+
+  function recordOfRow<K extends RecordKind>(
+    kind: K,
+    row: Row | undefined,
+    findOptions: FindOptions,
+  ): RecordOf[K] | undefined {
     if (!row) return undefined;
     const expiresAt = row.expires_at === null ? null : Number(row.expires_at);
     if (!findOptions.includeExpired && isExpired(expiresAt, findOptions.now ?? Date.now())) {
@@ -281,6 +321,16 @@ export function postgresAdapter(
     set(kind, id, record) {
       if (kind === 'client' && clients) return clients.write(id, () => write(kind, id, record));
       return write(kind, id, record);
+    },
+
+    async setAndFind(kind, id, record, also) {
+      // On PGlite (no round trip to save) the two plain statements cost less than the one (measured).
+      if (direct || !FAMILY_KINDS.includes(kind) || also.kind === 'client') {
+        const written = await adapter.set(kind, id, record);
+        return { written, found: await adapter.find(also.kind, also.id, { now: also.now }) };
+      }
+      const { written, row } = await write(kind, id, record, also);
+      return { written, found: recordOfRow(also.kind, row, { now: also.now }) };
     },
 
     async find<K extends RecordKind>(kind: K, id: string, findOptions: FindOptions = {}) {

@@ -16,6 +16,7 @@ import type {
   StoreAdapter,
   Timestamp,
   UserKind,
+  WritableKind,
 } from '../types.js';
 import { clusterAdmit, clusterIndex, clusterRevoke, clusterWrite } from './lua/cluster.js';
 import { consume as consumeScript } from './lua/consume.js';
@@ -282,6 +283,42 @@ export function redisAdapter(
     return true;
   }
 
+  /**
+   * The set script on one Redis; with `readKey`, it also reads that record's fields in the same
+   * step and returns `[stored, d, e, c, s]`.
+   */
+  function setScript<K extends WritableKind>(
+    kind: K,
+    id: string,
+    record: RecordOf[K],
+    readKey?: string,
+  ): Promise<unknown> {
+    const { consumedAt, ...data } = record as typeof record & { consumedAt?: Timestamp };
+    const familyId = (record as { familyId?: string }).familyId ?? '';
+    const userId = (record as { userId?: string }).userId ?? '';
+    return runScript(
+      setRecord,
+      [
+        recordKey(kind, id),
+        familyKey(familyId),
+        userKey(kind, userId),
+        kindKey(kind),
+        markerKey(familyId),
+        ...(readKey === undefined ? [] : [readKey]),
+      ],
+      [
+        JSON.stringify(data),
+        record.expiresAt === null ? '' : String(record.expiresAt),
+        consumedAt === undefined || consumedAt === null ? '' : String(consumedAt),
+        familyId,
+        userId,
+        physicalTtl(record),
+        id,
+        INDEXED_KINDS.has(kind) ? '1' : '0',
+      ],
+    );
+  }
+
   const adapter: RedisAdapter = {
     prefix,
     // On a cluster a client lives in another slot than the records a grant step touches.
@@ -324,27 +361,30 @@ export function redisAdapter(
           }
           return true;
         }
-        const stored = await runScript(
-          setRecord,
-          [
-            recordKey(kind, id),
-            familyKey(familyId),
-            userKey(kind, userId),
-            kindKey(kind),
-            markerKey(familyId),
-          ],
-          [
-            JSON.stringify(data),
-            record.expiresAt === null ? '' : String(record.expiresAt),
-            consumedAt === undefined || consumedAt === null ? '' : String(consumedAt),
-            familyId,
-            userId,
-            ttl,
-            id,
-            INDEXED_KINDS.has(kind) ? '1' : '0',
-          ],
-        );
+        const stored = await setScript(kind, id, record);
         return !FAMILY_KINDS.has(kind) || Number(stored) === 1;
+      });
+    },
+
+    setAndFind(kind, id, record, also) {
+      if (cluster || also.kind === 'family') {
+        // Two slots (or the family's own read): a write, then a read.
+        return (async () => ({
+          written: await adapter.set(kind, id, record),
+          found: await adapter.find(also.kind, also.id, { now: also.now }),
+        }))();
+      }
+      return call('set', async () => {
+        const [stored, ...reply] = (await setScript(
+          kind,
+          id,
+          record,
+          recordKey(also.kind, also.id),
+        )) as [number, ...Reply];
+        return {
+          written: !FAMILY_KINDS.has(kind) || Number(stored) === 1,
+          found: visible<RecordOf[typeof also.kind]>(reply, also.now, false),
+        };
       });
     },
 

@@ -1234,6 +1234,45 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         }
       });
 
+      it('codes.issue with readConsent: the standing consent of user × client × resource, read with the write in one adapter call where the adapter has setAndFind', async () => {
+        const oneCall = typeof backend.adapter.setAndFind === 'function';
+        const { store: counted, calls } = instrumented();
+        const first = await counted.codes.issue(codeData(), { readConsent: true });
+        expect(calls).toEqual(oneCall ? ['setAndFind'] : ['set', 'find']);
+        expect('consent' in first && first.consent === undefined).toBe(true);
+        expect(await store.codes.find(first.code)).toEqual(first.record);
+        const consent = await store.consents.grant('user-1', 'client-a', ['read'], {
+          resource: 'http://localhost:8000/mcp',
+        });
+        await store.consents.grant('user-1', 'client-a', ['write'], { resource: 'http://other' });
+        await store.consents.grant('user-1', 'client-b', ['admin'], {
+          resource: 'http://localhost:8000/mcp',
+        });
+        calls.length = 0;
+        const second = await counted.codes.issue(codeData(), { readConsent: true });
+        expect(calls).toEqual(oneCall ? ['setAndFind'] : ['set', 'find']);
+        expect(second.consent).toEqual(consent);
+        expect(await store.codes.find(second.code)).toEqual(second.record);
+        // Without a resource: the consent without one.
+        const bare = await counted.codes.issue(codeData({ resource: undefined }), {
+          readConsent: true,
+        });
+        expect(bare.consent).toBeUndefined();
+        // Without readConsent: no consent key, one write.
+        calls.length = 0;
+        const plain = await counted.codes.issue(codeData());
+        expect('consent' in plain).toBe(false);
+        expect(calls).toEqual(['set']);
+        // A revoked family refuses the code, and the read comes with the refusal.
+        await store.revokeFamily(second.record.familyId);
+        await expect(
+          counted.codes.issue(codeData({ familyId: second.record.familyId }), {
+            readConsent: true,
+          }),
+        ).rejects.toBeInstanceOf(FamilyRevokedError);
+        expect((await store.tokensByUser('user-1')).accessTokens).toEqual([]);
+      });
+
       it('codes.exchange with refreshToken.extra: the refresh token carries it (and the access token, without its own), stored as returned', async () => {
         const oneStep = typeof backend.adapter.rotate === 'function';
         const cnf = { cnf: { jkt: 'key-1' } };

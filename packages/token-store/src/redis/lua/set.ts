@@ -6,15 +6,21 @@ import type { LuaScript } from './script.js';
  */
 export const setRecord: LuaScript = {
   name: 'set',
-  sha1: '07c3e38dcc4e012445e4eb6fe3c67428036eae92',
+  sha1: 'f963f63a8ee8838d86333742df914f2d9d7fc4ac',
   source: `-- Stores one record as a hash and adds it to its indexes, in one step. A record of a family
 -- whose revocation marker exists is not stored: the check and the write are one step.
--- KEYS: 1 record, 2 family set, 3 user set, 4 kind set, 5 family revocation marker
+-- KEYS: 1 record, 2 family set, 3 user set, 4 kind set, 5 family revocation marker, 6 another
+--       record to read in the same step (optional)
 -- ARGV: 1 data (JSON), 2 expiresAt ms or '', 3 consumedAt ms or '', 4 familyId or '',
 --       5 userId or '', 6 physical TTL ms or '' (none), 7 id, 8 '1' to add to the kind set
--- Returns 1 (stored) or 0 (the family is revoked).
+-- Returns 1 (stored) or 0 (the family is revoked); with KEYS[6], {1 or 0, and its d, e, c, s}.
 local key = KEYS[1]
-if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then return 0 end
+local function result(stored)
+  if not KEYS[6] then return stored end
+  local r = redis.call('HMGET', KEYS[6], 'd', 'e', 'c', 's')
+  return {stored, r[1], r[2], r[3], r[4]}
+end
+if ARGV[4] ~= '' and redis.call('EXISTS', KEYS[5]) == 1 then return result(0) end
 redis.call('DEL', key)
 redis.call('HSET', key, 'd', ARGV[1], 'e', ARGV[2], 'f', ARGV[4], 'u', ARGV[5])
 if ARGV[3] ~= '' then redis.call('HSET', key, 'c', ARGV[3]) end
@@ -34,6 +40,6 @@ end
 if ARGV[4] ~= '' then index(KEYS[2], key) end
 if ARGV[5] ~= '' then index(KEYS[3], ARGV[7]) end
 if ARGV[8] == '1' then index(KEYS[4], ARGV[7]) end
-return 1
+return result(1)
 `,
 };
