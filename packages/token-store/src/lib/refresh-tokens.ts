@@ -239,43 +239,39 @@ export function refreshTokenStore(ctx: StoreContext): RefreshTokenStore {
       const sealed = graceMs > 0 ? await sealSuccessor(token, next) : undefined;
 
       const check = ctx.adapter.checksClients ? ctx.clients.of(options.client) : undefined;
-      const consumeOptions = {
-        ...(sealed === undefined ? {} : { successor: sealed }),
-        ...(options.clientId === undefined ? {} : { clientId: options.clientId }),
-        ...(check === undefined ? {} : { client: check }),
-        ...(cnfJkt === undefined ? {} : { cnfJkt }),
-      };
+      // The consume's options, and (where the adapter can rotate in one step) the whole request,
+      // as one object built field by field: on Node 20 each object spread costs ~1 us.
+      const step = { id, now } as RotateRequest;
+      if (sealed !== undefined) step.successor = sealed;
+      if (options.clientId !== undefined) step.clientId = options.clientId;
+      if (check !== undefined) step.client = check;
+      if (cnfJkt !== undefined) step.cnfJkt = cnfJkt;
       // One atomic step where the adapter can (`rotate`): consume, and store the successor and
       // the access token, in one SQL statement or Lua script. A narrowed access token takes the
       // two-step path, which checks the narrowing against the grant before it writes.
       let request: RotateRequest | undefined;
       let accessToken: string | undefined;
       if (ctx.adapter.rotate !== undefined && wanted?.scopes === undefined) {
-        accessToken = wanted === undefined ? undefined : generateSecret();
-        request = {
-          id,
-          now,
-          ...consumeOptions,
-          grantTtlMs: ctx.ttl.grant * 1000,
-          refresh: {
-            id: await sha256(next),
-            ttlMs: (options.ttlSeconds ?? ctx.ttl.refreshToken) * 1000,
-          },
-          ...(wanted === undefined || accessToken === undefined
-            ? {}
-            : {
-                access: {
-                  id: await sha256(accessToken),
-                  ttlMs: (wanted.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
-                  ...(wanted.extra === undefined ? {} : { extra: wanted.extra }),
-                },
-              }),
+        request = step;
+        request.grantTtlMs = ctx.ttl.grant * 1000;
+        request.refresh = {
+          id: await sha256(next),
+          ttlMs: (options.ttlSeconds ?? ctx.ttl.refreshToken) * 1000,
         };
+        if (wanted !== undefined) {
+          accessToken = generateSecret();
+          const access: NonNullable<RotateRequest['access']> = {
+            id: await sha256(accessToken),
+            ttlMs: (wanted.ttlSeconds ?? ctx.ttl.accessToken) * 1000,
+          };
+          if (wanted.extra !== undefined) access.extra = wanted.extra;
+          request.access = access;
+        }
       }
       const result: RotateResult = await ctx.clients.run(check, () =>
         request
           ? ctx.adapter.rotate!(request)
-          : ctx.adapter.consume('refresh_token', id, now, consumeOptions),
+          : ctx.adapter.consume('refresh_token', id, now, step),
       );
       if (result.status === 'not_found') {
         const stale = await ctx.adapter.find('refresh_token', id, { now, includeExpired: true });
