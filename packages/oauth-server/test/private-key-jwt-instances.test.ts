@@ -91,7 +91,7 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
           .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
           .setIssuer(clientId)
           .setSubject(clientId)
-          .setAudience(`${ISSUER}/token`)
+          .setAudience(ISSUER)
           .setIssuedAt(iat)
           .setExpirationTime(iat + 60)
           .sign(privateKey);

@@ -54,7 +54,7 @@ async function assertion(
   return new SignJWT({
     iss: clientId,
     sub: clientId,
-    aud: TOKEN_ENDPOINT,
+    aud: ISSUER,
     jti: crypto.randomUUID(),
     iat,
     exp: iat + 60,
@@ -190,14 +190,14 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
   const sign = (claims: JWTPayload = {}, header: Record<string, unknown> = {}, s = key) =>
     assertion(s, clientId, env.clock, claims, header);
 
-  it('a code exchange and a refresh, each with its own assertion (aud the token endpoint, then the issuer); introspection and revocation too', async () => {
+  it('a code exchange and a refresh, each with its own assertion (aud the issuer, as a string and as an array of one); introspection and revocation too', async () => {
     const first = await codeExchange(env.as, clientId, withAssertion(await sign()));
     expect(first.response.status).toBe(200);
     expect(first.body.refresh_token).toEqual(expect.any(String));
     const refreshed = await exchange(env.as, {
       grant_type: 'refresh_token',
       refresh_token: first.body.refresh_token as string,
-      ...withAssertion(await sign({ aud: ISSUER }), { client_id: clientId }),
+      ...withAssertion(await sign({ aud: [ISSUER] }), { client_id: clientId }),
     });
     expect(refreshed.response.status).toBe(200);
     // Introspection (a resource server that authenticates with its key; setup allows any).
@@ -212,7 +212,7 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
     const revoke = await env.as.handle(
       form('/revoke', {
         token: refreshed.body.refresh_token as string,
-        ...withAssertion(await sign({ aud: [ISSUER, 'https://elsewhere.example'] })),
+        ...withAssertion(await sign({ aud: ISSUER })),
       }),
     );
     expect(revoke!.status).toBe(200);
@@ -231,7 +231,7 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
     const hmac = await new SignJWT({
       iss: clientId,
       sub: clientId,
-      aud: TOKEN_ENDPOINT,
+      aud: ISSUER,
       jti: 'h',
       exp: now + 60,
     })
@@ -241,13 +241,17 @@ describe('private_key_jwt at the token endpoint (RFC 7523 §2.2, §3)', () => {
       JSON.stringify({
         iss: clientId,
         sub: clientId,
-        aud: TOKEN_ENDPOINT,
+        aud: ISSUER,
         jti: 'n',
         exp: now + 60,
       }),
     ).replace(/=+$/, '')}.`;
     const cases: [Record<string, string>, string][] = [
       [withAssertion(await sign({ aud: 'https://other.example/token' })), 'aud'],
+      // draft-ietf-oauth-rfc7523bis: the issuer alone, not the token endpoint, not among others.
+      [withAssertion(await sign({ aud: TOKEN_ENDPOINT })), 'aud'],
+      [withAssertion(await sign({ aud: [ISSUER, 'https://elsewhere.example'] })), 'issuer alone'],
+      [withAssertion(await sign({ aud: [TOKEN_ENDPOINT, ISSUER] })), 'issuer alone'],
       [withAssertion(await sign({ aud: `${ISSUER}/revoke` })), 'aud'],
       [withAssertion(await sign({ iss: 'someone-else' })), 'iss'],
       [withAssertion(await sign({ sub: 'someone-else' }), { client_id: clientId }), 'sub'],

@@ -62,7 +62,7 @@ const rememberedBy = new WeakMap<Request, Set<string>>();
  * `client`: a compact JWS with an asymmetric algorithm (the client's
  * `token_endpoint_auth_signing_alg` when it registered one), signed by a key of its `jwks` or
  * `jwks_uri` (selected by `kid`; an unknown `kid` fetches the set again, at most once a minute),
- * `iss` = `sub` = the client id, `aud` the issuer or the token endpoint, `exp` within
+ * `iss` = `sub` = the client id, `aud` this server's issuer alone (rfc7523bis), `exp` within
  * `MAX_ASSERTION_LIFETIME_SECONDS` of `iat` and of now, `iat`/`nbf` not in the future (with
  * `ASSERTION_SKEW_SECONDS`), and a `jti` not seen before: remembered in the store until the
  * assertion expires, so a replay is refused by every instance. Any failure is `invalid_client`.
@@ -103,6 +103,12 @@ export async function verifyClientAssertion(
     if (error instanceof OAuthError && !(error instanceof InvalidClientError)) throw error;
     if (isStoreUnavailable(error)) throw error;
     throw new InvalidClientError(describeFailure(error), { cause: error });
+  }
+  // The issuer as the only audience (draft-ietf-oauth-rfc7523bis §2-3): an assertion addressed to
+  // anything else, or to others as well, may have been handed to another server that replays it
+  // here (the audience-injection attack the update closes); jose checked it is among them.
+  if (Array.isArray(payload.aud) && payload.aud.length !== 1) {
+    throw new InvalidClientError("client_assertion aud must be this server's issuer alone");
   }
   const nowSeconds = now / 1000;
   const { exp, iat, jti } = payload as { exp: number; iat?: number; jti: unknown };
@@ -158,7 +164,7 @@ async function verifyWithKeys(
     algorithms: [alg],
     issuer: client.clientId,
     subject: client.clientId,
-    audience: [ctx.issuer, ctx.endpoints.token],
+    audience: ctx.issuer,
     requiredClaims: ['iss', 'sub', 'aud', 'exp', 'jti'],
     clockTolerance: ASSERTION_SKEW_SECONDS,
     currentDate: new Date(now),
