@@ -1,23 +1,12 @@
+import { DPOP_ALGORITHMS } from '@portcullis/dpop';
 import type { JWK } from 'jose';
 
 /**
  * The signature algorithms a client assertion may use (RFC 7523 §3, OpenID Connect Core §9):
  * asymmetric only. `none` and the HMAC algorithms (`HS*`: a shared secret, `client_secret_jwt`)
- * are never accepted.
+ * are never accepted: the same asymmetric set as DPoP proofs (RFC 9449 §4.2).
  */
-export const ASSERTION_SIGNING_ALGS = [
-  'ES256',
-  'ES384',
-  'ES512',
-  'PS256',
-  'PS384',
-  'PS512',
-  'RS256',
-  'RS384',
-  'RS512',
-  'EdDSA',
-  'Ed25519',
-] as const;
+export const ASSERTION_SIGNING_ALGS = DPOP_ALGORITHMS;
 
 /** Most keys a registered `jwks` (inline) may hold. */
 export const MAX_REGISTERED_KEYS = 10;
