@@ -1,31 +1,13 @@
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPkcePair } from '@portcullis/pkce';
 import { slidingWindow } from '@portcullis/rate-limit';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { nodePinnedFetch } from '../src/node/index.js';
+import { loopbackDocuments } from './support/loopback-documents.js';
 import { authorizeParams, exchange, ISSUER, RESOURCE, setup } from './support/setup.js';
 
 /** A real HTTP server publishing client metadata documents on 127.0.0.1. */
-const hits = new Map<string, number>();
-const routes = new Map<string, (res: ServerResponse, self: string) => void>();
-const server = createServer((req, res) => {
-  const path = req.url ?? '/';
-  hits.set(path, (hits.get(path) ?? 0) + 1);
-  const route = routes.get(path);
-  if (!route) return void res.writeHead(404).end();
-  route(res, origin + path);
-});
-let origin = '';
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+const documents = loopbackDocuments();
+const { hits, routes } = documents;
 
 const CALLBACK = 'http://127.0.0.1:7777/callback';
 
@@ -40,7 +22,7 @@ function serveDoc(
       .end(JSON.stringify(doc(self)));
   });
   hits.delete(path);
-  return `${origin}${path}`;
+  return `${documents.origin}${path}`;
 }
 
 const pkce = await createPkcePair();
@@ -146,7 +128,7 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
     }
     const path = '/never.json';
     serveDoc(path, (self) => ({ client_id: self, redirect_uris: [CALLBACK] }));
-    await shownError(as, `https://127.0.0.1:${new URL(origin).port}${path}`);
+    await shownError(as, `https://127.0.0.1:${new URL(documents.origin).port}${path}`);
     expect(hits.get(path)).toBeUndefined();
   });
 
@@ -188,13 +170,15 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
   it('CIMD §3: client_id URLs must be https (unless allowInsecure), with a path, no fragment, no credentials, no dot segments', async () => {
     const strict = await setup();
     // An http client_id is not a URL client id at all in strict mode: it is an unknown client.
-    expect((await shownError(strict.as, `${origin}/good.json`)).error).toBe('invalid_client');
+    expect((await shownError(strict.as, `${documents.origin}/good.json`)).error).toBe(
+      'invalid_client',
+    );
     const { as } = await setup(insecure);
     for (const bad of [
-      `${origin}/`,
-      `${origin}/a/../b.json`,
+      `${documents.origin}/`,
+      `${documents.origin}/a/../b.json`,
       `http://u:p@127.0.0.1:1/c.json`,
-      `${origin}/c.json#f`,
+      `${documents.origin}/c.json#f`,
     ]) {
       expect((await shownError(as, bad)).error, bad).toBe('invalid_client');
     }
@@ -203,7 +187,9 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
   it('CIMD §6: redirects are not followed', async () => {
     routes.set('/moved.json', (res) => res.writeHead(302, { Location: '/good.json' }).end());
     const { as } = await setup(insecure);
-    expect((await shownError(as, `${origin}/moved.json`)).error_description).toContain('redirect');
+    expect((await shownError(as, `${documents.origin}/moved.json`)).error_description).toContain(
+      'redirect',
+    );
   });
 
   it('CIMD §6: an oversized document is cut off and refused', async () => {
@@ -224,7 +210,7 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
     const { as } = await setup({
       clientIdMetadataDocuments: { allowInsecure: true, maxBytes: 5000 },
     });
-    expect((await shownError(as, `${origin}/huge.json`)).error_description).toContain(
+    expect((await shownError(as, `${documents.origin}/huge.json`)).error_description).toContain(
       'exceeds 5000 bytes',
     );
     expect(written).toBeLessThan(50_000_000);
@@ -235,7 +221,7 @@ describe('Client ID Metadata Documents (draft-ietf-oauth-client-id-metadata-docu
     const { as } = await setup({
       clientIdMetadataDocuments: { allowInsecure: true, timeoutMs: 150 },
     });
-    expect((await shownError(as, `${origin}/slow.json`)).error_description).toContain(
+    expect((await shownError(as, `${documents.origin}/slow.json`)).error_description).toContain(
       'could not be fetched',
     );
   });
@@ -333,7 +319,7 @@ describe('CIMD fetching is bounded and pinned (issue: abuse resistance)', () => 
   it('a failed document is remembered briefly: no new fetch until failureCacheSeconds have passed', async () => {
     routes.delete('/missing.json');
     hits.delete('/missing.json');
-    const clientId = `${origin}/missing.json`;
+    const clientId = `${documents.origin}/missing.json`;
     const { as, clock } = await setup(insecure);
     for (let i = 0; i < 5; i++) {
       expect((await shownError(as, clientId)).error_description).toContain('HTTP 404');

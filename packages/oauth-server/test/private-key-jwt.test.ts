@@ -1,6 +1,4 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { createServer, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createPkcePair } from '@portcullis/pkce';
 import { createTokenStore, memoryAdapter } from '@portcullis/token-store';
 import fc from 'fast-check';
@@ -12,8 +10,9 @@ import {
   type JWTPayload,
   SignJWT,
 } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorizationServer } from '../src/index.js';
+import { loopbackDocuments } from './support/loopback-documents.js';
 import {
   authorizeParams,
   exchange,
@@ -480,25 +479,8 @@ describe('private_key_jwt for a machine client (client_credentials, an agent wit
 });
 
 /** A loopback server publishing key sets and client metadata documents. */
-const hits = new Map<string, number>();
-const routes = new Map<string, (res: ServerResponse, self: string) => void>();
-const server = createServer((req, res) => {
-  const path = req.url ?? '/';
-  hits.set(path, (hits.get(path) ?? 0) + 1);
-  const route = routes.get(path);
-  if (!route) return void res.writeHead(404).end();
-  route(res, origin + path);
-});
-let origin = '';
-
-beforeAll(async () => {
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-});
+const documents = loopbackDocuments();
+const { hits, routes } = documents;
 
 function serve(path: string, body: () => unknown, headers: Record<string, string> = {}) {
   routes.set(path, (res, self) => {
@@ -509,7 +491,7 @@ function serve(path: string, body: () => unknown, headers: Record<string, string
       .end(JSON.stringify(json));
   });
   hits.delete(path);
-  return `${origin}${path}`;
+  return `${documents.origin}${path}`;
 }
 
 // The development allowance the CIMD tests use: http and loopback addresses.
@@ -576,9 +558,9 @@ describe('private_key_jwt with keys at a jwks_uri (fetched as CIMD documents are
         'no usable',
       ],
       [serve('/html/jwks.json', () => 'hello'), 'not a JWK Set'],
-      [`${origin}/redirect/jwks.json`, 'redirects'],
-      [`${origin}/500/jwks.json`, 'HTTP 500'],
-      [`${origin}/missing/jwks.json`, 'HTTP 404'],
+      [`${documents.origin}/redirect/jwks.json`, 'redirects'],
+      [`${documents.origin}/500/jwks.json`, 'HTTP 500'],
+      [`${documents.origin}/missing/jwks.json`, 'HTTP 404'],
     ];
     for (const [uri, description] of uris) {
       const id = (await registerKeyClient(env.as, { jwks_uri: uri })).client_id as string;
@@ -693,7 +675,7 @@ describe('private_key_jwt for Client ID Metadata Document clients', () => {
         {
           token_endpoint_auth_method: 'private_key_jwt',
           jwks: { keys: [key.jwk] },
-          jwks_uri: `${origin}/k`,
+          jwks_uri: `${documents.origin}/k`,
         },
         'both',
       ],
