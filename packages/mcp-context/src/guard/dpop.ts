@@ -151,10 +151,9 @@ export async function checkProof(
       replay: settings.replay,
       nonce: settings.nonce,
       algorithms: settings.algorithms,
-      ...(settings.maxAgeSeconds !== undefined ? { maxAgeSeconds: settings.maxAgeSeconds } : {}),
-      ...(settings.clockSkewSeconds !== undefined
-        ? { clockSkewSeconds: settings.clockSkewSeconds }
-        : {}),
+      // `undefined` is verifyProof's default (60 s, 15 s): no conditional spreads per request.
+      maxAgeSeconds: settings.maxAgeSeconds,
+      clockSkewSeconds: settings.clockSkewSeconds,
     });
     return { ok: true, proof: verified };
   } catch (error) {
