@@ -442,12 +442,8 @@ export function postgresAdapter(
       if (direct && kind === 'authorization_code') {
         // On PGlite (no round trip to save) a code's consume and write as two statements cost
         // less than the one (measured); the family marker keeps the pair safe, as in the facade.
-        const consumed = await adapter.consume(kind, request.id, now, {
-          ...(request.match === undefined ? {} : { match: request.match }),
-          ...(request.clientId === undefined ? {} : { clientId: request.clientId }),
-          ...(request.client === undefined ? {} : { client: request.client }),
-          ...(request.cnfJkt === undefined ? {} : { cnfJkt: request.cnfJkt }),
-        });
+        // A RotateRequest carries every ConsumeOptions field (a code's has no successor).
+        const consumed = await adapter.consume(kind, request.id, now, request);
         if (consumed.status !== 'consumed') return consumed;
         const { refresh, access } = rotatedRecords(consumed.record, request);
         const written = await adapter.setMany!([
