@@ -367,8 +367,8 @@ export function redisAdapter(
     },
 
     setAndFind(kind, id, record, also) {
-      if (cluster || also.kind === 'family') {
-        // Two slots (or the family's own read): a write, then a read.
+      if (also.kind === 'family') {
+        // The family's own read (not a hash): a write, then a read.
         return (async () => ({
           written: await adapter.set(kind, id, record),
           found: await adapter.find(also.kind, also.id, { now: also.now }),
@@ -688,9 +688,13 @@ export function redisAdapter(
 
     async close() {},
   };
-  // A rotation touches its record, the successor's, the family's keys and the user sets: keys of
-  // several slots, so on a cluster the facade consumes and writes in separate steps instead.
-  if (cluster) delete adapter.rotate;
+  // A rotation touches its record, the successor's, the family's keys and the user sets, and
+  // setAndFind two records: keys of several slots, so on a cluster the facade takes separate
+  // steps instead.
+  if (cluster) {
+    delete adapter.rotate;
+    delete adapter.setAndFind;
+  }
   const storeRecord = adapter.set;
   adapter.set = (kind, id, record) => {
     const stored = storeRecord(kind, id, record);
