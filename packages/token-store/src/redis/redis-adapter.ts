@@ -486,11 +486,8 @@ export function redisAdapter(
             consumeOptions.successor ?? '',
             consumeOptions.clientId ?? '',
             consumeOptions.match === undefined ? '' : JSON.stringify(consumeOptions.match),
-            ...(consumeOptions.cnfJkt === undefined
-              ? check === undefined
-                ? []
-                : [check.data]
-              : [check?.data ?? '', JSON.stringify(consumeOptions.cnfJkt)]),
+            check === undefined ? '' : check.data,
+            consumeOptions.cnfJkt === undefined ? '' : JSON.stringify(consumeOptions.cnfJkt),
           ],
         )) as [number, string, string, string] | null;
         if (!reply) return { status: 'not_found' };
