@@ -65,7 +65,9 @@ async function tokenResponse(ctx: Context, body: TokenResponse): Promise<JsonRep
 export function createTokenHandler(ctx: Context): Handler {
   const options = { methods: ['POST'], cors: true, span: 'oauth.token' };
   return endpoint(ctx, options, async (request, limits, span) => {
-    const limited = ctx.limits.check(limits, 'token', 'perIp', ctx.getClientIp(request));
+    // The caller's address, worked out once: the limits and the grant's audit event use it.
+    const ip = ctx.getClientIp(request);
+    const limited = ctx.limits.check(limits, 'token', 'perIp', ip);
     if (limited) await limited;
     const form =
       readFormNow(request, ctx.maxBodyBytes) ?? (await readForm(request, ctx.maxBodyBytes));
@@ -76,14 +78,14 @@ export function createTokenHandler(ctx: Context): Handler {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(authorizationCodeGrantSchema, form);
       return withClient(ctx, request, params, limits, span, (auth) =>
-        authorizationCodeGrant(ctx, auth, params, ctx.getClientIp(request), jkt),
+        authorizationCodeGrant(ctx, auth, params, ip, jkt),
       );
     }
     if (grant_type === 'refresh_token') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(refreshTokenGrantSchema, form);
       return withClient(ctx, request, params, limits, span, (auth) =>
-        refreshTokenGrant(ctx, auth, params, ctx.getClientIp(request), jkt),
+        refreshTokenGrant(ctx, auth, params, ip, jkt),
       );
     }
     if (grant_type === 'client_credentials' && ctx.clientCredentials.enabled) {
@@ -91,7 +93,7 @@ export function createTokenHandler(ctx: Context): Handler {
       const params = parseWith(clientCredentialsGrantSchema, form);
       // A fresh read of the client: this grant has no atomic step that would check a cached one.
       const auth = await authenticated(ctx, request, params, limits, span, false, true);
-      return clientCredentialsGrant(ctx, auth, params, ctx.getClientIp(request), jkt);
+      return clientCredentialsGrant(ctx, auth, params, ip, jkt);
     }
     throw new UnsupportedGrantTypeError(
       `grant_type must be authorization_code, refresh_token${ctx.clientCredentials.enabled ? ' or client_credentials' : ''}`,
