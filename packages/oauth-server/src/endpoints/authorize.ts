@@ -318,16 +318,12 @@ function createPending(ctx: Context, input: PendingInput): PendingAuthorization 
             codeChallengeMethod: 'S256',
             scopes: granted,
             resource: input.resource,
-            extra: openid
-              ? {
-                  redirectUriSent: input.redirectUriSent,
-                  ...(input.nonce !== undefined ? { nonce: input.nonce } : {}),
-                  ...(authTime !== undefined ? { authTime } : {}),
-                  ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}),
-                }
-              : input.dpopJkt !== undefined
-                ? { redirectUriSent: input.redirectUriSent, dpopJkt: input.dpopJkt }
-                : { redirectUriSent: input.redirectUriSent },
+            extra: {
+              redirectUriSent: input.redirectUriSent,
+              ...(openid && input.nonce !== undefined ? { nonce: input.nonce } : {}),
+              ...(openid && authTime !== undefined ? { authTime } : {}),
+              ...(input.dpopJkt !== undefined ? { dpopJkt: input.dpopJkt } : {}),
+            },
           },
           {
             ttlSeconds: ctx.ttl.authorizationCode,
