@@ -11,7 +11,7 @@ import {
 import { InvalidClientError, OAuthError } from '../errors.js';
 import type { Context } from './context.js';
 import { ASSERTION_SIGNING_ALGS } from './jwks.js';
-import { type ClientRecord, isStoreUnavailable } from './store.js';
+import { type ClientRecord, isStoreUnavailable, storeReplay } from './store.js';
 
 /** RFC 7523 §2.2: the `client_assertion_type` of a JWT client assertion. */
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
@@ -27,8 +27,7 @@ const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/;
 
 /** Whether the server can take private_key_jwt at all: its store has a once-only store. */
 export function supportsPrivateKeyJwt(ctx: Context): boolean {
-  const replay = ctx.store.replay;
-  return typeof replay?.remember === 'function' && replay.supported !== false;
+  return storeReplay(ctx.store) !== undefined;
 }
 
 /** The methods a client may authenticate with (`metadata.token_endpoint_auth_methods` or its one). */

@@ -22,7 +22,7 @@ import {
 } from '../errors.js';
 import type { DpopOptions } from '../options.js';
 import { NO_STORE } from './http.js';
-import type { AuthorizationServerStore } from './store.js';
+import { type AuthorizationServerStore, storeReplay } from './store.js';
 import { invalidArg, invalidArgType } from './type-error.js';
 
 /**
@@ -50,12 +50,11 @@ interface DpopContext {
 /** The prefix of this server's keys in a shared once-only store (assertions use their own). */
 const REPLAY_PREFIX = 'dpop:as:';
 
-/** A store's own once-only memory (`store.replay`, @portcullis/token-store), when it has one. */
-function storeReplay(store: AuthorizationServerStore): ReplayStore | undefined {
-  const replay = (store as { replay?: { remember?: unknown; supported?: boolean } }).replay;
-  // `supported: false`: an adapter of another package, without the once-only memory.
-  if (typeof replay?.remember !== 'function' || replay.supported === false) return undefined;
-  const remember = replay.remember as ReplayStore['remember'];
+/** The store's own once-only memory, under this server's prefix, when it has one. */
+function prefixedStoreReplay(store: AuthorizationServerStore): ReplayStore | undefined {
+  const replay = storeReplay(store);
+  if (replay === undefined) return undefined;
+  const { remember } = replay;
   return {
     remember: (key, expiresAtMs) => remember.call(replay, REPLAY_PREFIX + key, expiresAtMs),
   };
@@ -98,7 +97,7 @@ export function dpopConfig(
   return {
     required: given.required === true,
     algorithms: [...algorithms],
-    replay: given.replay ?? storeReplay(store) ?? createMemoryReplayStore({ now }),
+    replay: given.replay ?? prefixedStoreReplay(store) ?? createMemoryReplayStore({ now }),
     nonces: nonceIssuer(given.nonce, signingKey, now),
     maxAgeSeconds: seconds(given.maxAgeSeconds, 'dpop.maxAgeSeconds', 60, 1),
     clockSkewSeconds: seconds(given.clockSkewSeconds, 'dpop.clockSkewSeconds', 15, 0),

@@ -154,6 +154,17 @@ export function isInvalidCursor(error: unknown): boolean {
   return isTokenStoreError(error, InvalidCursorError.code);
 }
 
+/**
+ * The store's once-only memory (`store.replay`, @portcullis/token-store), when it has one it can
+ * use: `supported: false` is an adapter of another package, without it.
+ */
+export function storeReplay(
+  store: AuthorizationServerStore,
+): NonNullable<AuthorizationServerStore['replay']> | undefined {
+  const replay = store.replay;
+  return typeof replay?.remember === 'function' && replay.supported !== false ? replay : undefined;
+}
+
 /** StoreUnavailableError of @portcullis/token-store: answered 503. */
 export function isStoreUnavailable(error: unknown): boolean {
   return isTokenStoreError(error, StoreUnavailableError.code);
