@@ -91,7 +91,7 @@ export interface CimdFetcher {
 }
 
 /** The shortest time a fetched key set is kept, and the least time between two fetches of one. */
-export const MIN_JWKS_CACHE_SECONDS = 60;
+const MIN_JWKS_CACHE_SECONDS = 60;
 
 interface JwksEntry {
   keys: JWK[];

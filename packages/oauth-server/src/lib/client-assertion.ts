@@ -17,9 +17,9 @@ import { type ClientRecord, isStoreUnavailable, storeReplay } from './store.js';
 export const CLIENT_ASSERTION_TYPE = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
 
 /** Clock skew allowed on `exp`, `nbf` and `iat`, in seconds. */
-export const ASSERTION_SKEW_SECONDS = 30;
+const ASSERTION_SKEW_SECONDS = 30;
 /** Longest lifetime of an assertion (`exp` after `iat`, or after now), in seconds. */
-export const MAX_ASSERTION_LIFETIME_SECONDS = 300;
+const MAX_ASSERTION_LIFETIME_SECONDS = 300;
 /** Longest `jti` accepted. */
 const MAX_JTI = 256;
 

@@ -9,9 +9,9 @@ import type { JWK } from 'jose';
 export const ASSERTION_SIGNING_ALGS = DPOP_ALGORITHMS;
 
 /** Most keys a registered `jwks` (inline) may hold. */
-export const MAX_REGISTERED_KEYS = 10;
+const MAX_REGISTERED_KEYS = 10;
 /** Most usable keys taken from a fetched `jwks_uri` set. */
-export const MAX_FETCHED_KEYS = 20;
+const MAX_FETCHED_KEYS = 20;
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 const B64URL = /^[A-Za-z0-9_-]+$/;
@@ -32,7 +32,7 @@ function b64url(value: unknown, min: number, max: number): boolean {
  * private or symmetric member, `use` absent or `sig`, `key_ops` (if any) with `verify`, an
  * `alg` (if any) from `ASSERTION_SIGNING_ALGS`, a `kid` (if any) of 1 to 256 characters.
  */
-export function keyProblem(jwk: unknown): string | undefined {
+function keyProblem(jwk: unknown): string | undefined {
   if (typeof jwk !== 'object' || jwk === null || Array.isArray(jwk)) return 'is not an object';
   const key = jwk as Record<string, unknown>;
   if (PRIVATE_MEMBERS.some((member) => member in key)) return 'holds private key material';
