@@ -367,8 +367,10 @@ export function redisAdapter(
     },
 
     setAndFind(kind, id, record, also) {
-      if (also.kind === 'family') {
-        // The family's own read (not a hash): a write, then a read.
+      if (also.kind === 'family' || !FAMILY_KINDS.has(kind)) {
+        // The family's own read (not a hash): a write, then a read. The same for a record of
+        // a kind other than a family's, which `set` may treat apart (a client's expiry entry):
+        // the one script is for an authorization's code.
         return (async () => ({
           written: await adapter.set(kind, id, record),
           found: await adapter.find(also.kind, also.id, { now: also.now }),

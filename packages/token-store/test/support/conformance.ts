@@ -1482,6 +1482,63 @@ export function conformance(name: string, open: () => Promise<Backend>): void {
         expect(await store.clients.sweepExpired()).toEqual([]);
       });
 
+      it('setAndFind of a client record behaves exactly as set, then find: expiry honoured, record found, listed and swept the same (the facade’s set, then find, where the adapter has no setAndFind)', async () => {
+        const { adapter } = backend;
+        const setAndFind: NonNullable<StoreAdapter['setAndFind']> =
+          adapter.setAndFind?.bind(adapter) ??
+          (async (kind, id, record, read) => ({
+            written: await adapter.set(kind, id, record),
+            found: await adapter.find(read.kind, read.id, { now: read.now }),
+          }));
+        const client = (id: string, ttlSeconds: number | null) => ({
+          ...clientRecord(id),
+          createdAt: clock.now,
+          expiresAt: ttlSeconds === null ? null : clock.now + ttlSeconds * 1000,
+        });
+        const other = client('c-other', null);
+        expect(await adapter.set('client', 'c-other', other)).toBe(true);
+        // Twins: one through set, one through setAndFind, each with an expiry.
+        expect(await adapter.set('client', 'c-set', client('c-set', 10))).toBe(true);
+        const written = client('c-both', 10);
+        expect(
+          await setAndFind('client', 'c-both', written, {
+            kind: 'client',
+            id: 'c-other',
+            now: clock.now,
+          }),
+        ).toEqual({ written: true, found: other });
+        expect(await store.clients.find('c-both')).toEqual(written);
+        // Registered with an expiry, then approved (kept for good), each way.
+        await adapter.set('client', 'c-set-kept', client('c-set-kept', 10));
+        await adapter.set('client', 'c-set-kept', client('c-set-kept', null));
+        await setAndFind('client', 'c-both-kept', client('c-both-kept', 10), {
+          kind: 'client',
+          id: 'c-none',
+          now: clock.now,
+        });
+        const kept = client('c-both-kept', null);
+        expect(
+          await setAndFind('client', 'c-both-kept', kept, {
+            kind: 'client',
+            id: 'c-none',
+            now: clock.now,
+          }),
+        ).toEqual({ written: true, found: undefined });
+        const listed = async () =>
+          (await store.clients.list({ limit: 100 })).map((c) => c.clientId).sort();
+        expect(await listed()).toEqual(['c-both', 'c-both-kept', 'c-other', 'c-set', 'c-set-kept']);
+        expect(await store.clients.sweepExpired()).toEqual([]);
+        advance(11);
+        expect(await store.clients.find('c-both')).toBeUndefined();
+        expect((await store.clients.sweepExpired()).sort()).toEqual(['c-both', 'c-set']);
+        expect(
+          await adapter.find('client', 'c-both', { now: clock.now, includeExpired: true }),
+        ).toBeUndefined();
+        expect(await listed()).toEqual(['c-both-kept', 'c-other', 'c-set-kept']);
+        expect(await store.clients.find('c-both-kept')).toEqual(kept);
+        expect(await store.clients.sweepExpired()).toEqual([]);
+      });
+
       it('clients.sweepExpired: at most `limit` a call, oldest expiry first; concurrent sweeps name each expired client exactly once', async () => {
         const ids = Array.from({ length: 12 }, (_, i) => `c-${String(i).padStart(2, '0')}`);
         for (const [i, id] of ids.entries()) {
