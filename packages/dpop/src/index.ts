@@ -27,6 +27,7 @@ export {
   type MemoryReplayStoreOptions,
 } from './memory-replay-store.js';
 export { createNonceIssuer, type NonceIssuer, type NonceIssuerOptions } from './nonce-issuer.js';
+export { type ProofWindow, proofWindow } from './proof-window.js';
 export type { ReplayStore } from './replay-store.js';
 export {
   MAX_PROOF_LENGTH,

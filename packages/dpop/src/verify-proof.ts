@@ -2,11 +2,12 @@ import { flattenedVerify } from 'jose';
 import { DEFAULT_DPOP_ALGORITHMS, DPOP_ALGORITHMS, type DpopAlgorithm } from './algorithms.js';
 import { InvalidDpopProofError, UseDpopNonceError } from './errors.js';
 import { constantTimeEqual } from './lib/constant-time.js';
-import { CodedTypeError, invalidType, invalidValue } from './lib/errors.js';
+import { invalidType, invalidValue } from './lib/errors.js';
 import { MAX_URL_LENGTH, normalizeHttpUrl, requestHtu } from './lib/htu.js';
 import { fitsAlgorithm, type PublicJwk, readPublicJwk, thumbprintInput } from './lib/jwk.js';
 import { verificationKey } from './lib/key-cache.js';
 import { sha256Base64url } from './lib/sha256.js';
+import { proofWindow } from './proof-window.js';
 import type { ReplayStore } from './replay-store.js';
 
 /**
@@ -155,8 +156,7 @@ function readOptions(options: VerifyProofOptions): Settings {
     throw invalidType('replay', 'a replay store (an object with remember())', replay);
   }
   if (typeof now !== 'function') throw invalidType('now', 'a function', now);
-  const maxAge = seconds(options.maxAgeSeconds, 'maxAgeSeconds', 60, 1);
-  const skew = seconds(options.clockSkewSeconds, 'clockSkewSeconds', 15, 0);
+  const { maxAgeSeconds: maxAge, clockSkewSeconds: skew } = proofWindow(options);
   const algorithms = options.algorithms ?? DEFAULT_DPOP_ALGORITHMS;
   if (!Array.isArray(algorithms) || algorithms.length === 0) {
     throw invalidType('algorithms', 'a non-empty array', algorithms);
@@ -180,17 +180,6 @@ function readOptions(options: VerifyProofOptions): Settings {
     replay,
     now,
   };
-}
-
-function seconds(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new CodedTypeError(
-      `"${name}" must be a finite number of seconds, at least ${min}, received ${String(value)}`,
-      'ERR_INVALID_ARG_VALUE',
-    );
-  }
-  return value;
 }
 
 interface ReadProof {

@@ -29,6 +29,7 @@ import {
   introspectionVerifier,
   jwtVerifier,
 } from '../src/index.js';
+import { bearerAuth } from '../src/node/index.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
 import {
   callTool,
@@ -367,6 +368,92 @@ describe('DPoP required, with server nonces (RFC 9449 §9)', () => {
     const body = await response.json();
     expect(body.error).toBe('invalid_dpop_proof');
     expect(body.error_description).toMatch(/alg/);
+  });
+});
+
+describe('dpop.maxAgeSeconds and dpop.clockSkewSeconds', () => {
+  const resource = 'http://127.0.0.1:1/mcp';
+  const bad: [string, unknown][] = [
+    ['maxAgeSeconds', -1],
+    ['maxAgeSeconds', 0],
+    ['maxAgeSeconds', Number.NaN],
+    ['maxAgeSeconds', Number.POSITIVE_INFINITY],
+    ['maxAgeSeconds', '60'],
+    ['clockSkewSeconds', -1],
+    ['clockSkewSeconds', Number.NaN],
+    ['clockSkewSeconds', Number.POSITIVE_INFINITY],
+    ['clockSkewSeconds', '15'],
+  ];
+
+  it.each(bad)(
+    '%s: %s is a TypeError when bearerAuth is made, not a 401 on every request',
+    (name, value) => {
+      const options = { verifier: verifier(resource), resource, dpop: { [name]: value } };
+      let thrown: unknown;
+      try {
+        bearerAuth(options as BearerAuthOptions);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect((thrown as Error).message).toContain(`"dpop.${name}"`);
+      expect((thrown as Error).message).toContain(String(value));
+      expect((thrown as { code: string }).code).toMatch(/^ERR_INVALID_ARG_(TYPE|VALUE)$/);
+    },
+  );
+
+  it('authenticate() (fetch-style) throws the same TypeError on its first call', async () => {
+    const options: BearerAuthOptions = {
+      verifier: verifier(resource),
+      resource,
+      dpop: { maxAgeSeconds: Number.NaN },
+    };
+    await expect(authenticate(new Request(resource), options)).rejects.toThrow(
+      '"dpop.maxAgeSeconds" must be a finite number of seconds, at least 1, received NaN',
+    );
+  });
+
+  it('good values are used: a 30 s window admits a fresh proof and refuses one 40 s old', async () => {
+    const server = await startServer({
+      verifier,
+      dpop: { maxAgeSeconds: 30, clockSkewSeconds: 0 },
+    });
+    try {
+      const token = await mint(server.resource);
+      expect((await sendDpop(server.url, token, 'whoami')).status).toBe(200);
+      const iat = Math.floor(Date.now() / 1000) - 40;
+      const stale = await createProof({
+        ...key,
+        method: 'POST',
+        url: server.url,
+        accessToken: token,
+        iat,
+      });
+      const refused = await post(server.url, callTool('whoami'), dpopHeaders(token, stale));
+      expect(refused.status).toBe(401);
+      expect(challenges(refused.headers.get('www-authenticate')).DPoP?.error).toBe(
+        'invalid_dpop_proof',
+      );
+      // The same proof is inside the default 60 s window: the 30 s is what refused it.
+      const defaults = await startServer({ verifier, dpop: true });
+      try {
+        const fresh = await mint(defaults.resource);
+        const old = await createProof({
+          ...key,
+          method: 'POST',
+          url: defaults.url,
+          accessToken: fresh,
+          iat,
+        });
+        expect((await post(defaults.url, callTool('whoami'), dpopHeaders(fresh, old))).status).toBe(
+          200,
+        );
+      } finally {
+        await defaults.close();
+      }
+    } finally {
+      await server.close();
+    }
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type DpopAlgorithm,
   DpopProofError,
   type NonceIssuer,
+  proofWindow,
   type ReplayStore,
   ReplayStoreFullError,
   UseDpopNonceError,
@@ -49,8 +50,8 @@ export interface DpopSettings {
   algorithms: readonly DpopAlgorithm[];
   replay: ReplayStore;
   nonce: Pick<NonceIssuer, 'issue' | 'check'> | undefined;
-  maxAgeSeconds: number | undefined;
-  clockSkewSeconds: number | undefined;
+  maxAgeSeconds: number;
+  clockSkewSeconds: number;
 }
 
 /** `dpop: true` is `dpop: {}`; `undefined` and `false` turn DPoP off. */
@@ -74,13 +75,15 @@ export function readDpopOptions(
   ) {
     throw invalidType('dpop.nonce', 'a nonce issuer (issue() and check())', nonce);
   }
+  // Checked here, not by verifyProof on each request: a bad value would refuse every proof.
+  const { maxAgeSeconds, clockSkewSeconds } = proofWindow(options, 'dpop.');
   return {
     required: options.required ?? false,
     algorithms,
     replay: options.replay ?? createMemoryReplayStore(),
     nonce,
-    maxAgeSeconds: options.maxAgeSeconds,
-    clockSkewSeconds: options.clockSkewSeconds,
+    maxAgeSeconds,
+    clockSkewSeconds,
   };
 }
 
@@ -151,7 +154,6 @@ export async function checkProof(
       replay: settings.replay,
       nonce: settings.nonce,
       algorithms: settings.algorithms,
-      // `undefined` is verifyProof's default (60 s, 15 s): no conditional spreads per request.
       maxAgeSeconds: settings.maxAgeSeconds,
       clockSkewSeconds: settings.clockSkewSeconds,
     });
