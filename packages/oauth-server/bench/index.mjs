@@ -543,7 +543,12 @@ if (STORES.has('postgres')) {
   }
 }
 if (STORES.has('redis')) {
-  const redis = new Redis(REDIS_URL, { maxRetriesPerRequest: 1, lazyConnect: true });
+  // As the token-store README recommends (and the auth-server app does): auto-pipelining.
+  const redis = new Redis(REDIS_URL, {
+    maxRetriesPerRequest: 1,
+    lazyConnect: true,
+    enableAutoPipelining: true,
+  });
   try {
     await redis.connect();
     const prefix = `${RUN_ID}:`;

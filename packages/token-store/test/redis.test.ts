@@ -11,26 +11,40 @@ describe.runIf(await serviceAvailable('Redis'))('Redis (ioredis)', () => {
   // Shared server: this file's own key prefix, one sub-prefix per test, deleted at the end.
   const filePrefix = `${randomSchema()}:`;
   let redis: Redis;
+  // The client the README recommends: commands of one tick share a write (auto-pipelining).
+  let pipelining: Redis;
   let n = 0;
 
   beforeAll(() => {
     redis = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+    pipelining = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1, enableAutoPipelining: true });
   });
 
   afterAll(async () => {
     await deleteRedisPrefix(redis, filePrefix);
     redis.disconnect();
+    pipelining.disconnect();
   });
 
-  conformance('Redis', async () => {
+  /** A fresh backend on the client `client()` names, under a prefix of its own. */
+  const backend = (client: () => Redis) => async () => {
     const prefix = `${filePrefix}${++n}:`;
-    const adapter = redisAdapter(redis, { prefix });
+    const adapter = redisAdapter(client(), { prefix });
     return {
       adapter,
       dump: () => dumpRedis(redis, prefix),
       close: () => adapter.close(),
     };
-  });
+  };
+
+  conformance(
+    'Redis',
+    backend(() => redis),
+  );
+  conformance(
+    'Redis (enableAutoPipelining)',
+    backend(() => pipelining),
+  );
 
   it('clients.sweepExpired names a client Redis already dropped by its TTL (the expiry index remembers it), once', async () => {
     const prefix = `${filePrefix}${++n}:`;

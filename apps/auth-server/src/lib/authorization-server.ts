@@ -86,7 +86,13 @@ async function createServer(config: Config): Promise<Server> {
     startupLock = postgresLock(pool, `portcullis-auth-server:start:${config.storage.schema}`);
   } else if (config.storage.kind === 'redis') {
     const { redisAdapter } = await import('@portcullis/token-store/redis');
-    const redis = await connectRedis(config, { maxRetriesPerRequest: 1, commandTimeout: 2000 });
+    // Auto-pipelining: the scripts of concurrent requests share a socket write (token-store
+    // README), about a fifth less CPU per code exchange here and in Redis (oauth-server bench).
+    const redis = await connectRedis(config, {
+      maxRetriesPerRequest: 1,
+      commandTimeout: 2000,
+      enableAutoPipelining: true,
+    });
     redis.on('error', () => {}); // surfaced as StoreUnavailableError (503) per request
     closers.push(() => redis.quit());
     adapter = redisAdapter(redis, { prefix: `${config.storage.prefix}ts:` });
@@ -296,13 +302,18 @@ const CLIENT_SWEEP_MS = 60_000;
  */
 async function connectRedis(
   config: Config,
-  options: { keyPrefix?: string; maxRetriesPerRequest: number; commandTimeout: number },
+  options: {
+    keyPrefix?: string;
+    maxRetriesPerRequest: number;
+    commandTimeout: number;
+    enableAutoPipelining?: boolean;
+  },
 ): Promise<import('ioredis').Redis | import('ioredis').Cluster> {
   const { Redis, Cluster } = await import('ioredis');
   const url = config.redisUrl!;
   if (!config.redisCluster) return new Redis(url, options);
   const seeds = url.split(',').map((seed) => new URL(seed.trim()));
-  const { keyPrefix, ...perNode } = options;
+  const { keyPrefix, enableAutoPipelining, ...perNode } = options;
   const first = seeds[0]!;
   return new Cluster(
     seeds.map((seed) => ({
@@ -311,6 +322,7 @@ async function connectRedis(
     })),
     {
       ...(keyPrefix ? { keyPrefix } : {}),
+      ...(enableAutoPipelining ? { enableAutoPipelining } : {}),
       redisOptions: {
         ...perNode,
         ...(first.username ? { username: decodeURIComponent(first.username) } : {}),
