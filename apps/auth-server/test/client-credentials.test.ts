@@ -226,3 +226,54 @@ describe('client credentials in the built app', () => {
     expect(user.client.client_id).toBeTruthy();
   });
 });
+
+describe('a client taken out of MACHINE_CLIENTS', () => {
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'portcullis-cc-removed-'));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  const post = (base: string, endpoint: string, params: Record<string, string>) =>
+    fetch(`${base}${endpoint}`, {
+      method: 'POST',
+      headers: {
+        'Content-Type': 'application/x-www-form-urlencoded',
+        Authorization: `Basic ${btoa(`${MACHINE}:${SECRET}`)}`,
+      },
+      body: new URLSearchParams(params),
+    });
+
+  it('is cut off at the next start, even where self-registered clients may use the grant', async () => {
+    // DCR_CLIENT_CREDENTIALS_SCOPES covers its scope: its leftover record must not pass for a
+    // self-registered client.
+    const before = await startApp({
+      dataDir,
+      env: {
+        MACHINE_CLIENTS: machineClients([
+          { client_id: MACHINE, client_secret: SECRET, scope: 'read write' },
+        ]),
+        DCR_CLIENT_CREDENTIALS_SCOPES: 'read',
+      },
+    });
+    let token: string;
+    try {
+      const granted = await post(before.url, '/token', { grant_type: 'client_credentials' });
+      expect(granted.status).toBe(200);
+      token = ((await granted.json()) as { access_token: string }).access_token;
+    } finally {
+      await before.close();
+    }
+    const after = await startApp({ dataDir, env: { DCR_CLIENT_CREDENTIALS_SCOPES: 'read' } });
+    try {
+      for (const [endpoint, params] of [
+        ['/token', { grant_type: 'client_credentials' }],
+        ['/token', { grant_type: 'client_credentials', scope: 'read' }],
+        ['/revoke', { token }],
+      ] as const) {
+        const refused = await post(after.url, endpoint, params);
+        expect(refused.status, `${endpoint} ${JSON.stringify(params)}`).toBe(401);
+        expect(((await refused.json()) as { error: string }).error).toBe('invalid_client');
+      }
+    } finally {
+      await after.close();
+    }
+  }, 180_000);
+});

@@ -112,6 +112,11 @@ export interface RevocationFeedOptions {
  * - any other client — one that registered itself at /register, where anyone may — only the
  *   scopes of its registration that are also in `dynamicRegistrationScopes`. Default none: /register
  *   refuses `client_credentials`, and such a client cannot mint a token for any scope.
+ *
+ * Mark the records of the operator's clients with `metadata.operator_client: true`: such a record
+ * is a client only while `clientIds` or `allow` names it. Removed from them, it authenticates
+ * nowhere (401 `invalid_client`), even with its record still in the store; unmarked, it would
+ * fall to the second ceiling, like a client that registered itself.
  */
 export interface ClientCredentialsOptions {
   /** `false` turns the grant off for every client (and out of the metadata). Default `true`. */

@@ -235,6 +235,44 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
     expect(record).toMatchObject({ userId: MACHINE, clientId: MACHINE, scopes: ['read', 'write'] });
   });
 
+  it('metadata.operator_client: a client taken out of clientIds authenticates nowhere, even with its record kept', async () => {
+    const marked = { metadata: { operator_client: true } };
+    // Listed: the operator's client, as before.
+    const listed = await operator();
+    await saveMachineClient(listed.store, marked);
+    expect((await listed.grant()).body.scope).toBe('read write');
+    // Taken out of clientIds, with an allowance for self-registered clients that covers its scope.
+    const removed = await operator({
+      clientCredentials: { dynamicRegistrationScopes: ['read'] },
+      introspection: { clientIds: [MACHINE] },
+      revocationFeed: true,
+    });
+    // Unmarked, the leftover record reads as a self-registered client and gets the allowance.
+    expect((await removed.grant()).body.scope).toBe('read');
+    const token = (await removed.grant()).body.access_token as string;
+    await saveMachineClient(removed.store, marked);
+    const credentials = basic(MACHINE, SECRET);
+    const refusals = [
+      await removed.grant(),
+      await exchange(removed.as, { token }, credentials, '/revoke'),
+      await exchange(removed.as, { token }, credentials, '/introspect'),
+    ];
+    const feed = (await removed.as.handle(
+      new Request(url('/revocations'), { headers: credentials }),
+    ))!;
+    for (const { response, body } of refusals) {
+      expect(response.status).toBe(401);
+      expect(body.error).toBe('invalid_client');
+    }
+    expect(feed.status).toBe(401);
+    // `allow` names it again: the operator's client once more.
+    const allowed = await operator({
+      clientCredentials: { allow: (client) => client.clientId === MACHINE },
+    });
+    await saveMachineClient(allowed.store, marked);
+    expect((await allowed.grant()).body.scope).toBe('read write');
+  });
+
   it('rate limits: the grant counts against the authenticated client’s limit', async () => {
     const s = await operator({
       rateLimit: { token: { perClient: slidingWindow(2, 60), perIp: false } },

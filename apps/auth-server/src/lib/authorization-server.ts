@@ -167,7 +167,8 @@ async function createServer(config: Config): Promise<Server> {
   }
 
   // The operator's machine clients (client credentials): confidential (a secret or keys), no
-  // redirect URI, their scope.
+  // redirect URI, their scope. Marked as the operator's (`operator_client`): a client taken out
+  // of MACHINE_CLIENTS keeps its record, but the server no longer lets it authenticate at all.
   for (const machine of config.clientCredentials.machineClients) {
     await store.clients.save({
       clientId: machine.clientId,
@@ -181,9 +182,13 @@ async function createServer(config: Config): Promise<Server> {
       scope: machine.scopes.join(' '),
       // A key-based client keeps its keys where /register keeps them (the record's metadata).
       ...('privateKeyJwt' in machine
-        ? { tokenEndpointAuthMethod: 'private_key_jwt', metadata: machine.privateKeyJwt }
+        ? {
+            tokenEndpointAuthMethod: 'private_key_jwt',
+            metadata: { ...machine.privateKeyJwt, operator_client: true },
+          }
         : {
             tokenEndpointAuthMethod: 'client_secret_basic',
+            metadata: { operator_client: true },
             clientSecretHash: await hashSecret(machine.clientSecret),
             clientSecretExpiresAt: 0,
           }),

@@ -32,8 +32,22 @@ export async function findClient(
     );
   }
   // A grant step checks a looked-up client in its own atomic step (see `clients.lookup`).
-  if (lookup && ctx.store.clients.lookup) return ctx.store.clients.lookup(clientId);
-  return ctx.store.clients.find(clientId);
+  const client =
+    lookup && ctx.store.clients.lookup
+      ? await ctx.store.clients.lookup(clientId)
+      : await ctx.store.clients.find(clientId);
+  return client === undefined || withdrawn(ctx, client) ? undefined : client;
+}
+
+/**
+ * An operator's client (`metadata.operator_client: true` on its record) that the configuration
+ * no longer names (`clientCredentials.clientIds`, `allow`): not a client any more, anywhere.
+ * Its record may outlive its removal from the configuration; its credentials must not.
+ */
+function withdrawn(ctx: Context, client: ClientRecord): boolean {
+  return (
+    client.metadata?.operator_client === true && !ctx.clientCredentials.isOperatorClient(client)
+  );
 }
 
 export interface AuthenticatedClient {
