@@ -2,7 +2,12 @@ import { request as httpRequest, validateHeaderValue } from 'node:http';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authenticate, type BearerAuthOptions, jwtVerifier } from '../src/index.js';
-import { parseAuthorization } from '../src/lib/authorization-header.js';
+import {
+  MAX_TOKEN_LENGTH,
+  parseAuthorization,
+  readBearer,
+  readCredentials,
+} from '../src/lib/authorization-header.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
 import {
   callTool,
@@ -120,6 +125,38 @@ describe('RFC 6750 §2.1: the Authorization header parser under fuzzing', () => 
         }
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('the fast path for "Bearer <token>" answers exactly as the general reading does', () => {
+    const around = fc.string({ maxLength: 2, unit: fc.constantFrom(' ', '\t', '\u00a0', '\n') });
+    const scheme = fc.constantFrom(
+      'Bearer',
+      'bearer',
+      'BEARER',
+      'bEaReR',
+      'Bearex',
+      'Bearer!',
+      'Basic',
+    );
+    const token = fc.oneof(
+      latin1,
+      fc.string({ minLength: 1, unit: fc.constantFrom('a', ' ', '\t', '=', '.') }),
+      fc.constantFrom('', 'a'.repeat(MAX_TOKEN_LENGTH), 'a'.repeat(MAX_TOKEN_LENGTH + 1)),
+    );
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          headerValue,
+          fc
+            .tuple(around, scheme, around, token, around)
+            .map(([a, s, gap, t, b]) => `${a}${s} ${gap}${t}${b}`),
+        ),
+        (value) => {
+          expect(readBearer(value)).toEqual(readCredentials(value));
+        },
+      ),
+      { numRuns: 5000 },
     );
   });
 

@@ -204,6 +204,25 @@ describe('OpenTelemetry: the mcp.bearer_auth span', () => {
     for (const value of attributeText(otel.spans())) expect(value).not.toContain('token-secret');
   });
 
+  it('a provider registered after the guard was made, and used without one, gets spans from then on', async () => {
+    const resource = 'http://127.0.0.1:8000/mcp';
+    const options = {
+      verifier: async (token: string) => ({ token, clientId: 'app-4', scopes: ['read'] }),
+      resource,
+    };
+    const request = () =>
+      new Request(resource, { method: 'POST', headers: { Authorization: 'Bearer t' } });
+    expect('authInfo' in (await authenticate(request(), options))).toBe(true);
+    // The api's tracer is in use by now (its import long resolved): no provider, no span.
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect('authInfo' in (await authenticate(request(), options))).toBe(true);
+    const otel = recorder();
+    trace.setGlobalTracerProvider(otel.provider);
+    await authenticate(request(), options);
+    expect(otel.spans()).toHaveLength(1);
+    expect(otel.spans()[0]?.attributes['oauth.client_id']).toBe('app-4');
+  });
+
   it('without a registered provider every request is answered as before', async () => {
     const resource = 'http://127.0.0.1:8000/mcp';
     const options = {

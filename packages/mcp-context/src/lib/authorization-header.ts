@@ -40,6 +40,36 @@ export function isB64Token(token: string): boolean {
  */
 export function readBearer(header: string | null | undefined): ParsedAuthorization {
   if (header === null || header === undefined) return { kind: 'none' };
+  // What every client sends, `Bearer <token>` with one space and no whitespace around it, read
+  // without the general path's two regular expressions and lower-casing (~1,000 instructions a
+  // request, most of them String.prototype.toLowerCase): the same answer, as a test checks.
+  if (
+    header.length > 7 &&
+    header.length <= MAX_TOKEN_LENGTH + 7 &&
+    header.charCodeAt(6) === 0x20 &&
+    isBearerScheme(header) &&
+    !isWhitespace(header.charCodeAt(7)) &&
+    !isWhitespace(header.charCodeAt(header.length - 1))
+  ) {
+    return { kind: 'bearer', token: header.slice(7) };
+  }
+  return readCredentials(header);
+}
+
+/** Whether `header` starts with `bearer` in any case (ASCII letters only: `| 0x20` lowers them). */
+function isBearerScheme(header: string): boolean {
+  return (
+    (header.charCodeAt(0) | 0x20) === 0x62 &&
+    (header.charCodeAt(1) | 0x20) === 0x65 &&
+    (header.charCodeAt(2) | 0x20) === 0x61 &&
+    (header.charCodeAt(3) | 0x20) === 0x72 &&
+    (header.charCodeAt(4) | 0x20) === 0x65 &&
+    (header.charCodeAt(5) | 0x20) === 0x72
+  );
+}
+
+/** `readBearer` for any header: optional whitespace, any scheme, any spacing. */
+export function readCredentials(header: string): ParsedAuthorization {
   // Optional whitespace around the value (RFC 9110 §5.5), trimmed without a regular
   // expression: an alternation anchored at the end would be tried at every offset of the token.
   let start = 0;
@@ -53,7 +83,7 @@ export function readBearer(header: string | null | undefined): ParsedAuthorizati
   if (!SCHEME.test(scheme)) {
     return { kind: 'malformed', reason: 'The Authorization header is not a valid credential' };
   }
-  if (scheme.toLowerCase() !== 'bearer') return { kind: 'none' };
+  if (scheme.length !== 6 || !isBearerScheme(scheme)) return { kind: 'none' };
   // The token starts after the whitespace that ends the scheme: one slice of the header, no copy.
   let from = space === -1 ? value.length : space;
   while (from < value.length && isWhitespace(value.charCodeAt(from))) from++;

@@ -56,14 +56,43 @@ export async function resolveTracer(
   const direct = explicitTracer(name, options);
   if (direct !== null) return direct;
   try {
-    const api = (await import(/* webpackIgnore: true */ /* @vite-ignore */ API)) as {
-      trace?: TracerProviderLike;
+    const api = (await import(/* webpackIgnore: true */ /* @vite-ignore */ API)) as OtelApi;
+    const provider = api.trace?.getTracerProvider?.() ?? api.trace;
+    const tracer = provider?.getTracer(name);
+    const ProxyProvider = api.ProxyTracerProvider;
+    if (
+      tracer === undefined ||
+      typeof ProxyProvider !== 'function' ||
+      !(provider instanceof ProxyProvider)
+    )
+      return tracer;
+    // No provider registered yet: the api's tracer is a proxy that, on every request, goes
+    // through its no-op tracer, the active context and a new no-op span (~1,200 instructions)
+    // to give a span that records nothing. Ask the proxy whether it has a provider instead
+    // (its delegate, else the api's one no-op provider) and skip the span until it has one.
+    const noop = new ProxyProvider().getDelegate();
+    return {
+      startSpan: (spanName) =>
+        provider.getDelegate() === noop ? NOT_RECORDING : tracer.startSpan(spanName),
     };
-    return api.trace?.getTracer(name);
   } catch {
     return undefined;
   }
 }
+
+/** The members of `@opentelemetry/api` read here. */
+interface OtelApi {
+  trace?: TracerProviderLike & { getTracerProvider?(): TracerProviderLike };
+  ProxyTracerProvider?: new () => TracerProviderLike & { getDelegate(): unknown };
+}
+
+/** What `startSpan` of a tracer without a provider gives: a span that records nothing. */
+const NOT_RECORDING: SpanLike = {
+  isRecording: () => false,
+  setAttribute: () => NOT_RECORDING,
+  setStatus: () => NOT_RECORDING,
+  end: () => {},
+};
 
 /** The tracer the options name (`undefined` for none), or `null` when they leave it to the api. */
 export function explicitTracer(

@@ -82,11 +82,11 @@ export function bearerAuth(options: BearerAuthOptions): NodeMiddleware {
       const request = {
         method: req.method ?? 'GET',
         search: querySearch(target ?? '/'),
-        authorization: header(headers, 'authorization'),
-        host: header(headers, 'host') ?? header(headers, ':authority'),
-        origin: header(headers, 'origin'),
+        authorization: header(headers.authorization),
+        host: header(headers.host) ?? header(headers[':authority']),
+        origin: header(headers.origin),
         target,
-        dpop: header(headers, 'dpop'),
+        dpop: header(headers.dpop),
         // Parsed already (by a body parser, or the app itself): the same value, no second parse.
         body: parsed,
         readBody: parsed === undefined ? () => readJsonBody(req) : undefined,

@@ -24,8 +24,8 @@ export function originGuardMiddleware(
   return (req, res, next) => {
     const { headers } = req;
     const refusal = check(
-      header(headers, 'host') ?? header(headers, ':authority'),
-      header(headers, 'origin'),
+      header(headers.host) ?? header(headers[':authority']),
+      header(headers.origin),
     );
     if (!refusal) {
       next();

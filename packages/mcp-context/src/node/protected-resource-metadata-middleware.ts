@@ -61,7 +61,7 @@ export function protectedResourceMetadataMiddleware(
       return;
     }
     const refusal = checkOrigin?.(
-      header(req.headers, 'host') ?? header(req.headers, ':authority'),
+      header(req.headers.host) ?? header(req.headers[':authority']),
       origin,
     );
     if (refusal) {
