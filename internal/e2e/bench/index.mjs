@@ -3,7 +3,9 @@
 //     (AUTH_MODE=oauth: JWT verified against the authorization server's JWKS) and with auth off
 //     (AUTH_MODE=none), beside the anchor: the MCP SDK 1.32.2 stateless example without auth
 //     (./sdk-v1-example.mjs). All three are measured in the same run in short rounds (each
-//     server right after each other equally often), so load from elsewhere hits them alike. The ratios are the figures we track
+//     server right after each other equally often), so load from elsewhere hits them alike;
+//     each round on new server processes (BENCH_FRESH_PROCESSES=0: the same ones throughout),
+//     since two processes of one server differ by up to 15% in CPU per request. The ratios are the figures we track
 //     (aims: auth on / anchor >= 1.6, auth on / auth off >= 0.97, p99 no worse than the
 //     anchor's); non-2xx must be 0. A control row sends auth off the same bytes as auth on (the
 //     token in a header it ignores), so the cost of checking a token shows apart from the cost
@@ -51,6 +53,7 @@ const WARMUP_REQUESTS = Number(process.env.BENCH_WARMUP_REQUESTS ?? 10_000);
 const REDIRECT_URI = 'http://127.0.0.1:9/callback'; // read from Location, never followed
 
 const CPU_PROF = process.env.BENCH_CPU_PROF;
+const FRESH = process.env.BENCH_FRESH_PROCESSES !== '0';
 
 // A 2025-era tools/call (the anchor speaks at most 2025-11-25; stateless needs no initialize).
 const LEGACY = {
@@ -80,14 +83,11 @@ const profiling = (name) =>
     : [];
 
 /** The MCP SDK 1.32.2 stateless example, as a child process like the apps. */
-async function startSdkV1Example() {
+async function startSdkV1Example(name = 'sdk-v1-example') {
   const port = await freePort();
   const spawned = spawnGroup(
     process.execPath,
-    [
-      ...profiling('sdk-v1-example'),
-      fileURLToPath(new URL('./sdk-v1-example.mjs', import.meta.url)),
-    ],
+    [...profiling(name), fileURLToPath(new URL('./sdk-v1-example.mjs', import.meta.url))],
     {
       cwd: path.dirname(fileURLToPath(import.meta.url)),
       env: { PATH: process.env.PATH ?? '', PORT: String(port) },
@@ -153,28 +153,39 @@ try {
   const mcpPort = await freePort();
   const as = await startAuthServer({ resources: [`http://127.0.0.1:${mcpPort}/mcp`] });
   servers.push(as);
-  const [withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor] = await Promise.all([
-    startMcpServer({
-      issuer: as.url,
-      port: mcpPort,
-      env: { LOG_LEVEL: 'error' },
-      nodeArgs: profiling('mcp-server-auth-on'),
-    }),
-    startMcpServer({
-      authMode: 'none',
-      env: { LOG_LEVEL: 'error' },
-      nodeArgs: profiling('mcp-server-auth-off'),
-    }),
-    // The same-bytes control in a process of its own: each server process serves one row, so
-    // each gets the same share of the requests (the JIT's warm-up goes by requests served: a
-    // process that served two rows measured 8-11% less CPU per request than its A/A twin).
-    startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
-    // An A/A control: a second process of the same auth-off server. Their ratio is the noise
-    // floor of one run — how far two identical servers differ (JIT, heap layout, scheduling).
-    startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
-    startSdkV1Example(),
-  ]);
-  servers.push(withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor);
+  // The five servers of one round. Each row's figure carries its process's own JIT and heap
+  // (two identical processes differ by up to 15% in CPU per request), so by default every
+  // round starts new ones, warmed up alike: the median over rounds is then over independent
+  // processes of each row, not over one draw per row (BENCH_FRESH_PROCESSES=0: one set for all).
+  const startRow = async (round) => {
+    const name = (row) => (FRESH ? `${row}-round-${round}` : row);
+    const [withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor] = await Promise.all([
+      startMcpServer({
+        issuer: as.url,
+        port: mcpPort,
+        env: { LOG_LEVEL: 'error' },
+        nodeArgs: profiling(name('mcp-server-auth-on')),
+      }),
+      startMcpServer({
+        authMode: 'none',
+        env: { LOG_LEVEL: 'error' },
+        nodeArgs: profiling(name('mcp-server-auth-off')),
+      }),
+      // The same-bytes control in a process of its own: each server process serves one row, so
+      // each gets the same share of the requests (the JIT's warm-up goes by requests served: a
+      // process that served two rows measured 8-11% less CPU per request than its A/A twin).
+      startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
+      // An A/A control: a second process of the same auth-off server. Their ratio is the noise
+      // floor of one run — how far two identical servers differ (JIT, heap layout, scheduling).
+      startMcpServer({ authMode: 'none', env: { LOG_LEVEL: 'error' } }),
+      startSdkV1Example(name('sdk-v1-example')),
+    ]);
+    return { withAuth, withoutAuth, withoutAuthBytes, withoutAuthTwin, anchor };
+  };
+  const closeAll = (set) => Promise.all(Object.values(set).map((server) => server.close()));
+  let set = await startRow(0);
+  servers.push({ close: () => closeAll(set) });
+  const { withAuth } = set;
 
   // Valid tokens through the real flow: DCR (a confidential client), dev login, consent,
   // code exchange; then refresh grants for more access tokens (all valid for an hour).
@@ -217,12 +228,14 @@ try {
     const text = await (await expectStatus(response, 200, what)).text();
     if (!text.includes('This is accessible to everyone')) throw new Error(`${what}: ${text}`);
   };
-  await expectStatus(await call(withAuth.url, MODERN), 401, 'auth on without a token');
-  await answers(await call(withAuth.url, MODERN, accessTokens[0]), 'auth on');
-  await answers(await call(withoutAuth.url, MODERN), 'auth off');
-  await answers(await call(withoutAuthBytes.url, MODERN), 'auth off, same-bytes process');
-  await answers(await call(withoutAuthTwin.url, MODERN), 'auth off, second process');
-  await answers(await call(anchor.url, LEGACY), 'SDK 1.32.2 example');
+  const check = async (set) => {
+    await expectStatus(await call(set.withAuth.url, MODERN), 401, 'auth on without a token');
+    await answers(await call(set.withAuth.url, MODERN, accessTokens[0]), 'auth on');
+    await answers(await call(set.withoutAuth.url, MODERN), 'auth off');
+    await answers(await call(set.withoutAuthBytes.url, MODERN), 'auth off, same-bytes process');
+    await answers(await call(set.withoutAuthTwin.url, MODERN), 'auth off, second process');
+    await answers(await call(set.anchor.url, LEGACY), 'SDK 1.32.2 example');
+  };
 
   const slice = MCP_SECONDS / ROUNDS;
   // Throughput, and the server's own CPU time per request: on a shared machine the second
@@ -230,31 +243,35 @@ try {
   const cpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
   // The load generator's own CPU per row (autocannon runs in this process, on the same cores).
   const clientCpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
-  const measured = (mode, pid, run) => async () => {
-    const before = cpuMs(pid);
+  // CPU per request of each row in each round, for the per-round CPU ratios.
+  const cpuRounds = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
+  const measured = (mode, server, run) => async () => {
+    const before = cpuMs(server.pid);
     const client = process.cpuUsage();
-    const result = await run();
-    const after = cpuMs(pid);
+    const result = await run(server.url);
+    const after = cpuMs(server.pid);
     const used = process.cpuUsage(client);
     clientCpu[mode] += (used.user + used.system) / 1000;
-    if (before !== undefined && after !== undefined) cpu[mode] += after - before;
+    if (before !== undefined && after !== undefined) {
+      cpu[mode] += after - before;
+      cpuRounds[mode].push((after - before) / result.totalCompletedRequests);
+    }
     return result;
   };
   const modes = {
-    on: measured('on', withAuth.pid, () => cannon(withAuth.url, slice, MODERN, accessTokens)),
-    off: measured('off', withoutAuth.pid, () => cannon(withoutAuth.url, slice, MODERN)),
+    on: () => measured('on', set.withAuth, (url) => cannon(url, slice, MODERN, accessTokens)),
+    off: () => measured('off', set.withoutAuth, (url) => cannon(url, slice, MODERN)),
     // A control: auth off sent the same bytes as auth on (each token in a header it ignores),
     // to tell the cost of checking a token from the cost of carrying one.
-    offBytes: measured('offBytes', withoutAuthBytes.pid, () =>
-      cannon(withoutAuthBytes.url, slice, MODERN, accessTokens, 'x-bench-token'),
-    ),
-    offTwin: measured('offTwin', withoutAuthTwin.pid, () =>
-      cannon(withoutAuthTwin.url, slice, MODERN),
-    ),
-    anchor: measured('anchor', anchor.pid, () => cannon(anchor.url, slice, LEGACY)),
+    offBytes: () =>
+      measured('offBytes', set.withoutAuthBytes, (url) =>
+        cannon(url, slice, MODERN, accessTokens, 'x-bench-token'),
+      ),
+    offTwin: () => measured('offTwin', set.withoutAuthTwin, (url) => cannon(url, slice, MODERN)),
+    anchor: () => measured('anchor', set.anchor, (url) => cannon(url, slice, LEGACY)),
   };
   console.log(
-    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
+    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}; ${FRESH ? 'new server processes each round' : 'one process per server for all rounds'}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
   );
   // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
   // the same seconds: the faster server would get more). A server's CPU per request still fell
@@ -274,22 +291,32 @@ try {
           }))
         : [{ method: 'POST', headers: call.headers, body: call.body }],
     });
-  await warmup(withAuth.url, MODERN, accessTokens);
-  await warmup(withoutAuth.url, MODERN);
-  await warmup(withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token');
-  await warmup(withoutAuthTwin.url, MODERN);
-  await warmup(anchor.url, LEGACY);
+  const warmAll = async (set) => {
+    await warmup(set.withAuth.url, MODERN, accessTokens);
+    await warmup(set.withoutAuth.url, MODERN);
+    await warmup(set.withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token');
+    await warmup(set.withoutAuthTwin.url, MODERN);
+    await warmup(set.anchor.url, LEGACY);
+  };
   const runs = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
   const names = Object.keys(runs);
+  await check(set);
+  await warmAll(set);
   for (let round = 0; round < ROUNDS; round++) {
+    if (FRESH && round > 0) {
+      await closeAll(set);
+      set = await startRow(round);
+      await check(set);
+      await warmAll(set);
+    }
     // Each mode follows each other one equally often over the rounds (see roundOrder).
-    for (const mode of roundOrder(names, round)) runs[mode].push(await modes[mode]());
+    for (const mode of roundOrder(names, round)) runs[mode].push(await modes[mode]()());
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
-  const off = summary(withoutAuth.url, runs.off, MCP_SECONDS);
-  const offBytes = summary(withoutAuthBytes.url, runs.offBytes, MCP_SECONDS);
-  const offTwin = summary(withoutAuthTwin.url, runs.offTwin, MCP_SECONDS);
-  const base = summary(anchor.url, runs.anchor, MCP_SECONDS);
+  const off = summary(set.withoutAuth.url, runs.off, MCP_SECONDS);
+  const offBytes = summary(set.withoutAuthBytes.url, runs.offBytes, MCP_SECONDS);
+  const offTwin = summary(set.withoutAuthTwin.url, runs.offTwin, MCP_SECONDS);
+  const base = summary(set.anchor.url, runs.anchor, MCP_SECONDS);
   const row = (name, s) =>
     `  ${name.padEnd(44)} ${s.rps.toFixed(0).padStart(7)} req/s   p50 ${String(s.p50).padStart(3)} ms   p99 ${String(s.p99).padStart(3)} ms   non-2xx ${s.non2xx}   errors ${s.errors}   (${s.requests} requests)`;
   console.log(row('auth on  (2026-07-28, AUTH_MODE=oauth, JWT)', on));
@@ -323,6 +350,15 @@ try {
     ];
     console.log(
       `  server CPU per request: auth on ${cOn.toFixed(0)} us, auth off ${cOff.toFixed(0)} us (same bytes ${perRequest('offBytes', offBytes).toFixed(0)} us, second process ${perRequest('offTwin', offTwin).toFixed(0)} us), SDK 1.32.2 example ${cAnchor.toFixed(0)} us: the example needs ${(cAnchor / cOn).toFixed(2)}x the CPU of auth on; auth off / auth on ${(cOff / cOn).toFixed(3)}`,
+    );
+  }
+  // The same within each round, in CPU per request (b's over a's, so above 1 favours a): each
+  // round's pair of processes measured side by side.
+  const cpuRatio = (a, b) =>
+    median(cpuRounds[a].map((used, i) => (cpuRounds[b][i] ?? Number.NaN) / used));
+  if (cpuRounds.on.length === ROUNDS) {
+    console.log(
+      `  per-round server CPU per request, medians: auth off / auth on ${cpuRatio('on', 'off').toFixed(3)}, same bytes / auth on ${cpuRatio('on', 'offBytes').toFixed(3)}, A/A (second process / auth off) ${cpuRatio('off', 'offTwin').toFixed(3)}, SDK 1.32.2 example / auth on ${cpuRatio('on', 'anchor').toFixed(2)}`,
     );
   }
   console.log(
