@@ -332,6 +332,46 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
       expect(replayed.body.error_description).toMatch(/used before/);
     });
 
+    it('§11.1: the jti is remembered only once the client has authenticated: a stranger spends no replay entry', async () => {
+      const remembered: string[] = [];
+      const replay = createMemoryReplayStore({ now: () => Date.UTC(2026, 0, 1) });
+      const s = await setup({
+        clientCredentials: { clientIds: [MACHINE] },
+        dpop: {
+          replay: {
+            remember(key, expiresAtMs) {
+              remembered.push(key);
+              return replay.remember(key, expiresAtMs);
+            },
+          },
+        },
+      });
+      await saveMachineClient(s.store);
+      const { clientId, secret } = await confidentialClient(s.as);
+      const key = await generateProofKey();
+      // A code exchange, then client credentials: a fresh proof with wrong credentials is
+      // invalid_client and writes nothing; the same proof then works for the real client.
+      const params = await codeParams(s.as, clientId);
+      for (const [body, id, good] of [
+        [params, clientId, secret],
+        [{ grant_type: 'client_credentials' }, MACHINE, MACHINE_SECRET],
+      ] as const) {
+        const fresh = await proof(s, key);
+        const before = remembered.length;
+        const stranger = await exchange(s.as, body, { ...basic(id, 'wrong'), ...dpop(fresh) });
+        expectRefused(stranger, 'invalid_client', 401);
+        expect(remembered).toHaveLength(before);
+        const real = await exchange(s.as, body, { ...basic(id, good), ...dpop(fresh) });
+        expect(real.response.status).toBe(200);
+        expect(real.body.token_type).toBe('DPoP');
+        expect(remembered).toHaveLength(before + 1);
+        expectRefused(
+          await exchange(s.as, body, { ...basic(id, good), ...dpop(fresh) }),
+          'invalid_dpop_proof',
+        );
+      }
+    });
+
     it('dpop.required: a token request without a proof is refused', async () => {
       const s = await setup({ dpop: { required: true } });
       const clientId = await publicClient(s.as);

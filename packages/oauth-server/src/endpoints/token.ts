@@ -21,6 +21,7 @@ import type { Context } from '../lib/context.js';
 import {
   checkCodeBinding,
   checkRefreshBinding,
+  type TokenRequestProof,
   tokenRequestProof,
   tokenResponseHeaders,
 } from '../lib/dpop.js';
@@ -72,19 +73,21 @@ export function createTokenHandler(ctx: Context): Handler {
     const form =
       readFormNow(request, ctx.maxBodyBytes) ?? (await readForm(request, ctx.maxBodyBytes));
     const { grant_type } = parseWith(grantTypeSchema, form);
-    // RFC 9449 §5: the key the tokens are bound to, when the client sent a DPoP proof.
-    const jkt = await tokenRequestProof(ctx, request);
+    // RFC 9449 §5: the key the tokens are bound to, when the client sent a DPoP proof. Its jti
+    // is remembered once the client has authenticated (`withClient`).
+    const proof = await tokenRequestProof(ctx, request);
+    const jkt = proof?.jkt;
     if (grant_type === 'authorization_code') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(authorizationCodeGrantSchema, form);
-      return withClient(ctx, request, params, limits, span, (auth) =>
+      return withClient(ctx, request, params, limits, span, proof, (auth) =>
         authorizationCodeGrant(ctx, auth, params, ip, jkt),
       );
     }
     if (grant_type === 'refresh_token') {
       span?.setAttribute('oauth.grant_type', grant_type);
       const params = parseWith(refreshTokenGrantSchema, form);
-      return withClient(ctx, request, params, limits, span, (auth) =>
+      return withClient(ctx, request, params, limits, span, proof, (auth) =>
         refreshTokenGrant(ctx, auth, params, ip, jkt),
       );
     }
@@ -93,6 +96,7 @@ export function createTokenHandler(ctx: Context): Handler {
       const params = parseWith(clientCredentialsGrantSchema, form);
       // A fresh read of the client: this grant has no atomic step that would check a cached one.
       const auth = await authenticated(ctx, request, params, limits, span, false, true);
+      await proof?.remember();
       return clientCredentialsGrant(ctx, auth, params, ip, jkt);
     }
     throw new UnsupportedGrantTypeError(
@@ -108,10 +112,12 @@ type ClientParams = {
 };
 
 /**
- * Authenticates the client and runs the grant with it. Where the store can check a client in the
- * grant's own atomic step (`clients.lookup`), the client comes from its memory: a refusal decided
- * on that record, and a grant step that finds the client changed (and so did nothing), are
- * decided again on a fresh read. The request counts against the per-client limit once.
+ * Authenticates the client, then spends the request's DPoP proof (a client that fails to
+ * authenticate spends no replay entry), and runs the grant with it. Where the store can check a
+ * client in the grant's own atomic step (`clients.lookup`), the client comes from its memory: a
+ * refusal decided on that record, and a grant step that finds the client changed (and so did
+ * nothing), are decided again on a fresh read. The request counts against the per-client limit
+ * once.
  */
 async function withClient(
   ctx: Context,
@@ -119,10 +125,12 @@ async function withClient(
   params: ClientParams,
   limits: RateLimitState,
   span: SpanLike | undefined,
+  proof: TokenRequestProof | undefined,
   grant: (auth: AuthenticatedClient) => Promise<JsonReply>,
 ): Promise<JsonReply> {
   const lookup = ctx.store.clients.lookup !== undefined;
   const auth = await authenticated(ctx, request, params, limits, span, lookup, true);
+  await proof?.remember();
   if (!lookup) return grant(auth);
   try {
     return await grant(auth);

@@ -164,18 +164,29 @@ function hasAth(proof: string): boolean {
   }
 }
 
+/** A token request's DPoP proof, verified, its `jti` not yet remembered. */
+export interface TokenRequestProof {
+  /** The thumbprint of the proof's key: what the tokens are bound to. */
+  jkt: string;
+  /**
+   * Remembers the proof's `jti` in the replay store, once the client is authenticated: a stranger
+   * whose authentication fails spends no write. `InvalidDpopProofError` for a replay.
+   */
+  remember(): Promise<void>;
+}
+
 /**
- * The DPoP proof of a token request (RFC 9449 §5), verified: the thumbprint of its key, or
- * `undefined` when there is none and none is required (a Bearer token then). Every check of
- * §4.3 with `htm` POST and `htu` the token endpoint's URL, no `ath`, the server nonce when
- * required, and its `jti` remembered once. Throws `InvalidDpopProofError` or
- * `UseDpopNonceError` for anything the client sent; a full or failing replay store is a 503
- * (`temporarily_unavailable`).
+ * The DPoP proof of a token request (RFC 9449 §5), verified: `undefined` when there is none and
+ * none is required (a Bearer token then). Every check of §4.3 with `htm` POST and `htu` the token
+ * endpoint's URL, no `ath`, and the server nonce when required, before the client authenticates
+ * (so a client told `use_dpop_nonce` has spent nothing, its assertion included); its `jti` is
+ * remembered after (`remember`). Throws `InvalidDpopProofError` or `UseDpopNonceError` for
+ * anything the client sent; a full or failing replay store is a 503 (`temporarily_unavailable`).
  */
 export async function tokenRequestProof(
   ctx: DpopContext,
   request: Request,
-): Promise<string | undefined> {
+): Promise<TokenRequestProof | undefined> {
   const config = ctx.dpop;
   if (config === undefined) return undefined;
   const proof = request.headers.get('dpop');
@@ -187,18 +198,27 @@ export async function tokenRequestProof(
     throw new InvalidDpopProofError('a DPoP proof for the token endpoint has no "ath" claim');
   }
   const nonces = config.nonces && (await config.nonces());
+  // verifyProof's last step, the replay store, taken down and made later (`remember`).
+  let entry: [key: string, expiresAtMs: number] | undefined;
+  const later: ReplayStore = {
+    remember: (key, expiresAtMs) => {
+      entry = [key, expiresAtMs];
+      return Promise.resolve(true);
+    },
+  };
+  let jkt: string;
   try {
     const verified = await verifyProof(proof, {
       method: 'POST',
       url: ctx.endpoints.token,
       nonce: nonces,
-      replay: config.replay,
+      replay: later,
       algorithms: config.algorithms,
       maxAgeSeconds: config.maxAgeSeconds,
       clockSkewSeconds: config.clockSkewSeconds,
       now: ctx.now,
     });
-    return verified.jkt;
+    jkt = verified.jkt;
   } catch (error) {
     if (error instanceof UseNonce) {
       throw new UseDpopNonceError(error.message, await nonces!.issue(), { cause: error });
@@ -206,15 +226,34 @@ export async function tokenRequestProof(
     if (error instanceof DpopProofError) {
       throw new InvalidDpopProofError(error.message, { cause: error });
     }
-    // What else verifyProof passes on is the replay store's (or nonce issuer's) failure: the
-    // proof is not accepted, and the answer says the server is at fault, for now.
-    throw new TemporarilyUnavailableError(
-      error instanceof ReplayStoreFullError
-        ? 'too many DPoP proofs to remember, retry later'
-        : 'the DPoP replay store is unavailable, retry later',
-      { cause: error },
-    );
+    throw unavailable(error);
   }
+  const [key, expiresAtMs] = entry!;
+  return {
+    jkt,
+    remember: async () => {
+      let first: boolean;
+      try {
+        first = await config.replay.remember(key, expiresAtMs);
+      } catch (error) {
+        throw unavailable(error);
+      }
+      if (!first) throw new InvalidDpopProofError('The DPoP proof has been used before');
+    },
+  };
+}
+
+/**
+ * The replay store's (or nonce issuer's) failure: the proof is not accepted, and the answer says
+ * the server is at fault, for now.
+ */
+function unavailable(error: unknown): TemporarilyUnavailableError {
+  return new TemporarilyUnavailableError(
+    error instanceof ReplayStoreFullError
+      ? 'too many DPoP proofs to remember, retry later'
+      : 'the DPoP replay store is unavailable, retry later',
+    { cause: error },
+  );
 }
 
 /** The `cnf` (RFC 7800 §3.1, RFC 9449 §6) a record's `extra` carries, when bound to a key. */
