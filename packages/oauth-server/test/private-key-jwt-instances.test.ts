@@ -136,6 +136,80 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
   );
 
   it.runIf(available)(
+    "a refusal on the instance's remembered client is decided again only when the stored client differs: a replayed assertion asks the once-only store once",
+    async () => {
+      const [storeA, storeB] = await open();
+      expect(storeA.adapter.checksClients).toBe(true);
+      const remembered: string[] = [];
+      const replay = storeA.replay;
+      const counted = Object.assign(Object.create(storeA) as TokenStore, {
+        replay: {
+          supported: replay.supported,
+          remember: (key: string, expiresAtMs: number) => {
+            remembered.push(key);
+            return replay.remember(key, expiresAtMs);
+          },
+        },
+      });
+      const a = await setup({ now }, counted);
+      const keyPair = async (kid: string) => {
+        const { privateKey, publicKey } = await generateKeyPair('ES256');
+        return { privateKey, jwk: { ...(await exportJWK(publicKey)), kid, alg: 'ES256' } };
+      };
+      const first = await keyPair('k1');
+      const { body } = await register(a.as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'private_key_jwt',
+        jwks: { keys: [first.jwk] },
+      });
+      const clientId = body.client_id as string;
+      const sign = (key: CryptoKey, kid: string) => {
+        const iat = Math.floor(Date.now() / 1000);
+        return new SignJWT({ jti: crypto.randomUUID() })
+          .setProtectedHeader({ alg: 'ES256', kid })
+          .setIssuer(clientId)
+          .setSubject(clientId)
+          .setAudience(ISSUER)
+          .setIssuedAt(iat)
+          .setExpirationTime(iat + 60)
+          .sign(key);
+      };
+      const redeem = async (assertion: string) => {
+        const { code, verifier } = await obtainCode(a.as, clientId);
+        return exchange(a.as, {
+          grant_type: 'authorization_code',
+          code,
+          code_verifier: verifier,
+          redirect_uri: REDIRECT,
+          resource: RESOURCE,
+          client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+          client_assertion: assertion,
+        });
+      };
+      const once = await sign(first.privateKey, 'k1');
+      // Accepted: the instance now serves the client from its memory.
+      expect((await redeem(once)).response.status).toBe(200);
+      expect(remembered).toHaveLength(1);
+      // Replayed: refused on the remembered client, whose fresh read is the same record: the
+      // refusal stands, the assertion is not verified (nor its jti asked about) a second time.
+      const replayed = await redeem(once);
+      expect(replayed.response.status).toBe(401);
+      expect(replayed.body.error_description).toContain('used before');
+      expect(remembered).toHaveLength(2);
+      // The client's keys changed at another instance: refused on the remembered record, then
+      // decided on the fresh one, which holds the new key.
+      const second = await keyPair('k2');
+      const stored = (await storeB.clients.find(clientId))!;
+      await storeB.clients.save({
+        ...stored,
+        metadata: { ...stored.metadata, jwks: { keys: [second.jwk] } },
+      });
+      expect((await redeem(await sign(second.privateKey, 'k2'))).response.status).toBe(200);
+      expect((await redeem(await sign(first.privateKey, 'k1'))).response.status).toBe(401);
+    },
+  );
+
+  it.runIf(available)(
     'a request the token endpoint authenticates twice (its client decided again on a fresh read) spends its assertion once',
     async () => {
       const [store] = await open();

@@ -9,7 +9,6 @@ import {
   TokenExpiredError,
 } from '@portcullis/token-store';
 import {
-  InvalidClientError,
   InvalidGrantError,
   InvalidScopeError,
   InvalidTargetError,
@@ -136,7 +135,7 @@ async function withClient(
     return await grant(auth);
   } catch (error) {
     if (!isClientChanged(error)) throw error;
-    return grant(await authenticated(ctx, request, params, limits, span, false, false));
+    return grant(await authenticated(ctx, request, params, limits, span, false, false, true));
   }
 }
 
@@ -148,15 +147,12 @@ async function authenticated(
   span: SpanLike | undefined,
   lookup: boolean,
   count: boolean,
+  /** Authenticated once already in this request: decided again on a fresh read. */
+  again = false,
 ): Promise<AuthenticatedClient> {
-  let auth: AuthenticatedClient;
-  try {
-    auth = await authenticateClient(ctx, request, params, { lookup });
-  } catch (error) {
-    if (!lookup || !(error instanceof InvalidClientError)) throw error;
-    // Refused on a record from the store's memory: decided again on a fresh read.
-    return authenticated(ctx, request, params, limits, span, false, count);
-  }
+  // With `lookup`, an invalid_client decided on the store's memory is decided again on a fresh
+  // read (authenticateClient).
+  const auth = await authenticateClient(ctx, request, params, { lookup, again });
   // Only an authenticated client's id: what a request merely claims could be anything.
   span?.setAttribute('oauth.client_id', auth.client.clientId);
   // Counted only once authenticated; a public client is named by anyone, so per caller address.
@@ -171,7 +167,7 @@ async function authenticated(
     if (limited) await limited;
   }
   if (!auth.client.grantTypes.includes(params.grant_type)) {
-    if (lookup) return authenticated(ctx, request, params, limits, span, false, false);
+    if (lookup) return authenticated(ctx, request, params, limits, span, false, false, true);
     throw new UnauthorizedClientError(
       `this client is not registered for grant_type ${params.grant_type}`,
     );

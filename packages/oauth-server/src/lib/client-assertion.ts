@@ -53,9 +53,6 @@ export function assertedClientId(assertion: string): string | undefined {
   }
 }
 
-/** The `jti` replay entries a request has made, so a retry within the request is not a replay. */
-const rememberedBy = new WeakMap<Request, Set<string>>();
-
 /**
  * Verifies a `private_key_jwt` client assertion (RFC 7523 §3, OpenID Connect Core §9) for
  * `client`: a compact JWS with an asymmetric algorithm (the client's
@@ -64,14 +61,15 @@ const rememberedBy = new WeakMap<Request, Set<string>>();
  * `iss` = `sub` = the client id, `aud` this server's issuer alone (rfc7523bis), `exp` within
  * `MAX_ASSERTION_LIFETIME_SECONDS` of `iat` and of now, `iat`/`nbf` not in the future (with
  * `ASSERTION_SKEW_SECONDS`), and a `jti` not seen before: remembered in the store until the
- * assertion expires, so a replay is refused by every instance. Any failure is `invalid_client`.
+ * assertion expires, so a replay is refused by every instance (`spent`: this request's own
+ * authentication remembered it already). Any failure is `invalid_client`.
  */
 export async function verifyClientAssertion(
   ctx: Context,
   client: ClientRecord,
   assertion: string,
-  request: Request,
   beforeFetch: () => Promise<void>,
+  spent = false,
 ): Promise<void> {
   if (!supportsPrivateKeyJwt(ctx)) {
     throw new InvalidClientError('private_key_jwt is not available on this server');
@@ -127,16 +125,13 @@ export async function verifyClientAssertion(
       `client_assertion jti must be a string of 1 to ${MAX_JTI} characters`,
     );
   }
+  if (spent) return;
   // Per client: another client's jti is its own. Hashed: a client id may be 2048 characters.
   const key = `client-assertion:${await hashSecret(`${client.clientId}\n${jti}`)}`;
-  const made = rememberedBy.get(request);
-  if (made?.has(key)) return; // the same request, authenticated again (a fresh client record)
   const expiresAtMs = (exp + ASSERTION_SKEW_SECONDS) * 1000;
   if (!(await ctx.store.replay!.remember(key, expiresAtMs))) {
     throw new InvalidClientError('client_assertion was used before (jti)');
   }
-  if (made) made.add(key);
-  else rememberedBy.set(request, new Set([key]));
 }
 
 /** A jose key set per key list (its imported keys are cached with it). */

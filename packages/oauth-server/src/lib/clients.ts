@@ -121,14 +121,20 @@ export async function authenticateClient(
     confidentialOnly?: boolean;
     /**
      * Take the client from the store's `clients.lookup` (the token endpoint, whose grant steps
-     * check it): the caller decides a refusal again without it.
+     * check it). A refusal decided on that record is decided again on a fresh read, unless the
+     * fresh read is the same record (the refusal stands: nothing is verified twice).
      */
     lookup?: boolean;
+    /**
+     * This request has authenticated once already, and is decided again on a fresh read (its
+     * client changed): its assertion's `jti`, remembered then, is not remembered again.
+     */
+    again?: boolean;
   } = {},
 ): Promise<AuthenticatedClient> {
   const authorization = request.headers.get('authorization');
   if (params.client_assertion !== undefined || params.client_assertion_type !== undefined) {
-    return assertionClient(ctx, request, params, authorization, options.lookup);
+    return assertionClient(ctx, request, params, authorization, options);
   }
   let clientId = params.client_id;
   let secret: string | undefined;
@@ -158,11 +164,49 @@ export async function authenticateClient(
   if (!CLIENT_ID.test(clientId) || (secret !== undefined && !/^[\x20-\x7E]{0,512}$/.test(secret))) {
     throw new InvalidClientError('client authentication failed');
   }
-  const client = await findClient(ctx, clientId, request, undefined, options.lookup);
-  if (!client) throw new InvalidClientError('client authentication failed');
+  return decided(ctx, clientId, request, undefined, options.lookup, (client) =>
+    secretClient(ctx, client, secret, method, options.confidentialOnly),
+  );
+}
+
+/**
+ * `check` on the client `clientId` names. With `lookup`, the client comes from the store's
+ * memory, and an `invalid_client` decided on it is decided again on a fresh read when that
+ * differs from it (the client may have changed elsewhere: a new secret, new keys).
+ */
+async function decided(
+  ctx: Context,
+  clientId: string,
+  request: Request,
+  limits: RateLimitState | undefined,
+  lookup: boolean | undefined,
+  check: (client: ClientRecord) => Promise<AuthenticatedClient>,
+): Promise<AuthenticatedClient> {
+  const client = await findClient(ctx, clientId, request, limits, lookup);
+  try {
+    if (!client) throw new InvalidClientError('client authentication failed');
+    return await check(client);
+  } catch (error) {
+    if (!lookup || !(error instanceof InvalidClientError)) throw error;
+    const fresh = await findClient(ctx, clientId, request, limits);
+    // The same record: the refusal stands (a refused assertion is not verified again).
+    if (JSON.stringify(fresh) === JSON.stringify(client)) throw error;
+    if (!fresh) throw new InvalidClientError('client authentication failed');
+    return check(fresh);
+  }
+}
+
+/** `none`, `client_secret_basic` or `client_secret_post` on `client`'s record. */
+async function secretClient(
+  ctx: Context,
+  client: ClientRecord,
+  secret: string | undefined,
+  method: AuthenticatedClient['method'],
+  confidentialOnly: boolean | undefined,
+): Promise<AuthenticatedClient> {
   const methods = clientAuthMethods(client);
   if (secret === undefined && methods.includes('none')) {
-    if (options.confidentialOnly)
+    if (confidentialOnly)
       throw new InvalidClientError('this endpoint requires an authenticated confidential client');
     return { client, method };
   }
@@ -191,7 +235,7 @@ async function assertionClient(
   request: Request,
   params: ClientAuthParams,
   authorization: string | null,
-  lookup: boolean | undefined,
+  options: { lookup?: boolean; again?: boolean },
 ): Promise<AuthenticatedClient> {
   if (params.client_assertion_type !== CLIENT_ASSERTION_TYPE) {
     throw new InvalidClientError(`client_assertion_type must be ${CLIENT_ASSERTION_TYPE}`);
@@ -211,13 +255,14 @@ async function assertionClient(
     throw new InvalidClientError('client_assertion does not name a client (sub)');
   }
   const limits = new RateLimitState(ctx.now);
-  const client = await findClient(ctx, clientId, request, limits, lookup);
-  if (!client) throw new InvalidClientError('client authentication failed');
-  if (!clientAuthMethods(client).includes('private_key_jwt')) {
-    throw new InvalidClientError('this client does not authenticate with private_key_jwt');
-  }
-  await verifyClientAssertion(ctx, client, assertion, request, fetchBudget(ctx, request, limits));
-  return { client, method: 'private_key_jwt' };
+  return decided(ctx, clientId, request, limits, options.lookup, async (client) => {
+    if (!clientAuthMethods(client).includes('private_key_jwt')) {
+      throw new InvalidClientError('this client does not authenticate with private_key_jwt');
+    }
+    const budget = fetchBudget(ctx, request, limits);
+    await verifyClientAssertion(ctx, client, assertion, budget, options.again === true);
+    return { client, method: 'private_key_jwt' };
+  });
 }
 
 /**
