@@ -49,6 +49,7 @@ export {
   UseDpopNonceError,
 } from './errors.js';
 export type { ClientIdMetadataDocumentOptions, ResolveHost } from './lib/cimd.js';
+export { USER_SCOPES } from './lib/client-credentials.js';
 export { ASSERTION_SIGNING_ALGS, jwksUriProblem, registeredKeys } from './lib/jwks.js';
 export type { PublicJwk } from './lib/keys.js';
 export type { IdTokenClaims } from './lib/openid.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { slidingWindow } from '@portcullis/rate-limit';
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
-import type { AuditEvent, AuthorizationServerOptions } from '../src/index.js';
+import { type AuditEvent, type AuthorizationServerOptions, USER_SCOPES } from '../src/index.js';
 import {
   basic,
   confidentialClient,
@@ -102,6 +102,11 @@ describe('client credentials grant (RFC 6749 §4.4)', () => {
     }
     // Registered user scopes are left out of the default.
     expect((await s.grant()).body.scope).toBe('read');
+  });
+
+  it('USER_SCOPES: the scopes the grant refuses, exported and frozen', () => {
+    expect(USER_SCOPES).toEqual(['openid', 'offline_access', 'profile', 'email']);
+    expect(Object.isFrozen(USER_SCOPES)).toBe(true);
   });
 
   it('RFC 6749 §4.4.2: a client with no registered scope it may use gets invalid_scope', async () => {

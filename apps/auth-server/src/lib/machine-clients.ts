@@ -1,6 +1,11 @@
-import { ASSERTION_SIGNING_ALGS, jwksUriProblem, registeredKeys } from '@portcullis/oauth-server';
+import {
+  ASSERTION_SIGNING_ALGS,
+  jwksUriProblem,
+  registeredKeys,
+  USER_SCOPES,
+} from '@portcullis/oauth-server';
 import { ConfigError } from './config-error';
-import { SCOPES, USER_SCOPES } from './scopes';
+import { SCOPES } from './scopes';
 
 /** An operator's machine client (`MACHINE_CLIENTS`): client credentials, no user. */
 export type MachineClient = {

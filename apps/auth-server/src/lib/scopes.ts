@@ -10,6 +10,3 @@ export const SCOPES: Record<string, string> = {
 };
 
 export const DEFAULT_SCOPES = ['read'];
-
-/** Scopes that stand for a person: a machine client (client credentials) cannot hold them. */
-export const USER_SCOPES: readonly string[] = ['openid', 'profile', 'email'];

@@ -19,8 +19,17 @@ export interface ClientCredentialsConfig {
   dynamicRegistrationScopes: string[];
 }
 
-/** Scopes that stand for a user: a token without one has no use for them. */
-const USER_SCOPES: readonly string[] = ['openid', 'offline_access', 'profile', 'email'];
+/**
+ * The scopes that stand for a person (OpenID Connect's `openid`, `profile`, `email`, and
+ * `offline_access`): a client credentials token has no user, so no client may register for them
+ * or be granted them by that grant. Check a machine client you configure against it.
+ */
+export const USER_SCOPES: readonly string[] = Object.freeze([
+  'openid',
+  'offline_access',
+  'profile',
+  'email',
+]);
 
 /** Validates the `clientCredentials` option (a caller's mistake throws TypeError). */
 export function clientCredentialsConfig(
