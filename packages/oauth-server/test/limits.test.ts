@@ -9,6 +9,7 @@ import {
   form,
   ISSUER,
   listen,
+  obtainCode,
   publicClient,
   REDIRECT,
   register,
@@ -205,6 +206,45 @@ describe('rate limits', () => {
     expect((await call('1.1.1.1'))!.status).toBe(400);
     expect((await call('1.1.1.1'))!.status).toBe(429);
     expect((await call('2.2.2.2'))!.status).toBe(400);
+  });
+
+  it('getClientIp is asked once per request, however many limits and audit events need the address', async () => {
+    const asked: Request[] = [];
+    const { as } = await setup({
+      getClientIp: (r) => {
+        asked.push(r);
+        return r.headers.get('x-test-ip') ?? undefined;
+      },
+      audit: () => {},
+    });
+    const ip = { 'x-test-ip': '4.4.4.4' };
+    // /register: the per-address limit and the client.registered event.
+    const registered = await as.handle(
+      new Request(`${ISSUER}/register`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', ...ip },
+        body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }),
+      }),
+    );
+    expect(registered!.status).toBe(201);
+    expect(asked).toHaveLength(1);
+    // /token, a public client: the per-address limit, its per-client × address key, the event.
+    const clientId = ((await registered!.json()) as { client_id: string }).client_id;
+    const { code, verifier } = await obtainCode(as, clientId);
+    asked.length = 0;
+    const { response } = await exchange(
+      as,
+      {
+        grant_type: 'authorization_code',
+        code,
+        code_verifier: verifier,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+      },
+      ip,
+    );
+    expect(response.status).toBe(200);
+    expect(asked).toHaveLength(1);
   });
 
   it('trustProxy reads X-Forwarded-For from the right (hops or proxy addresses); a spoofed first hop never helps; without it no per-IP limit applies', async () => {

@@ -196,7 +196,6 @@ async function createServer(config: Config): Promise<Server> {
   }
 
   const { createAuthorizationServer } = await import('@portcullis/oauth-server');
-  const clientIps = new WeakMap<Request, string | undefined>();
   // Creating the server reads the signing keys and, on an empty store, generates the first one:
   // under the lock, so that instances starting together end up with one key, not one each.
   const as = await startupLock(async () => {
@@ -240,13 +239,10 @@ async function createServer(config: Config): Promise<Server> {
       ...(rateLimitStore ? { rateLimit: rateLimitStore } : {}),
       clientIdMetadataDocuments: { allowInsecure: config.cimdAllowInsecure },
       // The library reads no header itself: the app knows its socket and its proxies. It asks
-      // several times per request (limits, audit): the answer is worked out once per request.
+      // once per request (limits, audit and CIMD budgets share the answer).
       getClientIp: (request) => {
-        if (clientIps.has(request)) return clientIps.get(request);
         const address = requestAddress(request, config.trustProxy);
-        const key = address === undefined ? undefined : addressKey(address);
-        clientIps.set(request, key);
-        return key;
+        return address === undefined ? undefined : addressKey(address);
       },
       // One JSON line per audit event: ids, sub, family and address only, never a secret.
       // Sign-ins, grants and revocations are also kept per user for the account page.

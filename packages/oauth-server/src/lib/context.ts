@@ -188,6 +188,20 @@ function clientIpOption(
   return (request) => option(standardRequest(request));
 }
 
+/**
+ * `getClientIp` worked out once per request: a request's limits (per address, per client ×
+ * address), its CIMD fetch budget and its audit event all ask. A throw is not kept.
+ */
+function oncePerRequest(getClientIp: Context['getClientIp']): Context['getClientIp'] {
+  const known = new WeakMap<Request, string | undefined>();
+  return (request) => {
+    if (known.has(request)) return known.get(request);
+    const ip = getClientIp(request);
+    known.set(request, ip);
+    return ip;
+  };
+}
+
 /** Validates options (a caller's mistake throws TypeError) and builds the shared context. */
 export function createContext(options: AuthorizationServerOptions): Context {
   if (typeof options !== 'object' || options === null)
@@ -307,7 +321,7 @@ export function createContext(options: AuthorizationServerOptions): Context {
     maxBodyBytes: options.maxBodyBytes ?? 32_768,
     cors: options.cors !== false,
     limits: createLimits(options.rateLimit, now),
-    getClientIp: clientIpOption(options.getClientIp) ?? fromForwardedFor,
+    getClientIp: oncePerRequest(clientIpOption(options.getClientIp) ?? fromForwardedFor),
     interaction: options.interaction,
     openid: openIdConfig(options.openid),
     dpop: dpopConfig(options.dpop, options.store, options.signingKey, now),
