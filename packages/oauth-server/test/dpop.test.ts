@@ -485,6 +485,19 @@ describe('DPoP at the token endpoint (RFC 9449)', () => {
     });
   });
 
+  it('maxAgeSeconds (at least 1) and clockSkewSeconds (at least 0): a mistake is a start-up TypeError naming the option', async () => {
+    for (const [dpop, name] of [
+      [{ maxAgeSeconds: 0 }, 'dpop.maxAgeSeconds'],
+      [{ maxAgeSeconds: Number.NaN }, 'dpop.maxAgeSeconds'],
+      [{ clockSkewSeconds: -1 }, 'dpop.clockSkewSeconds'],
+      [{ clockSkewSeconds: '15' as unknown as number }, 'dpop.clockSkewSeconds'],
+    ] as const) {
+      await expect(setup({ dpop }), name).rejects.toThrow(TypeError);
+      await expect(setup({ dpop }), name).rejects.toThrow(name);
+    }
+    await expect(setup({ dpop: { maxAgeSeconds: 1, clockSkewSeconds: 0 } })).resolves.toBeTruthy();
+  });
+
   describe('replay store', () => {
     it("by default the token store's replay memory: a proof used at one instance is refused at another on the same store", async () => {
       const store = createTokenStore({ adapter: memoryAdapter(), now: () => Date.UTC(2026, 0, 1) });

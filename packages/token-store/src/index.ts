@@ -36,6 +36,7 @@ export type { ConsentStore } from './lib/consents.js';
 export { DEFAULT_REFRESH_GRACE_SECONDS, DEFAULT_TTL, type TtlOptions } from './lib/context.js';
 export { type ArgumentErrorCode, CodedTypeError } from './lib/errors.js';
 export type { GrantTokens, IssueTokensOptions } from './lib/grant-tokens.js';
+export { boundJkt } from './lib/matches.js';
 export type {
   RefreshTokenInput,
   RefreshTokenStore,

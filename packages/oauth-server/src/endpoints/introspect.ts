@@ -1,7 +1,7 @@
+import { boundJkt } from '@portcullis/token-store';
 import { findAccessToken } from '../lib/access-token-record.js';
 import { authenticateResourceServer } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
-import { boundJkt } from '../lib/dpop.js';
 import { endpoint, type Handler } from '../lib/endpoint.js';
 import { jsonReply, NO_STORE, readForm } from '../lib/http.js';
 import { accessTokenUserClaims, releasesListed } from '../lib/openid.js';
@@ -60,7 +60,7 @@ async function introspect(
     const described = describe(ctx, record, 'access_token');
     if (!described) return undefined;
     const withJti = claims ? { ...described, jti: claims.jti } : described;
-    const jkt = boundJkt(record.extra);
+    const jkt = boundJkt(record);
     if (jkt !== undefined) withJti.cnf = { jkt };
     return { ...(await userClaimsOf(ctx, record)), ...withJti };
   };

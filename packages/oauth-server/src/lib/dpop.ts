@@ -7,11 +7,13 @@ import {
   type DpopAlgorithm,
   DpopProofError,
   type NonceIssuer,
+  proofWindow,
   type ReplayStore,
   ReplayStoreFullError,
   UseDpopNonceError as UseNonce,
   verifyProof,
 } from '@portcullis/dpop';
+import { boundJkt } from '@portcullis/token-store';
 import { exportJWK, importPKCS8, type JWK } from 'jose';
 import {
   InvalidDpopProofError,
@@ -60,14 +62,6 @@ function prefixedStoreReplay(store: AuthorizationServerStore): ReplayStore | und
   };
 }
 
-function seconds(value: unknown, name: string, fallback: number, min: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw invalidArg(`"${name}" must be a number of seconds, at least ${min}`);
-  }
-  return value;
-}
-
 /** Validates the `dpop` option (a caller's mistake throws TypeError); `undefined` when off. */
 export function dpopConfig(
   option: boolean | DpopOptions | undefined,
@@ -99,8 +93,7 @@ export function dpopConfig(
     algorithms: [...algorithms],
     replay: given.replay ?? prefixedStoreReplay(store) ?? createMemoryReplayStore({ now }),
     nonces: nonceIssuer(given.nonce, signingKey, now),
-    maxAgeSeconds: seconds(given.maxAgeSeconds, 'dpop.maxAgeSeconds', 60, 1),
-    clockSkewSeconds: seconds(given.clockSkewSeconds, 'dpop.clockSkewSeconds', 15, 0),
+    ...proofWindow(given, 'dpop.'),
   };
 }
 
@@ -256,14 +249,6 @@ function unavailable(error: unknown): TemporarilyUnavailableError {
   );
 }
 
-/** The `cnf` (RFC 7800 §3.1, RFC 9449 §6) a record's `extra` carries, when bound to a key. */
-export function boundJkt(extra: Record<string, unknown> | undefined): string | undefined {
-  const cnf = extra?.cnf;
-  if (typeof cnf !== 'object' || cnf === null) return undefined;
-  const jkt = (cnf as { jkt?: unknown }).jkt;
-  return typeof jkt === 'string' ? jkt : undefined;
-}
-
 /**
  * A refresh of a token bound to a key (a public client's, §5): the proof must be made with
  * that key. An unbound token needs nothing.
@@ -272,7 +257,7 @@ export function checkRefreshBinding(
   extra: Record<string, unknown> | undefined,
   jkt: string | undefined,
 ): void {
-  const bound = boundJkt(extra);
+  const bound = boundJkt({ extra });
   if (bound === undefined) return;
   if (jkt === undefined) {
     throw new InvalidGrantError('the refresh token is bound to a DPoP key: send a DPoP proof');

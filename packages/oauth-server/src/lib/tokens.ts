@@ -1,6 +1,6 @@
+import { boundJkt } from '@portcullis/token-store';
 import type { OpenIdClaims } from '../options.js';
 import type { Context } from './context.js';
-import { boundJkt } from './dpop.js';
 import { type ActiveKey, SIGNING_ALG } from './keys.js';
 import { signEs256Jwt, signEs256JwtNow } from './sign-jwt.js';
 import type { AccessTokenRecord } from './store.js';
@@ -98,7 +98,7 @@ function accessTokenJws(
     iat,
     jti: handle,
   };
-  const jkt = boundJkt(record.extra);
+  const jkt = boundJkt(record);
   if (jkt !== undefined) claims.cnf = { jkt };
   return [
     { alg: SIGNING_ALG, typ: 'at+jwt', kid },
