@@ -27,6 +27,19 @@ interface PgPool {
 type PgModule = { default: { Pool: new (options: object) => PgPool } };
 
 const now = () => Date.now();
+
+/** A client assertion (RFC 7523 §3) for `clientId`, signed by `key` (`kid`), valid for 60 s. */
+function signAssertion(clientId: string, key: CryptoKey, kid = 'k1'): Promise<string> {
+  const iat = Math.floor(Date.now() / 1000);
+  return new SignJWT({ jti: crypto.randomUUID() })
+    .setProtectedHeader({ alg: 'ES256', kid })
+    .setIssuer(clientId)
+    .setSubject(clientId)
+    .setAudience(ISSUER)
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + 60)
+    .sign(key);
+}
 const cleanups: (() => Promise<unknown>)[] = [];
 afterAll(async () => {
   for (const cleanup of cleanups.reverse()) await cleanup();
@@ -85,17 +98,7 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
         jwks: { keys: [jwk] },
       });
       const clientId = body.client_id as string;
-      const sign = () => {
-        const iat = Math.floor(Date.now() / 1000);
-        return new SignJWT({ jti: crypto.randomUUID() })
-          .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-          .setIssuer(clientId)
-          .setSubject(clientId)
-          .setAudience(ISSUER)
-          .setIssuedAt(iat)
-          .setExpirationTime(iat + 60)
-          .sign(privateKey);
-      };
+      const sign = () => signAssertion(clientId, privateKey);
       const redeem = async (
         at: typeof a,
         assertion: string,
@@ -163,17 +166,7 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
         jwks: { keys: [first.jwk] },
       });
       const clientId = body.client_id as string;
-      const sign = (key: CryptoKey, kid: string) => {
-        const iat = Math.floor(Date.now() / 1000);
-        return new SignJWT({ jti: crypto.randomUUID() })
-          .setProtectedHeader({ alg: 'ES256', kid })
-          .setIssuer(clientId)
-          .setSubject(clientId)
-          .setAudience(ISSUER)
-          .setIssuedAt(iat)
-          .setExpirationTime(iat + 60)
-          .sign(key);
-      };
+      const sign = (key: CryptoKey, kid: string) => signAssertion(clientId, key, kid);
       const redeem = async (assertion: string) => {
         const { code, verifier } = await obtainCode(a.as, clientId);
         return exchange(a.as, {
@@ -224,15 +217,7 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
         grant_types: ['authorization_code'],
       });
       const clientId = body.client_id as string;
-      const iat = Math.floor(Date.now() / 1000);
-      const assertion = await new SignJWT({ jti: crypto.randomUUID() })
-        .setProtectedHeader({ alg: 'ES256', kid: 'k1' })
-        .setIssuer(clientId)
-        .setSubject(clientId)
-        .setAudience(ISSUER)
-        .setIssuedAt(iat)
-        .setExpirationTime(iat + 60)
-        .sign(privateKey);
+      const assertion = await signAssertion(clientId, privateKey);
       // Not registered for refresh_token: refused on the remembered client, then decided again
       // on a fresh read with the same request — unauthorized_client, not a replay.
       const { response, body: refused } = await exchange(as, {
