@@ -168,8 +168,10 @@ export function redisStore(
             members.map(async (i, at) => {
               const [error, value] = results?.[at] ?? [new Error('no reply in the pipeline')];
               try {
+                // NOSCRIPT: this master has not loaded the script (new, restarted, flushed).
+                // EVAL, not EVALSHA again: that would be refused the same way, a wasted trip.
                 const reply = isNoScript(error)
-                  ? await evaluate(script, [keys[i]!], [...algorithm.args, costs[i]!])
+                  ? await redis.eval(script.source, 1, keys[i]!, ...algorithm.args, costs[i]!)
                   : value;
                 if (error && !isNoScript(error)) throw error;
                 if (!Array.isArray(reply) || reply.length !== 4) {
