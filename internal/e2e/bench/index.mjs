@@ -271,7 +271,7 @@ try {
     anchor: () => measured('anchor', set.anchor, (url) => cannon(url, slice, LEGACY)),
   };
   console.log(
-    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}; ${FRESH ? 'new server processes each round' : 'one process per server for all rounds'}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
+    `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}; ${FRESH ? 'new server processes each round' : 'one process per server for all rounds'}; ${process.env.BENCH_WARM === 'ahead' ? 'all servers warmed first (BENCH_WARM=ahead)' : 'each server warmed right before its first slice'}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
   );
   // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
   // the same seconds: the faster server would get more). A server's CPU per request still fell
@@ -291,26 +291,44 @@ try {
           }))
         : [{ method: 'POST', headers: call.headers, body: call.body }],
     });
-  const warmAll = async (set) => {
-    await warmup(set.withAuth.url, MODERN, accessTokens);
-    await warmup(set.withoutAuth.url, MODERN);
-    await warmup(set.withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token');
-    await warmup(set.withoutAuthTwin.url, MODERN);
-    await warmup(set.anchor.url, LEGACY);
+  const warmers = {
+    on: (set) => warmup(set.withAuth.url, MODERN, accessTokens),
+    off: (set) => warmup(set.withoutAuth.url, MODERN),
+    offBytes: (set) => warmup(set.withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token'),
+    offTwin: (set) => warmup(set.withoutAuthTwin.url, MODERN),
+    anchor: (set) => warmup(set.anchor.url, LEGACY),
   };
   const runs = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
   const names = Object.keys(runs);
+  // Each server is warmed right before its first measured slice, so none waits between its
+  // warm-up and its measurement longer than another. Warming all five first (BENCH_WARM=ahead,
+  // the former way) left the first-warmed waiting ~14 s longer than the fourth, in the same
+  // order every round (auth on first, auth off second, its A/A twin fourth), which the balanced
+  // order of slices does not cancel: back to back (12 rounds of 3 s, fresh processes), CPU per
+  // request came out in warm-up order, auth on 476 us, off 409, same bytes 372, twin 353
+  // (A/A 0.876); warmed right before, 364, 338, 342, 348 (A/A 1.038).
+  const AHEAD = process.env.BENCH_WARM === 'ahead';
+  let warmed = new Set();
+  const warm = async (set, mode) => {
+    if (warmed.has(mode)) return;
+    warmed.add(mode);
+    await warmers[mode](set);
+  };
   await check(set);
-  await warmAll(set);
+  if (AHEAD) for (const mode of names) await warm(set, mode);
   for (let round = 0; round < ROUNDS; round++) {
     if (FRESH && round > 0) {
       await closeAll(set);
       set = await startRow(round);
+      warmed = new Set();
       await check(set);
-      await warmAll(set);
+      if (AHEAD) for (const mode of names) await warm(set, mode);
     }
     // Each mode follows each other one equally often over the rounds (see roundOrder).
-    for (const mode of roundOrder(names, round)) runs[mode].push(await modes[mode]()());
+    for (const mode of roundOrder(names, round)) {
+      await warm(set, mode);
+      runs[mode].push(await modes[mode]()());
+    }
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
   const off = summary(set.withoutAuth.url, runs.off, MCP_SECONDS);
