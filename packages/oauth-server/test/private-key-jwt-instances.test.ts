@@ -230,4 +230,50 @@ describe.each(backends)('private_key_jwt across two instances on %s', (_name, av
       expect(response.status).toBe(400);
     },
   );
+
+  it.runIf(available)(
+    "a grant type missing from the instance's remembered client is decided again only when the stored client differs: the secret is checked once",
+    async () => {
+      const [storeA, storeB] = await open();
+      expect(storeA.adapter.checksClients).toBe(true);
+      let checked = 0;
+      const clients = storeA.clients;
+      const counted = Object.assign(Object.create(storeA) as TokenStore, {
+        clients: Object.assign(Object.create(clients) as TokenStore['clients'], {
+          verifySecret: (...args: Parameters<TokenStore['clients']['verifySecret']>) => {
+            checked++;
+            return clients.verifySecret(...args);
+          },
+        }),
+      });
+      const a = await setup({ now }, counted);
+      const { body } = await register(a.as, {
+        redirect_uris: [REDIRECT],
+        token_endpoint_auth_method: 'client_secret_post',
+        grant_types: ['authorization_code'],
+      });
+      const clientId = body.client_id as string;
+      const refresh = () =>
+        exchange(a.as, {
+          grant_type: 'refresh_token',
+          refresh_token: randomBytes(32).toString('base64url'),
+          client_id: clientId,
+          client_secret: body.client_secret as string,
+        });
+      // Served from the instance's memory, refused there; the fresh read is the same record:
+      // the refusal stands, the secret checked once (twice before).
+      const refused = await refresh();
+      expect(refused.response.status).toBe(400);
+      expect(refused.body.error).toBe('unauthorized_client');
+      expect(checked).toBe(1);
+      // The grant type added at another instance: refused on the remembered record, decided on
+      // the fresh one, which has it (the made-up refresh token is then what is refused).
+      const stored = (await storeB.clients.find(clientId))!;
+      await storeB.clients.save({ ...stored, grantTypes: ['authorization_code', 'refresh_token'] });
+      const allowed = await refresh();
+      expect(allowed.response.status).toBe(400);
+      expect(allowed.body.error).toBe('invalid_grant');
+      expect(checked).toBe(3);
+    },
+  );
 });

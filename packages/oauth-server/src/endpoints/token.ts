@@ -9,13 +9,14 @@ import {
   TokenExpiredError,
 } from '@portcullis/token-store';
 import {
+  InvalidClientError,
   InvalidGrantError,
   InvalidScopeError,
   InvalidTargetError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../errors.js';
-import { type AuthenticatedClient, authenticateClient } from '../lib/clients.js';
+import { type AuthenticatedClient, authenticateClient, findClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import {
   checkCodeBinding,
@@ -167,7 +168,15 @@ async function authenticated(
     if (limited) await limited;
   }
   if (!auth.client.grantTypes.includes(params.grant_type)) {
-    if (lookup) return authenticated(ctx, request, params, limits, span, false, false, true);
+    // Decided on the store's memory: decided again only when a fresh read differs (the grant
+    // type may have been added elsewhere); the same record keeps the refusal, and the client's
+    // secret or assertion is not checked a second time.
+    if (lookup) {
+      const fresh = await findClient(ctx, auth.client.clientId, request, limits);
+      if (!fresh) throw new InvalidClientError('client authentication failed');
+      if (JSON.stringify(fresh) !== JSON.stringify(auth.client))
+        return authenticated(ctx, request, params, limits, span, false, false, true);
+    }
     throw new UnauthorizedClientError(
       `this client is not registered for grant_type ${params.grant_type}`,
     );
