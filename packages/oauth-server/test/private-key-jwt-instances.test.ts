@@ -1,6 +1,7 @@
 // Two authorization server instances, each with its own connections, over one Postgres (and one
 // Redis): a client assertion accepted by one is refused by the other (its jti is remembered in
-// the shared store), and of many concurrent requests carrying one assertion exactly one passes.
+// the shared store), and of many concurrent requests carrying one assertion exactly one passes;
+// a client one instance remembers and another changed is decided on its new record.
 
 import { randomBytes } from 'node:crypto';
 import { serviceAvailable, TEST_DATABASE_URL, TEST_REDIS_URL } from '@portcullis/internal-testing';
@@ -83,7 +84,7 @@ const backends: [string, boolean, () => Promise<[TokenStore, TokenStore]>][] = [
   ],
 ];
 
-describe.each(backends)('private_key_jwt across two instances on %s', (_name, available, open) => {
+describe.each(backends)('client authentication, two instances on %s', (_name, available, open) => {
   it.runIf(available)(
     'an assertion used at one instance is refused at the other; of 10 concurrent requests with one assertion over both, exactly one passes',
     async () => {

@@ -16,7 +16,12 @@ import {
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../errors.js';
-import { type AuthenticatedClient, authenticateClient, findClient } from '../lib/clients.js';
+import {
+  type AuthenticatedClient,
+  authenticateClient,
+  findClient,
+  sameClient,
+} from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import {
   checkCodeBinding,
@@ -174,7 +179,7 @@ async function authenticated(
     if (lookup) {
       const fresh = await findClient(ctx, auth.client.clientId, request, limits);
       if (!fresh) throw new InvalidClientError('client authentication failed');
-      if (JSON.stringify(fresh) !== JSON.stringify(auth.client))
+      if (!sameClient(fresh, auth.client))
         return authenticated(ctx, request, params, limits, span, false, false, true);
     }
     throw new UnauthorizedClientError(

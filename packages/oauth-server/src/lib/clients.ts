@@ -190,10 +190,21 @@ async function decided(
     if (!lookup || !(error instanceof InvalidClientError)) throw error;
     const fresh = await findClient(ctx, clientId, request, limits);
     // The same record: the refusal stands (a refused assertion is not verified again).
-    if (JSON.stringify(fresh) === JSON.stringify(client)) throw error;
+    if (sameClient(fresh, client)) throw error;
     if (!fresh) throw new InvalidClientError('client authentication failed');
     return check(fresh);
   }
+}
+
+/**
+ * Whether a fresh read of a client is the record decided on before (the store's memory of it):
+ * then a decision taken on that record stands, and is not taken again.
+ */
+export function sameClient(
+  fresh: ClientRecord | undefined,
+  remembered: ClientRecord | undefined,
+): boolean {
+  return JSON.stringify(fresh) === JSON.stringify(remembered);
 }
 
 /** `none`, `client_secret_basic` or `client_secret_post` on `client`'s record. */
