@@ -109,17 +109,18 @@ async function startSdkV1Example(name = 'sdk-v1-example') {
 }
 
 /**
- * One autocannon run of `call`; `tokens` (rotated per request) when auth is on. Each token is
+ * One autocannon run of `call`, for `length` (`{ duration }` in seconds or `{ amount }` of
+ * requests); `tokens` (rotated per request) when auth is on. Each token is
  * a request of its own that autocannon serialises once and each connection cycles through, so
  * the load generator does the same work per request in every mode (a `setupRequest` would
  * rebuild the request every time, on the cores the servers share, for the auth-on mode only).
  */
-function cannon(url, seconds, call, tokens, header = 'authorization') {
+function cannon(url, length, call, tokens, header = 'authorization') {
   const request = (headers) => ({ method: 'POST', headers, body: call.body });
   return autocannon({
     url,
     connections: CONNECTIONS,
-    duration: seconds,
+    ...length,
     skipAggregateResult: true,
     requests: tokens
       ? tokens.map((token) => request({ ...call.headers, [header]: `Bearer ${token}` }))
@@ -245,10 +246,31 @@ try {
   const clientCpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
   // CPU per request of each row in each round, for the per-round CPU ratios.
   const cpuRounds = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
-  const measured = (mode, server, run) => async () => {
+  // Each row: its server in a set, the call it is sent, and the tokens it carries (in which header).
+  const rows = {
+    on: { server: (set) => set.withAuth, call: MODERN, tokens: accessTokens },
+    off: { server: (set) => set.withoutAuth, call: MODERN },
+    // A control: auth off sent the same bytes as auth on (each token in a header it ignores),
+    // to tell the cost of checking a token from the cost of carrying one.
+    offBytes: {
+      server: (set) => set.withoutAuthBytes,
+      call: MODERN,
+      tokens: accessTokens,
+      header: 'x-bench-token',
+    },
+    offTwin: { server: (set) => set.withoutAuthTwin, call: MODERN },
+    anchor: { server: (set) => set.anchor, call: LEGACY },
+  };
+  /** One row's load on the current set: a measured slice, or the warm-up before it. */
+  const load = (mode, length) => {
+    const { server, call, tokens, header } = rows[mode];
+    return cannon(server(set).url, length, call, tokens, header);
+  };
+  const measured = async (mode) => {
+    const server = rows[mode].server(set);
     const before = cpuMs(server.pid);
     const client = process.cpuUsage();
-    const result = await run(server.url);
+    const result = await load(mode, { duration: slice });
     const after = cpuMs(server.pid);
     const used = process.cpuUsage(client);
     clientCpu[mode] += (used.user + used.system) / 1000;
@@ -258,48 +280,11 @@ try {
     }
     return result;
   };
-  const modes = {
-    on: () => measured('on', set.withAuth, (url) => cannon(url, slice, MODERN, accessTokens)),
-    off: () => measured('off', set.withoutAuth, (url) => cannon(url, slice, MODERN)),
-    // A control: auth off sent the same bytes as auth on (each token in a header it ignores),
-    // to tell the cost of checking a token from the cost of carrying one.
-    offBytes: () =>
-      measured('offBytes', set.withoutAuthBytes, (url) =>
-        cannon(url, slice, MODERN, accessTokens, 'x-bench-token'),
-      ),
-    offTwin: () => measured('offTwin', set.withoutAuthTwin, (url) => cannon(url, slice, MODERN)),
-    anchor: () => measured('anchor', set.anchor, (url) => cannon(url, slice, LEGACY)),
-  };
   console.log(
     `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}; ${FRESH ? 'new server processes each round' : 'one process per server for all rounds'}; ${process.env.BENCH_WARM === 'ahead' ? 'all servers warmed first (BENCH_WARM=ahead)' : 'each server warmed right before its first slice'}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
   );
-  // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
-  // the same seconds: the faster server would get more). A server's CPU per request still fell
-  // by a quarter between its 5,000th and 10,000th request here, so a 2-second warm-up
-  // (~1,500 requests) left its first rounds measuring the JIT, not the server.
-  const warmup = (url, call, tokens, header) =>
-    autocannon({
-      url,
-      connections: CONNECTIONS,
-      amount: WARMUP_REQUESTS,
-      skipAggregateResult: true,
-      requests: tokens
-        ? tokens.map((token) => ({
-            method: 'POST',
-            headers: { ...call.headers, [header ?? 'authorization']: `Bearer ${token}` },
-            body: call.body,
-          }))
-        : [{ method: 'POST', headers: call.headers, body: call.body }],
-    });
-  const warmers = {
-    on: (set) => warmup(set.withAuth.url, MODERN, accessTokens),
-    off: (set) => warmup(set.withoutAuth.url, MODERN),
-    offBytes: (set) => warmup(set.withoutAuthBytes.url, MODERN, accessTokens, 'x-bench-token'),
-    offTwin: (set) => warmup(set.withoutAuthTwin.url, MODERN),
-    anchor: (set) => warmup(set.anchor.url, LEGACY),
-  };
-  const runs = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
-  const names = Object.keys(runs);
+  const names = Object.keys(rows);
+  const runs = Object.fromEntries(names.map((mode) => [mode, []]));
   // Each server is warmed right before its first measured slice, so none waits between its
   // warm-up and its measurement longer than another. Warming all five first (BENCH_WARM=ahead,
   // the former way) left the first-warmed waiting ~14 s longer than the fourth, in the same
@@ -308,26 +293,30 @@ try {
   // request came out in warm-up order, auth on 476 us, off 409, same bytes 372, twin 353
   // (A/A 0.876); warmed right before, 364, 338, 342, 348 (A/A 1.038).
   const AHEAD = process.env.BENCH_WARM === 'ahead';
+  // Warm-up: JIT, pools and caches of every server, by the same number of requests each (not
+  // the same seconds: the faster server would get more). A server's CPU per request still fell
+  // by a quarter between its 5,000th and 10,000th request here, so a 2-second warm-up
+  // (~1,500 requests) left its first rounds measuring the JIT, not the server.
   let warmed = new Set();
-  const warm = async (set, mode) => {
+  const warm = async (mode) => {
     if (warmed.has(mode)) return;
     warmed.add(mode);
-    await warmers[mode](set);
+    await load(mode, { amount: WARMUP_REQUESTS });
   };
-  await check(set);
-  if (AHEAD) for (const mode of names) await warm(set, mode);
   for (let round = 0; round < ROUNDS; round++) {
-    if (FRESH && round > 0) {
-      await closeAll(set);
-      set = await startRow(round);
+    if (round === 0 || FRESH) {
+      if (round > 0) {
+        await closeAll(set);
+        set = await startRow(round);
+      }
       warmed = new Set();
       await check(set);
-      if (AHEAD) for (const mode of names) await warm(set, mode);
+      if (AHEAD) for (const mode of names) await warm(mode);
     }
     // Each mode follows each other one equally often over the rounds (see roundOrder).
     for (const mode of roundOrder(names, round)) {
-      await warm(set, mode);
-      runs[mode].push(await modes[mode]()());
+      await warm(mode);
+      runs[mode].push(await measured(mode));
     }
   }
   const on = summary(withAuth.url, runs.on, MCP_SECONDS);
