@@ -1,6 +1,5 @@
-import { base64url } from './lib/base64url.js';
 import { assertString, CodedTypeError } from './lib/errors.js';
-import { sha256 } from './lib/sha256.js';
+import { sha256Base64url } from './lib/sha256.js';
 import { VERIFIER_PATTERN } from './lib/syntax.js';
 
 /**
@@ -20,5 +19,5 @@ export async function createCodeChallenge(verifier: string): Promise<string> {
       'ERR_INVALID_ARG_VALUE',
     );
   }
-  return base64url(await sha256(verifier));
+  return sha256Base64url(verifier);
 }

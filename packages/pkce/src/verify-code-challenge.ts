@@ -1,9 +1,8 @@
 import { UnsupportedChallengeMethodError } from './errors.js';
 import { isCodeVerifier } from './is-code-verifier.js';
-import { base64url } from './lib/base64url.js';
 import { constantTimeEqual } from './lib/constant-time.js';
 import { assertString } from './lib/errors.js';
-import { sha256 } from './lib/sha256.js';
+import { sha256Base64url } from './lib/sha256.js';
 import { S256_CHALLENGE_PATTERN } from './lib/syntax.js';
 
 /**
@@ -27,5 +26,6 @@ export async function verifyCodeChallenge(
   assertString(method, 'method');
   if (method !== 'S256') throw new UnsupportedChallengeMethodError(method);
   if (!isCodeVerifier(verifier) || !S256_CHALLENGE_PATTERN.test(challenge)) return false;
-  return constantTimeEqual(base64url(await sha256(verifier)), challenge);
+  const digest = sha256Base64url(verifier);
+  return constantTimeEqual(typeof digest === 'string' ? digest : await digest, challenge);
 }

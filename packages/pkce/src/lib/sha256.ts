@@ -1,9 +1,13 @@
+import { base64url } from './base64url.js';
+
 const encoder = new TextEncoder();
 
 interface NodeHash {
   createHash(algorithm: 'sha256'): {
-    update(data: string, encoding: 'utf8'): { digest(): Uint8Array };
+    update(data: string, encoding: 'utf8'): { digest(encoding: 'base64url'): string };
   };
+  /** One-shot hash (Node >= 20.12): no Hash object, no Buffer copy. */
+  hash?(algorithm: 'sha256', data: string, encoding: 'base64url'): string;
 }
 
 /**
@@ -15,9 +19,15 @@ const nodeCrypto = (
   globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } }
 ).process?.getBuiltinModule?.('node:crypto') as NodeHash | undefined;
 
-/** SHA-256 of the UTF-8 form of `value`: node:crypto where present, Web Crypto elsewhere. */
-export async function sha256(value: string): Promise<Uint8Array> {
-  if (nodeCrypto)
-    return new Uint8Array(nodeCrypto.createHash('sha256').update(value, 'utf8').digest());
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', encoder.encode(value)));
+/**
+ * SHA-256 of the UTF-8 form of `value` as unpadded base64url (RFC 7636 §4.2's `BASE64URL`):
+ * at once where node:crypto exists (its one-shot `hash` where present), through Web Crypto
+ * elsewhere. The authorization server computes this on every code exchange.
+ */
+export function sha256Base64url(value: string): string | Promise<string> {
+  if (nodeCrypto?.hash) return nodeCrypto.hash('sha256', value, 'base64url');
+  if (nodeCrypto) return nodeCrypto.createHash('sha256').update(value, 'utf8').digest('base64url');
+  return crypto.subtle
+    .digest('SHA-256', encoder.encode(value))
+    .then((digest) => base64url(new Uint8Array(digest)));
 }
