@@ -9,19 +9,13 @@ import {
   TokenExpiredError,
 } from '@portcullis/token-store';
 import {
-  InvalidClientError,
   InvalidGrantError,
   InvalidScopeError,
   InvalidTargetError,
   UnauthorizedClientError,
   UnsupportedGrantTypeError,
 } from '../errors.js';
-import {
-  type AuthenticatedClient,
-  authenticateClient,
-  findClient,
-  sameClient,
-} from '../lib/clients.js';
+import { type AuthenticatedClient, authenticateClient, changedClient } from '../lib/clients.js';
 import type { Context } from '../lib/context.js';
 import {
   checkCodeBinding,
@@ -176,12 +170,8 @@ async function authenticated(
     // Decided on the store's memory: decided again only when a fresh read differs (the grant
     // type may have been added elsewhere); the same record keeps the refusal, and the client's
     // secret or assertion is not checked a second time.
-    if (lookup) {
-      const fresh = await findClient(ctx, auth.client.clientId, request, limits);
-      if (!fresh) throw new InvalidClientError('client authentication failed');
-      if (!sameClient(fresh, auth.client))
-        return authenticated(ctx, request, params, limits, span, false, false, true);
-    }
+    if (lookup && (await changedClient(ctx, auth.client.clientId, auth.client, request, limits)))
+      return authenticated(ctx, request, params, limits, span, false, false, true);
     throw new UnauthorizedClientError(
       `this client is not registered for grant_type ${params.grant_type}`,
     );

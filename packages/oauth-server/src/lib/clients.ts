@@ -188,23 +188,29 @@ async function decided(
     return await check(client);
   } catch (error) {
     if (!lookup || !(error instanceof InvalidClientError)) throw error;
-    const fresh = await findClient(ctx, clientId, request, limits);
+    const fresh = await changedClient(ctx, clientId, client, request, limits);
     // The same record: the refusal stands (a refused assertion is not verified again).
-    if (sameClient(fresh, client)) throw error;
-    if (!fresh) throw new InvalidClientError('client authentication failed');
+    if (!fresh) throw error;
     return check(fresh);
   }
 }
 
 /**
- * Whether a fresh read of a client is the record decided on before (the store's memory of it):
- * then a decision taken on that record stands, and is not taken again.
+ * A fresh read of a client a refusal was decided on from the store's memory (`remembered`):
+ * `undefined` when it is the same record (a decision taken on it stands, and is not taken
+ * again), the new record when it changed; a client gone since is `invalid_client`.
  */
-export function sameClient(
-  fresh: ClientRecord | undefined,
+export async function changedClient(
+  ctx: Context,
+  clientId: string,
   remembered: ClientRecord | undefined,
-): boolean {
-  return JSON.stringify(fresh) === JSON.stringify(remembered);
+  request: Request,
+  limits: RateLimitState | undefined,
+): Promise<ClientRecord | undefined> {
+  const fresh = await findClient(ctx, clientId, request, limits);
+  if (JSON.stringify(fresh) === JSON.stringify(remembered)) return undefined;
+  if (!fresh) throw new InvalidClientError('client authentication failed');
+  return fresh;
 }
 
 /** `none`, `client_secret_basic` or `client_secret_post` on `client`'s record. */
