@@ -84,13 +84,16 @@ export function redisStore(
   const open = new Map<RateLimitAlgorithm, Batch>();
   let flushQueued = false;
 
+  /** EVAL: for a Redis that has not loaded the script (it also loads it for the next EVALSHA). */
+  const load = (script: LuaScript, keys: string[], args: number[]): Promise<unknown> =>
+    redis.eval(script.source, keys.length, ...keys, ...args);
+
   async function evaluate(script: LuaScript, keys: string[], args: number[]): Promise<unknown> {
     try {
       return await redis.evalsha(script.sha1, keys.length, ...keys, ...args);
     } catch (error) {
       if (!isNoScript(error)) throw error;
-      // EVAL also loads the script, so the next EVALSHA finds it.
-      return await redis.eval(script.source, keys.length, ...keys, ...args);
+      return await load(script, keys, args);
     }
   }
 
@@ -171,7 +174,7 @@ export function redisStore(
                 // NOSCRIPT: this master has not loaded the script (new, restarted, flushed).
                 // EVAL, not EVALSHA again: that would be refused the same way, a wasted trip.
                 const reply = isNoScript(error)
-                  ? await redis.eval(script.source, 1, keys[i]!, ...algorithm.args, costs[i]!)
+                  ? await load(script, [keys[i]!], [...algorithm.args, costs[i]!])
                   : value;
                 if (error && !isNoScript(error)) throw error;
                 if (!Array.isArray(reply) || reply.length !== 4) {
