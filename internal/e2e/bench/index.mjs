@@ -239,13 +239,6 @@ try {
   };
 
   const slice = MCP_SECONDS / ROUNDS;
-  // Throughput, and the server's own CPU time per request: on a shared machine the second
-  // does not move with load from elsewhere.
-  const cpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
-  // The load generator's own CPU per row (autocannon runs in this process, on the same cores).
-  const clientCpu = { on: 0, off: 0, offBytes: 0, offTwin: 0, anchor: 0 };
-  // CPU per request of each row in each round, for the per-round CPU ratios.
-  const cpuRounds = { on: [], off: [], offBytes: [], offTwin: [], anchor: [] };
   // Each row: its server in a set, the call it is sent, and the tokens it carries (in which header).
   const rows = {
     on: { server: (set) => set.withAuth, call: MODERN, tokens: accessTokens },
@@ -261,6 +254,15 @@ try {
     offTwin: { server: (set) => set.withoutAuthTwin, call: MODERN },
     anchor: { server: (set) => set.anchor, call: LEGACY },
   };
+  const names = Object.keys(rows);
+  const perRow = (initial) => Object.fromEntries(names.map((mode) => [mode, initial()]));
+  // Throughput, and the server's own CPU time per request: on a shared machine the second
+  // does not move with load from elsewhere.
+  const cpu = perRow(() => 0);
+  // The load generator's own CPU per row (autocannon runs in this process, on the same cores).
+  const clientCpu = perRow(() => 0);
+  // CPU per request of each row in each round, for the per-round CPU ratios.
+  const cpuRounds = perRow(() => []);
   /** One row's load on the current set: a measured slice, or the warm-up before it. */
   const load = (mode, length) => {
     const { server, call, tokens, header } = rows[mode];
@@ -283,8 +285,7 @@ try {
   console.log(
     `tools/call (public_tool): ${ROUNDS} rounds (${ROUND_ORDER}; ${FRESH ? 'new server processes each round' : 'one process per server for all rounds'}; ${process.env.BENCH_WARM === 'ahead' ? 'all servers warmed first (BENCH_WARM=ahead)' : 'each server warmed right before its first slice'}), ${MCP_SECONDS} s per server, ${CONNECTIONS} connections, ${accessTokens.length} tokens; load average ${loadAverage()}`,
   );
-  const names = Object.keys(rows);
-  const runs = Object.fromEntries(names.map((mode) => [mode, []]));
+  const runs = perRow(() => []);
   // Each server is warmed right before its first measured slice, so none waits between its
   // warm-up and its measurement longer than another. Warming all five first (BENCH_WARM=ahead,
   // the former way) left the first-warmed waiting ~14 s longer than the fourth, in the same
