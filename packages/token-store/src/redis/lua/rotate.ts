@@ -9,7 +9,7 @@ import type { LuaScript } from './script.js';
  */
 export const rotate: LuaScript = {
   name: 'rotate',
-  sha1: '6d6f1c2256ccd31e470c509d05c3568fda16889a',
+  sha1: '764cedebdd5e8c93390b04dae17fd2a9ac411304',
   source: `-- KEYS: 1 the refresh token's record, 2 its successor's record, 3 the access token's record
 --       (when ARGV[8] ~= ''), last the client record to check (when ARGV[12] ~= ''). The family's keys (set, marker) and the user sets are named from
 --       the record's own fields, under ARGV[1]: the script runs on one Redis, never a cluster.
@@ -39,36 +39,43 @@ if v[2] ~= '' and tonumber(v[2]) <= tonumber(ARGV[2]) then return false end
 -- The record's top-level fields as raw JSON text (JSON.stringify output: no whitespace).
 local raw = {}
 local text = v[1]
+-- The index after the closing quote of the JSON string whose text starts at position at: a quote
+-- closes it unless an odd run of backslashes escapes it (plain finds: no pattern matching).
 local function skipString(at)
   while true do
-    local q = string.find(text, '["\\\\]', at)
-    if string.sub(text, q, q) == '"' then return q + 1 end
-    at = q + 2
+    local q = string.find(text, '"', at, true)
+    local b = q - 1
+    while string.byte(text, b) == 92 do b = b - 1 end
+    if (q - b) % 2 == 1 then return q + 1 end
+    at = q + 1
   end
 end
 local i = 2
-while string.sub(text, i, i) == '"' do
+while string.byte(text, i) == 34 do
   local keyEnd = skipString(i + 1)
-  local key = string.sub(text, i + 1, keyEnd - 2)
   local start = keyEnd + 1
-  local at, depth = start, 0
-  while true do
-    local p = string.find(text, '[",{}%[%]]', at)
-    local ch = string.sub(text, p, p)
-    if ch == '"' then
-      at = skipString(p + 1)
-    elseif ch == '{' or ch == '[' then
-      depth = depth + 1
-      at = p + 1
-    elseif depth > 0 then
-      if ch == '}' or ch == ']' then depth = depth - 1 end
-      at = p + 1
-    else
-      raw[key] = string.sub(text, start, p - 1)
-      i = p + 1
-      break
+  local first = string.byte(text, start)
+  local stop -- the ',' or '}' after the value
+  if first == 34 then
+    stop = skipString(start + 1)
+  elseif first == 123 or first == 91 then
+    local at, depth = start + 1, 1
+    while depth > 0 do
+      local p = string.find(text, '["{}%[%]]', at)
+      local ch = string.byte(text, p)
+      if ch == 34 then
+        at = skipString(p + 1)
+      else
+        if ch == 123 or ch == 91 then depth = depth + 1 else depth = depth - 1 end
+        at = p + 1
+      end
     end
+    stop = at
+  else
+    stop = string.find(text, '[,}]', start)
   end
+  raw[string.sub(text, i + 1, keyEnd - 2)] = string.sub(text, start, stop - 1)
+  i = stop + 1
 end
 if ARGV[4] ~= '' and (raw.clientId == nil or cjson.decode(raw.clientId) ~= ARGV[4]) then
   return false
