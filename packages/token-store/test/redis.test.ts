@@ -111,6 +111,60 @@ describe.runIf(await serviceAvailable('Redis'))('Redis (ioredis)', () => {
     expect(runs).toBe(150);
   });
 
+  it('the one-step rotation under overlap, on records whose fields hold quotes, backslashes and brackets: 20 concurrent exchanges of one code and 20 concurrent refreshes of one token each have one winner whose records keep the fields; a family revoked first stores nothing (by hand)', async () => {
+    const prefix = `${filePrefix}${++n}:`;
+    const store = createTokenStore({ adapter: redisAdapter(redis, { prefix }), production: false });
+    const grant = {
+      userId: 'u"{\\',
+      clientId: 'c\\"],',
+      scopes: ['a"b', '\\', '}'],
+      resource: 'http://x/"]}',
+      extra: { text: '"}\\{', list: [{}, [], '\\"'] },
+    };
+    const options = { accessToken: {}, refreshToken: {} };
+    const { code } = await store.codes.issue({
+      ...grant,
+      redirectUri: 'http://127.0.0.1:9999/callback',
+      codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+      codeChallengeMethod: 'S256' as const,
+    });
+    const exchanges = await Promise.all(
+      Array.from({ length: 20 }, () => store.codes.exchange(code, options)),
+    );
+    const won = exchanges.filter((r) => r.tokens !== undefined);
+    expect(won).toHaveLength(1);
+    expect(exchanges.filter((r) => r.status === 'already_consumed')).toHaveLength(19);
+    const { refreshToken } = won[0]!.tokens!;
+    const stored = await store.refreshTokens.find(refreshToken.token);
+    expect(stored).toMatchObject({
+      userId: grant.userId,
+      clientId: grant.clientId,
+      scopes: grant.scopes,
+      resource: grant.resource,
+    });
+
+    // Within the grace window every concurrent refresh gets the one successor, stored intact.
+    const refreshes = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        store.refreshTokens.rotate(refreshToken.token, { clientId: grant.clientId }),
+      ),
+    );
+    expect(new Set(refreshes.map((r) => r.token)).size).toBe(1);
+    expect(await store.refreshTokens.find(refreshes[0]!.token)).toEqual(refreshes[0]!.record);
+    expect(refreshes[0]!.record).toMatchObject({
+      userId: grant.userId,
+      scopes: grant.scopes,
+      resource: grant.resource,
+    });
+
+    // Revoked before the rotation (the other order of the race): refused, nothing stored.
+    await store.revokeFamily(refreshes[0]!.record.familyId);
+    await expect(
+      store.refreshTokens.rotate(refreshes[0]!.token, { clientId: grant.clientId }),
+    ).rejects.toThrow();
+    expect(await store.tokensByUser(grant.userId)).toEqual({ accessTokens: [], refreshTokens: [] });
+  });
+
   it('clients.sweepExpired names a client Redis already dropped by its TTL (the expiry index remembers it), once', async () => {
     const prefix = `${filePrefix}${++n}:`;
     const clock = { now: Date.now() };
