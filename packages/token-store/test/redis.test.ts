@@ -134,7 +134,7 @@ describe.runIf(await serviceAvailable('Redis'))('Redis (ioredis)', () => {
     const won = exchanges.filter((r) => r.tokens !== undefined);
     expect(won).toHaveLength(1);
     expect(exchanges.filter((r) => r.status === 'already_consumed')).toHaveLength(19);
-    const { refreshToken } = won[0]!.tokens!;
+    const refreshToken = won[0]!.tokens!.refreshToken!;
     const stored = await store.refreshTokens.find(refreshToken.token);
     expect(stored).toMatchObject({
       userId: grant.userId,
