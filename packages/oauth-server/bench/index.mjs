@@ -5,7 +5,7 @@
 // one resource and rotate refresh tokens. Each code exchange includes creating the code (our
 // pending.approve(); oidc-provider's Grant + AuthorizationCode models), so both sides do the
 // work of steps 5 and 6 of the flow without a browser.
-import { generateKeyPairSync, sign } from 'node:crypto';
+import { generateKeyPairSync, randomBytes, sign } from 'node:crypto';
 import { Agent, createServer, request } from 'node:http';
 import { connect } from 'node:net';
 import { loadavg } from 'node:os';
@@ -238,12 +238,36 @@ function counting(adapter) {
 }
 
 /**
+ * The statements a PGlite store runs and the CPU spent inside PGlite, counted while `on` (one
+ * grant at a time, so the CPU between a call and its answer is PGlite's): every call of the
+ * adapter on PGlite is one `execProtocolRaw` (a prepared statement's Bind, Execute, Sync).
+ */
+function inPGlite(db) {
+  const engine = { on: false, statements: 0, cpuMs: 0 };
+  const raw = db.execProtocolRaw.bind(db);
+  db.execProtocolRaw = async (...args) => {
+    if (!engine.on) return raw(...args);
+    const cpu = process.cpuUsage();
+    try {
+      return await raw(...args);
+    } finally {
+      const { user, system } = process.cpuUsage(cpu);
+      engine.statements++;
+      engine.cpuMs += (user + system) / 1000;
+    }
+  };
+  return engine;
+}
+
+/**
  * Where the server's CPU goes per grant, for the memory store: the handlers called in process,
  * one grant at a time, through the same bridge toNodeHandler uses (no socket), with the store's
  * share timed inside its calls and an ES256 signature of the same size timed alone. What the
- * `server` column has beyond the handler is HTTP: node:http and toNodeHandler.
+ * `server` column has beyond the handler is HTTP: node:http and toNodeHandler. For the PGlite
+ * store (`tally.engine`, see `inPGlite`) also its statements per grant and their CPU, and what
+ * one statement costs at least.
  */
-async function splitOf(as, tally, newCode) {
+async function splitOf(as, store, tally, newCode) {
   const bridge = as.handle[Symbol.for('@portcullis/oauth-server/node-bridge')];
   const encoder = new TextEncoder();
   const call = async (params) => {
@@ -286,12 +310,30 @@ async function splitOf(as, tally, newCode) {
     for (let i = 0; i < n / 4; i++) await step();
     tally.timed = true;
     tally.ms = 0;
+    if (tally.engine) Object.assign(tally.engine, { on: true, statements: 0, cpuMs: 0 });
     const cpu = process.cpuUsage();
     for (let i = 0; i < n; i++) await step();
     const { user, system } = process.cpuUsage(cpu);
     tally.timed = false;
-    return { handler: (user + system) / 1000 / n, store: tally.ms / n };
+    const engine = tally.engine && {
+      statements: tally.engine.statements / n,
+      cpuMs: tally.engine.cpuMs / n,
+    };
+    if (tally.engine) tally.engine.on = false;
+    return { handler: (user + system) / 1000 / n, store: tally.ms / n, engine };
   };
+  // PGlite: the least one statement costs in its engine, a keyed read of the store that finds
+  // nothing (one prepared statement through execProtocolRaw, as every call of the adapter).
+  let floorMs;
+  if (tally.engine) {
+    const reads = 2000;
+    const absent = Array.from({ length: reads }, () => randomBytes(32).toString('base64url'));
+    for (let i = 0; i < reads / 4; i++) await store.codes.find(absent[i]);
+    const cpu = process.cpuUsage();
+    for (let i = 0; i < reads; i++) await store.codes.find(absent[i]);
+    const { user, system } = process.cpuUsage(cpu);
+    floorMs = (user + system) / 1000 / reads;
+  }
   const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const input = Buffer.from('x'.repeat(450));
   const signs = 2000;
@@ -303,11 +345,13 @@ async function splitOf(as, tally, newCode) {
     exchange: await measure(exchange, 3000),
     refresh: await measure(refresh, 3000),
     signMs: (user + system) / 1000 / signs,
+    floorMs,
   };
 }
 
-async function portcullis(backend) {
+async function portcullis(backend, engine) {
   const { adapter, tally } = counting(backend);
+  tally.engine = engine;
   const store = createTokenStore({ adapter });
   // Mounted as the README shows, toNodeHandler(as.handle): the issuer is the server's origin,
   // known once it listens, so the listener is attached after.
@@ -377,7 +421,7 @@ async function portcullis(backend) {
   const refreshCalls = tally.calls.splice(0);
   tally.on = false;
   return {
-    split: () => splitOf(as, tally, newCode),
+    split: () => splitOf(as, store, tally, newCode),
     ...tokenDriver(http, tokenUrl, async () => {
       const c = await newCode();
       return () => exchange(c);
@@ -516,13 +560,15 @@ const closers = [];
 const baseline = await oidcProvider();
 rows.push(['node-oidc-provider 9.13.3 (memory)', baseline]);
 let memoryRow;
+let pgliteRow;
 if (STORES.has('memory')) {
   memoryRow = await portcullis(memoryAdapter());
   rows.push(['@portcullis/oauth-server (memory store)', memoryRow]);
 }
 if (STORES.has('pglite')) {
   const db = new PGlite();
-  rows.push(['@portcullis/oauth-server (PGlite store)', await portcullis(postgresAdapter(db))]);
+  pgliteRow = await portcullis(postgresAdapter(db), inPGlite(db));
+  rows.push(['@portcullis/oauth-server (PGlite store)', pgliteRow]);
   closers.push(() => db.close());
 }
 
@@ -614,6 +660,8 @@ if (split) {
   await glue.close();
   glueMs = median(differences);
 }
+// After the glue's rounds: this takes seconds, and idle keep-alive connections would time out.
+const pgliteSplit = pgliteRow ? await pgliteRow.split() : undefined;
 for (const [, server] of rows) await server.close();
 for (const close of closers) await close();
 
@@ -674,6 +722,18 @@ if (split) {
 memory store, server CPU ms per grant split (the handler measured in process, one grant at a time, through the bridge toNodeHandler uses; HTTP glue: node:http and toNodeHandler beyond the client row's server, measured with a fixed answer through toNodeHandler; in the server: the rest of the server column, what the same handler costs more in the server, run between socket and client work, than called one grant after another (caches and GC; it is the same with 1 client as with 8):
 ${line('code exchange (with approval):', 'exchanges', split.exchange)}
 ${line('refresh:                      ', 'refreshes', split.refresh)}`,
+  );
+}
+if (pgliteSplit) {
+  const line = (name, what, m) => {
+    const base = summary(0, what).serverMs;
+    return `  ${name} ${m.handler.toFixed(3)} = ${m.engine.statements.toFixed(2)} statements inside PGlite ${m.engine.cpuMs.toFixed(3)} + the rest ${(m.handler - m.engine.cpuMs).toFixed(3)}   (node-oidc-provider's whole server column: ${base.toFixed(3)})`;
+  };
+  console.log(
+    `
+PGlite store, handler CPU ms per grant (in process, one grant at a time, as for the memory split; inside PGlite = the CPU from each execProtocolRaw call, one prepared statement, to its answer); the least one statement costs here, a keyed read that finds nothing: ${pgliteSplit.floorMs.toFixed(3)}:
+${line('code exchange (with approval):', 'exchanges', pgliteSplit.exchange)}
+${line('refresh:                      ', 'refreshes', pgliteSplit.refresh)}`,
   );
 }
 for (const line of skipped) console.log(line);
