@@ -26,17 +26,24 @@ describe.runIf(await serviceAvailable('Redis'))('redisStore on the shared Redis'
     storeConformance(() => redisStore(redis));
   });
 
-  it('decisions of one algorithm asked for in one tick go to Redis as one script call, in order', async () => {
-    let calls = 0;
-    const counting = {
+  /** A client that counts the script calls, the keys each carries, and how many are in flight. */
+  function countingClient() {
+    const seen = { sizes: [] as number[], inFlight: 0, maxInFlight: 0 };
+    const client = {
       evalsha: (...args: Parameters<Redis['evalsha']>) => {
-        calls++;
-        return redis.evalsha(...args);
+        seen.sizes.push(Number(args[1]));
+        seen.maxInFlight = Math.max(seen.maxInFlight, ++seen.inFlight);
+        return redis.evalsha(...args).finally(() => seen.inFlight--);
       },
       eval: (...args: Parameters<Redis['eval']>) => redis.eval(...args),
       del: (...keys: string[]) => redis.del(...keys),
     };
-    const store = redisStore(counting);
+    return { client, seen };
+  }
+
+  it('decisions of one algorithm asked for in one tick go to Redis together, in order', async () => {
+    const { client, seen } = countingClient();
+    const store = redisStore(client);
     const fixed = createRateLimiter({ algorithm: fixedWindow(5, YEAR), store, prefix });
     const bucket = createRateLimiter({ algorithm: tokenBucket(5 / YEAR, 5), store, prefix });
     const costs = [2, 1, 3, 1, 9, 1];
@@ -44,8 +51,9 @@ describe.runIf(await serviceAvailable('Redis'))('redisStore on the shared Redis'
       ...costs.map((cost) => fixed.limit('tick', { cost })),
       bucket.limit('tick'),
     ]);
-    expect(calls).toBe(2);
-    // The same key several times in one call: decided in call order, as one after the other.
+    // The six fixed-window decisions as two calls (at least four keys in a call), the bucket's one.
+    expect(seen.sizes).toEqual([4, 2, 1]);
+    // The same key several times, in one call or across calls: decided in call order.
     expect(results.map((r) => [r.success, r.remaining])).toEqual([
       [true, 3],
       [true, 2],
@@ -55,6 +63,33 @@ describe.runIf(await serviceAvailable('Redis'))('redisStore on the shared Redis'
       [true, 0],
       [true, 4],
     ]);
+  });
+
+  it('a burst in one tick goes as up to four script calls in flight at once (128 keys at most in one), each key decided in call order', async () => {
+    for (const [burst, sizes] of [
+      [3, [3]],
+      [100, [25, 25, 25, 25]],
+      [300, [128, 128, 11, 11, 11, 11]],
+    ] as const) {
+      const { client, seen } = countingClient();
+      const limiter = createRateLimiter({
+        algorithm: fixedWindow(5, YEAR),
+        store: redisStore(client),
+        prefix: `${prefix}burst${burst}:`,
+      });
+      // Ten keys, each asked for burst / 10 times (or once each of the first three).
+      const keys = Array.from({ length: burst }, (_, i) => `k${i % 10}`);
+      const results = await Promise.all(keys.map((key) => limiter.limit(key)));
+      expect(seen.sizes).toEqual(sizes);
+      expect(seen.maxInFlight).toBe(sizes.length); // all sent before the first answer
+      // Per key, exactly the first five asked for are allowed, whichever call carried them.
+      const asked = new Map<string, number>();
+      for (const [i, key] of keys.entries()) {
+        const nth = (asked.get(key) ?? 0) + 1;
+        asked.set(key, nth);
+        expect([key, nth, results[i]!.success]).toEqual([key, nth, nth <= 5]);
+      }
+    }
   });
 
   for (const algorithm of [

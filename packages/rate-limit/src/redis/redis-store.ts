@@ -45,18 +45,28 @@ type Settle = (error: unknown, decision?: StoreDecision) => void;
 
 /** Most decisions one script call makes, so that no call holds Redis for long. */
 const MAX_BATCH = 128;
+/**
+ * A tick's decisions of one algorithm go as up to SPLIT script calls of at least MIN_SPLIT keys
+ * each. With several calls in flight Redis runs one while this process reads the answer to
+ * another and sends the decisions it set off; with one call per tick each side waits for the
+ * other (the bench: about 1.5× rate-limiter-flexible's decisions per second at 64 in flight
+ * instead of 1.0–1.2×, and ahead of it at 16 in flight instead of behind).
+ */
+const SPLIT = 4;
+const MIN_SPLIT = 4;
 
 /**
  * Store on Redis, shared by every instance: decisions are made by one atomic Lua script per
  * algorithm (`lua/*.lua`), sent by EVALSHA with its pinned SHA1 and by EVAL when the server
  * answers NOSCRIPT (after a restart or SCRIPT FLUSH). Scripts read the time with Redis `TIME`,
  * so instances whose clocks disagree still share one window. Keys expire when idle.
- * Decisions of one algorithm asked for in the same tick go to Redis as one script call over
- * their keys — most of a decision's cost is the command around it. On an ioredis `Cluster`
- * (`isCluster`) each call carries one key, so no script touches two slots, and the calls bound
- * for one node go out as one pipeline. For fast failure when
- * Redis is down, create the client with `enableOfflineQueue: false`, `maxRetriesPerRequest: 1`
- * and `commandTimeout`. Node.js only.
+ * Decisions of one algorithm asked for in the same tick go to Redis as a few script calls over
+ * their keys (up to four, of at least four keys each, so that Redis works on one while this
+ * process handles another's answer) — most of a decision's cost is the command around it. On an
+ * ioredis `Cluster` (`isCluster`) each call carries one key, so no script touches two slots, and
+ * the calls bound for one node go out as one pipeline. For fast failure when Redis is down,
+ * create the client with `enableOfflineQueue: false`, `maxRetriesPerRequest: 1` and
+ * `commandTimeout`. Node.js only.
  *
  * @example
  * import { Redis } from 'ioredis';
@@ -197,7 +207,11 @@ export function redisStore(
     flushQueued = false;
     const batches = [...open.values()];
     open.clear();
-    for (const batch of batches) (cluster ? sendToCluster : send)(batch);
+    for (const batch of batches) {
+      if (cluster)
+        sendToCluster(batch); // one call per key already, a pipeline per master
+      else for (const part of split(batch)) send(part);
+    }
   }
 
   return {
@@ -244,6 +258,27 @@ export function redisStore(
       }
     },
   };
+}
+
+/**
+ * The batch as consecutive parts of at least MIN_SPLIT keys, at most SPLIT of them. Sent in
+ * order on one connection, Redis runs them in order: the same key in two parts is decided in
+ * call order, as within one call.
+ */
+function split(batch: Batch): Batch[] {
+  const count = batch.keys.length;
+  const size = Math.max(MIN_SPLIT, Math.ceil(count / SPLIT));
+  if (count <= size) return [batch];
+  const parts: Batch[] = [];
+  for (let at = 0; at < count; at += size) {
+    parts.push({
+      algorithm: batch.algorithm,
+      keys: batch.keys.slice(at, at + size),
+      costs: batch.costs.slice(at, at + size),
+      settle: batch.settle.slice(at, at + size),
+    });
+  }
+  return parts;
 }
 
 function isNoScript(error: unknown): boolean {
