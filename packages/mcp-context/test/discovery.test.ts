@@ -1,5 +1,5 @@
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { freePort } from '@portcullis/internal-testing/ports';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InvalidTokenError, jwtVerifier, VerifierUnavailableError } from '../src/index.js';
 import { createTestIssuer, type TestIssuer } from '../src/testing/index.js';
@@ -36,10 +36,7 @@ describe('jwtVerifier: JWKS discovery from the issuer metadata (RFC 8414 §3)', 
 
   it('retries discovery when the authorization server was not up yet', async () => {
     // A port that nothing listens on, then a server that answers there.
-    const probe = createServer();
-    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise<void>((resolve) => probe.close(() => resolve()));
+    const port = await freePort();
     const late = `http://127.0.0.1:${port}`;
     const verify = jwtVerifier({
       issuer: late,

@@ -1,6 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import net from 'node:net';
 import type { Redis } from 'ioredis';
 
 export const uniquePrefix = () => `rltest:${randomBytes(8).toString('hex')}`;
@@ -15,16 +14,8 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== '0');
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
+// Below the kernel's ephemeral range, so no outgoing connection takes it before redis-server does.
+export { freePort } from '@portcullis/internal-testing/ports';
 
 /** A private redis-server on 127.0.0.1:port, resolved once it accepts connections. */
 export function startRedisServer(port: number): Promise<ChildProcess> {

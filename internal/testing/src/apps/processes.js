@@ -2,22 +2,9 @@
 // group, so stopping one also stops what it spawned (next start forks a worker).
 // Plain JavaScript with JSDoc types on purpose: the e2e bench imports it under plain `node`.
 import { spawn } from 'node:child_process';
-import net from 'node:net';
 
-/**
- * A free TCP port on 127.0.0.1 (bound, then released).
- * @returns {Promise<number>}
- */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = /** @type {net.AddressInfo} */ (server.address());
-      server.close(() => resolve(port));
-    });
-  });
-}
+// A free TCP port on 127.0.0.1, below the kernel's ephemeral range (see ../ports.mjs).
+export { freePort } from '../ports.mjs';
 
 /**
  * @typedef {object} Spawned
