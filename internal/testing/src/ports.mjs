@@ -4,6 +4,7 @@
 // test's, another worker's, a browser's) can take it, and the server fails with EADDRINUSE (seen
 // once in CI: `next start` on 127.0.0.1:40777). Ports below that range are never handed out so.
 // Plain JavaScript so that the bench can use it too.
+import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import net from 'node:net';
 
@@ -37,11 +38,11 @@ function listenOn(port) {
  * too low to leave room, a port the kernel chooses.
  * @returns {Promise<net.Server>}
  */
-export async function listenOnFreePort() {
+async function listenOnFreePort() {
   const end = ephemeralStart();
   if (end - LOWEST >= 1000) {
     for (let attempt = 0; attempt < 50; attempt++) {
-      const port = LOWEST + Math.floor(Math.random() * (end - LOWEST));
+      const port = randomInt(LOWEST, end);
       try {
         return await listenOn(port);
       } catch (error) {
